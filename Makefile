@@ -1,0 +1,35 @@
+# The single source of commands for people and CI. Needs only python3 (>=3.11) and make.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+NENGLI := $(VENV)/bin/nengli
+DEMO_DIR ?= var/demo
+DEMO_TEACHERS ?= 3000
+DEMO_SCHOOLS ?= 40
+
+.PHONY: install demo test lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: $(VENV)/.installed
+	$(PY) -m service.demo --dir $(DEMO_DIR) --teachers $(DEMO_TEACHERS) --schools $(DEMO_SCHOOLS)
+
+test: $(VENV)/.installed
+	$(PY) -m pytest -q -p no:cacheprovider tests --nbmake notebooks
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check competency_model training_data recommender service tests bench
+	$(VENV)/bin/ruff format --check competency_model training_data recommender service tests bench
+	$(VENV)/bin/mypy
+
+bench: $(VENV)/.installed
+	$(PY) -m bench.run_all --small
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

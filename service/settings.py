@@ -1,0 +1,41 @@
+"""Runtime settings, read from the environment with the ``NENGLI_`` prefix.
+
+Kept in one pydantic-settings model so the CLI, the service and the tests agree on defaults and
+so a deployment can be configured without touching code (``NENGLI_DATABASE_URL=postgresql+psycopg://…``).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """nengli configuration; every field can be set as ``NENGLI_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="NENGLI_", env_file=None, extra="ignore")
+
+    data_dir: Path = Field(default=Path("var/data"), description="Generated and imported data.")
+    database_url: str = Field(
+        default="sqlite:///var/nengli.sqlite",
+        description="SQLAlchemy URL; SQLite by default, PostgreSQL in production.",
+    )
+    model_dir: Path = Field(default=Path("var/model"), description="Trained model directory.")
+    framework_file: Path | None = Field(
+        default=None, description="Alternative framework or overlay file (default: national)."
+    )
+    log_level: str = Field(default="INFO", description="Python logging level.")
+    host: str = Field(default="127.0.0.1", description="Address `nengli serve` binds to.")
+    port: int = Field(default=8000, description="Port `nengli serve` listens on.")
+    max_body_bytes: int = Field(
+        default=20 * 1024 * 1024, description="Largest accepted request body."
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings (cached; tests call ``get_settings.cache_clear()``)."""
+    return Settings()

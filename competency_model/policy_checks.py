@@ -1,0 +1,343 @@
+"""The individual policy rules behind :func:`~competency_model.policy.validate_selection` and
+:func:`~competency_model.policy.validate_plan`.
+
+Each rule appends :class:`~competency_model.plan.Violation` objects instead of stopping at the
+first problem, so a school administrator sees everything that needs fixing at once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import TYPE_CHECKING
+
+from competency_model.framework import (
+    DIMENSION_LABELS_ZH,
+    ENVIRONMENT_LABELS_ZH,
+    Framework,
+)
+from competency_model.plan import Plan, Violation, compute_totals
+
+if TYPE_CHECKING:
+    from competency_model.policy import Policy
+
+__all__ = ["KNOWN_KINDS", "check_plan", "check_selection"]
+
+#: Item kinds the catalog defines (online: online_video, live; practice: practice, school_research).
+KNOWN_KINDS: tuple[str, ...] = ("online_video", "live", "practice", "school_research")
+_TOL = 1e-6
+
+
+def check_selection(
+    points: list[str], school_environment: str | None, policy: Policy, fw: Framework
+) -> list[Violation]:
+    """Selection rules: known_points, duplicate_points, min_points, min_dimensions, environment_gating."""
+    out: list[Violation] = []
+    known = set(fw.codes)
+    unknown = [c for c in points if c not in known]
+    if unknown:
+        out.append(
+            Violation(
+                rule="known_points",
+                expected=f"codes of framework {fw.name}",
+                actual=unknown,
+                message_zh=f"未知的能力点：{'、'.join(unknown)}",
+                message_en=f"unknown competency point(s): {', '.join(unknown)}",
+            )
+        )
+    dupes = sorted(c for c, n in Counter(points).items() if n > 1)
+    if dupes:
+        out.append(
+            Violation(
+                rule="duplicate_points",
+                expected="each point once",
+                actual=dupes,
+                message_zh=f"能力点重复选择：{'、'.join(dupes)}",
+                message_en=f"point(s) chosen more than once: {', '.join(dupes)}",
+            )
+        )
+    chosen = [c for c in dict.fromkeys(points) if c in known]
+    if len(chosen) < policy.min_points:
+        out.append(
+            Violation(
+                rule="min_points",
+                expected=policy.min_points,
+                actual=len(chosen),
+                message_zh=f"至少需选择 {policy.min_points} 个能力点，当前 {len(chosen)} 个",
+                message_en=f"choose at least {policy.min_points} points; {len(chosen)} chosen",
+            )
+        )
+    dims = sorted({fw.point(c).dimension for c in chosen})
+    if len(dims) < policy.min_dimensions:
+        labels = "、".join(DIMENSION_LABELS_ZH[d] for d in dims) or "无"
+        out.append(
+            Violation(
+                rule="min_dimensions",
+                expected=policy.min_dimensions,
+                actual=len(dims),
+                message_zh=f"所选能力点需覆盖至少 {policy.min_dimensions} 个维度，当前仅覆盖 {labels}",
+                message_en=(
+                    f"chosen points must cover at least {policy.min_dimensions} dimensions; "
+                    f"they cover {len(dims)} ({', '.join(dims) or 'none'})"
+                ),
+            )
+        )
+    if school_environment is not None:
+        allowed = policy.environment_gating[school_environment]
+        for code in chosen:
+            env = fw.point(code).environment
+            if env not in allowed:
+                out.append(
+                    Violation(
+                        rule="environment_gating",
+                        expected=allowed,
+                        actual=env,
+                        subject=code,
+                        message_zh=(
+                            f"{code} 属于{ENVIRONMENT_LABELS_ZH[env]}，学校为"
+                            f"{ENVIRONMENT_LABELS_ZH[school_environment]}，不能选择"
+                        ),
+                        message_en=(
+                            f"{code} belongs to the {env} environment, which a "
+                            f"{school_environment} school cannot choose (allowed: {', '.join(allowed)})"
+                        ),
+                    )
+                )
+    return out
+
+
+def _hour_rules(plan: Plan, policy: Policy) -> list[Violation]:
+    out: list[Violation] = []
+    totals = compute_totals(plan.items, policy.online_kinds, policy.practice_kinds)
+    share = totals.practice_hours / totals.hours if totals.hours > 0 else 0.0
+    checks = [
+        ("total_hours", policy.total_hours, totals.hours, "总学时", "total hours"),
+        (
+            "min_practice_hours",
+            policy.min_practice_hours,
+            totals.practice_hours,
+            "实践学时",
+            "practice hours",
+        ),
+        (
+            "min_online_hours",
+            policy.min_online_hours,
+            totals.online_hours,
+            "线上学时",
+            "online hours",
+        ),
+    ]
+    for rule, expected, actual, zh, en in checks:
+        if actual + _TOL < expected:
+            out.append(
+                Violation(
+                    rule=rule,
+                    expected=expected,
+                    actual=actual,
+                    message_zh=f"{zh}不少于 {expected:g}，计划仅 {actual:g}",
+                    message_en=f"{en} must be at least {expected:g}; the plan has {actual:g}",
+                )
+            )
+    if share + _TOL < policy.min_practice_share:
+        out.append(
+            Violation(
+                rule="min_practice_share",
+                expected=policy.min_practice_share,
+                actual=round(share, 4),
+                message_zh=f"实践学时占比不少于 {policy.min_practice_share:.0%}，计划为 {share:.0%}",
+                message_en=(
+                    f"practice must be at least {policy.min_practice_share:.0%} of the hours; "
+                    f"the plan has {share:.0%}"
+                ),
+            )
+        )
+    declared = plan.totals
+    for field in ("hours", "practice_hours", "online_hours"):
+        want, got = getattr(totals, field), getattr(declared, field)
+        if abs(want - got) > 1e-4:
+            out.append(
+                Violation(
+                    rule="totals_consistent",
+                    expected=want,
+                    actual=got,
+                    subject=field,
+                    message_zh=f"totals.{field} 与各项合计不一致：应为 {want:g}，写为 {got:g}",
+                    message_en=f"totals.{field} is {got:g} but the items add up to {want:g}",
+                )
+            )
+    return out
+
+
+def _item_rules(plan: Plan, policy: Policy, fw: Framework) -> list[Violation]:
+    out: list[Violation] = []
+    known = set(fw.codes)
+    targets = set(plan.targets)
+    kinds = set(KNOWN_KINDS) | set(policy.online_kinds) | set(policy.practice_kinds)
+    for item_id, n in Counter(i.id for i in plan.items).items():
+        if n > 1:
+            out.append(
+                Violation(
+                    rule="unique_item_ids",
+                    expected=1,
+                    actual=n,
+                    subject=item_id,
+                    message_zh=f"条目 {item_id} 出现了 {n} 次",
+                    message_en=f"item {item_id} appears {n} times",
+                )
+            )
+    last_week = policy.cycle_years * 52
+    for item in plan.items:
+        if item.kind not in kinds:
+            out.append(
+                Violation(
+                    rule="item_kind",
+                    expected=sorted(kinds),
+                    actual=item.kind,
+                    subject=item.id,
+                    message_zh=f"条目 {item.id} 的类型 {item.kind} 未知",
+                    message_en=f"item {item.id} has unknown kind {item.kind!r}",
+                )
+            )
+        unknown = [c for c in item.points if c not in known]
+        if unknown:
+            out.append(
+                Violation(
+                    rule="known_points",
+                    expected=f"codes of framework {fw.name}",
+                    actual=unknown,
+                    subject=item.id,
+                    message_zh=f"条目 {item.id} 引用了未知能力点 {'、'.join(unknown)}",
+                    message_en=f"item {item.id} refers to unknown point(s) {', '.join(unknown)}",
+                )
+            )
+        off = [c for c in item.points if c in known and c not in targets]
+        if off or not item.points:
+            out.append(
+                Violation(
+                    rule="items_on_targets",
+                    expected=sorted(targets),
+                    actual=item.points,
+                    subject=item.id,
+                    message_zh=f"条目 {item.id} 必须只针对所选能力点，却涉及 {'、'.join(off) or '无能力点'}",
+                    message_en=(
+                        f"item {item.id} must serve chosen points only; it covers "
+                        f"{', '.join(off) or 'no point'}"
+                    ),
+                )
+            )
+        if item.week > last_week:
+            out.append(
+                Violation(
+                    rule="within_cycle",
+                    expected=last_week,
+                    actual=item.week,
+                    subject=item.id,
+                    message_zh=f"条目 {item.id} 安排在第 {item.week} 周，超出 {policy.cycle_years} 年周期",
+                    message_en=(
+                        f"item {item.id} is in week {item.week}, beyond the "
+                        f"{policy.cycle_years}-year cycle ({last_week} weeks)"
+                    ),
+                )
+            )
+    return out
+
+
+def _schedule_rules(plan: Plan, policy: Policy, fw: Framework) -> list[Violation]:
+    out: list[Violation] = []
+    first_week: dict[str, int] = {}
+    load: dict[int, float] = defaultdict(float)
+    for item in plan.items:
+        load[item.week] += item.hours
+        for c in item.points:
+            first_week[c] = min(item.week, first_week.get(c, item.week))
+    for code in dict.fromkeys(plan.targets):
+        if code in set(fw.codes) and code not in first_week:
+            out.append(
+                Violation(
+                    rule="target_coverage",
+                    expected="at least one item",
+                    actual=0,
+                    subject=code,
+                    message_zh=f"所选能力点 {code} 没有安排任何课程或实践",
+                    message_en=f"chosen point {code} has no course or practice item",
+                )
+            )
+    for e in fw.edges:
+        if e.kind != "prerequisite" or e.source not in first_week or e.target not in first_week:
+            continue
+        if first_week[e.source] > first_week[e.target]:
+            out.append(
+                Violation(
+                    rule="prerequisite_order",
+                    expected=f"{e.source} no later than week {first_week[e.target]}",
+                    actual=f"{e.source} starts in week {first_week[e.source]}",
+                    subject=f"{e.source}->{e.target}",
+                    message_zh=(
+                        f"{e.source} 是 {e.target} 的前置能力点，应不晚于第 "
+                        f"{first_week[e.target]} 周开始，计划为第 {first_week[e.source]} 周"
+                    ),
+                    message_en=(
+                        f"{e.source} is a prerequisite of {e.target} and should start by week "
+                        f"{first_week[e.target]}, not week {first_week[e.source]}"
+                    ),
+                )
+            )
+    for week in sorted(load):
+        if load[week] > policy.max_weekly_hours + _TOL:
+            out.append(
+                Violation(
+                    rule="weekly_load",
+                    expected=policy.max_weekly_hours,
+                    actual=round(load[week], 6),
+                    subject=f"week {week}",
+                    message_zh=f"第 {week} 周安排 {load[week]:g} 学时，超过每周上限 {policy.max_weekly_hours:g}",
+                    message_en=(
+                        f"week {week} has {load[week]:g} hours, above the weekly limit "
+                        f"{policy.max_weekly_hours:g}"
+                    ),
+                )
+            )
+    return out
+
+
+def _evidence_rules(plan: Plan, fw: Framework) -> list[Violation]:
+    out: list[Violation] = []
+    known = set(fw.codes)
+    for code in plan.evidence:
+        if code not in plan.targets:
+            out.append(
+                Violation(
+                    rule="evidence",
+                    expected=sorted(set(plan.targets)),
+                    actual=code,
+                    subject=code,
+                    message_zh=f"证据清单中的 {code} 不是所选能力点",
+                    message_en=f"evidence is listed for {code}, which is not a chosen point",
+                )
+            )
+    for code in dict.fromkeys(plan.targets):
+        if code not in known:
+            continue
+        needed = [a.name_zh for a in fw.point(code).artifacts if a.required]
+        missing = [a for a in needed if a not in plan.evidence.get(code, [])]
+        if missing:
+            out.append(
+                Violation(
+                    rule="evidence",
+                    expected=needed,
+                    actual=plan.evidence.get(code, []),
+                    subject=code,
+                    message_zh=f"{code} 缺少必交证据：{'、'.join(missing)}",
+                    message_en=f"{code} lacks required evidence: {', '.join(missing)}",
+                )
+            )
+    return out
+
+
+def check_plan(plan: Plan, policy: Policy, fw: Framework) -> list[Violation]:
+    """Plan rules (hours, items, schedule, totals, evidence); selection rules are separate."""
+    return (
+        _hour_rules(plan, policy)
+        + _item_rules(plan, policy, fw)
+        + _schedule_rules(plan, policy, fw)
+        + _evidence_rules(plan, fw)
+    )

@@ -1,0 +1,222 @@
+"""Model directories: arrays in ``.npz`` files plus a ``metadata.json`` that vouches for them.
+
+A trained recommender is a directory, not a pickle, because a pickle executes code on load and a
+model directory travels between machines (trained on a workstation, served in a container). Every
+array file is a plain ``.npz`` read with ``allow_pickle=False``; ``metadata.json`` records the
+package versions that wrote it, a hash of the training data, the evaluation metrics and the
+sha256 of every array file, and :func:`load_model_dir` refuses a directory whose files do not
+match. Writing goes to a sibling temporary directory that is renamed into place, so a crash never
+leaves half a model where the service expects a whole one.
+
+Example
+-------
+>>> save_model_dir("model", {"cf.npz": {"item_factors": factors}}, {"data_hash": "…"})  # doctest: +SKIP
+>>> arrays, metadata = load_model_dir("model")                                         # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from competency_model.errors import ModelError
+
+__all__ = [
+    "FORMAT_VERSION",
+    "METADATA_NAME",
+    "file_sha256",
+    "hash_frames",
+    "load_model_dir",
+    "package_versions",
+    "save_model_dir",
+]
+
+METADATA_NAME = "metadata.json"
+#: Bumped when the layout changes incompatibly; loaders refuse other versions.
+FORMAT_VERSION = 1
+_VERSIONED_PACKAGES = ("nengli", "numpy", "scipy", "pandas", "scikit-learn", "implicit", "pydantic")
+
+
+def file_sha256(path: Path) -> str:
+    """Return the hex sha256 of a file, read in chunks so large factor files stay cheap."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the packages whose behaviour a model depends on (missing ones are skipped)."""
+    versions = {"python": platform.python_version()}
+    for name in _VERSIONED_PACKAGES:
+        try:
+            versions[name] = importlib_metadata.version(name)
+        except importlib_metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def hash_frames(frames: Mapping[str, Any]) -> str:
+    """A stable sha256 over named pandas DataFrames, used as the training-data fingerprint.
+
+    Row order matters on purpose: the same rows in another order can give another model
+    (stochastic solvers see them in another order), so they count as other data.
+    """
+    import pandas as pd
+
+    digest = hashlib.sha256()
+    for name in sorted(frames):
+        frame = frames[name]
+        digest.update(name.encode())
+        digest.update(",".join(map(str, frame.columns)).encode())
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _check_file_name(name: str) -> None:
+    if "/" in name or "\\" in name or not name.endswith(".npz") or name.startswith("."):
+        raise ModelError(
+            f"array file name {name!r} must be a plain '<name>.npz' inside the model directory"
+        )
+
+
+def save_model_dir(
+    directory: str | Path,
+    arrays_by_file: Mapping[str, Mapping[str, NDArray[Any]]],
+    metadata: Mapping[str, Any],
+) -> Path:
+    """Write a model directory atomically.
+
+    Parameters
+    ----------
+    directory
+        Target directory; an existing one is replaced only after the new one is complete.
+    arrays_by_file
+        ``{"cf.npz": {"user_factors": array, ...}, ...}``. Arrays must not be object arrays,
+        because those would need pickle to load.
+    metadata
+        JSON-serialisable dictionary (data hash, metrics, hyperparameters, …). The keys
+        ``files``, ``versions``, ``format_version`` and ``created_at`` are filled in here.
+
+    Returns
+    -------
+    Path
+        The written directory.
+    """
+    target = Path(directory)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        files: dict[str, str] = {}
+        for name, arrays in arrays_by_file.items():
+            _check_file_name(name)
+            for key, array in arrays.items():
+                if np.asarray(array).dtype == object:
+                    raise ModelError(
+                        f"array {name}:{key} has dtype object; convert it to str or numbers "
+                        "so it can be loaded without pickle"
+                    )
+            np.savez(staging / name, **{key: np.asarray(value) for key, value in arrays.items()})
+            files[name] = file_sha256(staging / name)
+        document = dict(metadata)
+        document.update(
+            files=files,
+            versions=package_versions(),
+            format_version=FORMAT_VERSION,
+            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        (staging / METADATA_NAME).write_text(
+            json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True, default=_jsonable),
+            encoding="utf-8",
+        )
+        backup = None
+        if target.exists():
+            backup = target.with_name(f".{target.name}.old-{os.getpid()}")
+            os.replace(target, backup)
+        os.replace(staging, target)
+        if backup is not None:
+            shutil.rmtree(backup, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"metadata value {value!r} of type {type(value).__name__} is not JSON")
+
+
+def load_model_dir(
+    directory: str | Path,
+) -> tuple[dict[str, dict[str, NDArray[Any]]], dict[str, Any]]:
+    """Read a model directory, verifying every file against ``metadata.json``.
+
+    Returns
+    -------
+    arrays_by_file, metadata
+        Arrays keyed by file then array name, and the parsed metadata.
+
+    Raises
+    ------
+    ModelError
+        If the directory or a listed file is missing, a hash does not match, an unlisted
+        ``.npz`` is present, or the format version is unknown.
+    """
+    root = Path(directory)
+    meta_path = root / METADATA_NAME
+    if not meta_path.is_file():
+        raise ModelError(
+            f"{meta_path} not found; train a model with `nengli train --data DIR --out {root}`"
+        )
+    try:
+        metadata = json.loads(meta_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ModelError(f"{meta_path} is not valid JSON ({error}); retrain the model") from error
+    if metadata.get("format_version") != FORMAT_VERSION:
+        raise ModelError(
+            f"{root} has format_version {metadata.get('format_version')!r}, this nengli reads "
+            f"{FORMAT_VERSION}; retrain the model with this version"
+        )
+    files = metadata.get("files")
+    if not isinstance(files, dict):
+        raise ModelError(f"{meta_path} has no 'files' table; retrain the model")
+    unlisted = sorted(p.name for p in root.glob("*.npz") if p.name not in files)
+    if unlisted:
+        raise ModelError(f"{root} contains files not listed in metadata.json: {unlisted}")
+    arrays_by_file: dict[str, dict[str, NDArray[Any]]] = {}
+    for name, expected in files.items():
+        _check_file_name(name)
+        path = root / name
+        if not path.is_file():
+            raise ModelError(f"model file {path} is missing; the model directory is incomplete")
+        actual = file_sha256(path)
+        if actual != expected:
+            raise ModelError(
+                f"model file {path} has sha256 {actual[:12]}…, metadata.json expects "
+                f"{expected[:12]}…; the file was modified, retrain or restore the model"
+            )
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                arrays_by_file[name] = {key: archive[key] for key in archive.files}
+        except ValueError as error:
+            raise ModelError(f"model file {path} cannot be read without pickle: {error}") from error
+    return arrays_by_file, metadata

@@ -1,0 +1,88 @@
+"""Typed FastAPI dependencies shared by every route (built once, imported everywhere)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from competency_model.errors import PermissionDenied
+from service.api.state import ServiceState
+from service.auth import Principal, authenticate
+from service.model_registry import LoadedModels
+
+__all__ = [
+    "CurrentKey",
+    "ModelsDep",
+    "SessionDep",
+    "StateDep",
+    "get_db",
+    "require_admin",
+    "require_key",
+]
+
+_bearer = HTTPBearer(auto_error=False, description="An API key from `nengli keys create`.")
+
+
+def get_state(request: Request) -> ServiceState:
+    """The service state attached by :func:`service.app.create_app`."""
+    state: ServiceState = request.app.state.nengli
+    return state
+
+
+StateDep = Annotated[ServiceState, Depends(get_state)]
+
+
+def get_db(state: StateDep) -> Iterator[Session]:
+    """One session per request; rolled back if the route raised, closed afterwards."""
+    session = state.sessions()
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_db)]
+
+
+def require_key(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """Authenticate the bearer key (401 problem when missing or wrong)."""
+    header = f"{credentials.scheme} {credentials.credentials}" if credentials else None
+    principal = authenticate(session, header)
+    # The lookup opened a transaction; end it so a long model call holds no read snapshot.
+    session.commit()
+    return principal
+
+
+CurrentKey = Annotated[Principal, Depends(require_key)]
+
+
+def require_admin(principal: CurrentKey) -> Principal:
+    """Only admin keys pass (403 otherwise: the route's existence is public in /docs)."""
+    if principal.role != "admin":
+        raise PermissionDenied(f"this endpoint needs an admin key, not a {principal.role} key")
+    return principal
+
+
+AdminKey = Annotated[Principal, Depends(require_admin)]
+
+
+def get_models(state: StateDep) -> LoadedModels:
+    """The model bundle current at the start of this request (503 when none is loaded).
+
+    A request keeps this bundle even if ``/v1/admin/reload`` swaps in another meanwhile, so a
+    reload never changes models under a running request.
+    """
+    return state.registry.require()
+
+
+ModelsDep = Annotated[LoadedModels, Depends(get_models)]

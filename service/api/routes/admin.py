@@ -1,0 +1,24 @@
+"""Administration: swap in a newly trained model without dropping requests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from service.api.deps import AdminKey, StateDep
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"])
+
+
+@router.post("/reload")
+def reload_models(state: StateDep, _admin: AdminKey) -> dict[str, Any]:
+    """Load the model directory again (hashes verified) and swap it in atomically."""
+    previous = state.registry.current
+    bundle = state.registry.reload()
+    return {
+        "version": bundle.version,
+        "previous_version": previous.version if previous else None,
+        "model_dir": str(bundle.model_dir),
+        "loaded_at": bundle.loaded_at.isoformat(),
+    }

@@ -1,0 +1,45 @@
+"""Liveness and readiness probes (no key needed, no tenant data)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from service.api.deps import StateDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", responses={503: {"description": "Database or model not ready."}})
+def readyz(state: StateDep) -> JSONResponse:
+    """Readiness: the database answers and a model is loaded (with its version)."""
+    body: dict[str, Any] = {"database": "ok", "model": None}
+    ready = True
+    try:
+        with state.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:  # any driver error means "not ready", never a 500
+        body["database"] = f"unreachable: {type(error).__name__}"
+        ready = False
+    current = state.registry.current
+    if current is None:
+        body["model"] = {"loaded": False, "reason": state.registry.last_error}
+        ready = False
+    else:
+        body["model"] = {
+            "loaded": True,
+            "version": current.version,
+            "loaded_at": current.loaded_at.isoformat(),
+            "created_at": current.metadata.get("created_at"),
+        }
+    body["status"] = "ready" if ready else "not ready"
+    return JSONResponse(body, status_code=200 if ready else 503)

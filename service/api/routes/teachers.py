@@ -1,0 +1,104 @@
+"""Teachers: create/replace, read (audited) and list within the caller's scope."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from sqlalchemy import select
+
+from competency_model.errors import NotFoundError, PermissionDenied
+from service.api.deps import CurrentKey, SessionDep
+from service.api.schemas.common import (
+    ID_PATTERN,
+    CursorQuery,
+    LimitQuery,
+    Page,
+    decode_cursor,
+    encode_cursor,
+)
+from service.api.schemas.people import TeacherPublic, TeacherUpdate
+from service.api.scope import visible_school, visible_teacher
+from service.audit import record_read
+from service.db.models import School, Teacher
+
+router = APIRouter(prefix="/v1/teachers", tags=["teachers"])
+TEACHER_ID = Path(pattern=ID_PATTERN, examples=["T0000001"])
+
+
+@router.put("/{teacher_id}", response_model=TeacherPublic)
+def put_teacher(
+    body: TeacherUpdate, session: SessionDep, principal: CurrentKey, teacher_id: str = TEACHER_ID
+) -> Teacher:
+    """Create or replace a teacher's school context (idempotent)."""
+    existing = session.get(Teacher, teacher_id)
+    if existing is not None:
+        visible_teacher(session, principal, teacher_id)
+    elif principal.role == "teacher":
+        raise NotFoundError(f"teacher {teacher_id!r} not found", details={"teacher_id": teacher_id})
+    if principal.role == "teacher":
+        assert existing is not None
+        if body.school_id != existing.school_id:
+            raise PermissionDenied("a teacher key cannot move the teacher to another school")
+    else:
+        visible_school(session, principal, body.school_id)
+    teacher = existing or Teacher(teacher_id=teacher_id)
+    teacher.school_id = body.school_id
+    teacher.stage = body.stage
+    teacher.subject = body.subject
+    teacher.years_of_service = body.years_of_service
+    teacher.research_group = body.research_group
+    teacher.updated_at = datetime.now(UTC)
+    session.add(teacher)
+    session.commit()
+    return teacher
+
+
+@router.get("/{teacher_id}", response_model=TeacherPublic)
+def get_teacher(
+    session: SessionDep, principal: CurrentKey, teacher_id: str = TEACHER_ID
+) -> Teacher:
+    """Read one teacher (audited)."""
+    teacher, school = visible_teacher(session, principal, teacher_id)
+    record_read(session, principal, "read_teacher", teacher_id=teacher_id, school_id=school.school_id)
+    return teacher
+
+
+@router.get("", response_model=Page[TeacherPublic])
+def list_teachers(
+    session: SessionDep,
+    principal: CurrentKey,
+    school_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+) -> dict[str, object]:
+    """List the teachers this key may see (optionally of one school), ordered by id."""
+    query = (
+        select(Teacher)
+        .join(School, School.school_id == Teacher.school_id)
+        .order_by(Teacher.teacher_id)
+        .limit(limit + 1)
+    )
+    if principal.role == "platform":
+        query = query.where(School.region == principal.scope)
+    elif principal.role == "school":
+        query = query.where(School.school_id == principal.scope)
+    elif principal.role == "teacher":
+        query = query.where(Teacher.teacher_id == principal.scope)
+    if school_id is not None:
+        if principal.role != "teacher":
+            visible_school(session, principal, school_id)
+        query = query.where(Teacher.school_id == school_id)
+    after = decode_cursor(cursor)
+    if after is not None:
+        query = query.where(Teacher.teacher_id > after)
+    rows = list(session.scalars(query))
+    page = rows[:limit]
+    more = len(rows) > limit
+    record_read(session, principal, "list_teachers", school_id=school_id, detail=f"n={len(page)}")
+    return {
+        "data": page,
+        "count": len(page),
+        "next_cursor": encode_cursor(page[-1].teacher_id) if more else None,
+    }

@@ -1,0 +1,49 @@
+"""Tenant checks used by every route: an object outside the key's scope does not exist.
+
+Both "no such id" and "not yours" raise the same :class:`NotFoundError` with the same text, so
+a key cannot learn which ids other tenants use.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from competency_model.errors import NotFoundError
+from service.auth import Principal
+from service.db.models import School, Teacher
+
+__all__ = ["visible_region", "visible_school", "visible_teacher"]
+
+
+def visible_school(session: Session, principal: Principal, school_id: str) -> School:
+    """The school if this key may see it, else 404."""
+    school = session.get(School, school_id)
+    if not principal.can_see_school(school):
+        raise NotFoundError(f"school {school_id!r} not found", details={"school_id": school_id})
+    assert school is not None
+    return school
+
+
+def visible_teacher(session: Session, principal: Principal, teacher_id: str) -> tuple[Teacher, School]:
+    """The teacher and their school if this key may see the teacher, else 404."""
+    row = session.execute(
+        select(Teacher, School)
+        .join(School, School.school_id == Teacher.school_id)
+        .where(Teacher.teacher_id == teacher_id)
+    ).first()
+    teacher, school = (row[0], row[1]) if row is not None else (None, None)
+    if not principal.can_see_teacher(teacher, school):
+        raise NotFoundError(
+            f"teacher {teacher_id!r} not found", details={"teacher_id": teacher_id}
+        )
+    assert teacher is not None and school is not None
+    return teacher, school
+
+
+def visible_region(session: Session, principal: Principal, region: str) -> str:
+    """The region if this key may see it and it has at least one school, else 404."""
+    exists = session.scalar(select(School.school_id).where(School.region == region).limit(1))
+    if not principal.can_see_region(region) or exists is None:
+        raise NotFoundError(f"region {region!r} not found", details={"region": region})
+    return region

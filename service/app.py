@@ -1,0 +1,81 @@
+"""The FastAPI application factory.
+
+``create_app(settings)`` builds one self-contained app: its own engine (migrated to the latest
+revision on start), its own model registry and the routers of ``service/api/routes``. Tests
+build as many apps as they need, each on its own database.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from service.api.problems import BodySizeLimit, install_problem_handlers
+from service.api.routes import (
+    admin,
+    competencies,
+    events,
+    health,
+    schools,
+    teachers,
+)
+from service.api.state import ServiceState
+from service.db.engine import make_engine, make_session_factory
+from service.db.migrate import upgrade_database
+from service.model_registry import ModelRegistry
+from service.settings import Settings, get_settings
+
+__all__ = ["create_app"]
+
+DESCRIPTION = """
+Diagnosis, course recommendation and learning paths for the 信息技术应用能力提升工程2.0
+micro-competency points. Authenticate with `Authorization: Bearer <key>` (see `nengli keys
+create`). Every error is an RFC 9457 `application/problem+json` document.
+"""
+
+
+def create_app(settings: Settings | None = None, registry: ModelRegistry | None = None) -> FastAPI:
+    """Build the app for ``settings`` (default: from the environment).
+
+    Parameters
+    ----------
+    settings
+        Database URL, model directory, body limit, …
+    registry
+        A pre-built model registry (tests share one across apps to avoid reloading models).
+    """
+    settings = settings or get_settings()
+    logging.getLogger("nengli").setLevel(settings.log_level.upper())
+    engine = make_engine(settings.database_url)
+    upgrade_database(engine)
+    state = ServiceState(
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        registry=registry or ModelRegistry(settings.model_dir),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if state.registry.current is None:
+            state.registry.try_initial_load()
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="nengli",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.nengli = state
+    install_problem_handlers(app)
+    for module in (health, competencies, schools, teachers, events, admin):
+        app.include_router(module.router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

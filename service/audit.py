@@ -1,0 +1,49 @@
+"""Append-only audit log of reads of teacher data.
+
+Every route that returns one teacher's data (profile, diagnosis, recommendations, path) calls
+:func:`record_read`. The row is added to the request's session and committed with it, so the
+audit entry exists whenever the data left the server. UPDATE and DELETE on ``audit_log`` are
+refused by database triggers (see migration 0001).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.auth import Principal
+from service.db.models import AuditEntry
+
+__all__ = ["entries_for_teacher", "record_read"]
+
+
+def record_read(
+    session: Session,
+    principal: Principal,
+    action: str,
+    *,
+    teacher_id: str | None = None,
+    school_id: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """Append one audit entry and commit it (reads have nothing else to commit)."""
+    session.add(
+        AuditEntry(
+            at=datetime.now(UTC),
+            key_id=principal.key_id,
+            role=principal.role,
+            action=action,
+            teacher_id=teacher_id,
+            school_id=school_id,
+            detail=detail,
+        )
+    )
+    session.commit()
+
+
+def entries_for_teacher(session: Session, teacher_id: str) -> list[AuditEntry]:
+    """All audit entries about ``teacher_id``, oldest first."""
+    query = select(AuditEntry).where(AuditEntry.teacher_id == teacher_id).order_by(AuditEntry.id)
+    return list(session.scalars(query))

@@ -1,0 +1,150 @@
+"""API keys and the caller's scope.
+
+A key is ``nl_<key_id>_<secret>``: ``key_id`` locates the row, ``secret`` (256 random bits) is
+shown once and stored only as its SHA-256 digest. Because the secret is uniformly random and
+long, a plain digest is as strong as a slow password hash here, and it lets every request be
+checked in microseconds. Comparison is constant-time.
+
+Roles and what they may see (anything else answers 404 so that ids of other tenants cannot be
+probed):
+
+======== ============ ===========================================================
+role     scope        visible
+======== ============ ===========================================================
+admin    —            everything; may reload models
+platform region name  schools of that region and their teachers; the region
+school   school_id    that school and its teachers
+teacher  teacher_id   that teacher only
+======== ============ ===========================================================
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from competency_model.errors import AuthError, NengliError
+from service.db.models import ApiKey, School, Teacher
+
+__all__ = ["ROLES", "Principal", "authenticate", "create_key", "hash_secret", "revoke_key"]
+
+Role = Literal["admin", "platform", "school", "teacher"]
+ROLES: tuple[Role, ...] = ("admin", "platform", "school", "teacher")
+TOKEN_PREFIX = "nl"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller: key id, role and the scope the role is bound to."""
+
+    key_id: str
+    role: Role
+    scope: str | None
+
+    @property
+    def tenant(self) -> str:
+        """Namespace for client-supplied ids (event ids) so tenants never collide."""
+        return f"{self.role}:{self.scope or '*'}"
+
+    def can_see_school(self, school: School | None) -> bool:
+        """Whether this key may see ``school`` (False for None, so callers answer 404)."""
+        if school is None:
+            return False
+        if self.role == "admin":
+            return True
+        if self.role == "platform":
+            return school.region == self.scope
+        if self.role == "school":
+            return school.school_id == self.scope
+        return False
+
+    def can_see_teacher(self, teacher: Teacher | None, school: School | None) -> bool:
+        """Whether this key may see ``teacher`` (its ``school`` decides for platform keys)."""
+        if teacher is None:
+            return False
+        if self.role == "teacher":
+            return teacher.teacher_id == self.scope
+        return self.can_see_school(school)
+
+    def can_see_region(self, region: str) -> bool:
+        """Whether this key may see the aggregate progress of ``region``."""
+        return self.role == "admin" or (self.role == "platform" and self.scope == region)
+
+
+def hash_secret(secret: str) -> str:
+    """SHA-256 hex digest of a key secret."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def create_key(
+    session: Session, role: str, scope: str | None = None, label: str | None = None
+) -> tuple[str, ApiKey]:
+    """Create a key and return ``(token, row)``; the token is not recoverable afterwards.
+
+    Raises
+    ------
+    NengliError
+        When the role is unknown or its scope is missing (admin takes none).
+    """
+    if role not in ROLES:
+        raise NengliError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+    if role == "admin":
+        scope = None
+    elif not scope or not scope.strip():
+        flag = {"platform": "--region", "school": "--school", "teacher": "--teacher"}[role]
+        raise NengliError(f"role {role!r} needs a scope; pass {flag}")
+    key_id = secrets.token_hex(8)
+    secret = secrets.token_urlsafe(32)
+    row = ApiKey(
+        key_id=key_id,
+        secret_hash=hash_secret(secret),
+        role=role,
+        scope=scope.strip() if scope else None,
+        label=label,
+        created_at=datetime.now(UTC),
+    )
+    session.add(row)
+    session.flush()
+    return f"{TOKEN_PREFIX}_{key_id}_{secret}", row
+
+
+def revoke_key(session: Session, key_id: str) -> bool:
+    """Mark a key revoked; returns False when no such key exists."""
+    row = session.get(ApiKey, key_id)
+    if row is None:
+        return False
+    row.revoked_at = datetime.now(UTC)
+    return True
+
+
+def authenticate(session: Session, authorization: str | None) -> Principal:
+    """Turn an ``Authorization: Bearer nl_…`` header into a :class:`Principal`.
+
+    Raises
+    ------
+    AuthError
+        Missing header, malformed token, unknown or revoked key, or wrong secret; the message
+        does not say which, so tokens cannot be probed.
+    """
+    if not authorization:
+        raise AuthError("missing Authorization header; send 'Authorization: Bearer <key>'")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise AuthError("Authorization must be 'Bearer <key>'")
+    parts = token.strip().split("_", 2)
+    invalid = AuthError("invalid or revoked API key; create one with `nengli keys create`")
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX or len(parts[1]) > 32:
+        raise invalid
+    row = session.scalars(select(ApiKey).where(ApiKey.key_id == parts[1])).first()
+    if row is None or row.revoked_at is not None:
+        raise invalid
+    if not hmac.compare_digest(row.secret_hash, hash_secret(parts[2])):
+        raise invalid
+    return Principal(key_id=row.key_id, role=row.role, scope=row.scope)  # type: ignore[arg-type]

@@ -1,0 +1,164 @@
+"""Tables of the service database.
+
+Only what the models need is stored: identifiers, school context, answers, grades and learning
+events. No personal names, phone numbers or ID-card numbers are ever accepted, so a leak of this
+database reveals pseudonymous learning records only.
+
+The schema is owned by Alembic (``service/migrations``); these classes must match the latest
+revision, and ``tests/service/test_db.py`` checks that they do.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """Declarative base shared by every table."""
+
+
+class School(Base):
+    """A school as pushed by a platform (``PUT /v1/schools/{id}``) or imported."""
+
+    __tablename__ = "schools"
+
+    school_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    region: Mapped[str] = mapped_column(String(64), index=True)
+    city: Mapped[str | None] = mapped_column(String(64))
+    district: Mapped[str | None] = mapped_column(String(64))
+    urban_rural: Mapped[str | None] = mapped_column(String(8))
+    environment: Mapped[str] = mapped_column(String(16))
+    chosen_points: Mapped[str] = mapped_column(String(256), default="")
+    rollout_batch: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Teacher(Base):
+    """A teacher's school context; deliberately without a name."""
+
+    __tablename__ = "teachers"
+
+    teacher_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    school_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("schools.school_id", ondelete="RESTRICT"), index=True
+    )
+    stage: Mapped[str] = mapped_column(String(8))
+    subject: Mapped[str] = mapped_column(String(32))
+    years_of_service: Mapped[int | None] = mapped_column(Integer)
+    research_group: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Response(Base):
+    """The latest answer of a teacher to one questionnaire item."""
+
+    __tablename__ = "responses"
+
+    teacher_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("teachers.teacher_id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    response: Mapped[float] = mapped_column(Float)
+    answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Grade(Base):
+    """A school's assessment of one point (优秀/合格/不合格)."""
+
+    __tablename__ = "grades"
+    __table_args__ = (Index("ix_grades_teacher", "teacher_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    teacher_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("teachers.teacher_id", ondelete="CASCADE")
+    )
+    point: Mapped[str] = mapped_column(String(8))
+    grade: Mapped[str] = mapped_column(String(8))
+    assessed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Event(Base):
+    """One learning event; ``(tenant, event_id)`` makes client replays idempotent.
+
+    ``tenant`` is the key scope that sent the event (``platform:江苏``), so two platforms can
+    use the same event ids without colliding and without learning of each other's events.
+    ``content_hash`` detects a reused id carrying different content (409).
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("tenant", "event_id", name="uq_events_tenant_event_id"),
+        Index("ix_events_teacher", "teacher_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant: Mapped[str] = mapped_column(String(96))
+    event_id: Mapped[str] = mapped_column(String(128))
+    teacher_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("teachers.teacher_id", ondelete="CASCADE")
+    )
+    event: Mapped[str] = mapped_column(String(16))
+    item_id: Mapped[str | None] = mapped_column(String(32))
+    point: Mapped[str | None] = mapped_column(String(8))
+    value: Mapped[float | None] = mapped_column(Float)
+    grade: Mapped[str | None] = mapped_column(String(8))
+    timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ApiKey(Base):
+    """An API key; only the SHA-256 of the secret is stored, the token is shown once."""
+
+    __tablename__ = "api_keys"
+
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    scope: Mapped[str | None] = mapped_column(String(64))
+    label: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEntry(Base):
+    """Append-only record of who read which teacher's data (database triggers forbid edits)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_teacher", "teacher_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    key_id: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(64))
+    teacher_id: Mapped[str | None] = mapped_column(String(32))
+    school_id: Mapped[str | None] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class ImportRun(Base):
+    """One ``POST /v1/imports`` call: its report, written in the same transaction as the rows."""
+
+    __tablename__ = "imports"
+
+    import_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32))
+    table_name: Mapped[str] = mapped_column(String(32))
+    filename: Mapped[str | None] = mapped_column(String(256))
+    sha256: Mapped[str] = mapped_column(String(64))
+    n_rows: Mapped[int] = mapped_column(Integer)
+    report: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,60 @@
+// Thin client of the v1 API. The key lives in sessionStorage only: typed once per tab.
+const KEY_STORAGE = "nengli.apiKey";
+
+export function getKey() {
+  return sessionStorage.getItem(KEY_STORAGE) || "";
+}
+
+export function setKey(key) {
+  sessionStorage.setItem(KEY_STORAGE, key.trim());
+}
+
+export function clearKey() {
+  sessionStorage.removeItem(KEY_STORAGE);
+}
+
+/** An HTTP failure carrying the RFC 9457 problem document when the server sent one. */
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super((problem && (problem.detail || problem.title)) || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem || {};
+  }
+}
+
+/** GET a JSON document from the API; `params` become the query string (null values dropped). */
+export async function apiGet(path, params = {}) {
+  const url = new URL(path, window.location.origin);
+  for (const [name, value] of Object.entries(params)) {
+    if (value !== null && value !== undefined && value !== "") url.searchParams.set(name, value);
+  }
+  const headers = { Accept: "application/json" };
+  const key = getKey();
+  if (key) headers.Authorization = `Bearer ${key}`;
+  let response;
+  try {
+    response = await fetch(url, { headers });
+  } catch (error) {
+    throw new ApiError(0, { title: String(error) });
+  }
+  if (!response.ok) {
+    let problem = null;
+    try {
+      problem = await response.json();
+    } catch {
+      problem = null;
+    }
+    throw new ApiError(response.status, problem);
+  }
+  return response.json();
+}
+
+/** The list inside a response, whichever envelope the endpoint uses ({data: [...]}, {items: [...]}, or a bare list). */
+export function listOf(payload, ...names) {
+  if (Array.isArray(payload)) return payload;
+  if (!payload || typeof payload !== "object") return [];
+  for (const name of [...names, "data", "items", "results"]) {
+    if (Array.isArray(payload[name])) return payload[name];
+  }
+  return [];
+}

@@ -1,0 +1,115 @@
+// Entry point: key handling, language switch and hash routing
+//   #/teacher/T0000001?policy=jiangsu      #/school/S000001?region=江苏&policy=jiangsu
+import { clearKey, getKey, setKey } from "./api.js";
+import { applyStaticText, getLang, setLang, t } from "./i18n.js";
+import { loadPoints } from "./points.js";
+import { loadSchool } from "./school.js";
+import { loadTeacher } from "./teacher.js";
+
+const $ = (id) => document.getElementById(id);
+
+function parseHash() {
+  const raw = window.location.hash.replace(/^#\/?/, "");
+  const [path, query = ""] = raw.split("?");
+  const [view = "teacher", id = ""] = path.split("/").map(decodeURIComponent);
+  return { view: view === "school" ? "school" : "teacher", id, params: new URLSearchParams(query) };
+}
+
+function showKeyState() {
+  const hasKey = Boolean(getKey());
+  $("key-panel").hidden = hasKey;
+  $("key-status").textContent = hasKey ? t("key.set") : t("key.none");
+  $("key-clear").hidden = !hasKey;
+}
+
+function showBanner(message) {
+  const banner = $("banner");
+  banner.textContent = message || "";
+  banner.hidden = !message;
+}
+
+async function route() {
+  const { view, id, params } = parseHash();
+  for (const name of ["teacher", "school"]) {
+    $(`view-${name}`).hidden = name !== view;
+    $(`tab-${name}`).classList.toggle("active", name === view);
+  }
+  const section = $(`view-${view}`);
+  if (!getKey() || !id) {
+    section.dataset.state = "idle";
+    document.body.dataset.state = "idle";
+    return;
+  }
+  section.dataset.state = "loading";
+  document.body.dataset.state = "loading";
+  showBanner("");
+  await loadPoints();
+  if (view === "teacher") {
+    $("teacher-id").value = id;
+    $("teacher-policy").value = params.get("policy") || "";
+    await loadTeacher(id, params.get("policy") || "");
+  } else {
+    $("school-id").value = id;
+    $("school-region").value = params.get("region") || "";
+    $("school-policy").value = params.get("policy") || "";
+    await loadSchool(id, params.get("region") || "", params.get("policy") || "");
+  }
+  // Tests and people can tell a finished page from one still fetching.
+  section.dataset.state = "ready";
+  document.body.dataset.state = "ready";
+}
+
+function navigate(view, id, params) {
+  const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v)).toString();
+  const target = `#/${view}/${encodeURIComponent(id.trim())}${query ? `?${query}` : ""}`;
+  if (window.location.hash === target) route();
+  else window.location.hash = target;
+}
+
+function relabel() {
+  applyStaticText();
+  $("lang-switch").textContent = t("lang.other");
+  showKeyState();
+}
+
+function init() {
+  relabel();
+  $("key-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const value = $("key-input").value.trim();
+    if (!value) return;
+    setKey(value);
+    $("key-input").value = "";
+    showKeyState();
+    route();
+  });
+  $("key-clear").addEventListener("click", () => {
+    clearKey();
+    showKeyState();
+  });
+  $("lang-switch").addEventListener("click", () => {
+    setLang(getLang() === "zh" ? "en" : "zh");
+    relabel();
+    route(); // Re-render data-driven labels (point names, reasons) in the new language.
+  });
+  $("teacher-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    navigate("teacher", $("teacher-id").value, { policy: $("teacher-policy").value.trim() });
+  });
+  $("school-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    navigate("school", $("school-id").value, {
+      region: $("school-region").value.trim(),
+      policy: $("school-policy").value.trim(),
+    });
+  });
+  document.addEventListener("nengli:unauthorised", () => {
+    clearKey();
+    showKeyState();
+    showBanner(t("error.401"));
+  });
+  window.addEventListener("hashchange", route);
+  route();
+}
+
+init();

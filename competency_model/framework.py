@@ -26,6 +26,24 @@ import networkx as nx
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from competency_model.errors import FrameworkError
+from competency_model.vocabulary import (
+    DIMENSION_LABELS_EN,
+    DIMENSION_LABELS_ZH,
+    DIMENSIONS,
+    EDGE_KINDS,
+    ENVIRONMENT_LABELS_EN,
+    ENVIRONMENT_LABELS_ZH,
+    ENVIRONMENT_LETTERS,
+    ENVIRONMENTS,
+    ORDERING_KINDS,
+    RATINGS,
+    VERIFICATION_LABELS,
+    Dimension,
+    EdgeKind,
+    Environment,
+    VerificationStatus,
+    normalize_environment,
+)
 
 __all__ = [
     "DIMENSIONS",
@@ -54,78 +72,7 @@ __all__ = [
     "parse_framework",
 ]
 
-ENVIRONMENTS: tuple[str, ...] = ("multimedia", "blended", "smart")
-ENVIRONMENT_LETTERS: dict[str, str] = {"multimedia": "A", "blended": "B", "smart": "C"}
-ENVIRONMENT_LABELS_ZH: dict[str, str] = {
-    "multimedia": "多媒体教学环境",
-    "blended": "混合式学习环境",
-    "smart": "智慧学习环境",
-}
-ENVIRONMENT_LABELS_EN: dict[str, str] = {
-    "multimedia": "multimedia teaching environment",
-    "blended": "blended learning environment",
-    "smart": "smart learning environment",
-}
-DIMENSIONS: tuple[str, ...] = (
-    "learner_analysis",
-    "instructional_design",
-    "learning_guidance",
-    "assessment",
-)
-DIMENSION_LABELS_ZH: dict[str, str] = {
-    "learner_analysis": "学情分析",
-    "instructional_design": "教学设计",
-    "learning_guidance": "学法指导",
-    "assessment": "学业评价",
-}
-DIMENSION_LABELS_EN: dict[str, str] = {
-    "learner_analysis": "learner analysis",
-    "instructional_design": "instructional design",
-    "learning_guidance": "learning guidance",
-    "assessment": "assessment",
-}
-EDGE_KINDS: tuple[str, ...] = ("progression", "prerequisite", "related")
-#: Edge kinds that impose a learning order ("do the source first"); these must be acyclic.
-ORDERING_KINDS: tuple[str, ...] = ("prerequisite", "progression")
-RATINGS: tuple[str, ...] = ("优秀", "合格", "不合格")
-#: How each verification status is shown to people, so an unverified name never looks official.
-VERIFICATION_LABELS: dict[str, str] = {
-    "verified": "已核实/verified",
-    "weakly_verified": "弱核实/weakly verified",
-    "unverified": "未核实/unverified",
-}
 NATIONAL_FRAMEWORK_PATH = Path(__file__).parent / "data" / "national_framework.json"
-
-Environment = Literal["multimedia", "blended", "smart"]
-Dimension = Literal["learner_analysis", "instructional_design", "learning_guidance", "assessment"]
-EdgeKind = Literal["progression", "prerequisite", "related"]
-VerificationStatus = Literal["verified", "weakly_verified", "unverified"]
-
-
-def normalize_environment(value: str) -> str:
-    """Return the canonical environment code for a code, letter or Chinese label.
-
-    Accepts ``"multimedia"``, ``"A"``, ``"多媒体教学环境"`` (and the 混合学习环境 spelling) so that
-    imported platform data and CLI input need no pre-processing.
-
-    Raises
-    ------
-    FrameworkError
-        If the value names no environment.
-    """
-    text = str(value).strip()
-    if text in ENVIRONMENTS:
-        return text
-    for code, letter in ENVIRONMENT_LETTERS.items():
-        if text.upper() == letter or text == ENVIRONMENT_LABELS_ZH[code]:
-            return code
-    if text == "混合学习环境":
-        return "blended"
-    raise FrameworkError(
-        f"unknown environment {value!r}; use one of {', '.join(ENVIRONMENTS)} "
-        "(or A/B/C, or the Chinese label)",
-        details={"value": value},
-    )
 
 
 class _Model(BaseModel):
@@ -384,9 +331,7 @@ def parse_framework(data: Mapping[str, Any], origin: str = "<data>") -> Framewor
         try:
             edges.append(Edge.model_validate(raw))
         except ValidationError as error:
-            label = (
-                f"{raw.get('source')}->{raw.get('target')}" if isinstance(raw, Mapping) else "?"
-            )
+            label = f"{raw.get('source')}->{raw.get('target')}" if isinstance(raw, Mapping) else "?"
             raise FrameworkError(
                 f"{origin}: edge #{i} ({label}) is invalid: {_first_error(error)}; "
                 f"edge kinds are {', '.join(EDGE_KINDS)}",
@@ -419,7 +364,8 @@ def load_framework(path: Path | str | None = None) -> Framework:
     ----------
     path
         ``None`` for the shipped national framework. Otherwise a JSON file whose ``kind`` is
-        ``"framework"`` (a full replacement) or ``"overlay"`` (changes applied to its ``base``).
+        ``"framework"`` (a full replacement; the default when ``kind`` is absent) or
+        ``"overlay"`` (changes applied to its ``base``, see :mod:`competency_model.overlay`).
 
     Raises
     ------
@@ -428,12 +374,23 @@ def load_framework(path: Path | str | None = None) -> Framework:
     """
     if path is None:
         return default_framework()
-    path = Path(path)
+    return _load_path(Path(path), frozenset())
+
+
+def _load_path(path: Path, seen: frozenset[Path]) -> Framework:
+    key = path.resolve()
+    if key in seen:
+        raise FrameworkError(f"overlay base chain loops back to {str(path)!r}; break the loop")
     data = read_json(path)
-    if isinstance(data, Mapping) and data.get("kind") == "overlay":
+    kind = data.get("kind", "framework") if isinstance(data, Mapping) else "framework"
+    if kind == "overlay":
         from competency_model.overlay import apply_overlay_file
 
-        return apply_overlay_file(path, data)
+        return apply_overlay_file(path, data, _seen=seen | {key})
+    if kind != "framework":
+        raise FrameworkError(
+            f"framework file {str(path)!r} has kind {kind!r}; use 'framework' or 'overlay'"
+        )
     return parse_framework(data, origin=str(path))
 
 

@@ -107,9 +107,7 @@ class CompetencyGraph:
         if key not in self._order_graphs:
             sub = nx.DiGraph()
             sub.add_nodes_from(self.framework.codes)
-            sub.add_edges_from(
-                (e.source, e.target) for e in self.framework.edges if e.kind in key
-            )
+            sub.add_edges_from((e.source, e.target) for e in self.framework.edges if e.kind in key)
             if not nx.is_directed_acyclic_graph(sub):
                 raise FrameworkError(f"edges of kinds {key} contain a cycle; no order exists")
             self._order_graphs[key] = sub

@@ -144,7 +144,9 @@ class ItemBank:
         except KeyError:
             raise FrameworkError(
                 f"unknown item {item_id!r}; the bank has {self.items[0].item_id}…"
-                f"{self.items[-1].item_id}" if self.items else f"unknown item {item_id!r}; bank is empty"
+                f"{self.items[-1].item_id}"
+                if self.items
+                else f"unknown item {item_id!r}; bank is empty"
             ) from None
 
     def of_kind(self, kind: ItemKind) -> ItemBank:
@@ -256,7 +258,9 @@ def _check_item(item: Item, codes: set[str]) -> None:
             )
 
 
-def parse_item_bank(data: Any, framework: Framework | None = None, origin: str = "<data>") -> ItemBank:
+def parse_item_bank(
+    data: Any, framework: Framework | None = None, origin: str = "<data>"
+) -> ItemBank:
     """Validate raw JSON data (``{"items": [...]}`` or a list of items) into an :class:`ItemBank`.
 
     Raises
@@ -272,7 +276,11 @@ def parse_item_bank(data: Any, framework: Framework | None = None, origin: str =
     items: list[Item] = []
     seen: set[str] = set()
     for position, entry in enumerate(raw):
-        label = entry.get("item_id", f"#{position + 1}") if isinstance(entry, dict) else f"#{position + 1}"
+        label = (
+            entry.get("item_id", f"#{position + 1}")
+            if isinstance(entry, dict)
+            else f"#{position + 1}"
+        )
         try:
             item = Item.model_validate(entry)
         except ValidationError as error:
@@ -283,12 +291,16 @@ def parse_item_bank(data: Any, framework: Framework | None = None, origin: str =
                 details={"item": label, "field": where},
             ) from None
         if item.item_id in seen:
-            raise FrameworkError(f"{origin}: duplicate item id {item.item_id!r}; ids must be unique")
+            raise FrameworkError(
+                f"{origin}: duplicate item id {item.item_id!r}; ids must be unique"
+            )
         seen.add(item.item_id)
         try:
             _check_item(item, codes)
         except FrameworkError as error:
-            raise FrameworkError(f"{origin}: {error.message}", details={"item": item.item_id}) from None
+            raise FrameworkError(
+                f"{origin}: {error.message}", details={"item": item.item_id}
+            ) from None
         items.append(item)
     return ItemBank(items)
 

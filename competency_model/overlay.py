@@ -185,20 +185,20 @@ def apply_overlay(base: Framework, overlay: Overlay | Mapping[str, Any]) -> Fram
     return parse_framework(data, origin=tag)
 
 
-def apply_overlay_file(path: Path, data: Mapping[str, Any] | None = None) -> Framework:
+def apply_overlay_file(
+    path: Path, data: Mapping[str, Any] | None = None, *, _seen: frozenset[Path] = frozenset()
+) -> Framework:
     """Load an overlay file and apply it to its ``base`` (``national`` or a path relative to it)."""
+    from competency_model.framework import _load_path
+
     path = Path(path)
     raw = dict(data) if data is not None else read_json(path)
     base_ref = str(raw.get("base", "national"))
     if base_ref == "national":
         base = default_framework()
     else:
-        from competency_model.framework import load_framework
-
         base_path = Path(base_ref)
         if not base_path.is_absolute():
             base_path = path.parent / base_path
-        if base_path.resolve() == path.resolve():
-            raise FrameworkError(f"overlay {str(path)!r} names itself as its base")
-        base = load_framework(base_path)
+        base = _load_path(base_path, _seen | {path.resolve()})
     return apply_overlay(base, raw)

@@ -96,6 +96,4 @@ def required_evidence(
 ) -> dict[str, list[str]]:
     """The evidence a plan must list: each target's required artifact names (zh), in order."""
     fw = framework if framework is not None else default_framework()
-    return {
-        code: [a.name_zh for a in fw.point(code).artifacts if a.required] for code in codes
-    }
+    return {code: [a.name_zh for a in fw.point(code).artifacts if a.required] for code in codes}

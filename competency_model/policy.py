@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -195,7 +196,18 @@ def load_policy(name_or_path: str | Path) -> Policy:
     PolicyError
         Unknown name, unreadable file, or a field that fails validation (named in the message).
     """
-    path = _locate(str(name_or_path))
+    if isinstance(name_or_path, str) and name_or_path in available_policies():
+        return _load_shipped(name_or_path)
+    return _load_file(_locate(str(name_or_path)))
+
+
+@lru_cache(maxsize=32)
+def _load_shipped(name: str) -> Policy:
+    # Shipped files never change at run time, and Policy is frozen, so one parse per process.
+    return _load_file(POLICY_DIR / f"{name}.json")
+
+
+def _load_file(path: Path) -> Policy:
     data = _resolve(_read(path), path)
     try:
         return Policy.model_validate(data)

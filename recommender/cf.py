@@ -34,6 +34,7 @@ __all__ = [
     "DEFAULT_EVENT_WEIGHTS",
     "CollaborativeFilter",
     "confidence_matrix",
+    "replace_csr_row",
 ]
 
 Algorithm = Literal["als", "bpr", "item_knn"]
@@ -95,6 +96,22 @@ def confidence_matrix(
     # A pair with only a 1-star rating and no other event still counts as an interaction.
     matrix.data = np.maximum(matrix.data, np.float32(1e-3))
     return matrix
+
+
+def replace_csr_row(matrix: sp.csr_matrix, row: int, values: sp.spmatrix) -> sp.csr_matrix:
+    """A copy of ``matrix`` with one row replaced, by splicing the CSR arrays.
+
+    Converting to LIL and back would cost seconds on a million-row matrix; splicing costs one
+    pass over the stored values.
+    """
+    new = sp.csr_matrix(values, dtype=matrix.dtype)
+    new.sum_duplicates()
+    start, end = matrix.indptr[row], matrix.indptr[row + 1]
+    data = np.concatenate([matrix.data[:start], new.data, matrix.data[end:]])
+    indices = np.concatenate([matrix.indices[:start], new.indices, matrix.indices[end:]])
+    indptr = matrix.indptr.astype(np.int64, copy=True)
+    indptr[row + 1 :] += new.nnz - (end - start)
+    return sp.csr_matrix((data, indices, indptr), shape=matrix.shape)
 
 
 class CollaborativeFilter:
@@ -251,9 +268,7 @@ class CollaborativeFilter:
         if user_id == self.n_users_:
             self.user_items_ = sp.vstack([self.user_items_, row], format="csr")
         else:
-            lil = self.user_items_.tolil()
-            lil[user_id] = row
-            self.user_items_ = lil.tocsr()
+            self.user_items_ = replace_csr_row(self.user_items_, user_id, row)
         if self.algorithm == "als":
             with threadpool_limits(limits=1, user_api="blas"):
                 self.model_.partial_fit_users(np.array([user_id]), row)

@@ -19,10 +19,13 @@ from service.api.routes import (
     competencies,
     events,
     health,
+    imports,
     schools,
+    teacher_models,
     teachers,
 )
 from service.api.state import ServiceState
+from service.api.ui import mount_ui
 from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade_database
 from service.model_registry import ModelRegistry
@@ -75,7 +78,10 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
     )
     app.state.nengli = state
     install_problem_handlers(app)
-    for module in (health, competencies, schools, teachers, events, admin):
+    for module in (
+        health, competencies, schools, teachers, teacher_models, events, imports, admin
+    ):
         app.include_router(module.router)
+    mount_ui(app)  # last, so API routes keep priority over the dashboard's static files
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

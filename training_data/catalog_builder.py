@@ -77,7 +77,7 @@ def _stage_subject(
 ) -> tuple[str, str]:
     stages = [s for s in _STAGE_WEIGHTS if s in _general_stages(environment)]
     if family is not None:
-        stages = [s for s in stages if s != "幼儿园"]
+        stages = [s for s in stages if SUBJECT_FAMILIES[family] & set(SUBJECTS_BY_STAGE[s])]
     weights = np.array([_STAGE_WEIGHTS[s] for s in stages])
     stage = stages[int(rng.choice(len(stages), p=weights / weights.sum()))]
     subjects = list(SUBJECTS_BY_STAGE[stage])
@@ -134,7 +134,7 @@ def _point_courses(
                 "hours": _hours(rng, *_ONLINE_HOURS[level]),
             })
     items.append({
-        "title_zh": f"名师直播｜{point.name_zh}：典型案例点评与答疑", "points": {code: 1.0},
+        "title_zh": f"名师直播｜{code}{point.name_zh}：典型案例点评与答疑", "points": {code: 1.0},
         "kind": "live", "stages": _general_stages(point.environment),
         "subjects": [GENERAL_SUBJECT], "environment": point.environment, "level": "进阶",
         "hours": _hours(rng, *_LIVE_HOURS),
@@ -164,7 +164,7 @@ def _point_tasks(
         })
     stage, subject = _stage_subject(rng, point.environment, None)
     group = "幼儿园教研组" if stage == "幼儿园" else f"{stage}{subject}组"
-    research = RESEARCH_FORMATS[ordinal % len(RESEARCH_FORMATS)].format(name=point.name_zh)
+    research = RESEARCH_FORMATS[ordinal % len(RESEARCH_FORMATS)].format(name=f"{code}{point.name_zh}")
     items.append({
         "title_zh": f"【校本研修】{group}：{research}", "points": {code: 1.0},
         "kind": "school_research", "stages": [stage], "subjects": [subject],

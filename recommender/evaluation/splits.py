@@ -75,6 +75,8 @@ def time_split(
     n_items = first.groupby(user_col, sort=False)[user_col].transform("size").to_numpy()
     eligible = n_items >= holdout_items + min_train_items
     test_pairs = first[eligible & (rank_from_end < holdout_items)].reset_index(drop=True)
+    if test_pairs.empty:
+        return events.reset_index(drop=True), test_pairs
     cutoff = test_pairs.groupby(user_col)["timestamp"].min()
     user_cutoff = events[user_col].map(cutoff)
     keep = user_cutoff.isna() | (events["timestamp"] < user_cutoff)

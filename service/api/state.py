@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from competency_model.framework import Framework, active_framework
 from competency_model.graph import CompetencyGraph
+from competency_model.item_bank import ItemBank, default_item_bank, load_item_bank
 from service.model_registry import ModelRegistry
+from training_data.catalog import Catalog, load_catalog
 from service.settings import Settings
 
 
@@ -35,10 +37,18 @@ class ServiceState:
         return CompetencyGraph(self.framework)
 
     @cached_property
-    def catalog_item_ids(self) -> frozenset[str] | None:
-        """Ids of the course/task catalog, used to validate events (None: no catalog yet)."""
-        try:
-            from training_data.catalog import load_catalog
-        except ImportError:
-            return None
-        return frozenset(item.item_id for item in load_catalog(framework=self.framework).items)
+    def catalog(self) -> Catalog:
+        """The course/task catalog validated against :attr:`framework`."""
+        return load_catalog(framework=self.framework)
+
+    @cached_property
+    def catalog_item_ids(self) -> frozenset[str]:
+        """Ids of the course/task catalog, used to validate events."""
+        return frozenset(self.catalog.ids)
+
+    @cached_property
+    def item_bank(self) -> ItemBank:
+        """The questionnaire item bank validated against :attr:`framework`."""
+        if self.settings.framework_file is None:
+            return default_item_bank()
+        return load_item_bank(framework=self.framework)

@@ -26,6 +26,15 @@ app.add_typer(evaluate_app, name="evaluate")
 
 #: Modules under ``service.cli`` that register commands. Keep sorted.
 COMMAND_MODULES: list[str] = [
+    "db_cmd",
+    "evaluate_recommend_cmd",
+    "framework_cmd",
+    "generate_cmd",
+    "import_cmd",
+    "keys_cmd",
+    "policy_cmd",
+    "serve_cmd",
+    "train_cmd",
 ]
 
 for _name in COMMAND_MODULES:
@@ -42,3 +51,7 @@ def main() -> None:
         sys.exit(2)
     except SystemExit:
         raise
+
+
+if __name__ == "__main__":
+    main()

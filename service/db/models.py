@@ -10,7 +10,7 @@ revision, and ``tests/service/test_db.py`` checks that they do.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     DateTime,
@@ -20,13 +20,36 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the offset otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} cannot be stored; attach a timezone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
     """Declarative base shared by every table."""
+
+    type_annotation_map = {datetime: UTCDateTime}
 
 
 class School(Base):
@@ -42,7 +65,7 @@ class School(Base):
     environment: Mapped[str] = mapped_column(String(16))
     chosen_points: Mapped[str] = mapped_column(String(256), default="")
     rollout_batch: Mapped[int | None] = mapped_column(Integer)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Teacher(Base):
@@ -58,7 +81,7 @@ class Teacher(Base):
     subject: Mapped[str] = mapped_column(String(32))
     years_of_service: Mapped[int | None] = mapped_column(Integer)
     research_group: Mapped[str | None] = mapped_column(String(64))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Response(Base):
@@ -71,7 +94,7 @@ class Response(Base):
     )
     item_id: Mapped[str] = mapped_column(String(16), primary_key=True)
     response: Mapped[float] = mapped_column(Float)
-    answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Grade(Base):
@@ -86,7 +109,7 @@ class Grade(Base):
     )
     point: Mapped[str] = mapped_column(String(8))
     grade: Mapped[str] = mapped_column(String(8))
-    assessed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    assessed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Event(Base):
@@ -114,9 +137,9 @@ class Event(Base):
     point: Mapped[str | None] = mapped_column(String(8))
     value: Mapped[float | None] = mapped_column(Float)
     grade: Mapped[str | None] = mapped_column(String(8))
-    timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime())
     content_hash: Mapped[str] = mapped_column(String(64))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ApiKey(Base):
@@ -129,8 +152,8 @@ class ApiKey(Base):
     role: Mapped[str] = mapped_column(String(16))
     scope: Mapped[str | None] = mapped_column(String(64))
     label: Mapped[str | None] = mapped_column(String(128))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class AuditEntry(Base):
@@ -140,7 +163,7 @@ class AuditEntry(Base):
     __table_args__ = (Index("ix_audit_teacher", "teacher_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
     key_id: Mapped[str] = mapped_column(String(32))
     role: Mapped[str] = mapped_column(String(16))
     action: Mapped[str] = mapped_column(String(64))
@@ -161,4 +184,4 @@ class ImportRun(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     n_rows: Mapped[int] = mapped_column(Integer)
     report: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -58,16 +58,25 @@ def test_correct_options_are_spread_over_positions() -> None:
 
 def _item(item_id: str, points: list[str], kind: str = "scenario") -> Item:
     if kind == "scenario":
-        return Item(item_id=item_id, kind="scenario", stem_zh="题", options_zh=list("ABCD"),
-                    correct_option=0, points=points)
-    return Item(item_id=item_id, kind="self_rating", stem_zh="题", options_zh=[], scale_max=5,
-                points=points)
+        return Item(
+            item_id=item_id,
+            kind="scenario",
+            stem_zh="题",
+            options_zh=list("ABCD"),
+            correct_option=0,
+            points=points,
+        )
+    return Item(
+        item_id=item_id, kind="self_rating", stem_zh="题", options_zh=[], scale_max=5, points=points
+    )
 
 
 def test_identifiability_enumerates_incomplete_q() -> None:
     # A2 only ever appears with A1, A3 never appears: profiles differing only in A2 collapse
     # when A1 is not mastered, and A3 is invisible.
-    bank = ItemBank([_item("Q1", ["A1"]), _item("Q2", ["A1", "A2"]), _item("Q3", ["A3"], "self_rating")])
+    bank = ItemBank(
+        [_item("Q1", ["A1"]), _item("Q2", ["A1", "A2"]), _item("Q3", ["A3"], "self_rating")]
+    )
     report = bank.identifiability(["A1", "A2", "A3"])
     assert not report.complete
     assert report.points_without_single_item == ["A2", "A3"]
@@ -101,8 +110,9 @@ def _mutate(raw: dict[str, Any], index: int, **changes: Any) -> dict[str, Any]:
         (1, {"kind": "essay"}, "'kind'"),
     ],
 )
-def test_invalid_item_is_named(raw_bank: dict[str, Any], index: int, changes: dict[str, Any],
-                               fragment: str) -> None:
+def test_invalid_item_is_named(
+    raw_bank: dict[str, Any], index: int, changes: dict[str, Any], fragment: str
+) -> None:
     data = _mutate(raw_bank, index, **changes)
     item_id = data["items"][index]["item_id"]
     with pytest.raises(FrameworkError) as info:

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Path
 
 from competency_model.errors import NotFoundError, PolicyError
+from competency_model.policy import available_policies, load_policy
 from service.api.deps import CurrentKey, StateDep
 from service.api.schemas.common import CursorQuery, LimitQuery, decode_cursor, encode_cursor
 
@@ -58,8 +59,6 @@ def get_competency(state: StateDep, _key: CurrentKey, code: str = CODE) -> dict[
 @router.get("/policies/{name}")
 def get_policy(_key: CurrentKey, name: str = POLICY) -> dict[str, Any]:
     """A regional hour policy (total, practice share, online minimum, gating, provenance)."""
-    from competency_model.policy import available_policies, load_policy
-
     if name not in available_policies():
         raise NotFoundError(
             f"policy {name!r} not found; available: {', '.join(available_policies())}",

@@ -38,7 +38,7 @@ export function masteryBar(elementId, rows) {
   const whiskers = rows.map((r, i) => [i, Math.max(0, r.mastery - r.sd), Math.min(1, r.mastery + r.sd)]);
   chart.setOption({
     animation: false,
-    grid: { left: 40, right: 10, top: 20, bottom: 40 },
+    grid: { left: 40, right: 10, top: 34, bottom: 40 },
     tooltip: {
       trigger: "axis",
       formatter: (items) => {
@@ -125,7 +125,7 @@ export function pathTimeline(elementId, items, requiredTotal) {
     xAxis: { type: "category", data: weeks.map((w) => `${t("col.week")} ${w}`) },
     yAxis: [
       { type: "value", name: t("col.hours") },
-      { type: "value", name: t("path.cumulative"), max: Math.max(requiredTotal || 0, running) * 1.1 || null },
+      { type: "value", name: t("path.cumulative"), max: Math.ceil(Math.max(requiredTotal || 0, running) * 1.1) || null },
     ],
     series: [
       { name: t("path.online"), type: "bar", stack: "hours", data: online, itemStyle: { color: "#2f6fb0" } },

@@ -13,7 +13,7 @@ export const DIMENSION_LABELS = {
   learning_guidance: { zh: "学法指导", en: "Learning guidance" },
   assessment: { zh: "学业评价", en: "Assessment" },
 };
-const ENV_BY_ZH = { 多媒体教学环境: "multimedia", 混合式学习环境: "blended", 智慧学习环境: "smart" };
+const ENV_BY_ZH = { 多媒体教学环境: "multimedia", 混合式学习环境: "blended", 混合学习环境: "blended", 智慧学习环境: "smart" };
 const DIM_BY_ZH = { 学情分析: "learner_analysis", 教学设计: "instructional_design", 学法指导: "learning_guidance", 学业评价: "assessment" };
 
 let registry = new Map();
@@ -27,7 +27,7 @@ function normalise(raw) {
     code,
     name_zh: raw.name_zh || code,
     name_en: raw.name_en || raw.name_zh || code,
-    environment: ENV_BY_ZH[raw.environment] || raw.environment || ENVIRONMENT_LETTERS[code[0]] || "",
+    environment: ENV_BY_ZH[raw.environment] || (ENVIRONMENTS.includes(raw.environment) ? raw.environment : ENVIRONMENT_LETTERS[code[0]] || ""),
     dimension: DIM_BY_ZH[raw.dimension] || raw.dimension || "",
     status,
   };

@@ -52,27 +52,75 @@ function reasonOf(row) {
   return Array.isArray(reason) ? reason.join("；") : String(reason);
 }
 
+function perPoint(map, code) {
+  return map && typeof map === "object" && !Array.isArray(map) ? map[code] : undefined;
+}
+
+function idList(ids) {
+  return Array.isArray(ids) ? ids.join(", ") : "";
+}
+
+/** SchoolPlan JSON: targets (codes) with per-point dicts, group targets, pairing, notes. */
 function renderPlan(payload) {
-  const targets = listOf(payload, "targets", "target_points").map((r) => (typeof r === "string" ? { point: r } : r));
-  clear(document.getElementById("list-targets")).append(
+  const plan = payload.plan ?? payload;
+  const targets = listOf(plan, "targets", "target_points").map((r) => {
+    const code = typeof r === "string" ? r : r.point ?? r.code;
+    const row = typeof r === "string" ? {} : r;
+    return {
+      ...row,
+      point: code,
+      mastery: num(row.mean_mastery, row.mastery, perPoint(plan.mean_mastery, code)),
+      need: num(row.need, perPoint(plan.need, code)),
+      gain: num(row.expected_improvement, perPoint(plan.expected_improvement, code)),
+      courses: row.courses ?? perPoint(plan.courses, code),
+      activities: row.research_activities ?? perPoint(plan.research_activities, code),
+    };
+  });
+  const box = clear(document.getElementById("list-targets"));
+  box.append(
     table(
       [
-        { label: t("col.point"), value: (r) => pointLabel(r.point ?? r.code) },
-        { label: t("col.mastery"), value: (r) => fmt(num(r.mean_mastery, r.mastery, r.mastery_probability)), num: true },
-        { label: t("col.teachers"), value: (r) => fmt(num(r.teachers, r.n_teachers, r.count), 0), num: true },
-        { label: t("col.reasons"), value: reasonOf },
+        { label: t("col.point"), value: (r) => pointLabel(r.point) },
+        { label: t("col.mastery"), value: (r) => fmt(r.mastery), num: true },
+        { label: t("col.need"), value: (r) => fmt(r.need), num: true },
+        { label: t("col.gain"), value: (r) => fmt(r.gain), num: true },
+        { label: t("col.courses"), value: (r) => idList(r.courses) },
+        { label: t("col.activities"), value: (r) => idList(r.activities) },
       ],
       targets,
       { "data-testid": "targets" },
     ),
   );
-  const pairs = listOf(payload.pairing ?? payload.pairings ?? payload.pairs ?? [], "pairs");
+  const groups = Object.entries(plan.group_targets || {});
+  if (groups.length) {
+    box.append(
+      h("h3", {}, t("school.groupTargets")),
+      table(
+        [
+          { label: t("col.group"), value: ([group]) => group },
+          { label: t("col.point"), value: ([, codes]) => codes.map((c, i) => [i ? ", " : "", pointLabel(c)]) },
+        ],
+        groups,
+        { "data-testid": "group-targets" },
+      ),
+    );
+  }
+  const notes = plan.notes || [];
+  if (notes.length) box.append(h("ul", { class: "reasons notes" }, notes.map((n) => h("li", {}, n))));
+  return targets.length;
+}
+
+function renderPairing(payload) {
+  const pairs = listOf(payload, "pairs", "pairing", "pairings");
   clear(document.getElementById("list-pairing")).append(
     table(
       [
         { label: t("col.mentor"), value: (r) => r.mentor ?? r.mentor_id ?? r.mentor_teacher_id ?? "–" },
         { label: t("col.mentee"), value: (r) => r.mentee ?? r.mentee_id ?? r.mentee_teacher_id ?? "–" },
-        { label: t("col.point"), value: (r) => pointLabel(r.point ?? r.code ?? "") },
+        { label: t("col.point"), value: (r) => {
+          const codes = r.points ?? (r.point ?? r.code ? [r.point ?? r.code] : []);
+          return codes.map((c, i) => [i ? ", " : "", pointLabel(c)]);
+        } },
         { label: t("col.group"), value: (r) => r.research_group ?? r.group ?? "" },
         { label: t("col.reasons"), value: reasonOf },
       ],
@@ -80,7 +128,7 @@ function renderPlan(payload) {
       { "data-testid": "pairing" },
     ),
   );
-  return targets.length;
+  return pairs.length;
 }
 
 /** Progress → bars of {label, value, target}; accepts a flat object of numbers or a list of metrics. */
@@ -135,24 +183,37 @@ async function section(container, work) {
 export async function loadSchool(schoolId, region, policyName) {
   const id = enc(schoolId);
   const summary = clear(document.getElementById("school-summary"));
-  summary.append(h("span", {}, `${t("school.id")}: `, h("b", {}, schoolId)));
+  // The school record gives the region (for progress) and the context shown in the summary.
+  const schoolTask = apiGet(`/v1/schools/${id}`).then(
+    (school) => {
+      summary.append(
+        h("span", {}, `${t("school.id")}: `, h("b", {}, school.school_id ?? schoolId)),
+        h("span", {}, `${t("school.region")}: `, h("b", {}, [school.region, school.city, school.district].filter(Boolean).join(" · "))),
+        h("span", {}, `${t("school.environment")}: `, h("b", {}, school.environment ? t(`env.${school.environment}`) : "–")),
+        h("span", {}, `${t("school.chosen")}: `, (school.chosen_points || []).map((c, i) => [i ? ", " : "", pointLabel(c)])),
+        school.rollout_batch ? h("span", {}, `${t("school.batch")}: `, h("b", {}, school.rollout_batch)) : null,
+      );
+      return school;
+    },
+    (error) => {
+      showError(summary, error);
+      if (error && error.status === 401) document.dispatchEvent(new CustomEvent("nengli:unauthorised"));
+      return null;
+    },
+  );
   const planTask = section(document.getElementById("list-targets"), async () => {
     const plan = await apiGet(`/v1/schools/${id}/plan`, { policy: policyName });
-    if (plan.environment) summary.append(h("span", {}, `${t("school.environment")}: `, h("b", {}, t(`env.${plan.environment}`))));
+    renderPairing(plan.pairing ?? plan.pairs ?? plan.pairings ?? []);
     return renderPlan(plan);
   });
-  const portraitTask = section(document.getElementById("chart-heatmap"), async () => {
-    const portrait = await apiGet(`/v1/schools/${id}/portrait`);
-    if (portrait.n_teachers) summary.append(h("span", {}, `${t("school.teachers")}: `, h("b", {}, portrait.n_teachers)));
-    return { count: renderPortrait(portrait), region: portrait.region };
-  });
+  const portraitTask = section(document.getElementById("chart-heatmap"), async () =>
+    renderPortrait(await apiGet(`/v1/schools/${id}/portrait`)),
+  );
   const progressTask = section(document.getElementById("table-progress"), async () => {
-    const portrait = await portraitTask;
-    const regionId = region || (portrait && portrait.region);
-    const progress = regionId
-      ? await apiGet(`/v1/regions/${enc(regionId)}/progress`, { policy: policyName })
-      : await apiGet(`/v1/schools/${id}/plan`, { policy: policyName }).then((p) => p.progress ?? {});
-    return renderProgress(progress);
+    const school = await schoolTask;
+    const regionId = region || (school && school.region);
+    if (!regionId) return 0;
+    return renderProgress(await apiGet(`/v1/regions/${enc(regionId)}/progress`, { policy: policyName }));
   });
-  return Promise.all([planTask, portraitTask, progressTask]);
+  return Promise.all([schoolTask, planTask, portraitTask, progressTask]);
 }

@@ -1,0 +1,397 @@
+"""DiagnosisModel: the province-facing diagnostic scorer (questionnaire + evidence fusion).
+
+Turns a :class:`~training_data.province.Province` into per-teacher, per-point mastery with
+uncertainty. The questionnaire is scored by :class:`HigherOrderDINA` (peer group = school
+environment x research group, graph prior from the competency graph); grades and completed
+courses/tasks are then fused in (:mod:`recommender.diagnosis.fusion`). Learned state is plain
+arrays (:meth:`get_arrays`) so the model directory never needs pickle.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from competency_model.errors import ModelError, NengliError
+from competency_model.framework import Framework, default_framework
+from competency_model.graph import CompetencyGraph
+from competency_model.item_bank import ItemBank
+from recommender.diagnosis._checks import check_is_fitted
+from recommender.diagnosis.adaptive import AdaptiveQuestionnaire
+from recommender.diagnosis.fusion import FusionConfig, evidence_log_odds, fuse
+from recommender.diagnosis.higher_order import HigherOrderDINA
+
+__all__ = ["OUTPUT_COLUMNS", "DiagnosisModel"]
+
+OUTPUT_COLUMNS = (
+    "teacher_id",
+    "point",
+    "mastery_probability",
+    "sd",
+    "evidence_count",
+    "insufficient_evidence",
+)
+_FITTED = ("estimator_", "codes_", "item_ids_")
+_WEIGHT_COLUMNS = ("item_id", "point", "weight", "kind")
+
+
+class DiagnosisModel:
+    """Fit on a province and an item bank; diagnose teachers in bulk or one at a time.
+
+    Parameters
+    ----------
+    prior
+        Profile prior of the questionnaire model (see :class:`HigherOrderDINA`).
+    max_iter
+        EM iterations.
+    fusion
+        Evidence-fusion settings; default :class:`FusionConfig()`.
+    sd_threshold, max_items
+        Stopping rule of :meth:`next_item` (adaptive questionnaire).
+    random_state
+        Seed of the EM subsample.
+    """
+
+    def __init__(
+        self,
+        *,
+        prior: str = "higher_order",
+        max_iter: int = 100,
+        fusion: FusionConfig | None = None,
+        sd_threshold: float = 0.2,
+        max_items: int = 30,
+        random_state: int | None = 0,
+    ) -> None:
+        self.prior = prior
+        self.max_iter = max_iter
+        self.fusion = fusion
+        self.sd_threshold = sd_threshold
+        self.max_items = max_items
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fitting
+    def fit(
+        self,
+        province: Any,
+        item_bank: ItemBank,
+        framework: Framework | None = None,
+        catalog: Any | None = None,
+    ) -> DiagnosisModel:
+        """Fit the questionnaire model on ``province.responses``; returns ``self``."""
+        framework = framework or default_framework()
+        self._setup(item_bank, framework)
+        if catalog is not None:
+            self.point_weights_ = _catalog_weights(catalog)
+        teachers = province.teachers
+        if len(teachers) == 0:
+            raise NengliError("province has no teachers; nothing to fit")
+        codes = self.encode(province.responses, teachers["teacher_id"])
+        labels = _group_labels(teachers, province.schools)
+        self.group_names_ = np.array(sorted(set(labels)), dtype=str)
+        groups = self._group_index(labels)
+        self.estimator_ = HigherOrderDINA(
+            prior=self.prior, max_iter=self.max_iter, random_state=self.random_state
+        ).fit(
+            np.where(codes >= 0, codes, np.nan),
+            self.q_matrix_,
+            n_categories=self.n_categories_,
+            groups=groups,
+            adjacency=self.adjacency_,
+        )
+        return self
+
+    def _setup(self, item_bank: ItemBank, framework: Framework) -> None:
+        self.item_bank_ = item_bank
+        self.framework_ = framework
+        self.codes_ = list(framework.codes)
+        self.item_ids_ = list(item_bank.item_ids)
+        self.q_matrix_ = item_bank.q_matrix(self.codes_)
+        self.n_categories_ = np.array(
+            [2 if item.kind == "scenario" else int(item.scale_max or 0) for item in item_bank.items]
+        )
+        self.rating_offset_ = np.array([0 if i.kind == "scenario" else 1 for i in item_bank.items])
+        self.adjacency_ = CompetencyGraph(framework).adjacency_matrix()
+        self.point_weights_ = pd.DataFrame({c: [] for c in _WEIGHT_COLUMNS})
+
+    # ------------------------------------------------------------------ encoding
+    def encode(self, responses: pd.DataFrame, teacher_ids: Sequence[str]) -> NDArray[np.int8]:
+        """Long ``responses`` rows -> (teachers x items) category codes, -1 when unanswered.
+
+        Rows of teachers not in ``teacher_ids`` are ignored; an unknown item or an impossible
+        value raises :class:`NengliError` naming the row.
+        """
+        check_is_fitted(self, ("item_ids_",))
+        teacher_index = pd.Index(pd.Series(teacher_ids, dtype=str))
+        item_index = pd.Index(self.item_ids_)
+        frame = responses[responses["teacher_id"].isin(teacher_index)]
+        items = item_index.get_indexer(frame["item_id"].astype(str))
+        if (items < 0).any():
+            row = int(np.flatnonzero(items < 0)[0])
+            raise NengliError(
+                f"responses row {frame.index[row]}: item {frame['item_id'].iloc[row]!r} is not in "
+                "the item bank; import responses against the bank the model was fitted with"
+            )
+        rows = teacher_index.get_indexer(frame["teacher_id"].astype(str))
+        value = frame["response"].to_numpy(dtype=np.float64) - self.rating_offset_[items]
+        valid = (value == np.round(value)) & (value >= 0) & (value < self.n_categories_[items])
+        if not valid.all():
+            row = int(np.flatnonzero(~valid)[0])
+            item = self.item_bank_.get(self.item_ids_[items[row]])
+            raise NengliError(
+                f"responses row {frame.index[row]}: teacher {frame['teacher_id'].iloc[row]} "
+                f"answered {frame['response'].iloc[row]!r} to {item.item_id}; valid answers are "
+                f"{'0/1' if item.kind == 'scenario' else f'1..{item.scale_max}'}"
+            )
+        codes = np.full((len(teacher_index), len(item_index)), -1, dtype=np.int8)
+        codes[rows, items] = value.astype(np.int8)
+        return codes
+
+    def _group_index(self, labels: Sequence[str]) -> NDArray[np.int64]:
+        index = pd.Index(self.group_names_).get_indexer(pd.Series(labels, dtype=str))
+        return np.asarray(index, dtype=np.int64)  # -1 = unseen group: province average
+
+    # ------------------------------------------------------------------ diagnosis
+    def questionnaire_proba(self, province: Any) -> NDArray[np.float64]:
+        """Questionnaire-only posterior (teachers x points), rows in ``province.teachers`` order."""
+        check_is_fitted(self, _FITTED)
+        codes = self.encode(province.responses, province.teachers["teacher_id"])
+        groups = self._group_index(_group_labels(province.teachers, province.schools))
+        return self.estimator_.predict_proba_codes(codes, groups)
+
+    def diagnose_arrays(
+        self, province: Any, as_of: datetime | None = None
+    ) -> dict[str, NDArray[Any]]:
+        """Vectorised diagnosis: fused arrays (teachers x points) plus ``teacher_id``."""
+        check_is_fitted(self, _FITTED)
+        teacher_ids = province.teachers["teacher_id"].astype(str).to_numpy()
+        codes = self.encode(province.responses, teacher_ids)
+        groups = self._group_index(_group_labels(province.teachers, province.schools))
+        prior = self.estimator_.predict_proba_codes(codes, groups)
+        completions = _completions(province.events)
+        moment = as_of or _latest(province.grades["assessed_at"], completions["timestamp"])
+        log_odds, counts = evidence_log_odds(
+            {t: i for i, t in enumerate(teacher_ids)},
+            self.codes_,
+            province.grades,
+            completions,
+            self.point_weights_,
+            self._fusion(),
+            moment,
+        )
+        counts = counts + (codes >= 0).astype(np.int64) @ self.q_matrix_.astype(np.int64)
+        result = fuse(prior, log_odds, counts, self.adjacency_, self._fusion())
+        result["teacher_id"] = teacher_ids
+        result["questionnaire_probability"] = prior
+        return result
+
+    def diagnose(self, province: Any, as_of: datetime | None = None) -> pd.DataFrame:
+        """Per teacher x point: mastery_probability, sd, evidence_count, insufficient_evidence."""
+        return self._long(self.diagnose_arrays(province, as_of))
+
+    def diagnose_teacher(
+        self,
+        responses: Mapping[str, float],
+        grades: Sequence[Mapping[str, Any]] = (),
+        completed: Sequence[str | Mapping[str, Any]] = (),
+        *,
+        teacher_id: str = "",
+        school_environment: str | None = None,
+        research_group: str | None = None,
+        as_of: datetime | None = None,
+    ) -> pd.DataFrame:
+        """Diagnose one teacher from a dict of answers, a list of grades and completed items.
+
+        Parameters
+        ----------
+        responses
+            item_id -> answer (0/1 for scenario items, 1..scale_max for self-ratings).
+        grades
+            Dicts with ``point``, ``grade`` and optionally ``assessed_at`` (default: ``as_of``).
+        completed
+            Catalog item ids, or dicts with ``item_id`` and optionally ``timestamp``.
+        school_environment, research_group
+            Select the peer group whose prior the teacher starts from (province average if
+            unknown).
+        """
+        check_is_fitted(self, _FITTED)
+        moment = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp.now().floor("s")
+        tid = teacher_id or "teacher"
+        frame = pd.DataFrame(
+            {"teacher_id": tid, "item_id": list(responses), "response": list(responses.values())}
+        )
+        grade_frame = pd.DataFrame(
+            [
+                {
+                    "teacher_id": tid,
+                    "point": g["point"],
+                    "grade": g["grade"],
+                    "assessed_at": pd.Timestamp(g.get("assessed_at") or moment),
+                }
+                for g in grades
+            ],
+            columns=["teacher_id", "point", "grade", "assessed_at"],
+        )
+        done = [c if isinstance(c, Mapping) else {"item_id": c} for c in completed]
+        completion_frame = pd.DataFrame(
+            [
+                {
+                    "teacher_id": tid,
+                    "item_id": c["item_id"],
+                    "timestamp": pd.Timestamp(c.get("timestamp") or moment),
+                }
+                for c in done
+            ],
+            columns=["teacher_id", "item_id", "timestamp"],
+        )
+        codes = self.encode(frame, [tid])
+        label = f"{school_environment}|{research_group}"
+        prior = self.estimator_.predict_proba_codes(codes, self._group_index([label]))
+        log_odds, counts = evidence_log_odds(
+            {tid: 0}, self.codes_, grade_frame, completion_frame, self.point_weights_,
+            self._fusion(), moment,
+        )
+        counts = counts + (codes >= 0).astype(np.int64) @ self.q_matrix_.astype(np.int64)
+        result = fuse(prior, log_odds, counts, self.adjacency_, self._fusion())
+        result["teacher_id"] = np.array([teacher_id])
+        return self._long(result)
+
+    def next_item(self, responses: Mapping[str, float]) -> str | None:
+        """The adaptive questionnaire's next item for these answers, or None to stop."""
+        check_is_fitted(self, _FITTED)
+        frame = pd.DataFrame(
+            {"teacher_id": "t", "item_id": list(responses), "response": list(responses.values())}
+        )
+        codes = self.encode(frame, ["t"])[0]
+        session = AdaptiveQuestionnaire(
+            self.estimator_, sd_threshold=self.sd_threshold, max_items=self.max_items
+        )
+        index = session.next_item(codes)
+        return None if index is None else self.item_ids_[index]
+
+    def _fusion(self) -> FusionConfig:
+        return self.fusion or FusionConfig()
+
+    def _long(self, result: Mapping[str, NDArray[Any]]) -> pd.DataFrame:
+        n, k = result["mastery_probability"].shape
+        return pd.DataFrame(
+            {
+                "teacher_id": np.repeat(result["teacher_id"], k),
+                "point": np.tile(np.array(self.codes_), n),
+                "mastery_probability": result["mastery_probability"].ravel(),
+                "sd": result["sd"].ravel(),
+                "evidence_count": result["evidence_count"].ravel(),
+                "insufficient_evidence": result["insufficient_evidence"].ravel(),
+            }
+        )
+
+    # ------------------------------------------------------------------ persistence
+    def get_arrays(self) -> dict[str, NDArray[Any]]:
+        """All learned state as numeric or fixed-width string arrays (safe for allow_pickle=False)."""
+        check_is_fitted(self, _FITTED)
+        e = self.estimator_
+        w = self.point_weights_
+        return {
+            "emission": e.emission_,
+            "slope": e.slope_,
+            "intercept": e.intercept_,
+            "group_offset": e.group_offset_,
+            "graph_weight": np.array(e.graph_weight_),
+            "n_sweeps": np.array(e.n_sweeps),
+            "n_quadrature": np.array(e.n_quadrature),
+            "prior": np.array(e.prior),
+            "item_ids": np.array(self.item_ids_, dtype=str),
+            "point_codes": np.array(self.codes_, dtype=str),
+            "group_names": self.group_names_,
+            "weight_item_ids": w["item_id"].to_numpy(dtype=str),
+            "weight_points": w["point"].to_numpy(dtype=str),
+            "weight_values": w["weight"].to_numpy(dtype=np.float64),
+            "weight_kinds": w["kind"].to_numpy(dtype=str),
+            "fusion_config": np.array(self._fusion().model_dump_json()),
+            "adaptive": np.array([self.sd_threshold, float(self.max_items)]),
+        }
+
+    @classmethod
+    def from_arrays(
+        cls, arrays: Mapping[str, NDArray[Any]], item_bank: ItemBank, framework: Framework
+    ) -> DiagnosisModel:
+        """Rebuild a fitted model from :meth:`get_arrays` output, checking bank and framework."""
+        try:
+            fusion = FusionConfig(**json.loads(str(arrays["fusion_config"])))
+            model = cls(
+                prior=str(arrays["prior"]),
+                fusion=fusion,
+                sd_threshold=float(arrays["adaptive"][0]),
+                max_items=int(arrays["adaptive"][1]),
+            )
+            model._setup(item_bank, framework)
+            if list(arrays["item_ids"]) != model.item_ids_:
+                raise ModelError(
+                    "the saved diagnosis model was fitted on a different item bank "
+                    f"({len(arrays['item_ids'])} items); refit or load the matching bank"
+                )
+            if list(arrays["point_codes"]) != model.codes_:
+                raise ModelError(
+                    "the saved diagnosis model was fitted on a different framework; refit"
+                )
+            est = HigherOrderDINA(
+                prior=str(arrays["prior"]),  # type: ignore[arg-type]
+                n_sweeps=int(arrays["n_sweeps"]),
+                n_quadrature=int(arrays["n_quadrature"]),
+            )
+            est.emission_ = np.asarray(arrays["emission"], dtype=np.float64)
+            est.slope_ = np.asarray(arrays["slope"], dtype=np.float64)
+            est.intercept_ = np.asarray(arrays["intercept"], dtype=np.float64)
+            est.group_offset_ = np.asarray(arrays["group_offset"], dtype=np.float64)
+            est.graph_weight_ = float(arrays["graph_weight"])
+            est.q_matrix_ = model.q_matrix_
+            est.n_categories_ = model.n_categories_
+            est.adjacency_ = model.adjacency_.copy()
+            np.fill_diagonal(est.adjacency_, 0.0)
+            model.estimator_ = est
+            model.group_names_ = np.asarray(arrays["group_names"], dtype=str)
+            model.point_weights_ = pd.DataFrame(
+                {
+                    "item_id": np.asarray(arrays["weight_item_ids"], dtype=str),
+                    "point": np.asarray(arrays["weight_points"], dtype=str),
+                    "weight": np.asarray(arrays["weight_values"], dtype=np.float64),
+                    "kind": np.asarray(arrays["weight_kinds"], dtype=str),
+                }
+            )
+        except KeyError as missing:
+            raise ModelError(f"diagnosis arrays lack {missing}; the model directory is incomplete")
+        return model
+
+
+def _group_labels(teachers: pd.DataFrame, schools: pd.DataFrame) -> list[str]:
+    """Peer group of each teacher: school environment x research group (教研组)."""
+    environment = teachers["school_id"].map(
+        schools.drop_duplicates("school_id").set_index("school_id")["environment"]
+    )
+    return [f"{e}|{g}" for e, g in zip(environment, teachers["research_group"], strict=True)]
+
+
+def _catalog_weights(catalog: Any) -> pd.DataFrame:
+    rows = [
+        (item.item_id, code, float(weight), "online" if item.is_online else "practice")
+        for item in catalog.items
+        for code, weight in item.points.items()
+    ]
+    return pd.DataFrame(rows, columns=list(_WEIGHT_COLUMNS))
+
+
+def _completions(events: pd.DataFrame) -> pd.DataFrame:
+    done = events[events["event"] == "complete"]
+    return done[["teacher_id", "item_id", "timestamp"]]
+
+
+def _latest(*series: pd.Series) -> pd.Timestamp:
+    stamps = [s.max() for s in series if len(s)]
+    stamps = [s for s in stamps if pd.notna(s)]
+    # Without any dated evidence the moment does not matter: nothing decays.
+    return max(stamps) if stamps else pd.Timestamp("2000-01-01")

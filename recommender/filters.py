@@ -1,0 +1,150 @@
+"""Hard filters: items a teacher must never be shown, whatever their score.
+
+Scores rank; filters decide eligibility. Keeping them apart, each as one small function returning
+a boolean mask over the catalog (True = still allowed), makes every rule testable on its own and
+lets an explanation say exactly which rule removed an item. The rules:
+
+- :func:`kind_mask` — courses (online kinds) or practice tasks, as the policy classifies them;
+- :func:`completed_mask` — already completed;
+- :func:`environment_mask` — needs an environment the school lacks, or develops a point the
+  policy's environment gating does not open to this school;
+- :func:`unmastered_mask` — covers only points the teacher has already mastered;
+- :func:`exclude_mask` / :func:`only_points_mask` — the caller's own restrictions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from competency_model.errors import NotFoundError
+from recommender.signals import ItemTable, PointTable
+
+__all__ = [
+    "PolicyRules",
+    "apply_filters",
+    "completed_mask",
+    "environment_mask",
+    "exclude_mask",
+    "kind_mask",
+    "only_points_mask",
+    "unmastered_mask",
+]
+
+Kind = Literal["course", "task"]
+_ENVIRONMENTS = ("multimedia", "blended", "smart")
+
+
+@dataclass(frozen=True)
+class PolicyRules:
+    """The parts of a regional :class:`~competency_model.policy.Policy` that gate items."""
+
+    name: str
+    online_kinds: tuple[str, ...]
+    practice_kinds: tuple[str, ...]
+    #: ``gating[school_rank, point_rank]`` is True when a school of that environment may work on
+    #: points of that environment.
+    gating: NDArray[np.bool_]
+
+    @classmethod
+    def from_policy(cls, policy: Any) -> PolicyRules:
+        gating = np.zeros((3, 3), dtype=bool)
+        for school_env, allowed in policy.environment_gating.items():
+            for env in allowed:
+                gating[_ENVIRONMENTS.index(school_env), _ENVIRONMENTS.index(env)] = True
+        return cls(policy.name, tuple(policy.online_kinds), tuple(policy.practice_kinds), gating)
+
+    @classmethod
+    def default(cls) -> PolicyRules:
+        """Cumulative gating A ⊂ A+B ⊂ A+B+C and the contract's online/practice kinds."""
+        return cls("default", ("online_video", "live"), ("practice", "school_research"),
+                   np.tri(3, dtype=bool))
+
+
+def kind_mask(items: ItemTable, kind: Kind, rules: PolicyRules) -> NDArray[np.bool_]:
+    """Items of the requested kind: online courses or practice tasks, per the policy."""
+    if kind == "course":
+        allowed = rules.online_kinds
+    elif kind == "task":
+        allowed = rules.practice_kinds
+    else:
+        raise ValueError(f"kind={kind!r}; use 'course' or 'task'")
+    return np.isin(items.kinds, list(allowed))
+
+
+def completed_mask(n_items: int, completed_columns: Iterable[int]) -> NDArray[np.bool_]:
+    """False for items the teacher has completed."""
+    mask = np.ones(n_items, dtype=bool)
+    mask[np.fromiter(completed_columns, dtype=np.int64)] = False
+    return mask
+
+
+def environment_mask(
+    items: ItemTable, points: PointTable, school_environment_rank: int, rules: PolicyRules
+) -> NDArray[np.bool_]:
+    """False for items the school cannot run or whose points the policy keeps closed to it."""
+    runnable = items.environment_rank <= school_environment_rank
+    open_points = rules.gating[school_environment_rank][points.environment_rank]
+    uses_closed = (items.point_weights[:, ~open_points] > 0).any(axis=1)
+    return runnable & ~uses_closed
+
+
+def unmastered_mask(
+    items: ItemTable, mastery: NDArray[np.float64], threshold: float
+) -> NDArray[np.bool_]:
+    """False for items whose every point the teacher has mastered (probability ≥ ``threshold``)."""
+    gaps = mastery < threshold
+    return ((items.point_weights > 0) & gaps[None, :]).any(axis=1)
+
+
+def exclude_mask(items: ItemTable, exclude: Iterable[str]) -> NDArray[np.bool_]:
+    """False for the item ids the caller excluded (unknown ids are ignored: nothing to drop)."""
+    return ~np.isin(items.item_ids, list(exclude))
+
+
+def only_points_mask(
+    items: ItemTable, points: PointTable, only_points: Sequence[str]
+) -> NDArray[np.bool_]:
+    """Items that develop at least one of ``only_points`` (all items when it is empty)."""
+    if not only_points:
+        return np.ones(len(items.item_ids), dtype=bool)
+    try:
+        columns = points.index(list(only_points))
+    except KeyError as error:
+        raise NotFoundError(str(error.args[0]), details={"only_points": list(only_points)}) from None
+    return (items.point_weights[:, columns] > 0).any(axis=1)
+
+
+def apply_filters(
+    items: ItemTable,
+    points: PointTable,
+    rules: PolicyRules,
+    kind: Kind,
+    school_environment_rank: int,
+    mastery: NDArray[np.float64] | None,
+    completed_columns: Iterable[int] = (),
+    exclude: Iterable[str] = (),
+    only_points: Sequence[str] = (),
+    mastered_threshold: float = 0.8,
+) -> tuple[NDArray[np.bool_], dict[str, int]]:
+    """Combine every hard filter; also return how many items each rule removed.
+
+    ``mastery=None`` (the non-personalised list) skips the mastered-points rule, which would
+    otherwise need the teacher's profile.
+    """
+    masks = {
+        "kind": kind_mask(items, kind, rules),
+        "completed": completed_mask(len(items.item_ids), completed_columns),
+        "environment": environment_mask(items, points, school_environment_rank, rules),
+        "exclude": exclude_mask(items, exclude),
+        "only_points": only_points_mask(items, points, only_points),
+    }
+    if mastery is not None:
+        masks["mastered"] = unmastered_mask(items, mastery, mastered_threshold)
+    allowed = np.logical_and.reduce(list(masks.values()))
+    removed = {name: int((~mask & masks["kind"]).sum()) for name, mask in masks.items() if name != "kind"}
+    return allowed, removed

@@ -1,0 +1,528 @@
+"""The hybrid recommender: collaborative filtering and competency gaps, blended by a learned ranker.
+
+Candidate items are scored by the signals of :mod:`recommender.signals` (expected mastery gain on
+the teacher's gap points, stage/subject fit, the school's chosen points, colleagues in the same
+school and 教研组, popularity) plus two collaborative-filtering scores (ALS and item-kNN on
+confidence-weighted enrol/progress/complete/rate events). The blend is *learned*: ``fit`` holds
+out each teacher's latest item, fits the CF models on what came before, and trains a logistic
+regression to tell the held-out item from the other candidates. A second ranker trained on the
+content signals alone serves teachers with no history (cold start). Hard filters
+(:mod:`recommender.filters`) are applied after scoring and every item carries reasons
+(:mod:`recommender.explanations`).
+
+Example
+-------
+>>> model = HybridRecommender(random_state=0).fit(province, mastery, catalog, framework)  # doctest: +SKIP
+>>> model.recommend("T0000001", k=10, kind="course")[0].reasons_en                       # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from numpy.typing import NDArray
+from pydantic import BaseModel, Field
+
+from competency_model.errors import NotFittedError, NotFoundError
+from recommender.cf import CollaborativeFilter, confidence_matrix, replace_csr_row
+from recommender.explanations import ExplanationContext, explain_item
+from recommender.filters import PolicyRules, apply_filters
+from recommender.ranker import LinearRanker, training_rows
+from recommender.signals import (
+    CONTENT_SIGNALS, SIGNALS, ItemTable, PointTable, SocialCounts, TeacherTable, content_signals,
+)
+
+__all__ = ["HybridRecommender", "Recommendation", "TeacherProfile"]
+
+Kind = Literal["course", "task"]
+
+
+class Recommendation(BaseModel):
+    """One recommended course or practice task with its score, signals and reasons."""
+
+    item_id: str
+    title_zh: str
+    kind: str
+    hours: float
+    points: dict[str, float]
+    score: float
+    reasons_zh: list[str]
+    reasons_en: list[str]
+    signals: dict[str, float] = Field(default_factory=dict)
+
+
+class TeacherProfile(BaseModel):
+    """What a new teacher tells us before any event exists (cold start)."""
+
+    school_id: str
+    stage: str
+    subject: str
+    research_group: str = ""
+
+
+def _zscore_rows(scores: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Per-teacher standardisation, so CF scores from users of any activity level compare."""
+    mean = scores.mean(axis=1, keepdims=True)
+    spread = scores.std(axis=1, keepdims=True)
+    return ((scores - mean) / np.where(spread > 1e-9, spread, 1.0)).astype(np.float32)
+
+
+class HybridRecommender:
+    """Learned blend of collaborative filtering and competency-gap signals.
+
+    Parameters
+    ----------
+    factors, regularization, alpha, iterations
+        ALS hyperparameters (see :class:`~recommender.cf.CollaborativeFilter`).
+    neighbours
+        Item-kNN neighbourhood size.
+    mastered_threshold
+        Mastery probability at or above which a point counts as mastered (filters, reasons).
+    max_ranker_teachers, negatives_per_teacher
+        Size of the ranker's training sample (teachers with a held-out item; sampled negatives).
+    ranker_c
+        Inverse L2 strength of the logistic-regression ranker.
+    event_weights
+        Confidence per event kind (``None`` = :data:`recommender.cf.DEFAULT_EVENT_WEIGHTS`).
+    num_threads
+        Threads for the CF solvers.
+    random_state
+        Seed of every random choice (CF initialisation, negative sampling).
+    """
+
+    def __init__(
+        self,
+        factors: int = 32,
+        regularization: float = 0.05,
+        alpha: float = 1.0,
+        iterations: int = 15,
+        neighbours: int = 50,
+        mastered_threshold: float = 0.8,
+        max_ranker_teachers: int = 4000,
+        negatives_per_teacher: int = 40,
+        ranker_c: float = 1.0,
+        event_weights: Mapping[str, float] | None = None,
+        num_threads: int = 1,
+        random_state: int = 0,
+    ) -> None:
+        self.factors = factors
+        self.regularization = regularization
+        self.alpha = alpha
+        self.iterations = iterations
+        self.neighbours = neighbours
+        self.mastered_threshold = mastered_threshold
+        self.max_ranker_teachers = max_ranker_teachers
+        self.negatives_per_teacher = negatives_per_teacher
+        self.ranker_c = ranker_c
+        self.event_weights = event_weights
+        self.num_threads = num_threads
+        self.random_state = random_state
+
+    # ================================================================== fitting
+    def _cf(self, algorithm: str) -> CollaborativeFilter:
+        return CollaborativeFilter(
+            algorithm=algorithm,  # type: ignore[arg-type]
+            factors=self.factors, regularization=self.regularization, alpha=self.alpha,
+            iterations=self.iterations, neighbours=self.neighbours,
+            num_threads=self.num_threads, random_state=self.random_state,
+        )
+
+    def _matrices(self, events: pd.DataFrame) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        teacher_index = pd.Index(self.teachers_.teacher_ids)
+        item_index = pd.Index(self.items_.item_ids)
+        confidence = confidence_matrix(events, teacher_index, item_index, self.event_weights)
+        done = events[events["event"] == "complete"]
+        completed = confidence_matrix(done, teacher_index, item_index, {"complete": 1.0, "enrol": 0.0, "progress": 0.0, "rate": 0.0})
+        completed.data[:] = 1.0
+        return confidence, completed
+
+    def fit(
+        self,
+        province: Any,
+        mastery: pd.DataFrame,
+        catalog: Any,
+        framework: Any,
+        policy: Any | None = None,
+    ) -> HybridRecommender:
+        """Learn the CF models, the social counts and the two rankers.
+
+        Parameters
+        ----------
+        province
+            Object with ``teachers``, ``schools`` and ``events`` DataFrames (docs/contracts.md).
+        mastery
+            Diagnosis output: teacher_id, point, mastery_probability (other columns ignored).
+            Teachers missing from it get the population mean.
+        catalog, framework
+            The catalog and competency framework the events refer to.
+        policy
+            Regional policy for kind and environment gating (``None`` = cumulative default).
+        """
+        from recommender.evaluation.splits import time_split
+
+        self.points_ = PointTable.from_framework(framework)
+        codes = self.points_.codes.tolist()
+        self.items_ = ItemTable.from_catalog(catalog, codes)
+        self.teachers_ = TeacherTable.from_frames(province.teachers, province.schools, codes)
+        self.rules_ = PolicyRules.default() if policy is None else PolicyRules.from_policy(policy)
+        self.mastery_ = self._mastery_matrix(mastery)
+        self.mastery_prior_ = self.mastery_.mean(axis=0) if len(self.mastery_) else np.full(len(codes), 0.5)
+        self._teacher_lookup = {t: i for i, t in enumerate(self.teachers_.teacher_ids.tolist())}
+
+        # 1. Validation split: everything before each teacher's latest item trains inner models;
+        #    the latest item is what the ranker learns to find.
+        events = province.events
+        inner_events, validation = time_split(events, holdout_items=1, min_train_items=1)
+        confidence, completed = self._matrices(inner_events)
+        took = (confidence > 0).astype(np.float32)
+        inner_social = SocialCounts.from_matrices(took, completed, self.teachers_)
+        inner_als = self._cf("als").fit(confidence)
+        inner_knn = self._cf("item_knn").fit(confidence)
+        rng = np.random.default_rng(self.random_state)
+        val_rows = pd.Index(self.teachers_.teacher_ids).get_indexer(validation["teacher_id"])
+        val_cols = pd.Index(self.items_.item_ids).get_indexer(validation["item_id"])
+        ok = (val_rows >= 0) & (val_cols >= 0)
+        val_rows, val_cols = val_rows[ok], val_cols[ok]
+        teachers = np.unique(val_rows)
+        if teachers.size > self.max_ranker_teachers:
+            teachers = np.sort(rng.choice(teachers, self.max_ranker_teachers, replace=False))
+        keep = np.isin(val_rows, teachers)
+        features = self._features(teachers, inner_social, took, inner_als, inner_knn)
+        X, y = training_rows(features, SIGNALS, teachers, val_rows[keep], val_cols[keep], took,
+                             self._eligible(teachers), self.negatives_per_teacher, rng)
+        self.ranker_ = LinearRanker(c=self.ranker_c).fit(X, y, SIGNALS)
+        content = [SIGNALS.index(s) for s in CONTENT_SIGNALS]
+        self.cold_ranker_ = LinearRanker(c=self.ranker_c).fit(X[:, content], y, CONTENT_SIGNALS)
+        self.validation_metrics_ = self._validation_metrics(
+            features, teachers, val_rows[keep], val_cols[keep], took, inner_social)
+
+        # 2. Final models on all events.
+        confidence, completed = self._matrices(events)
+        self.took_ = (confidence > 0).astype(np.float32).tocsr()
+        self.completed_ = completed
+        self.social_ = SocialCounts.from_matrices(self.took_, completed, self.teachers_)
+        self.als_ = self._cf("als").fit(confidence)
+        self.knn_ = self._cf("item_knn").fit(confidence)
+        self.model_version = "unsaved"
+        return self
+
+    def _validation_metrics(
+        self, features: dict[str, NDArray[np.float32]], teachers: NDArray[np.int64],
+        rows: NDArray[np.int64], cols: NDArray[np.int64], took: sp.csr_matrix, social: SocialCounts,
+    ) -> dict[str, Any]:
+        """nDCG@10/recall@10 of the blend and of popularity on the validation items.
+
+        The CF scores are out of sample (fitted before the held-out item); the blend weights are
+        in sample (learned on these rows), so this is a sanity check, not the evaluation —
+        ``nengli evaluate recommend`` is.
+        """
+        from recommender.evaluation.metrics import ndcg_at_k, recall_at_k
+
+        allowed = self._eligible(teachers) & ~(np.asarray(took[teachers].todense()) > 0)
+        relevant_by = pd.Series(cols).groupby(rows).agg(set)
+        relevant = [relevant_by.get(t, set()) for t in teachers]
+        result: dict[str, Any] = {"teachers": int(teachers.size)}
+        candidates = {"blend": self.ranker_.decision(features),
+                      "popularity": np.tile(np.log1p(social.item_took), (len(teachers), 1))}
+        for name, scores in candidates.items():
+            masked = np.where(allowed, scores, -np.inf)
+            top = np.argsort(-masked, axis=1, kind="stable")[:, :10]
+            ranked = [list(r) for r in top]
+            result[f"{name}_ndcg@10"] = round(ndcg_at_k(ranked, relevant, 10), 4)
+            result[f"{name}_recall@10"] = round(recall_at_k(ranked, relevant, 10), 4)
+        return result
+
+    def _mastery_matrix(self, mastery: pd.DataFrame) -> NDArray[np.float64]:
+        codes = self.points_.codes.tolist()
+        wide = mastery.pivot_table(index="teacher_id", columns="point", values="mastery_probability",
+                                   aggfunc="mean").reindex(columns=codes)
+        wide.index = wide.index.astype(str)
+        prior = wide.mean(axis=0).fillna(0.5)
+        wide = wide.reindex(self.teachers_.teacher_ids).fillna(prior)
+        return np.clip(wide.to_numpy(dtype=np.float64), 0.0, 1.0)
+
+    def _eligible(self, rows: NDArray[np.int64]) -> NDArray[np.bool_]:
+        """Items each teacher could be shown at all (environment and policy gating)."""
+        from recommender.filters import environment_mask
+
+        ranks = self.teachers_.school_environment_rank[self.teachers_.school_row[rows]]
+        by_rank = {int(r): environment_mask(self.items_, self.points_, int(r), self.rules_) for r in np.unique(ranks)}
+        return np.array([by_rank[int(r)] for r in ranks]).reshape(len(rows), len(self.items_.item_ids))
+
+    def _features(
+        self, rows: NDArray[np.int64], social: SocialCounts, took: sp.csr_matrix,
+        als: CollaborativeFilter | None, knn: CollaborativeFilter | None,
+    ) -> dict[str, NDArray[np.float32]]:
+        t = self.teachers_
+        own = np.asarray(took[rows].todense(), dtype=np.float32)
+        features = content_signals(
+            self.mastery_[rows], t.school_row[rows], t.group_row[rows], t.stages[rows], t.subjects[rows],
+            own, t, self.items_, self.points_, social,
+        )
+        if als is not None and knn is not None:
+            features["cf_als"] = _zscore_rows(als.score(rows))
+            features["cf_knn"] = _zscore_rows(knn.score(rows))
+        return features
+
+    # ================================================================== scoring
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "ranker_"):
+            raise NotFittedError("this HybridRecommender is not fitted; call fit or load a model directory")
+
+    def row_of(self, teacher_id: str) -> int:
+        """Row of ``teacher_id``; :class:`NotFoundError` if the model has never seen them."""
+        self._check_fitted()
+        try:
+            return self._teacher_lookup[str(teacher_id)]
+        except KeyError:
+            raise NotFoundError(
+                f"teacher {teacher_id!r} is not in this model; use recommend_for_profile for new "
+                "teachers or retrain with them", details={"teacher_id": str(teacher_id)},
+            ) from None
+
+    def score_teachers(self, rows: NDArray[np.int64]) -> tuple[NDArray[np.float64], dict[str, NDArray[np.float32]]]:
+        """Ranker scores (teachers × items) and the signals behind them, before filtering."""
+        self._check_fitted()
+        features = self._features(np.asarray(rows), self.social_, self.took_, self.als_, self.knn_)
+        return self.ranker_.decision(features), features
+
+    def score_profiles(
+        self, school_rows: NDArray[np.int64], group_rows: NDArray[np.int64], stages: NDArray[np.str_],
+        subjects: NDArray[np.str_], mastery: NDArray[np.float64],
+    ) -> tuple[NDArray[np.float64], dict[str, NDArray[np.float32]]]:
+        """Cold-start ranker scores for teachers known only by profile and diagnosis."""
+        self._check_fitted()
+        features = content_signals(mastery, school_rows, group_rows, stages, subjects, None,
+                                   self.teachers_, self.items_, self.points_, self.social_)
+        return self.cold_ranker_.decision(features), features
+
+    def popularity_scores(self) -> NDArray[np.float64]:
+        """Non-personalised score: how many teachers took each item (log scale)."""
+        self._check_fitted()
+        return np.log1p(self.social_.item_took.astype(np.float64))
+
+    def recommend(
+        self,
+        teacher_id: str,
+        k: int = 10,
+        kind: Kind = "course",
+        personalized: bool = True,
+        exclude: Sequence[str] = (),
+        only_points: Sequence[str] = (),
+    ) -> list[Recommendation]:
+        """Top ``k`` items of ``kind`` for a known teacher, filtered and explained.
+
+        With ``personalized=False`` the list uses only the policy, the school's environment and
+        province-wide popularity, never the teacher's history or diagnosis.
+        """
+        row = self.row_of(teacher_id)
+        t = self.teachers_
+        school_rank = int(t.school_environment_rank[t.school_row[row]])
+        if not personalized:
+            allowed, _ = apply_filters(self.items_, self.points_, self.rules_, kind, school_rank, None,
+                                       exclude=exclude, only_points=only_points)
+            context = ExplanationContext(None, self.mastered_threshold, None, None, None, None, None,
+                                         self.social_.item_took)
+            scores = self.popularity_scores()
+            return self._top(scores, allowed, k, context, {"popularity": scores.astype(np.float32)})
+        scores, features = self.score_teachers(np.array([row]))
+        taken = self.took_[row].indices
+        allowed, _ = apply_filters(self.items_, self.points_, self.rules_, kind, school_rank,
+                                   self.mastery_[row], taken, exclude, only_points, self.mastered_threshold)
+        own = np.asarray(self.took_[row].todense(), dtype=np.float32).ravel()
+        group_done = self.social_.group_completed[t.group_row[row]] - np.asarray(self.completed_[row].todense()).ravel()
+        cf = features["cf_als"][0]
+        context = ExplanationContext(
+            self.mastery_[row], self.mastered_threshold, str(t.stages[row]), str(t.subjects[row]),
+            str(t.research_groups[row]), group_done, self.social_.school_took[t.school_row[row]] - own,
+            self.social_.item_took, (cf[:, None] > cf[None, :]).mean(axis=1) if cf.size < 4000 else None,
+        )
+        return self._top(scores[0], allowed, k, context, {n: f[0] for n, f in features.items()})
+
+    def recommend_for_profile(
+        self,
+        profile: TeacherProfile | Mapping[str, Any],
+        mastery: Mapping[str, float] | None = None,
+        k: int = 10,
+        kind: Kind = "course",
+        exclude: Sequence[str] = (),
+        only_points: Sequence[str] = (),
+    ) -> list[Recommendation]:
+        """Cold start: recommendations from a profile and a (possibly partial) diagnosis.
+
+        Points missing from ``mastery`` take the population mean, so a half-finished adaptive
+        questionnaire already moves the list towards the answered gaps.
+        """
+        self._check_fitted()
+        profile = profile if isinstance(profile, TeacherProfile) else TeacherProfile(**profile)
+        t = self.teachers_
+        school_rows = np.flatnonzero(t.school_ids == profile.school_id)
+        if school_rows.size == 0:
+            raise NotFoundError(f"school {profile.school_id!r} is not in this model; check the school_id",
+                                details={"school_id": profile.school_id})
+        school_row = int(school_rows[0])
+        key = f"{profile.school_id}|{profile.research_group}"
+        group_rows = np.flatnonzero(t.group_keys == key)
+        group_row = int(group_rows[0]) if group_rows.size else -1
+        vector = self.mastery_prior_.copy()
+        for code, probability in (mastery or {}).items():
+            vector[self.points_.index([code])[0]] = float(np.clip(probability, 0.0, 1.0))
+        all_scores, features = self.score_profiles(
+            np.array([school_row]), np.array([group_row]), np.array([profile.stage]),
+            np.array([profile.subject]), vector[None, :],
+        )
+        scores = all_scores[0]
+        school_rank = int(t.school_environment_rank[school_row])
+        allowed, _ = apply_filters(self.items_, self.points_, self.rules_, kind, school_rank, vector,
+                                   (), exclude, only_points, self.mastered_threshold)
+        group_done = self.social_.group_completed[group_row] if group_row >= 0 else None
+        context = ExplanationContext(vector, self.mastered_threshold, profile.stage, profile.subject,
+                                     profile.research_group or None, group_done,
+                                     self.social_.school_took[school_row], self.social_.item_took)
+        return self._top(scores, allowed, k, context, {n: f[0] for n, f in features.items()})
+
+    def _top(
+        self, scores: NDArray[np.float64], allowed: NDArray[np.bool_], k: int,
+        context: ExplanationContext, signals: Mapping[str, NDArray[np.float32]],
+    ) -> list[Recommendation]:
+        if k < 1:
+            raise ValueError(f"k={k} must be at least 1")
+        candidates = np.flatnonzero(allowed & np.isfinite(scores))
+        order = candidates[np.lexsort((self.items_.item_ids[candidates], -scores[candidates]))][:k]
+        codes = self.points_.codes
+        result = []
+        for row in order:
+            zh, en = explain_item(int(row), self.items_, self.points_, context)
+            weights = self.items_.point_weights[row]
+            result.append(Recommendation(
+                item_id=str(self.items_.item_ids[row]), title_zh=str(self.items_.titles_zh[row]),
+                kind=str(self.items_.kinds[row]), hours=float(self.items_.hours[row]),
+                points={str(codes[c]): round(float(weights[c]), 4) for c in np.flatnonzero(weights > 0)},
+                score=float(scores[row]), reasons_zh=zh, reasons_en=en,
+                signals={name: round(float(value[row]), 4) for name, value in signals.items()},
+            ))
+        return result
+
+    # ================================================================== fold-in
+    def fold_in(self, teacher_id: str, events: pd.DataFrame) -> None:
+        """Add a known teacher's new events and update only that teacher.
+
+        Their confidence row, ALS factors (implicit's ``partial_fit_users``), item-kNN row,
+        taken/completed sets and their contribution to colleague and popularity counts change;
+        item factors, the rankers and every other teacher stay as trained.
+        """
+        row = self.row_of(teacher_id)
+        events = events.assign(teacher_id=str(teacher_id))
+        one = pd.Index([str(teacher_id)])
+        item_index = pd.Index(self.items_.item_ids)
+        unknown = sorted(set(events["item_id"].astype(str)) - set(self.items_.item_ids.tolist()))
+        if unknown:
+            raise NotFoundError(f"events name unknown catalog items {unknown[:5]}; check item_id",
+                                details={"item_ids": unknown[:20]})
+        new = confidence_matrix(events, one, item_index, self.event_weights)
+        done = confidence_matrix(events[events["event"] == "complete"], one, item_index,
+                                 {"complete": 1.0, "enrol": 0.0, "progress": 0.0, "rate": 0.0})
+        confidence = self.als_.user_items_[row] + new
+        old_took = np.asarray(self.took_[row].todense(), dtype=np.float32).ravel()
+        old_done = np.asarray(self.completed_[row].todense(), dtype=np.float32).ravel()
+        took = (np.asarray(confidence.todense()).ravel() > 0).astype(np.float32)
+        completed = np.maximum(old_done, (np.asarray(done.todense()).ravel() > 0).astype(np.float32))
+        self.als_.fold_in(row, confidence)
+        self.knn_.fold_in(row, confidence)
+        self.took_ = _replace_row(self.took_, row, took)
+        self.completed_ = _replace_row(self.completed_, row, completed)
+        t = self.teachers_
+        self.social_.group_took[t.group_row[row]] += took - old_took
+        self.social_.group_completed[t.group_row[row]] += completed - old_done
+        self.social_.school_took[t.school_row[row]] += took - old_took
+        self.social_.item_took += took - old_took
+
+    # ================================================================== persistence
+    def get_arrays(self) -> dict[str, dict[str, NDArray[Any]]]:
+        """Learned state grouped by model-directory file."""
+        self._check_fitted()
+        rules = self.rules_
+        return {
+            "tables.npz": {**self.points_.to_arrays("point_"), **self.items_.to_arrays("item_"),
+                           **self.teachers_.to_arrays("teacher_")},
+            "mastery.npz": {"mastery": self.mastery_, "prior": self.mastery_prior_},
+            "social.npz": {**self.social_.to_arrays(""), **_sparse("took_", self.took_),
+                           **_sparse("completed_", self.completed_)},
+            "cf_als.npz": self.als_.get_arrays(),
+            "cf_knn.npz": self.knn_.get_arrays(),
+            "ranker.npz": {**self.ranker_.to_arrays("warm_"), **self.cold_ranker_.to_arrays("cold_"),
+                           "policy_online": np.array(rules.online_kinds), "policy_practice": np.array(rules.practice_kinds),
+                           "policy_gating": rules.gating, "policy_name": np.array(rules.name)},
+        }
+
+    def get_params(self) -> dict[str, Any]:
+        """Hyperparameters (sklearn-style), JSON-serialisable."""
+        return {name: getattr(self, name) for name in (
+            "factors", "regularization", "alpha", "iterations", "neighbours", "mastered_threshold",
+            "max_ranker_teachers", "negatives_per_teacher", "ranker_c", "event_weights",
+            "num_threads", "random_state")}
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, Mapping[str, NDArray[Any]]], params: Mapping[str, Any],
+                    model_version: str = "unsaved") -> HybridRecommender:
+        """Rebuild a fitted recommender from :meth:`get_arrays` output."""
+        model = cls(**params)
+        tables, ranker = arrays["tables.npz"], arrays["ranker.npz"]
+        model.points_ = PointTable.from_arrays(tables, "point_")
+        model.items_ = ItemTable.from_arrays(tables, "item_")
+        model.teachers_ = TeacherTable.from_arrays(tables, "teacher_")
+        model.mastery_ = np.asarray(arrays["mastery.npz"]["mastery"])
+        model.mastery_prior_ = np.asarray(arrays["mastery.npz"]["prior"])
+        social = arrays["social.npz"]
+        model.social_ = SocialCounts.from_arrays(social, "")
+        model.social_ = SocialCounts(*(np.array(getattr(model.social_, f)) for f in
+                                       ("group_took", "group_completed", "school_took", "item_took")))
+        model.took_ = _unsparse("took_", social)
+        model.completed_ = _unsparse("completed_", social)
+        model.als_ = CollaborativeFilter.from_arrays(arrays["cf_als.npz"])
+        model.knn_ = CollaborativeFilter.from_arrays(arrays["cf_knn.npz"])
+        model.ranker_ = LinearRanker.from_arrays(ranker, "warm_")
+        model.cold_ranker_ = LinearRanker.from_arrays(ranker, "cold_")
+        model.rules_ = PolicyRules(str(ranker["policy_name"]), tuple(ranker["policy_online"].tolist()),
+                                   tuple(ranker["policy_practice"].tolist()), np.asarray(ranker["policy_gating"]))
+        model._teacher_lookup = {t: i for i, t in enumerate(model.teachers_.teacher_ids.tolist())}
+        model.model_version = model_version
+        return model
+
+    def save(self, directory: str | Path, metadata: Mapping[str, Any] | None = None,
+             extra_arrays: Mapping[str, Mapping[str, NDArray[Any]]] | None = None) -> Path:
+        """Write a model directory (see :mod:`recommender.artifacts`)."""
+        from recommender.artifacts import save_model_dir
+
+        document = {"kind": "nengli-hybrid-recommender", "params": self.get_params(), **(metadata or {})}
+        return save_model_dir(directory, {**self.get_arrays(), **(extra_arrays or {})}, document)
+
+
+def load_recommender(directory: str | Path) -> HybridRecommender:
+    """Load a model directory written by ``nengli train``, verifying every file's sha256."""
+    from recommender.artifacts import load_model_dir
+
+    arrays, metadata = load_model_dir(directory)
+    digest = hashlib.sha256(json.dumps(metadata["files"], sort_keys=True).encode()).hexdigest()[:12]
+    return HybridRecommender.from_arrays(arrays, metadata.get("params", {}), model_version=digest)
+
+
+def _sparse(prefix: str, matrix: sp.csr_matrix) -> dict[str, NDArray[Any]]:
+    return {f"{prefix}data": matrix.data, f"{prefix}indices": matrix.indices,
+            f"{prefix}indptr": matrix.indptr, f"{prefix}shape": np.array(matrix.shape)}
+
+
+def _unsparse(prefix: str, arrays: Mapping[str, NDArray[Any]]) -> sp.csr_matrix:
+    return sp.csr_matrix((arrays[f"{prefix}data"], arrays[f"{prefix}indices"], arrays[f"{prefix}indptr"]),
+                         shape=tuple(arrays[f"{prefix}shape"]))
+
+
+def _replace_row(matrix: sp.csr_matrix, row: int, values: NDArray[np.float32]) -> sp.csr_matrix:
+    return replace_csr_row(matrix, row, sp.csr_matrix(values[None, :]))

@@ -1,0 +1,427 @@
+"""Build a teacher's policy-compliant learning plan: targets → item selection → weeks → evidence.
+
+:func:`build_learning_path` is the one entry point the CLI and the service share. It never
+returns an invalid plan: the finished plan is checked with
+:func:`competency_model.policy.validate_plan`, and any request that cannot be met raises
+:class:`~competency_model.errors.InfeasibleError` whose ``details['violations']`` lists every
+unmet rule with what would fix it (more catalog items for a point, a richer environment, a
+larger hour slack …).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from competency_model.errors import InfeasibleError
+from competency_model.framework import Framework, normalize_environment
+from competency_model.graph import CompetencyGraph
+from competency_model.plan import Plan, PlanItem, Violation, compute_totals
+from competency_model.policy import Policy, load_policy, validate_plan
+from recommender.paths.evidence import evidence_for
+from recommender.paths.gain import GainModel
+from recommender.paths.optimiser import PathProblem, Selection, solve_greedy, solve_milp
+from recommender.paths.schedule import ScheduledItem, schedule_items
+from recommender.paths.targets import DEFAULT_MASTERY, TargetChoice, choose_targets
+from training_data.catalog import Catalog, CatalogItem, environment_rank
+
+__all__ = ["PreparedPath", "build_learning_path", "prepare_path"]
+
+Method = Literal["milp", "greedy"]
+
+
+@dataclass(frozen=True)
+class PreparedPath:
+    """Everything decided before item selection: the targets, candidates and the MILP data."""
+
+    targets: TargetChoice
+    candidates: list[CatalogItem]
+    problem: PathProblem
+    policy: Policy
+    school_environment: str
+
+
+def _violation(rule: str, expected: Any, actual: Any, zh: str, en: str) -> Violation:
+    return Violation(rule=rule, expected=expected, actual=actual, message_zh=zh, message_en=en)
+
+
+def _infeasible(violations: list[Violation], headline: str) -> InfeasibleError:
+    text = "; ".join(v.message_en for v in violations)
+    return InfeasibleError(
+        f"{headline}: {text}",
+        details={"violations": [v.model_dump(mode="json") for v in violations]},
+    )
+
+
+def _candidates(
+    catalog: Catalog,
+    school_environment: str,
+    allowed_points: set[str],
+    policy: Policy,
+    stage: str | None,
+    subject: str | None,
+) -> list[CatalogItem]:
+    """Catalog items the teacher can take: environment, gating, stage/subject, weekly limit."""
+    rank = environment_rank(school_environment)
+    kinds = set(policy.online_kinds) | set(policy.practice_kinds)
+    found = []
+    for item in catalog.items:
+        if environment_rank(item.environment) > rank or item.kind not in kinds:
+            continue
+        if not set(item.points) <= allowed_points:
+            continue
+        if item.hours > policy.max_weekly_hours + 1e-9:
+            continue  # one item is done within one week (weekly_load rule)
+        if stage is not None and stage not in item.stages:
+            continue
+        if subject is not None and "通用" not in item.subjects and subject not in item.subjects:
+            continue
+        found.append(item)
+    return found
+
+
+def prepare_path(
+    mastery: Mapping[str, float],
+    school_environment: str,
+    policy: Policy | str | Path,
+    catalog: Catalog,
+    framework: Framework,
+    chosen_points: Collection[str] = (),
+    completed: Collection[str] = (),
+    *,
+    stage: str | None = None,
+    subject: str | None = None,
+    graph: CompetencyGraph | None = None,
+    n_targets: int | None = None,
+    hours_slack: float | None = None,
+    gain_model: GainModel | None = None,
+    min_target_weight: float = 0.5,
+) -> PreparedPath:
+    """Choose targets and build the selection problem (shared by the builder and the benchmarks).
+
+    Raises
+    ------
+    InfeasibleError
+        When no target set satisfies the point-selection rules with this catalog (the hour
+        rules are checked later, by the builder).
+    """
+    pol = policy if isinstance(policy, Policy) else load_policy(policy)
+    env = normalize_environment(school_environment)
+    graph = graph if graph is not None else CompetencyGraph(framework)
+    gains = gain_model if gain_model is not None else GainModel()
+    allowed = set(graph.feasible_points(env, gating=pol.environment_gating))
+    pool = _candidates(catalog, env, allowed, pol, stage, subject)
+    practice_kinds = set(pol.practice_kinds)
+    coverable = {
+        code
+        for item in pool
+        if item.kind in practice_kinds
+        for code, weight in item.points.items()
+        if weight >= min_target_weight - 1e-9
+    }
+    choice = choose_targets(
+        mastery,
+        env,
+        pol,
+        framework,
+        graph=graph,
+        chosen_points=chosen_points,
+        coverable=coverable,
+        n_targets=n_targets,
+    )
+    targets = choice.codes
+    # an item enters only when most of its weight is on the targets: the plan lists the
+    # targets it serves (policy rule items_on_targets) and its side effects stay minor
+    target_set = set(targets)
+    candidates = [
+        item
+        for item in pool
+        if sum(w for c, w in item.points.items() if c in target_set) >= min_target_weight - 1e-9
+    ]
+    done = set(completed)
+    if hours_slack is None:
+        hours_slack = max((item.hours for item in candidates), default=0.0)
+    is_practice = np.array([item.kind in practice_kinds for item in candidates], dtype=bool)
+    is_online = np.array([item.kind in pol.online_kinds for item in candidates], dtype=bool)
+    hours = np.array([item.hours for item in candidates], dtype=np.float64)
+    column = {code: j for j, code in enumerate(targets)}
+    gain = np.zeros((len(candidates), len(targets)))
+    covers = np.zeros((len(candidates), len(targets)), dtype=bool)
+    for i, item in enumerate(candidates):
+        if item.item_id in done:
+            continue  # already reflected in the diagnosed mastery: hours count, gain does not
+        per_point = gains.item_gain(
+            bool(is_practice[i]), item.hours, item.level, item.points, mastery, DEFAULT_MASTERY
+        )
+        for code, value in per_point.items():
+            if code in column:
+                gain[i, column[code]] = value
+    for i, item in enumerate(candidates):
+        for code in item.points:
+            if code in column:
+                covers[i, column[code]] = True
+    gaps = np.array([choice.gaps[c] for c in targets])
+    chosen_set = set(chosen_points)
+    importance = gaps * np.array(
+        [gains.chosen_point_bonus if c in chosen_set else 1.0 for c in targets]
+    )
+    problem = PathProblem(
+        item_ids=[item.item_id for item in candidates],
+        kinds=[item.kind for item in candidates],
+        hours=hours,
+        is_online=is_online,
+        is_practice=is_practice,
+        gain=gain,
+        covers=covers,
+        gaps=np.maximum(gaps, 0.0),
+        importance=np.maximum(importance, 1e-3),
+        targets=list(targets),
+        min_total_hours=pol.total_hours,
+        max_total_hours=pol.total_hours + hours_slack,
+        min_practice_hours=pol.min_practice_hours,
+        min_practice_share=pol.min_practice_share,
+        min_online_hours=pol.min_online_hours,
+        fixed=np.array([item.item_id in done for item in candidates], dtype=bool),
+    )
+    return PreparedPath(choice, candidates, problem, pol, env)
+
+
+def _precheck(problem: PathProblem, policy: Policy, env: str) -> None:
+    """Name every necessary condition the candidates already fail, before calling a solver."""
+    found: list[Violation] = []
+    where = f"the catalog items a {env} school can use for targets {problem.targets}"
+    for j, code in enumerate(problem.targets):
+        if not (problem.covers[:, j] & problem.is_practice).any():
+            found.append(
+                _violation(
+                    "practice_coverage", ">=1 practice task", 0,
+                    f"{code} 没有可用的实践任务；请在课程目录中为 {code} 增加实践任务",
+                    f"{code} has no usable practice task; add a practice task for {code} "
+                    "to the catalog",
+                )
+            )
+    pools = [
+        ("total_hours", problem.hours.sum(), policy.total_hours, "总学时"),
+        ("min_online_hours", problem.hours[problem.is_online].sum(), policy.min_online_hours,
+         "线上学时"),
+        ("min_practice_hours", problem.hours[problem.is_practice].sum(),
+         max(policy.min_practice_hours, policy.min_practice_share * policy.total_hours),
+         "实践学时"),
+    ]
+    for rule, available, needed, zh in pools:
+        if available + 1e-9 < needed:
+            found.append(
+                _violation(
+                    rule, needed, float(available),
+                    f"可用条目仅提供 {available:g} {zh}，政策要求 {needed:g}；请补充课程目录或升级学校环境",
+                    f"{where} offer only {available:g} h towards {rule} but the policy needs "
+                    f"{needed:g}; add such items to the catalog (or upgrade the environment)",
+                )
+            )
+    if found:
+        raise _infeasible(found, "no compliant plan exists")
+
+
+def _reason(item: CatalogItem, targets: Sequence[str], raw_gain: Mapping[str, float],
+            done: bool) -> str:
+    weights = "、".join(f"{c}({item.points[c]:.0%})" for c in targets if c in item.points)
+    kind = "实践任务" if not item.is_online else "线上课程"
+    text = f"{kind}，发展 {weights}"
+    gains = "，".join(f"{c} +{g:.2f}" for c, g in raw_gain.items() if g > 0)
+    if gains:
+        text += f"；预期提升 {gains}"
+    if item.artifacts:
+        text += f"；产出证据：{'、'.join(item.artifacts)}"
+    if done:
+        text = "已完成（计入本周期学时）；" + text
+    return text
+
+
+def _solve(prepared: PreparedPath, method: Method) -> Selection:
+    problem = prepared.problem
+    selection = solve_milp(problem) if method == "milp" else solve_greedy(problem)
+    if selection.feasible:
+        return selection
+    raise _infeasible(
+        [
+            _violation(
+                "combination", "a selection meeting every rule at once", selection.status,
+                "现有条目无法同时满足全部规则（覆盖每个能力点、学时下限与上限）；"
+                "请增加总学时浮动（hours_slack）、减少目标能力点或补充短学时条目",
+                f"no subset of the {problem.n_items} candidate items meets every rule at "
+                f"once (cover each of {problem.targets} with a practice task and keep "
+                f"{problem.min_total_hours:g}–{problem.max_total_hours:g} h); raise "
+                "hours_slack, target fewer points, or add shorter items to the catalog",
+            )
+        ],
+        "no compliant plan exists",
+    )
+
+
+def _select(
+    mastery: Mapping[str, float],
+    school_environment: str,
+    policy: Policy,
+    catalog: Catalog,
+    framework: Framework,
+    chosen_points: Collection[str],
+    completed: Collection[str],
+    *,
+    n_targets: int | None,
+    method: Method,
+    **options: Any,
+) -> tuple[PreparedPath, Selection]:
+    """Prepare and solve; without an explicit ``n_targets``, widen the target set until the
+    catalog's items on the targets can supply the policy's hours (a thin catalog per point
+    needs more points to reach 50 学时)."""
+    if n_targets is not None:
+        prepared = prepare_path(
+            mastery, school_environment, policy, catalog, framework, chosen_points, completed,
+            n_targets=n_targets, **options,
+        )
+        _precheck(prepared.problem, policy, prepared.school_environment)
+        return prepared, _solve(prepared, method)
+    first_error: InfeasibleError | None = None
+    last_error: InfeasibleError | None = None
+    count = max(policy.min_points, policy.min_dimensions, 3)
+    while True:
+        # target-rule failures (min_points, gating …) raise here and are final
+        prepared = prepare_path(
+            mastery, school_environment, policy, catalog, framework, chosen_points, completed,
+            n_targets=count, **options,
+        )
+        try:
+            _precheck(prepared.problem, policy, prepared.school_environment)
+            return prepared, _solve(prepared, method)
+        except InfeasibleError as error:
+            first_error, last_error = first_error or error, error
+            if len(prepared.targets.codes) < count:
+                break  # every allowed point is already a target
+            count += 1
+    assert first_error is not None and last_error is not None
+    if last_error is first_error:
+        raise first_error
+    raise InfeasibleError(
+        f"{first_error.message}. Widening the targets to {len(prepared.targets.codes)} points "
+        f"did not help either: {last_error.message}",
+        details={
+            "violations": first_error.details.get("violations", [])
+            + last_error.details.get("violations", [])
+        },
+    )
+
+
+def build_learning_path(
+    teacher_id: str,
+    mastery: Mapping[str, float],
+    school_environment: str,
+    policy: Policy | str | Path,
+    catalog: Catalog,
+    framework: Framework,
+    chosen_points: Collection[str] = (),
+    completed: Collection[str] = (),
+    *,
+    stage: str | None = None,
+    subject: str | None = None,
+    graph: CompetencyGraph | None = None,
+    n_targets: int | None = None,
+    hours_slack: float | None = None,
+    method: Method = "milp",
+    gain_model: GainModel | None = None,
+) -> Plan:
+    """Build and validate one teacher's learning plan for a policy cycle.
+
+    Parameters
+    ----------
+    teacher_id
+        Copied into the plan.
+    mastery
+        Diagnosed mastery probability per point (e.g. from ``DiagnosisModel.diagnose``).
+    school_environment
+        ``multimedia`` / ``blended`` / ``smart`` (or A/B/C).
+    policy
+        A :class:`Policy` or a policy name/path (``"jiangsu"``).
+    catalog, framework
+        Course/practice catalog and competency framework.
+    chosen_points
+        The school's selected points (一校一策), preferred as targets.
+    completed
+        Catalog ids already completed this cycle; they stay in the plan (their hours count)
+        and are not re-recommended.
+    stage, subject
+        Restrict items to the teacher's stage and subject (``通用`` items always fit).
+    n_targets
+        Number of target points (default ``max(min_points, 3)``).
+    hours_slack
+        Hours the plan may exceed the policy total by (default: the longest candidate item).
+    method
+        ``"milp"`` (HiGHS, default) or ``"greedy"`` (the bounded heuristic).
+
+    Returns
+    -------
+    Plan
+        With ``violations == []`` — always; otherwise an error is raised.
+
+    Raises
+    ------
+    InfeasibleError
+        ``details['violations']`` names each unmet rule and the fix.
+    """
+    pol = policy if isinstance(policy, Policy) else load_policy(policy)
+    graph = graph if graph is not None else CompetencyGraph(framework)
+    prepared, selection = _select(
+        mastery, school_environment, pol, catalog, framework, chosen_points, completed,
+        stage=stage, subject=subject, graph=graph, n_targets=n_targets,
+        hours_slack=hours_slack, gain_model=gain_model, method=method,
+    )
+    problem = prepared.problem
+    done = set(completed)
+    chosen_items = [item for item, keep in zip(prepared.candidates, selection.chosen) if keep]
+    targets = prepared.targets.codes
+    scheduled = schedule_items(
+        [
+            ScheduledItem(
+                item_id=item.item_id, kind=item.kind, hours=item.hours,
+                points=tuple(c for c in targets if c in item.points),
+                primary=max((c for c in targets if c in item.points),
+                            key=lambda c: item.points[c]),
+                level=item.level,
+                is_online=item.kind in pol.online_kinds,
+            )
+            for item in chosen_items
+        ],
+        targets, graph, pol.max_weekly_hours, max_weeks=pol.cycle_years * 52,
+    )
+    by_id = {item.item_id: (i, item) for i, item in enumerate(prepared.candidates)}
+    items = []
+    for entry in scheduled:
+        index, item = by_id[entry.item_id]
+        raw = {c: float(problem.gain[index, j]) for j, c in enumerate(targets)}
+        items.append(
+            PlanItem(
+                id=item.item_id, kind=item.kind, hours=item.hours, points=list(entry.points),
+                week=entry.week, reason=_reason(item, targets, raw, item.item_id in done),
+            )
+        )
+    task_artifacts: dict[str, list[str]] = {}
+    for item in chosen_items:
+        if item.kind in pol.practice_kinds:
+            main = max((c for c in targets if c in item.points), key=lambda c: item.points[c])
+            task_artifacts.setdefault(main, []).extend(item.artifacts)
+    plan = Plan(
+        teacher_id=teacher_id,
+        policy=pol.name,
+        targets=list(targets),
+        items=items,
+        totals=compute_totals(items, pol.online_kinds, pol.practice_kinds),
+        evidence=evidence_for(targets, framework, task_artifacts),
+        violations=[],
+    )
+    violations = validate_plan(plan, pol, framework, prepared.school_environment)
+    if violations:
+        raise _infeasible(violations, "the built plan breaks the policy (not returned)")
+    return plan

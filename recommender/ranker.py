@@ -1,0 +1,121 @@
+"""The learned blend: a logistic regression that turns signals into one ranking score.
+
+Hand-picked blend weights encode the author's guess of how much a colleague's choice matters
+against a competency gap; a ranker trained on held-out behaviour measures it instead. A linear
+model is enough here (a handful of interpretable signals), its coefficients can be read and
+reported, and it is stored as four plain arrays — no pickle in the model directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+
+from competency_model.errors import ModelError, NotFittedError
+
+__all__ = ["LinearRanker", "training_rows"]
+
+
+def training_rows(
+    features: Mapping[str, NDArray[np.float32]],
+    names: Sequence[str],
+    teachers: NDArray[np.int64],
+    positive_rows: NDArray[np.int64],
+    positive_cols: NDArray[np.int64],
+    took: sp.csr_matrix,
+    eligible: NDArray[np.bool_],
+    negatives_per_teacher: int,
+    rng: np.random.Generator,
+) -> tuple[NDArray[np.float64], NDArray[np.int8]]:
+    """Labelled rows for the ranker: each teacher's held-out items and sampled other candidates.
+
+    ``features[name]`` and ``eligible`` have one row per entry of ``teachers``. Negatives are
+    drawn from the items the teacher could have been shown (eligible, not already taken), the
+    same pool the ranker will later rank.
+    """
+    position = {int(t): i for i, t in enumerate(teachers)}
+    stacked = np.stack([features[name] for name in names], axis=-1)
+    rows: list[NDArray[np.float32]] = []
+    labels: list[NDArray[np.int8]] = []
+    by_teacher: dict[int, list[int]] = {}
+    for r, c in zip(positive_rows.tolist(), positive_cols.tolist(), strict=True):
+        by_teacher.setdefault(r, []).append(c)
+    for teacher, cols in by_teacher.items():
+        i = position[teacher]
+        pool = eligible[i].copy()
+        pool[took[teacher].indices] = False
+        pool[cols] = False
+        candidates = np.flatnonzero(pool)
+        size = min(negatives_per_teacher, candidates.size)
+        negatives = rng.choice(candidates, size=size, replace=False) if size else candidates[:0]
+        rows += [stacked[i, cols], stacked[i, negatives]]
+        labels += [np.ones(len(cols), np.int8), np.zeros(size, np.int8)]
+    if not rows:
+        raise ModelError("no teacher has a held-out item to learn the blend from; need at least "
+                         "two items per teacher in the events")
+    return np.concatenate(rows).astype(np.float64), np.concatenate(labels)
+
+
+class LinearRanker:
+    """Standardised logistic regression over named signals.
+
+    Parameters
+    ----------
+    c
+        Inverse L2 regularisation strength.
+    """
+
+    def __init__(self, c: float = 1.0) -> None:
+        self.c = c
+
+    def fit(self, X: NDArray[np.float64], y: NDArray[np.int8], names: Sequence[str]) -> LinearRanker:
+        """Fit on rows of signals ``X`` (columns = ``names``) and 0/1 labels ``y``."""
+        if X.shape[1] != len(names):
+            raise ValueError(f"X has {X.shape[1]} columns but {len(names)} signal names were given")
+        if len(np.unique(y)) < 2:
+            raise ModelError("the ranker needs both held-out (positive) and other (negative) items")
+        scaler = StandardScaler().fit(X)
+        scale = np.where(scaler.scale_ > 1e-12, scaler.scale_, 1.0)
+        model = LogisticRegression(C=self.c, max_iter=2000).fit((X - scaler.mean_) / scale, y)
+        self.names_ = tuple(names)
+        self.mean_ = scaler.mean_.astype(np.float64)
+        self.scale_ = scale.astype(np.float64)
+        self.coef_ = model.coef_.ravel().astype(np.float64)
+        self.intercept_ = float(model.intercept_[0])
+        return self
+
+    def decision(self, features: Mapping[str, NDArray[np.float32]]) -> NDArray[np.float64]:
+        """Log-odds score for every teacher × item in ``features``."""
+        if not hasattr(self, "coef_"):
+            raise NotFittedError("LinearRanker is not fitted; call fit first")
+        score = np.full(np.shape(features[self.names_[0]]), self.intercept_)
+        for j, name in enumerate(self.names_):
+            score = score + self.coef_[j] * ((features[name] - self.mean_[j]) / self.scale_[j])
+        return score
+
+    def weights(self) -> dict[str, float]:
+        """Coefficient per signal on the standardised scale (comparable across signals)."""
+        return {name: round(float(w), 4) for name, w in zip(self.names_, self.coef_, strict=True)}
+
+    def to_arrays(self, prefix: str) -> dict[str, NDArray[Any]]:
+        """Learned state as plain arrays."""
+        return {f"{prefix}names": np.array(self.names_), f"{prefix}mean": self.mean_,
+                f"{prefix}scale": self.scale_, f"{prefix}coef": self.coef_,
+                f"{prefix}intercept": np.array([self.intercept_]), f"{prefix}c": np.array([self.c])}
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, NDArray[Any]], prefix: str) -> LinearRanker:
+        """Rebuild from :meth:`to_arrays` output."""
+        ranker = cls(c=float(arrays[f"{prefix}c"][0]))
+        ranker.names_ = tuple(str(n) for n in arrays[f"{prefix}names"].tolist())
+        ranker.mean_ = np.asarray(arrays[f"{prefix}mean"], dtype=np.float64)
+        ranker.scale_ = np.asarray(arrays[f"{prefix}scale"], dtype=np.float64)
+        ranker.coef_ = np.asarray(arrays[f"{prefix}coef"], dtype=np.float64)
+        ranker.intercept_ = float(arrays[f"{prefix}intercept"][0])
+        return ranker

@@ -1,0 +1,302 @@
+"""What the recommender knows about items, points and teachers, and the signals computed from it.
+
+Everything the ranker sees is a *signal*: a number per teacher × item that a person could explain.
+This module holds the array tables the signals are computed from (so a model directory needs no
+catalog file or database at serving time) and the signal functions themselves:
+
+- ``expected_gain``: Σ over the item's points of weight × (1 − mastery_probability) × feasibility,
+  where feasibility is 0 for a point the school's environment cannot host and otherwise the
+  weakest mastery among the point's prerequisites (a course on B3 helps little before A1 is in
+  place);
+- ``stage_fit``, ``subject_fit``: the item is made for the teacher's 学段 / 学科 (or 通用);
+- ``chosen_fit``: share of the item's weight on points the school chose (整校推进 选点);
+- ``group_takers``, ``school_takers``: how many colleagues in the same 教研组 / school took it;
+- ``popularity``: how many teachers took it at all;
+- ``cf_als``, ``cf_knn``: collaborative-filtering scores (filled in by the hybrid model).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from competency_model.framework import ENVIRONMENTS, Framework
+from competency_model.graph import CompetencyGraph
+
+__all__ = [
+    "CONTENT_SIGNALS",
+    "SIGNALS",
+    "ItemTable",
+    "PointTable",
+    "SocialCounts",
+    "TeacherTable",
+    "content_signals",
+    "feasibility",
+]
+
+#: Signals available for every teacher, including one with no history.
+CONTENT_SIGNALS: tuple[str, ...] = (
+    "expected_gain", "stage_fit", "subject_fit", "chosen_fit",
+    "group_takers", "school_takers", "popularity",
+)
+#: All signals, in the column order the ranker uses.
+SIGNALS: tuple[str, ...] = (*CONTENT_SIGNALS, "cf_als", "cf_knn")
+GENERAL_SUBJECT = "通用"
+_STAGES = ("幼儿园", "小学", "初中", "高中", "中职")
+
+
+class _Arrays:
+    """Round-trip a dataclass of arrays through ``{prefix_field: array}``."""
+
+    def to_arrays(self, prefix: str) -> dict[str, NDArray[Any]]:
+        return {f"{prefix}{f.name}": np.asarray(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, NDArray[Any]], prefix: str) -> Any:
+        return cls(**{f.name: np.asarray(arrays[f"{prefix}{f.name}"]) for f in fields(cls)})  # type: ignore[arg-type]
+
+
+@dataclass
+class PointTable(_Arrays):
+    """The framework's points as arrays (order = ``framework.codes``)."""
+
+    codes: NDArray[np.str_]
+    names_zh: NDArray[np.str_]
+    names_en: NDArray[np.str_]
+    environment_rank: NDArray[np.int64]
+    #: Prerequisite edges as column indices: ``prereq_source[i]`` must precede ``prereq_target[i]``.
+    prereq_source: NDArray[np.int64]
+    prereq_target: NDArray[np.int64]
+
+    @classmethod
+    def from_framework(cls, framework: Framework) -> PointTable:
+        graph = CompetencyGraph(framework)
+        codes = framework.codes
+        pairs = [(framework.index(q), framework.index(p)) for p in codes for q in graph.prerequisites(p)]
+        return cls(
+            codes=np.array(codes),
+            names_zh=np.array([p.name_zh for p in framework.points]),
+            names_en=np.array([p.name_en for p in framework.points]),
+            environment_rank=np.array([ENVIRONMENTS.index(p.environment) for p in framework.points]),
+            prereq_source=np.array([a for a, _ in pairs], dtype=np.int64),
+            prereq_target=np.array([b for _, b in pairs], dtype=np.int64),
+        )
+
+    def index(self, codes: Sequence[str]) -> NDArray[np.int64]:
+        """Column positions of ``codes``; unknown codes raise ``KeyError`` naming them."""
+        lookup = {c: i for i, c in enumerate(self.codes.tolist())}
+        missing = [c for c in codes if c not in lookup]
+        if missing:
+            raise KeyError(f"unknown point codes {missing}; known: {', '.join(self.codes.tolist())}")
+        return np.array([lookup[c] for c in codes], dtype=np.int64)
+
+
+@dataclass
+class ItemTable(_Arrays):
+    """Catalog items as arrays (courses and tasks together, in catalog order)."""
+
+    item_ids: NDArray[np.str_]
+    titles_zh: NDArray[np.str_]
+    kinds: NDArray[np.str_]
+    hours: NDArray[np.float64]
+    levels: NDArray[np.str_]
+    environment_rank: NDArray[np.int64]
+    #: items × points, rows sum to 1.
+    point_weights: NDArray[np.float32]
+    #: items × stages (幼儿园, 小学, 初中, 高中, 中职).
+    stage_mask: NDArray[np.bool_]
+    #: ``;``-joined subjects per item (``通用`` = any subject).
+    subjects: NDArray[np.str_]
+
+    @classmethod
+    def from_catalog(cls, catalog: Any, codes: Sequence[str]) -> ItemTable:
+        items = list(catalog.items)
+        position = {c: i for i, c in enumerate(codes)}
+        weights = np.zeros((len(items), len(codes)), dtype=np.float32)
+        for row, item in enumerate(items):
+            for code, weight in item.points.items():
+                weights[row, position[code]] = weight
+        return cls(
+            item_ids=np.array([i.item_id for i in items]),
+            titles_zh=np.array([i.title_zh for i in items]),
+            kinds=np.array([i.kind for i in items]),
+            hours=np.array([i.hours for i in items], dtype=np.float64),
+            levels=np.array([i.level for i in items]),
+            environment_rank=np.array([ENVIRONMENTS.index(i.environment) for i in items]),
+            point_weights=weights,
+            stage_mask=np.array([[s in i.stages for s in _STAGES] for i in items], dtype=bool),
+            subjects=np.array([";".join(i.subjects) for i in items]),
+        )
+
+    def stage_fit(self, stage: str) -> NDArray[np.float32]:
+        """1 where the item is made for ``stage``."""
+        if stage not in _STAGES:
+            return np.zeros(len(self.item_ids), dtype=np.float32)
+        return self.stage_mask[:, _STAGES.index(stage)].astype(np.float32)
+
+    def subject_fit(self, subject: str) -> NDArray[np.float32]:
+        """1 for the teacher's own subject, 0.5 for 通用 items, 0 otherwise.
+
+        A 通用 course is usable by everyone but less targeted than a subject-specific one; the
+        ranker learns how much either matters, this only keeps the two cases apart.
+        """
+        fit = np.zeros(len(self.item_ids), dtype=np.float32)
+        for row, text in enumerate(self.subjects.tolist()):
+            names = text.split(";")
+            if subject in names:
+                fit[row] = 1.0
+            elif GENERAL_SUBJECT in names:
+                fit[row] = 0.5
+        return fit
+
+
+@dataclass
+class TeacherTable(_Arrays):
+    """Teachers and their schools as arrays."""
+
+    teacher_ids: NDArray[np.str_]
+    school_row: NDArray[np.int64]
+    #: Row into the 教研组 list (school × research group).
+    group_row: NDArray[np.int64]
+    stages: NDArray[np.str_]
+    subjects: NDArray[np.str_]
+    research_groups: NDArray[np.str_]
+    school_ids: NDArray[np.str_]
+    school_environment_rank: NDArray[np.int64]
+    #: schools × points, True where the school chose the point.
+    school_chosen: NDArray[np.bool_]
+    group_keys: NDArray[np.str_]
+
+    @classmethod
+    def from_frames(cls, teachers: pd.DataFrame, schools: pd.DataFrame, codes: Sequence[str]) -> TeacherTable:
+        schools = schools.reset_index(drop=True)
+        school_index = pd.Index(schools["school_id"].astype(str))
+        school_row = school_index.get_indexer(teachers["school_id"].astype(str))
+        if (school_row < 0).any():
+            bad = teachers["school_id"].astype(str).to_numpy()[school_row < 0][0]
+            raise ValueError(f"teachers.school_id {bad!r} is not in the schools table")
+        group_keys = teachers["school_id"].astype(str) + "|" + teachers["research_group"].astype(str)
+        group_codes, group_uniques = pd.factorize(group_keys, sort=True)
+        position = {c: i for i, c in enumerate(codes)}
+        chosen = np.zeros((len(schools), len(codes)), dtype=bool)
+        for row, text in enumerate(schools["chosen_points"].fillna("").astype(str)):
+            for code in filter(None, text.split(";")):
+                if code in position:
+                    chosen[row, position[code]] = True
+        return cls(
+            teacher_ids=np.asarray(teachers["teacher_id"].astype(str), dtype=str),
+            school_row=school_row.astype(np.int64),
+            group_row=group_codes.astype(np.int64),
+            stages=np.asarray(teachers["stage"].astype(str), dtype=str),
+            subjects=np.asarray(teachers["subject"].astype(str), dtype=str),
+            research_groups=np.asarray(teachers["research_group"].astype(str), dtype=str),
+            school_ids=school_index.to_numpy().astype(str),
+            school_environment_rank=np.array(
+                [ENVIRONMENTS.index(e) for e in schools["environment"].astype(str)], dtype=np.int64
+            ),
+            school_chosen=chosen,
+            group_keys=np.asarray(group_uniques, dtype=str),
+        )
+
+
+@dataclass
+class SocialCounts(_Arrays):
+    """How many teachers per school, per 教研组 and overall took (and completed) each item."""
+
+    group_took: NDArray[np.float32]
+    group_completed: NDArray[np.float32]
+    school_took: NDArray[np.float32]
+    item_took: NDArray[np.float32]
+
+    @classmethod
+    def from_matrices(cls, took: sp.csr_matrix, completed: sp.csr_matrix, teachers: TeacherTable) -> SocialCounts:
+        """Aggregate binary teacher × item matrices to groups and schools."""
+        n = len(teachers.teacher_ids)
+        to_group = sp.csr_matrix((np.ones(n), (teachers.group_row, np.arange(n))),
+                                 shape=(len(teachers.group_keys), n))
+        to_school = sp.csr_matrix((np.ones(n), (teachers.school_row, np.arange(n))),
+                                  shape=(len(teachers.school_ids), n))
+        return cls(
+            group_took=np.asarray((to_group @ took).todense(), dtype=np.float32),
+            group_completed=np.asarray((to_group @ completed).todense(), dtype=np.float32),
+            school_took=np.asarray((to_school @ took).todense(), dtype=np.float32),
+            item_took=np.asarray(took.sum(axis=0), dtype=np.float32).ravel(),
+        )
+
+
+def feasibility(
+    mastery: NDArray[np.float64], school_environment_rank: NDArray[np.int64], points: PointTable
+) -> NDArray[np.float64]:
+    """Per teacher × point: 0 if the school cannot host the point, else min prerequisite mastery.
+
+    Parameters
+    ----------
+    mastery
+        teachers × points mastery probabilities.
+    school_environment_rank
+        One rank (0 multimedia, 1 blended, 2 smart) per teacher.
+    """
+    hosted = points.environment_rank[None, :] <= school_environment_rank[:, None]
+    ready = np.ones_like(mastery)
+    for source, target in zip(points.prereq_source, points.prereq_target, strict=True):
+        ready[:, target] = np.minimum(ready[:, target], mastery[:, source])
+    return hosted * ready
+
+
+def content_signals(
+    mastery: NDArray[np.float64],
+    school_rows: NDArray[np.int64],
+    group_rows: NDArray[np.int64],
+    stages: Sequence[str],
+    subjects: Sequence[str],
+    own_took: NDArray[np.float32] | None,
+    teachers: TeacherTable,
+    items: ItemTable,
+    points: PointTable,
+    social: SocialCounts,
+) -> dict[str, NDArray[np.float32]]:
+    """Content and social signals for a batch of teachers × every item.
+
+    Parameters
+    ----------
+    mastery
+        batch × points mastery probabilities.
+    school_rows, group_rows
+        Rows into the school and 教研组 tables; ``-1`` for a 教研组 the data has never seen
+        (a new group has no colleague history).
+    stages, subjects
+        The teachers' 学段 and 学科.
+    own_took
+        The teachers' own binary took-rows (batch × items), subtracted from the colleague and
+        popularity counts so a teacher is never their own colleague; ``None`` for new teachers.
+    """
+    n_items = len(items.item_ids)
+    own = np.zeros((len(school_rows), n_items), dtype=np.float32) if own_took is None else own_took
+    school_rank = teachers.school_environment_rank[school_rows]
+    gap = (1.0 - mastery) * feasibility(mastery, school_rank, points)
+    weights = items.point_weights.astype(np.float64)
+    known_group = group_rows >= 0
+    group = np.zeros_like(own)
+    group[known_group] = social.group_took[group_rows[known_group]] - own[known_group]
+    school = social.school_took[school_rows] - own
+    stage_cache: dict[str, NDArray[np.float32]] = {}
+    subject_cache: dict[str, NDArray[np.float32]] = {}
+    stage = np.array([stage_cache.setdefault(s, items.stage_fit(s)) for s in stages], dtype=np.float32)
+    subject = np.array([subject_cache.setdefault(s, items.subject_fit(s)) for s in subjects], dtype=np.float32)
+    chosen = teachers.school_chosen[school_rows].astype(np.float64) @ weights.T
+    popularity = np.log1p(np.maximum(social.item_took[None, :] - own, 0))
+    return {
+        "expected_gain": (gap @ weights.T).astype(np.float32),
+        "stage_fit": stage.reshape(len(school_rows), n_items),
+        "subject_fit": subject.reshape(len(school_rows), n_items),
+        "chosen_fit": chosen.astype(np.float32),
+        "group_takers": np.log1p(np.maximum(group, 0)).astype(np.float32),
+        "school_takers": np.log1p(np.maximum(school, 0)).astype(np.float32),
+        "popularity": popularity.astype(np.float32),
+    }

@@ -1,0 +1,97 @@
+"""From a province directory to a model directory: the ``nengli train`` pipeline.
+
+Reads the province tables, fits the diagnosis model and diagnoses every teacher, fits the
+hybrid recommender on the events and that diagnosis, measures it on a held-out slice of the same
+data, and writes one self-contained model directory (see :mod:`recommender.artifacts`): the
+hybrid's arrays, the diagnosis arrays, the teacher and item indexes, and ``metadata.json`` with
+versions, the data hash and the metrics. The service loads it with :func:`load_recommender`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recommender.artifacts import hash_frames
+from recommender.hybrid import HybridRecommender, load_recommender
+
+__all__ = ["diagnose_province", "load_recommender", "train_model_dir"]
+
+logger = logging.getLogger(__name__)
+
+
+def diagnose_province(
+    province: Any, item_bank: Any, framework: Any, catalog: Any
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Fit :class:`~recommender.diagnosis.DiagnosisModel` and diagnose every teacher.
+
+    Returns the long diagnosis table and the model's arrays (stored next to the recommender so
+    the service can diagnose new questionnaires with the same parameters).
+    """
+    try:
+        from recommender.diagnosis import DiagnosisModel
+    except ImportError:  # the package may not re-export it
+        from recommender.diagnosis.model import DiagnosisModel
+
+    model = DiagnosisModel().fit(province, item_bank, framework, catalog)
+    return model.diagnose(province), model.get_arrays()
+
+
+def train_model_dir(
+    data_dir: str | Path,
+    out_dir: str | Path,
+    policy: str | None = None,
+    seed: int = 0,
+    params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Train on the province in ``data_dir`` and write the model directory ``out_dir``.
+
+    Returns
+    -------
+    dict
+        The metadata written to ``metadata.json`` (without the file hashes).
+    """
+    from competency_model.framework import default_framework
+    from competency_model.item_bank import load_item_bank
+    from competency_model.policy import load_policy
+    from training_data.catalog import load_catalog
+    from training_data.province import read_province
+
+    started = time.perf_counter()
+    province = read_province(data_dir)
+    framework = default_framework()
+    catalog = load_catalog(framework=framework)
+    item_bank = load_item_bank(framework=framework)
+    regional = load_policy(policy) if policy else None
+    mastery, diagnosis_arrays = diagnose_province(province, item_bank, framework, catalog)
+    diagnosed = time.perf_counter()
+    model = HybridRecommender(random_state=seed, **(params or {})).fit(
+        province, mastery, catalog, framework, regional
+    )
+    metadata: dict[str, Any] = {
+        "data_hash": hash_frames({name: getattr(province, name) for name in
+                                  ("schools", "teachers", "responses", "grades", "events")}),
+        "data_dir": str(Path(data_dir).resolve()),
+        "policy": regional.name if regional else "default",
+        "n_teachers": int(len(province.teachers)),
+        "n_events": int(len(province.events)),
+        "n_items": int(len(model.items_.item_ids)),
+        "signals": list(model.ranker_.names_),
+        "metrics": {
+            "validation": model.validation_metrics_,
+            "ranker_weights": {"warm": model.ranker_.weights(), "cold": model.cold_ranker_.weights()},
+        },
+        "timings_seconds": {
+            "diagnosis": round(diagnosed - started, 2),
+            "recommender": round(time.perf_counter() - diagnosed, 2),
+        },
+    }
+    diagnosis_file = {key: np.asarray(value) for key, value in diagnosis_arrays.items()}
+    model.save(out_dir, metadata, extra_arrays={"diagnosis.npz": diagnosis_file})
+    logger.info("model written", extra={"out_dir": str(out_dir), "teachers": metadata["n_teachers"]})
+    return metadata

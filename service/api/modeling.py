@@ -1,0 +1,114 @@
+"""The service's only calls into the model packages (diagnosis, recommender, paths).
+
+Keeping them in one module means a change of a model API touches one file, and every route
+gets the same conversions (DataFrames to JSON rows, cold start for teachers newer than the
+model, completed items excluded).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from competency_model.errors import ConflictError, NotFoundError
+from competency_model.plan import Plan
+from competency_model.policy import Policy
+from recommender.hybrid import Recommendation, TeacherProfile
+from recommender.paths import build_learning_path
+from service.api.records import TeacherRecord
+from service.api.state import ServiceState
+from service.model_registry import LoadedModels
+
+__all__ = ["diagnose", "learning_path", "mastery_of", "recommend"]
+
+DIAGNOSIS_COLUMNS = ["point", "mastery_probability", "sd", "evidence_count", "insufficient_evidence"]
+
+
+def diagnose(models: LoadedModels, record: TeacherRecord) -> pd.DataFrame:
+    """Per-point diagnosis of one teacher from their answers, grades and completed items."""
+    frame = models.diagnosis.diagnose_teacher(record.responses, record.grades, record.completed)
+    return frame.reset_index(drop=True)[DIAGNOSIS_COLUMNS]
+
+
+def mastery_of(diagnosis: pd.DataFrame) -> dict[str, float]:
+    """``{point: mastery_probability}`` from a diagnosis frame."""
+    return dict(zip(diagnosis["point"], diagnosis["mastery_probability"].astype(float), strict=True))
+
+
+def diagnosis_rows(diagnosis: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON rows of a diagnosis frame (numpy scalars converted)."""
+    rows = []
+    for row in diagnosis.itertuples(index=False):
+        rows.append({
+            "point": str(row.point),
+            "mastery_probability": float(row.mastery_probability),
+            "sd": float(row.sd),
+            "evidence_count": int(row.evidence_count),
+            "insufficient_evidence": bool(row.insufficient_evidence),
+        })
+    return rows
+
+
+def recommend(
+    models: LoadedModels,
+    record: TeacherRecord,
+    kind: str,
+    k: int,
+    personalized: bool,
+    mastery: dict[str, float] | None,
+) -> tuple[list[Recommendation], bool]:
+    """Top-k items and whether the teacher was cold (unknown to the model).
+
+    Items the teacher completed after training are excluded at once, even before the next
+    ``nengli train``. A teacher newer than the model gets the cold-start ranker on their
+    profile; with ``personalized=False`` their diagnosis is not passed to it.
+    """
+    recommender = models.recommender
+    completed = record.completed
+    teacher_id = record.teacher.teacher_id
+    try:
+        recommender.row_of(teacher_id)
+    except NotFoundError:
+        pass
+    else:
+        items = recommender.recommend(
+            teacher_id, k=k, kind=kind, personalized=personalized, exclude=completed
+        )
+        return items, False
+    profile = TeacherProfile(
+        school_id=record.school.school_id,
+        stage=record.teacher.stage,
+        subject=record.teacher.subject,
+        research_group=(record.teacher.research_group or "") if personalized else "",
+    )
+    try:
+        items = recommender.recommend_for_profile(
+            profile, mastery=mastery if personalized else None, k=k, kind=kind, exclude=completed
+        )
+    except NotFoundError as error:
+        raise ConflictError(
+            f"school {record.school.school_id!r} was added after the model was trained; run "
+            "`nengli train` and POST /v1/admin/reload to recommend for its teachers",
+            details={"school_id": record.school.school_id},
+        ) from error
+    return items, True
+
+
+def learning_path(
+    state: ServiceState, record: TeacherRecord, mastery: dict[str, float], policy: Policy
+) -> Plan:
+    """A policy-compliant plan for the teacher (raises InfeasibleError with violations)."""
+    return build_learning_path(
+        record.teacher.teacher_id,
+        mastery,
+        record.school.environment,
+        policy,
+        state.catalog,
+        state.framework,
+        chosen_points=record.chosen_points,
+        completed=record.completed,
+        stage=record.teacher.stage,
+        subject=record.teacher.subject,
+        graph=state.graph,
+    )

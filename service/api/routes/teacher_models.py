@@ -1,0 +1,210 @@
+"""Per-teacher model endpoints: questionnaire, diagnosis, recommendations, learning path.
+
+Each route checks the tenant first (so a foreign id is 404 even when no model is loaded), then
+takes the model bundle current at that moment, and writes an audit entry for the read.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from competency_model.errors import FrameworkError, NotFoundError
+from competency_model.policy import Policy, available_policies, load_policy
+from service.api import modeling
+from service.api.deps import CurrentKey, SessionDep, StateDep
+from service.api.records import load_record
+from service.api.schemas.common import ID_PATTERN
+from service.api.schemas.models import (
+    Answer,
+    DiagnosisOut,
+    QuestionnaireIn,
+    QuestionnaireOut,
+    RecommendationsOut,
+)
+from service.api.scope import visible_teacher
+from service.api.state import ServiceState
+from service.audit import record_read
+from service.db.models import Response
+
+router = APIRouter(prefix="/v1/teachers", tags=["diagnosis & recommendations"])
+TEACHER_ID = Path(pattern=ID_PATTERN, examples=["T0000001"])
+PolicyQuery = Annotated[
+    str | None,
+    Query(pattern=r"^[a-z][a-z0-9_\-]{0,63}$", description="Policy name; default: the region's."),
+]
+
+
+@lru_cache(maxsize=32)
+def _cached_policy(name: str) -> Policy:
+    return load_policy(name)
+
+
+def policy_for(region: str, name: str | None) -> Policy:
+    """The named policy, or the one whose Chinese label starts with the region, or national."""
+    if name is not None:
+        if name not in available_policies():
+            raise NotFoundError(
+                f"policy {name!r} not found; available: {', '.join(available_policies())}",
+                details={"policy": name},
+            )
+        return _cached_policy(name)
+    for candidate in available_policies():
+        policy = _cached_policy(candidate)
+        if region and policy.label_zh.startswith(region):
+            return policy
+    return _cached_policy("national")
+
+
+def _check_answers(state: ServiceState, answers: list[Answer]) -> None:
+    bank = {item.item_id: item for item in state.item_bank.items}
+    for index, answer in enumerate(answers):
+        item = bank.get(answer.item_id)
+        where = f"answers.{index}"
+        if item is None:
+            raise FrameworkError(
+                f"{where}.item_id: {answer.item_id!r} is not in the item bank",
+                details={"field": f"{where}.item_id", "value": answer.item_id},
+            )
+        low = 0 if item.kind == "scenario" else 1
+        if not (low <= answer.response <= item.max_response) or (
+            item.kind == "scenario" and answer.response not in (0, 1)
+        ):
+            allowed = "0 or 1" if item.kind == "scenario" else f"1..{item.max_response}"
+            raise FrameworkError(
+                f"{where}.response: {answer.response!r} is out of range for {item.item_id} "
+                f"({item.kind}); use {allowed}",
+                details={"field": f"{where}.response", "value": answer.response},
+            )
+
+
+def _store_answers(session: Session, teacher_id: str, answers: list[Answer]) -> None:
+    if not answers:
+        return
+    now = datetime.now(UTC)
+    latest = {answer.item_id: answer.response for answer in answers}  # last answer wins
+    rows = [
+        {"teacher_id": teacher_id, "item_id": item, "response": value, "answered_at": now}
+        for item, value in latest.items()
+    ]
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(Response).values(rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=["teacher_id", "item_id"],
+        set_={"response": statement.excluded.response, "answered_at": statement.excluded.answered_at},
+    )
+    session.execute(statement)
+
+
+@router.post("/{teacher_id}/questionnaire", response_model=QuestionnaireOut)
+def answer_questionnaire(
+    body: QuestionnaireIn,
+    session: SessionDep,
+    state: StateDep,
+    principal: CurrentKey,
+    teacher_id: str = TEACHER_ID,
+) -> dict[str, Any]:
+    """Store answers; return the updated diagnosis and, in adaptive mode, the next item."""
+    teacher, school = visible_teacher(session, principal, teacher_id)
+    _check_answers(state, body.answers)
+    models = state.registry.require()
+    _store_answers(session, teacher_id, body.answers)
+    session.commit()
+    record = load_record(session, teacher, school)
+    diagnosis = modeling.diagnose(models, record)
+    next_item = modeling.next_item(models, state, record) if body.adaptive else None
+    record_read(session, principal, "questionnaire", teacher_id=teacher_id,
+                school_id=school.school_id, detail=f"answers={len(body.answers)}")
+    return {
+        "teacher_id": teacher_id,
+        "model_version": models.version,
+        "points": modeling.diagnosis_rows(diagnosis),
+        "answered": len(record.responses),
+        "next_item": next_item,
+        "complete": body.adaptive and next_item is None,
+    }
+
+
+@router.get("/{teacher_id}/diagnosis", response_model=DiagnosisOut)
+def get_diagnosis(
+    session: SessionDep, state: StateDep, principal: CurrentKey, teacher_id: str = TEACHER_ID
+) -> dict[str, Any]:
+    """Mastery probability, uncertainty and evidence count for every point."""
+    teacher, school = visible_teacher(session, principal, teacher_id)
+    models = state.registry.require()
+    record = load_record(session, teacher, school)
+    diagnosis = modeling.diagnose(models, record)
+    record_read(session, principal, "diagnosis", teacher_id=teacher_id, school_id=school.school_id)
+    return {
+        "teacher_id": teacher_id,
+        "model_version": models.version,
+        "points": modeling.diagnosis_rows(diagnosis),
+    }
+
+
+@router.get("/{teacher_id}/recommendations", response_model=RecommendationsOut)
+def get_recommendations(
+    session: SessionDep,
+    state: StateDep,
+    principal: CurrentKey,
+    teacher_id: str = TEACHER_ID,
+    kind: Literal["course", "task"] = "course",
+    k: Annotated[int, Query(ge=1, le=100)] = 10,
+    personalized: bool = True,
+) -> dict[str, Any]:
+    """Top-k courses or practice tasks with scores and reasons (``personalized=false``: popularity and policy only)."""
+    teacher, school = visible_teacher(session, principal, teacher_id)
+    models = state.registry.require()
+    record = load_record(session, teacher, school)
+    mastery = None
+    if personalized and not _known(models, teacher_id):
+        mastery = modeling.mastery_of(modeling.diagnose(models, record))
+    items, cold = modeling.recommend(models, record, kind, k, personalized, mastery)
+    record_read(session, principal, "recommendations", teacher_id=teacher_id,
+                school_id=school.school_id, detail=f"kind={kind} k={k} personalized={personalized}")
+    return {
+        "teacher_id": teacher_id,
+        "kind": kind,
+        "personalized": personalized,
+        "model_version": models.version,
+        "data": [item.model_dump() for item in items],
+        "count": len(items),
+        "cold_start": cold,
+    }
+
+
+def _known(models: Any, teacher_id: str) -> bool:
+    try:
+        models.recommender.row_of(teacher_id)
+    except NotFoundError:
+        return False
+    return True
+
+
+@router.get("/{teacher_id}/learning-path")
+def get_learning_path(
+    session: SessionDep,
+    state: StateDep,
+    principal: CurrentKey,
+    teacher_id: str = TEACHER_ID,
+    policy: PolicyQuery = None,
+) -> dict[str, Any]:
+    """A policy-compliant plan: targets, weekly items, hour totals and evidence to submit."""
+    teacher, school = visible_teacher(session, principal, teacher_id)
+    chosen = policy_for(school.region, policy)
+    models = state.registry.require()
+    record = load_record(session, teacher, school)
+    mastery = modeling.mastery_of(modeling.diagnose(models, record))
+    plan = modeling.learning_path(state, record, mastery, chosen)
+    record_read(session, principal, "learning_path", teacher_id=teacher_id,
+                school_id=school.school_id, detail=f"policy={chosen.name}")
+    body = plan.model_dump(mode="json")
+    body["model_version"] = models.version
+    return body

@@ -1,0 +1,37 @@
+"""``nengli db upgrade|current``: run or inspect the Alembic migrations."""
+
+from __future__ import annotations
+
+import typer
+
+from service.db.engine import make_engine
+from service.db.migrate import current_revision, upgrade_database
+from service.settings import get_settings
+
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+    """Migrate the database of NENGLI_DATABASE_URL to ``revision`` (default: head)."""
+    engine = make_engine(get_settings().database_url)
+    try:
+        upgrade_database(engine, revision)
+        typer.echo(f"database at revision {current_revision(engine)}")
+    finally:
+        engine.dispose()
+
+
+@db_app.command("current")
+def current() -> None:
+    """Print the revision the database is at."""
+    engine = make_engine(get_settings().database_url)
+    try:
+        typer.echo(current_revision(engine) or "not migrated")
+    finally:
+        engine.dispose()
+
+
+def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
+    """Attach ``nengli db``."""
+    app.add_typer(db_app, name="db")

@@ -1,0 +1,63 @@
+"""``nengli generate``: simulate a province with known ground truth and write it to disk."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
+    """Add the ``generate`` command."""
+
+    @app.command("generate")
+    def generate_command(
+        teachers: Annotated[int, typer.Option("--teachers", min=20, help="Teachers to simulate.")],
+        schools: Annotated[
+            int, typer.Option("--schools", min=1, help="Schools (20–300 teachers each).")
+        ],
+        out: Annotated[
+            Path, typer.Option("--out", help="Directory to write (replaced atomically).")
+        ],
+        seed: Annotated[
+            int, typer.Option("--seed", help="Random seed; same seed, same files.")
+        ] = 0,
+        format: Annotated[
+            Literal["parquet", "csv"], typer.Option("--format", help="Table file format.")
+        ] = "parquet",
+        framework_file: Annotated[
+            Path | None, typer.Option("--framework", help="Framework or overlay file.")
+        ] = None,
+    ) -> None:
+        """Simulate schools, teachers, questionnaires, grades, learning events and the hidden truth."""
+        from competency_model.item_bank import load_item_bank
+        from service.cli.framework_cmd import resolve_framework
+        from training_data.catalog import load_catalog
+        from training_data.simulator.writer import write_simulated_province
+
+        framework = resolve_framework(framework_file) if framework_file else None
+        catalog = load_catalog(None, framework) if framework is not None else None
+        bank = load_item_bank(None, framework) if framework is not None else None
+        started = time.perf_counter()
+        manifest = write_simulated_province(
+            out,
+            teachers,
+            schools,
+            seed,
+            format=format,
+            framework=framework,
+            catalog=catalog,
+            item_bank=bank,
+        )
+        seconds = time.perf_counter() - started
+        typer.echo(
+            json.dumps(
+                {"out": str(out.resolve()), "seconds": round(seconds, 2), **manifest},
+                ensure_ascii=False,
+            )
+        )

@@ -1,0 +1,26 @@
+"""``nengli train``: fit the diagnosis and the recommender on a province and write a model directory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
+    """Add ``nengli train`` to the CLI."""
+
+    @app.command("train")
+    def train(
+        data: Path = typer.Option(..., "--data", help="Province directory (read_province layout)."),
+        out: Path = typer.Option(..., "--out", help="Model directory to write (replaced atomically)."),
+        policy: str | None = typer.Option(None, "--policy", help="Regional policy name or file."),
+        seed: int = typer.Option(0, "--seed", help="Seed of every random choice in training."),
+    ) -> None:
+        """Train the diagnosis and the hybrid recommender and save them with verified hashes."""
+        from recommender.training import train_model_dir
+
+        metadata = train_model_dir(data, out, policy=policy, seed=seed)
+        summary = {key: metadata[key] for key in ("n_teachers", "n_events", "n_items", "policy", "metrics")}
+        typer.echo(json.dumps({"out": str(out), **summary}, ensure_ascii=False, indent=2))

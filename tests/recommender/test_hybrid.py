@@ -1,0 +1,117 @@
+"""The hybrid recommender: lists, filters, explanations, cold start, fold-in, persistence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from competency_model.errors import ModelError, NotFoundError
+from recommender.artifacts import METADATA_NAME
+from recommender.hybrid import HybridRecommender, load_recommender
+
+PROFILE = {"school_id": "S000003", "stage": "小学", "subject": "数学", "research_group": "小学数学组"}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(teacher=st.integers(0, 149), k=st.integers(1, 30), kind=st.sampled_from(["course", "task"]),
+       personalized=st.booleans())
+def test_top_k_has_no_duplicates_and_finite_scores(fitted_hybrid, teacher, k, kind, personalized):
+    recs = fitted_hybrid.recommend(f"T{teacher + 1:07d}", k=k, kind=kind, personalized=personalized)
+    ids = [r.item_id for r in recs]
+    assert 0 < len(ids) <= k and len(set(ids)) == len(ids)
+    assert all(np.isfinite(r.score) for r in recs)
+    assert [r.score for r in recs] == sorted((r.score for r in recs), reverse=True)
+
+
+@pytest.mark.parametrize("kind", ["course", "task"])
+def test_every_item_is_explained_in_both_languages(fitted_hybrid, kind):
+    for teacher in ("T0000001", "T0000042"):
+        for rec in fitted_hybrid.recommend(teacher, k=10, kind=kind):
+            assert rec.reasons_zh and rec.reasons_en and len(rec.reasons_zh) == len(rec.reasons_en)
+            assert any("掌握概率" in r for r in rec.reasons_zh)
+            assert any("mastery probability" in r for r in rec.reasons_en)
+
+
+def test_kind_task_returns_practice_tasks(fitted_hybrid):
+    assert all(r.item_id.startswith("TSK-") for r in fitted_hybrid.recommend("T0000001", kind="task"))
+
+
+def test_hard_filters_hold_in_recommendations(fitted_hybrid, small_province):
+    teacher = "T0000007"
+    row = fitted_hybrid.row_of(teacher)
+    taken = set(small_province.events.loc[small_province.events["teacher_id"] == teacher, "item_id"])
+    school_rank = fitted_hybrid.teachers_.school_environment_rank[fitted_hybrid.teachers_.school_row[row]]
+    recs = fitted_hybrid.recommend(teacher, k=30, exclude=["CRS-0001"])
+    items = {i: n for n, i in enumerate(fitted_hybrid.items_.item_ids)}
+    for rec in recs:
+        col = items[rec.item_id]
+        assert rec.item_id not in taken and rec.item_id != "CRS-0001"
+        assert fitted_hybrid.items_.environment_rank[col] <= school_rank
+        assert any(fitted_hybrid.mastery_[row, fitted_hybrid.points_.index([p])[0]] < 0.8 for p in rec.points)
+
+
+def test_only_points_restricts_the_list(fitted_hybrid):
+    recs = fitted_hybrid.recommend("T0000003", k=10, only_points=["A5", "A6"])
+    assert recs and all({"A5", "A6"} & set(r.points) for r in recs)
+
+
+def test_non_personalised_list_ignores_history(fitted_hybrid, small_province):
+    teachers = small_province.teachers
+    school = teachers.groupby("school_id")["teacher_id"].apply(list)
+    pair = next(ids for ids in school if len(ids) >= 2)[:2]
+    lists = [[r.item_id for r in fitted_hybrid.recommend(t, k=10, personalized=False)] for t in pair]
+    assert lists[0] == lists[1]
+
+
+def test_cold_start_returns_explained_items_that_follow_the_questionnaire(fitted_hybrid):
+    recs = fitted_hybrid.recommend_for_profile(PROFILE, {"A5": 0.05, "A6": 0.05}, k=10)
+    assert len(recs) == 10 and all(r.reasons_zh and r.reasons_en for r in recs)
+    masters = fitted_hybrid.recommend_for_profile(PROFILE, {"A5": 0.99, "A6": 0.99}, k=10)
+    share_gap = sum(bool({"A5", "A6"} & set(r.points)) for r in recs)
+    share_master = sum(bool({"A5", "A6"} & set(r.points)) for r in masters)
+    assert share_gap > share_master
+
+
+def test_cold_start_for_unknown_school_raises(fitted_hybrid):
+    with pytest.raises(NotFoundError, match="S999999"):
+        fitted_hybrid.recommend_for_profile({**PROFILE, "school_id": "S999999"}, {}, k=5)
+
+
+def test_unknown_teacher_raises_not_found(fitted_hybrid):
+    with pytest.raises(NotFoundError, match="T9999999"):
+        fitted_hybrid.recommend("T9999999")
+
+
+def test_fold_in_changes_recommendations(small_province):
+    from competency_model.framework import default_framework
+    from training_data.catalog import load_catalog
+
+    model = HybridRecommender(factors=8, iterations=5, random_state=0).fit(
+        small_province, small_province.mastery, load_catalog(), default_framework())
+    before = [r.item_id for r in model.recommend("T0000005", k=10)]
+    new = pd.DataFrame({"item_id": before[:3], "event": "complete", "value": np.nan,
+                        "timestamp": pd.Timestamp("2025-01-01"), "event_id": ["N1", "N2", "N3"]})
+    model.fold_in("T0000005", new)
+    after = [r.item_id for r in model.recommend("T0000005", k=10)]
+    assert not set(before[:3]) & set(after)
+    assert after != before
+
+
+def test_save_load_round_trip_and_tamper(fitted_hybrid, tmp_path):
+    directory = fitted_hybrid.save(tmp_path / "model", {"data_hash": "x"})
+    loaded = load_recommender(directory)
+    assert loaded.model_version != "unsaved"
+    original = fitted_hybrid.recommend("T0000010", k=10)
+    again = loaded.recommend("T0000010", k=10)
+    assert [r.item_id for r in again] == [r.item_id for r in original]
+    np.testing.assert_allclose([r.score for r in again], [r.score for r in original], rtol=1e-6)
+    target = directory / "ranker.npz"
+    content = bytearray(target.read_bytes())
+    content[len(content) // 2] ^= 0xFF
+    target.write_bytes(bytes(content))
+    with pytest.raises(ModelError):
+        load_recommender(directory)
+    assert (directory / METADATA_NAME).exists()

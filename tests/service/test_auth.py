@@ -1,0 +1,62 @@
+"""API keys: shown once, stored hashed, scoped, revocable; reads are audited."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from competency_model.errors import AuthError, NengliError
+from service.audit import entries_for_teacher
+from service.auth import authenticate, create_key, hash_secret, revoke_key
+from service.db.models import ApiKey
+from tests.service.conftest import Keys, World, assert_problem
+
+
+def test_token_is_stored_only_as_hash(client) -> None:  # type: ignore[no-untyped-def]
+    with client.app.state.nengli.sessions() as session:
+        token, row = create_key(session, "school", "S000001")
+        session.commit()
+        stored = session.scalars(select(ApiKey).where(ApiKey.key_id == row.key_id)).one()
+    secret = token.split("_", 2)[2]
+    assert secret not in (stored.secret_hash, stored.key_id)
+    assert stored.secret_hash == hash_secret(secret)
+
+
+@pytest.mark.parametrize(("role", "scope"), [("platform", None), ("school", ""), ("wizard", "x")])
+def test_key_needs_valid_role_and_scope(client, role: str, scope: str | None) -> None:  # type: ignore[no-untyped-def]
+    with client.app.state.nengli.sessions() as session, pytest.raises(NengliError):
+        create_key(session, role, scope)
+
+
+def test_revoked_key_is_refused(client) -> None:  # type: ignore[no-untyped-def]
+    state = client.app.state.nengli
+    with state.sessions() as session:
+        token, row = create_key(session, "platform", "江苏")
+        session.commit()
+        assert authenticate(session, f"Bearer {token}").scope == "江苏"
+        revoke_key(session, row.key_id)
+        session.commit()
+        with pytest.raises(AuthError):
+            authenticate(session, f"Bearer {token}")
+    assert_problem(client.get("/v1/competencies", headers={"Authorization": f"Bearer {token}"}), 401)
+
+
+def test_wrong_secret_is_refused(client, keys: Keys) -> None:  # type: ignore[no-untyped-def]
+    tampered = keys.platform[:-2] + ("AA" if not keys.platform.endswith("AA") else "BB")
+    assert_problem(client.get("/v1/competencies", headers={"Authorization": f"Bearer {tampered}"}), 401)
+
+
+def test_reading_a_teacher_is_audited(client, keys: Keys, world: World) -> None:  # type: ignore[no-untyped-def]
+    state = client.app.state.nengli
+    with state.sessions() as session:
+        before = len(entries_for_teacher(session, world.sibling_teacher))
+    assert client.get(f"/v1/teachers/{world.sibling_teacher}", headers=keys.header("platform")).status_code == 200
+    with state.sessions() as session:
+        entries = entries_for_teacher(session, world.sibling_teacher)
+    assert len(entries) == before + 1
+    assert entries[-1].action == "read_teacher" and entries[-1].role == "platform"
+
+
+def test_admin_only_reload(client, keys: Keys) -> None:  # type: ignore[no-untyped-def]
+    for role in ("platform", "school", "teacher"):
+        assert_problem(client.post("/v1/admin/reload", headers=keys.header(role)), 403)

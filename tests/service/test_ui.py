@@ -1,0 +1,103 @@
+"""The dashboard's static mount: files present, served under /ui with safe headers, no CDN."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+
+from service.api.ui import UI_DIR, mount_ui
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+
+@pytest.fixture
+def ui_client() -> TestClient:
+    """A bare FastAPI app with only the dashboard mounted."""
+    app = FastAPI()
+    mount_ui(app)
+    return TestClient(app)
+
+
+def _local_assets() -> list[str]:
+    html = (UI_DIR / "index.html").read_text(encoding="utf-8")
+    return re.findall(r'(?:src|href)="([^"#]+)"', html)
+
+
+def test_index_is_served_at_ui(ui_client: TestClient) -> None:
+    response = ui_client.get("/ui/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "教师视图" in response.text and "学校视图" in response.text
+
+
+def test_ui_without_slash_redirects_to_index(ui_client: TestClient) -> None:
+    response = ui_client.get("/ui", follow_redirects=False)
+    assert response.status_code in (301, 307, 308)
+    assert response.headers["location"].endswith("/ui/")
+
+
+@pytest.mark.parametrize("path", ["/ui/", "/ui/js/app.js", "/ui/vendor/echarts.min.js"])
+def test_security_headers_on_every_file(ui_client: TestClient, path: str) -> None:
+    response = ui_client.get(path)
+    assert response.status_code == 200
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "connect-src 'self'" in policy
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_every_asset_named_by_index_is_served(ui_client: TestClient) -> None:
+    assets = [a for a in _local_assets() if not a.startswith(("../", "data:"))]
+    assert "vendor/echarts.min.js" in assets
+    for asset in assets:
+        assert ui_client.get(f"/ui/{asset}").status_code == 200, asset
+
+
+def test_every_module_import_resolves() -> None:
+    # A typo in an ES-module import only shows in a browser; catch it without one.
+    for module in (UI_DIR / "js").glob("*.js"):
+        for target in re.findall(r'from "(\./[^"]+)"', module.read_text(encoding="utf-8")):
+            assert (module.parent / target).is_file(), f"{module.name} imports missing {target}"
+
+
+def test_nothing_is_loaded_from_another_origin() -> None:
+    # These machines have no internet: every script, style and font must be local.
+    for path in [UI_DIR / "index.html", UI_DIR / "app.css", *(UI_DIR / "js").glob("*.js")]:
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"(src|href)\s*=\s*[\"']https?://", text), path.name
+        assert "@import" not in text and "cdn" not in text.lower(), path.name
+
+
+def test_vendored_echarts_carries_its_licence() -> None:
+    vendor = UI_DIR / "vendor"
+    assert (vendor / "echarts.min.js").stat().st_size > 100_000
+    assert "Apache License" in (vendor / "LICENSE-echarts").read_text(encoding="utf-8")
+
+
+def test_unknown_file_is_404(ui_client: TestClient) -> None:
+    assert ui_client.get("/ui/no-such-file.js").status_code == 404
+
+
+def test_mount_twice_is_harmless() -> None:
+    app = FastAPI()
+    mount_ui(app)
+    mount_ui(app)
+    assert sum(getattr(r, "path", None) == "/ui" for r in app.router.routes) == 1
+
+
+def test_create_app_mounts_the_dashboard(tmp_path: Path) -> None:
+    from service.app import create_app
+    from service.settings import Settings
+
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'ui.sqlite'}", model_dir=tmp_path / "model"
+    )
+    with TestClient(create_app(settings)) as client:
+        response = client.get("/ui/")
+    assert response.status_code == 200, "create_app must call service.api.ui.mount_ui(app)"
+    assert "vendor/echarts.min.js" in response.text

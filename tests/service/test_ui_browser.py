@@ -1,0 +1,279 @@
+"""The dashboard in a real browser against a live demo server.
+
+A small simulated province is generated, a model trained on it and the province stored in a
+fresh SQLite database; the real app then runs under uvicorn on a free loopback port and headless
+Chromium (Debian's ``chromium`` package, driven by Playwright's bundled driver, never a
+downloaded browser) loads the teacher and school views with an admin key. The test checks what a
+person would look at — point codes, course titles, the 未核实 labels, the charts — that no
+request left the origin and that no script error happened, and saves screenshots under the test's
+temporary directory (the path is printed; run with ``-s`` to see it).
+
+Skipped with a reason when ``/usr/bin/chromium`` or Playwright is missing (``.ci/run`` installs
+Chromium with apt).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.is_file():
+    pytest.skip(
+        f"{CHROMIUM} not found; install Debian's chromium (apt-get install -y chromium) to run the "
+        "dashboard browser test",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="playwright is not installed (pip install playwright)"
+)
+
+pytestmark = pytest.mark.slow
+
+N_TEACHERS, N_SCHOOLS, SEED = 240, 4, 11
+TIMEOUT_MS = 90_000
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+# Runs in the server process: the real factory, plus mount_ui (idempotent) so that this test
+# exercises the dashboard even before create_app mounts it; test_ui.py checks that it does.
+SERVER = """
+import sys, uvicorn
+from service.api.ui import mount_ui
+from service.app import create_app
+app = create_app()
+mount_ui(app)
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+"""
+
+
+@dataclass(frozen=True)
+class Demo:
+    """What the browser needs: where the server is, a key, and ids that exist."""
+
+    base_url: str
+    key: str
+    teacher_id: str
+    school_id: str
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _build(root: Path) -> tuple[str, str, str]:
+    """Simulate, train and store a small province; return (admin key, teacher id, school id)."""
+    from recommender.training import train_model_dir
+    from service.api.province_store import store_tables
+    from service.auth import Principal, create_key
+    from service.db.engine import make_engine, make_session_factory
+    from service.db.migrate import upgrade_database
+    from training_data.province import write_province
+    from training_data.simulator import simulate_province
+
+    province = simulate_province(n_teachers=N_TEACHERS, n_schools=N_SCHOOLS, seed=SEED)
+    write_province(province, root / "data")
+    train_model_dir(root / "data", root / "model", seed=SEED)
+    engine = make_engine(f"sqlite:///{root / 'nengli.sqlite'}")
+    upgrade_database(engine)
+    with make_session_factory(engine)() as session:
+        token, row = create_key(session, "admin")
+        admin = Principal(key_id=row.key_id, role="admin", scope=None)
+        tables = ("schools", "teachers", "responses", "grades", "events")
+        store_tables(session, admin, {name: getattr(province, name) for name in tables})
+        session.commit()
+    engine.dispose()
+    # A teacher with questionnaire answers, so the diagnosis has evidence to show.
+    answered = set(province.responses["teacher_id"])
+    teacher = province.teachers[province.teachers["teacher_id"].isin(answered)].iloc[0]
+    return token, str(teacher["teacher_id"]), str(teacher["school_id"])
+
+
+def _wait_until_up(base_url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"demo server exited with {server.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    pytest.fail(f"demo server did not become ready in 60 s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """A live uvicorn serving the real app over the demo province."""
+    root = tmp_path_factory.mktemp("ui_demo")
+    key, teacher_id, school_id = _build(root)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "NENGLI_DATABASE_URL": f"sqlite:///{root / 'nengli.sqlite'}",
+        "NENGLI_MODEL_DIR": str(root / "model"),
+        "NENGLI_DATA_DIR": str(root / "data"),
+        "NENGLI_LOG_LEVEL": "WARNING",
+    }
+    log = root / "server.log"
+    with log.open("wb") as sink:
+        server = subprocess.Popen(
+            [sys.executable, "-c", SERVER, str(port)], env=env, stdout=sink, stderr=sink
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base_url, server, log)
+        yield Demo(base_url, key, teacher_id, school_id)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+@dataclass
+class Session:
+    """One browser page plus everything it reported."""
+
+    page: Any
+    errors: list[str]
+    foreign_requests: list[str]
+    shots: Path
+
+
+@pytest.fixture(scope="module")
+def browser_session(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
+    """Chromium with the key already typed into the dashboard once."""
+    shots = tmp_path_factory.mktemp("ui_screenshots")
+    print(f"\ndashboard screenshots: {shots}")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+        page.set_default_timeout(TIMEOUT_MS)
+        session = Session(page, [], [], shots)
+        page.on("pageerror", lambda error: session.errors.append(f"pageerror: {error}"))
+        page.on(
+            "console",
+            lambda message: (
+                session.errors.append(f"console: {message.text}")
+                if message.type == "error"
+                else None
+            ),
+        )
+        page.on(
+            "request",
+            lambda request: (
+                session.foreign_requests.append(request.url)
+                if not request.url.startswith((demo.base_url, "data:"))
+                else None
+            ),
+        )
+        page.goto(f"{demo.base_url}/ui/")
+        page.fill("#key-input", demo.key)
+        page.click("#key-form button[type=submit]")
+        page.wait_for_selector("#key-panel", state="hidden")
+        yield session
+        browser.close()
+
+
+def _open(session: Session, demo: Demo, fragment: str, view: str) -> str:
+    page = session.page
+    page.goto(f"{demo.base_url}/ui/#/{fragment}")
+    page.wait_for_selector(f"#view-{view}[data-state=ready]")
+    return page.inner_text(f"#view-{view}")
+
+
+def _api(demo: Demo, path: str, **params: object) -> Any:
+    response = httpx.get(
+        f"{demo.base_url}{path}", params=params, headers={"Authorization": f"Bearer {demo.key}"}
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_teacher_view_shows_diagnosis_recommendations_and_path(
+    demo: Demo, browser_session: Session
+) -> None:
+    text = _open(browser_session, demo, f"teacher/{demo.teacher_id}", "teacher")
+    page = browser_session.page
+    page.screenshot(path=str(browser_session.shots / "teacher_zh.png"), full_page=True)
+
+    assert page.locator("#view-teacher .error").count() == 0, text
+    codes = [
+        row["point"] for row in _api(demo, f"/v1/teachers/{demo.teacher_id}/diagnosis")["points"]
+    ]
+    rows = page.locator("[data-testid=diagnosis] tbody tr")
+    assert rows.count() == len(codes) == 30
+    for code in ("A1", "B3", "C4"):
+        assert page.locator(f"[data-testid=diagnosis] [data-code={code}]").count() == 1
+    # Unverified point names are labelled as such, verified ones (A1) are not.
+    assert "未核实" in text
+    assert page.locator("[data-testid=diagnosis] [data-code=A1] .tag").count() == 0
+
+    courses = _api(demo, f"/v1/teachers/{demo.teacher_id}/recommendations", kind="course", k=8)
+    titles = [item["title_zh"] for item in courses["data"]]
+    assert titles and all(title in text for title in titles)
+    tasks = _api(demo, f"/v1/teachers/{demo.teacher_id}/recommendations", kind="task", k=6)
+    assert all(item["item_id"] in text for item in tasks["data"])
+
+    plan = _api(demo, f"/v1/teachers/{demo.teacher_id}/learning-path")
+    path_rows = page.locator("[data-testid=path] tbody tr")
+    assert path_rows.count() == len(plan["items"]) > 0
+    for chart in ("#chart-mastery-bar", "#chart-mastery-radar", "#chart-path"):
+        assert page.locator(f"{chart} svg").count() >= 1, chart
+
+
+def test_school_view_shows_heatmap_targets_and_progress(
+    demo: Demo, browser_session: Session
+) -> None:
+    text = _open(browser_session, demo, f"school/{demo.school_id}", "school")
+    page = browser_session.page
+    page.screenshot(path=str(browser_session.shots / "school_zh.png"), full_page=True)
+
+    assert page.locator("#view-school .error").count() == 0, text
+    assert demo.school_id in text
+    assert page.locator("#chart-heatmap svg").count() >= 1
+    assert page.locator("[data-testid=targets] tbody tr").count() >= 1
+    assert page.locator("[data-testid=targets] [data-code]").count() >= 1
+    assert page.locator("[data-testid=progress] tbody tr").count() >= 1
+
+
+def test_english_switch_relabels_the_page(demo: Demo, browser_session: Session) -> None:
+    _open(browser_session, demo, f"teacher/{demo.teacher_id}", "teacher")
+    page = browser_session.page
+    page.click("#lang-switch")
+    page.wait_for_selector("#view-teacher[data-state=ready]")
+    page.screenshot(path=str(browser_session.shots / "teacher_en.png"), full_page=True)
+    assert page.inner_text("#tab-teacher") == "Teacher"
+    assert "unverified" in page.inner_text("#view-teacher")
+    page.click("#lang-switch")
+    assert page.inner_text("#tab-teacher") == "教师视图"
+
+
+def test_no_script_errors_and_nothing_fetched_from_elsewhere(browser_session: Session) -> None:
+    # Runs last in this module: it judges everything the earlier tests made the page do.
+    assert browser_session.errors == []
+    assert browser_session.foreign_requests == []

@@ -1,0 +1,261 @@
+"""Which points a teacher works on and which courses and practice tasks she enrols in.
+
+A teacher first picks points (选点): mostly from her school's list, by perceived gap, sometimes
+one personal extra. Course choice is a random-utility model (Gumbel noise, so the choice is a
+multinomial logit without replacement):
+
+    U_tc = w_need·need_tc + fit_tc + w_pop·pop_c + level_tc + live_t·[live] + w_rec·[school
+           recommends c] + w_g·share_group_c + w_s·share_school_c + Gumbel,
+
+with need_tc = Σ_k W_ck (selected_tk + 0.35·perceived_gap_tk). A teacher enrols in her best
+courses until their 学时 reach her target. Peer influence runs in two rounds: early adopters
+choose first; everyone else sees the share of early adopters in her 教研组 and school who took
+each course.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from training_data.catalog import GENERAL_SUBJECT, LEVELS, ONLINE_KINDS, STAGES, Catalog
+from training_data.simulator.config import SimulatorConfig
+from training_data.simulator.teachers import SUBJECTS
+
+__all__ = [
+    "CatalogArrays",
+    "choose_courses",
+    "choose_tasks",
+    "school_recommendations",
+    "select_points",
+]
+
+
+@dataclass
+class CatalogArrays:
+    """The catalog as arrays for vectorised choice (rows in catalog order)."""
+
+    item_ids: list[str]
+    weights: NDArray[np.float64]  # items × points
+    hours: NDArray[np.float64]
+    online: NDArray[np.bool_]
+    live: NDArray[np.bool_]
+    environment: NDArray[np.int64]
+    level: NDArray[np.int64]
+    stage_ok: NDArray[np.bool_]  # stages × items
+    subject_fit: NDArray[np.float64]  # subjects × items: match / general (0) / mismatch
+    primary: NDArray[np.int64]
+    popularity: NDArray[np.float64]  # hidden, drawn from the province seed
+    quality: NDArray[np.float64]  # hidden, drawn from the province seed
+
+    @classmethod
+    def build(
+        cls, catalog: Catalog, codes: list[str], rng: np.random.Generator, config: SimulatorConfig
+    ) -> CatalogArrays:
+        """Arrays plus the hidden popularity N(0, 1) and quality N(0, 0.5) of each item."""
+        items = list(catalog.items)
+        env = {e: i for i, e in enumerate(config.environments)}
+        weights = catalog.point_weight_matrix(codes)
+        subject_fit = np.zeros((len(SUBJECTS), len(items)))
+        for j, item in enumerate(items):
+            if GENERAL_SUBJECT in item.subjects:
+                continue
+            for s, subject in enumerate(SUBJECTS):
+                subject_fit[s, j] = (
+                    config.weight_subject_match
+                    if subject in item.subjects
+                    else config.weight_subject_mismatch
+                )
+        return cls(
+            item_ids=[item.item_id for item in items],
+            weights=weights,
+            hours=np.array([item.hours for item in items]),
+            online=np.array([item.kind in ONLINE_KINDS for item in items]),
+            live=np.array([item.kind == "live" for item in items]),
+            environment=np.array([env[item.environment] for item in items]),
+            level=np.array([LEVELS.index(item.level) for item in items]),
+            stage_ok=np.array([[st in item.stages for item in items] for st in STAGES]),
+            subject_fit=subject_fit,
+            primary=weights.argmax(axis=1),
+            popularity=rng.standard_normal(len(items)),
+            quality=rng.normal(0.0, 0.5, len(items)),
+        )
+
+
+def _top_k_mask(score: NDArray[np.float64], k: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Per row, True at the ``k[row]`` largest finite scores."""
+    rank = np.argsort(np.argsort(-score, axis=1, kind="stable"), axis=1, kind="stable")
+    return (rank < k[:, None]) & np.isfinite(score)
+
+
+def select_points(
+    perceived_gap: NDArray[np.float64],
+    feasible: NDArray[np.bool_],
+    school_chosen: NDArray[np.bool_],
+    rng: np.random.Generator,
+    config: SimulatorConfig,
+) -> NDArray[np.bool_]:
+    """Teachers × points mask of the points each teacher works on (2–3 school points + maybe 1)."""
+    n = perceived_gap.shape[0]
+    noise = rng.gumbel(size=perceived_gap.shape)
+    school_score = np.where(school_chosen, 2.0 * perceived_gap + noise, -np.inf)
+    n_school = np.where(rng.random(n) < 0.75, 3, 2)
+    own_score = np.where(feasible & ~school_chosen, 2.0 * perceived_gap + noise, -np.inf)
+    extra = (rng.random(n) < config.extra_point_probability).astype(np.int64)
+    return _top_k_mask(school_score, n_school) | _top_k_mask(own_score, extra)
+
+
+def school_recommendations(
+    chosen: NDArray[np.bool_],
+    school_env: NDArray[np.int64],
+    arrays: CatalogArrays,
+    rng: np.random.Generator,
+) -> NDArray[np.bool_]:
+    """Schools × items: for each chosen point the school promotes its two favourite courses."""
+    n_schools = chosen.shape[0]
+    recommended = np.zeros((n_schools, arrays.online.size), dtype=bool)
+    for point in np.flatnonzero(chosen.any(axis=0)):  # ≤ 30 points, vectorised over schools
+        candidates = np.flatnonzero(arrays.online & (arrays.primary == point))
+        if candidates.size == 0:
+            continue
+        score = arrays.popularity[candidates][None, :] + rng.gumbel(
+            size=(n_schools, candidates.size)
+        )
+        score = np.where(
+            arrays.environment[candidates][None, :] <= school_env[:, None], score, -np.inf
+        )
+        top = _top_k_mask(score, np.full(n_schools, 2)) & chosen[:, point][:, None]
+        recommended[:, candidates] |= top
+    return recommended
+
+
+def _static_utility(
+    focus: NDArray[np.float64],
+    margin: NDArray[np.float64],
+    stage: NDArray[np.int64],
+    subject: NDArray[np.int64],
+    school_env: NDArray[np.int64],
+    live_preference: NDArray[np.float64],
+    columns: NDArray[np.int64],
+    arrays: CatalogArrays,
+    config: SimulatorConfig,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Utility without peers and noise (teachers × items in ``columns``) and the need term."""
+    weights = arrays.weights[columns]
+    need = focus @ weights.T
+    ability = margin @ weights.T
+    ideal_level = np.clip(1.0 + ability, 0.0, 2.0)
+    utility = (
+        config.weight_need * need
+        + np.where(arrays.stage_ok[:, columns][stage], 0.0, config.weight_stage_mismatch)
+        + arrays.subject_fit[:, columns][subject]
+        + config.weight_popularity * arrays.popularity[columns][None, :]
+        - config.weight_level * np.abs(arrays.level[columns][None, :] - ideal_level)
+        + live_preference[:, None] * arrays.live[columns][None, :]
+    )
+    feasible = arrays.environment[columns][None, :] <= school_env[:, None]
+    return np.where(feasible, utility, -np.inf), need
+
+
+def _group_share(
+    chosen: NDArray[np.bool_], group: NDArray[np.int64], members: NDArray[np.bool_], n_groups: int
+) -> NDArray[np.float64]:
+    """Share of each group's early adopters who chose each item (groups × items)."""
+    counts = np.zeros((n_groups, chosen.shape[1]))
+    np.add.at(counts, group[members], chosen[members])
+    size = np.bincount(group[members], minlength=n_groups).astype(np.float64)
+    return counts / np.maximum(size, 1.0)[:, None]
+
+
+def choose_courses(
+    focus: NDArray[np.float64],
+    margin: NDArray[np.float64],
+    stage: NDArray[np.int64],
+    subject: NDArray[np.int64],
+    school_of: NDArray[np.int64],
+    school_env: NDArray[np.int64],
+    group_of: NDArray[np.int64],
+    n_groups: int,
+    recommended: NDArray[np.bool_],
+    live_preference: NDArray[np.float64],
+    target_hours: NDArray[np.float64],
+    early: NDArray[np.bool_],
+    arrays: CatalogArrays,
+    rng: np.random.Generator,
+    config: SimulatorConfig,
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """Online enrolments as (teacher, catalog item, order of enrolment, need) arrays."""
+    columns = np.flatnonzero(arrays.online)
+    base, need = _static_utility(
+        focus,
+        margin,
+        stage,
+        subject,
+        school_env[school_of],
+        live_preference,
+        columns,
+        arrays,
+        config,
+    )
+    base = base + config.weight_school_recommended * recommended[:, columns][school_of]
+    noisy = base + rng.gumbel(size=base.shape)
+    k_max = min(config.max_courses, columns.size)
+
+    def pick(utility: NDArray[np.float64]) -> NDArray[np.bool_]:
+        top = np.argpartition(-utility, k_max - 1, axis=1)[:, :k_max]
+        top_utility = np.take_along_axis(utility, top, axis=1)
+        order = np.argsort(-top_utility, axis=1, kind="stable")
+        top = np.take_along_axis(top, order, axis=1)
+        top_utility = np.take_along_axis(top_utility, order, axis=1)
+        hours = arrays.hours[columns][top]
+        before = np.cumsum(hours, axis=1) - hours
+        keep = (before < target_hours[:, None]) & np.isfinite(top_utility)
+        chosen = np.zeros(utility.shape, dtype=bool)
+        rows = np.repeat(np.arange(utility.shape[0]), k_max)
+        chosen[rows[keep.ravel()], top.ravel()[keep.ravel()]] = True
+        return chosen
+
+    first = pick(noisy)
+    share_group = _group_share(first, group_of, early, n_groups)
+    share_school = _group_share(first, school_of, early, int(school_of.max()) + 1)
+    peer = (
+        config.weight_peer_group * share_group[group_of]
+        + config.weight_peer_school * share_school[school_of]
+    )
+    second = pick(noisy + peer)
+    chosen = np.where(early[:, None], first, second)
+    # enrolment order: by utility including peers, so popular-in-group courses come first
+    final_utility = np.where(chosen, noisy + peer, -np.inf)
+    rank = np.argsort(np.argsort(-final_utility, axis=1, kind="stable"), axis=1, kind="stable")
+    teacher, column = np.nonzero(chosen)
+    return teacher, columns[column], rank[teacher, column], need[teacher, column]
+
+
+def choose_tasks(
+    selected: NDArray[np.bool_],
+    stage: NDArray[np.int64],
+    subject: NDArray[np.int64],
+    school_env: NDArray[np.int64],
+    arrays: CatalogArrays,
+    rng: np.random.Generator,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """One practice task per selected point: (teacher, catalog item), duplicates removed."""
+    columns = np.flatnonzero(~arrays.online)
+    teacher, point = np.nonzero(selected)
+    weights = arrays.weights[columns]
+    covers = weights[:, point].T > 0
+    utility = (
+        3.0 * weights[:, point].T
+        + np.where(arrays.stage_ok[:, columns][stage[teacher]], 0.0, -3.0)
+        + arrays.subject_fit[:, columns][subject[teacher]]
+        + 0.5 * arrays.popularity[columns][None, :]
+        + rng.gumbel(size=covers.shape)
+    )
+    feasible = covers & (arrays.environment[columns][None, :] <= school_env[teacher][:, None])
+    utility = np.where(feasible, utility, -np.inf)
+    best = utility.argmax(axis=1)
+    has = feasible.any(axis=1)
+    pairs = np.unique(teacher[has] * columns.size + best[has])
+    return pairs // columns.size, columns[pairs % columns.size]

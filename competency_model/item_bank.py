@@ -13,6 +13,7 @@ for every point, so the scenario Q-matrix contains an identity block and every o
 
 Example
 -------
+>>> from competency_model.framework import default_framework
 >>> bank = load_item_bank()
 >>> bank.q_matrix(default_framework().codes).shape
 (90, 30)
@@ -188,9 +189,10 @@ class ItemBank:
         scenario = self.of_kind("scenario")
         q = scenario.q_matrix(codes).astype(bool)
         all_q = self.q_matrix(codes).astype(bool)
-        single = q[q.sum(axis=1) == 1].any(axis=0)
+        single = np.asarray(q[q.sum(axis=1) == 1].any(axis=0), dtype=bool).tolist()
+        measured = np.asarray(all_q.any(axis=0), dtype=bool).tolist()
         without = [c for c, s in zip(codes, single, strict=True) if not s]
-        unmeasured = [c for c, m in zip(codes, all_q.any(axis=0), strict=True) if not m]
+        unmeasured = [c for c, m in zip(codes, measured, strict=True) if not m]
         groups: dict[bytes, list[str]] = {}
         for j, code in enumerate(codes):
             if q[:, j].any():

@@ -104,7 +104,7 @@ class HybridRecommender:
         alpha: float = 1.0,
         iterations: int = 15,
         neighbours: int = 50,
-        mastered_threshold: float = 0.8,
+        mastered_threshold: float = 0.9,
         max_ranker_teachers: int = 4000,
         negatives_per_teacher: int = 40,
         ranker_c: float = 1.0,

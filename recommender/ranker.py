@@ -32,12 +32,16 @@ def training_rows(
     eligible: NDArray[np.bool_],
     negatives_per_teacher: int,
     rng: np.random.Generator,
+    pairwise: bool = True,
 ) -> tuple[NDArray[np.float64], NDArray[np.int8]]:
-    """Labelled rows for the ranker: each teacher's held-out items and sampled other candidates.
+    """Labelled rows for the ranker: each teacher's held-out items against sampled other candidates.
 
     ``features[name]`` and ``eligible`` have one row per entry of ``teachers``. Negatives are
     drawn from the items the teacher could have been shown (eligible, not already taken), the
-    same pool the ranker will later rank.
+    same pool the ranker will later rank. With ``pairwise`` (the default) each row is the
+    difference held-out − negative (label 1) or its mirror (label 0): a logistic regression on
+    such rows learns to order items *within* a teacher's list, which is what the list needs,
+    and ignores everything that is constant per teacher.
     """
     position = {int(t): i for i, t in enumerate(teachers)}
     stacked = np.stack([features[name] for name in names], axis=-1)
@@ -54,8 +58,17 @@ def training_rows(
         candidates = np.flatnonzero(pool)
         size = min(negatives_per_teacher, candidates.size)
         negatives = rng.choice(candidates, size=size, replace=False) if size else candidates[:0]
-        rows += [stacked[i, cols], stacked[i, negatives]]
-        labels += [np.ones(len(cols), np.int8), np.zeros(size, np.int8)]
+        if pairwise:
+            if size == 0:
+                continue
+            diff = (stacked[i, cols][:, None, :] - stacked[i, negatives][None, :, :]).reshape(-1, len(names))
+            flip = rng.random(len(diff)) < 0.5
+            diff[flip] *= -1
+            rows.append(diff)
+            labels.append((~flip).astype(np.int8))
+        else:
+            rows += [stacked[i, cols], stacked[i, negatives]]
+            labels += [np.ones(len(cols), np.int8), np.zeros(size, np.int8)]
     if not rows:
         raise ModelError("no teacher has a held-out item to learn the blend from; need at least "
                          "two items per teacher in the events")

@@ -12,13 +12,15 @@ catalog file or database at serving time) and the signal functions themselves:
 - ``chosen_fit``: share of the item's weight on points the school chose (整校推进 选点);
 - ``group_takers``, ``school_takers``: how many colleagues in the same 教研组 / school took it;
 - ``popularity``: how many teachers took it at all;
+- ``focus_fit``: how much of the teacher's own past study went to this item's points — teachers
+  work through the points they chose (选点) over several courses, so this needs history;
 - ``cf_als``, ``cf_knn``: collaborative-filtering scores (filled in by the hybrid model).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -46,7 +48,7 @@ CONTENT_SIGNALS: tuple[str, ...] = (
     "group_takers", "school_takers", "popularity",
 )
 #: All signals, in the column order the ranker uses.
-SIGNALS: tuple[str, ...] = (*CONTENT_SIGNALS, "cf_als", "cf_knn")
+SIGNALS: tuple[str, ...] = (*CONTENT_SIGNALS, "focus_fit", "cf_als", "cf_knn")
 GENERAL_SUBJECT = "通用"
 _STAGES = ("幼儿园", "小学", "初中", "高中", "中职")
 
@@ -55,11 +57,13 @@ class _Arrays:
     """Round-trip a dataclass of arrays through ``{prefix_field: array}``."""
 
     def to_arrays(self, prefix: str) -> dict[str, NDArray[Any]]:
-        return {f"{prefix}{f.name}": np.asarray(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+        return {f"{prefix}{f.name}": np.asarray(getattr(self, f.name))
+                for f in fields(self) if not f.name.startswith("_")}  # type: ignore[arg-type]
 
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, NDArray[Any]], prefix: str) -> Any:
-        return cls(**{f.name: np.asarray(arrays[f"{prefix}{f.name}"]) for f in fields(cls)})  # type: ignore[arg-type]
+        return cls(**{f.name: np.asarray(arrays[f"{prefix}{f.name}"])
+                      for f in fields(cls) if not f.name.startswith("_")})  # type: ignore[arg-type]
 
 
 @dataclass
@@ -113,6 +117,7 @@ class ItemTable(_Arrays):
     stage_mask: NDArray[np.bool_]
     #: ``;``-joined subjects per item (``通用`` = any subject).
     subjects: NDArray[np.str_]
+    _fit_cache: dict[str, NDArray[np.float32]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_catalog(cls, catalog: Any, codes: Sequence[str]) -> ItemTable:
@@ -146,7 +151,10 @@ class ItemTable(_Arrays):
         A 通用 course is usable by everyone but less targeted than a subject-specific one; the
         ranker learns how much either matters, this only keeps the two cases apart.
         """
+        if subject in self._fit_cache:
+            return self._fit_cache[subject]
         fit = np.zeros(len(self.item_ids), dtype=np.float32)
+        self._fit_cache[subject] = fit
         for row, text in enumerate(self.subjects.tolist()):
             names = text.split(";")
             if subject in names:
@@ -291,7 +299,10 @@ def content_signals(
     subject = np.array([subject_cache.setdefault(s, items.subject_fit(s)) for s in subjects], dtype=np.float32)
     chosen = teachers.school_chosen[school_rows].astype(np.float64) @ weights.T
     popularity = np.log1p(np.maximum(social.item_took[None, :] - own, 0))
+    studied = own.astype(np.float64) @ weights
+    shares = studied / np.maximum(studied.sum(axis=1, keepdims=True), 1e-9)
     return {
+        "focus_fit": (shares @ weights.T).astype(np.float32),
         "expected_gain": (gap @ weights.T).astype(np.float32),
         "stage_fit": stage.reshape(len(school_rows), n_items),
         "subject_fit": subject.reshape(len(school_rows), n_items),

@@ -20,6 +20,7 @@ from service.api.routes import (
     events,
     health,
     imports,
+    planning,
     schools,
     teacher_models,
     teachers,
@@ -28,7 +29,7 @@ from service.api.state import ServiceState
 from service.api.ui import mount_ui
 from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade_database
-from service.model_registry import ModelRegistry
+from service.model_registry import ModelRegistry, load_models
 from service.settings import Settings, get_settings
 
 __all__ = ["create_app"]
@@ -60,6 +61,11 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         sessions=make_session_factory(engine),
         registry=registry or ModelRegistry(settings.model_dir),
     )
+    if registry is None:
+        # Models are checked against this deployment's framework and item bank.
+        state.registry.use_loader(
+            lambda path: load_models(path, state.item_bank, state.framework)
+        )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -79,7 +85,7 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
     app.state.nengli = state
     install_problem_handlers(app)
     for module in (
-        health, competencies, schools, teachers, teacher_models, events, imports, admin
+        health, competencies, schools, teachers, teacher_models, planning, events, imports, admin
     ):
         app.include_router(module.router)
     mount_ui(app)  # last, so API routes keep priority over the dashboard's static files

@@ -19,6 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from competency_model.errors import ModelError
+from competency_model.framework import Framework, default_framework
+from competency_model.item_bank import ItemBank, load_item_bank
+from recommender.artifacts import load_model_dir
+from recommender.diagnosis.model import DiagnosisModel
+from recommender.hybrid import HybridRecommender
 
 __all__ = ["LoadedModels", "ModelRegistry", "load_models"]
 
@@ -32,13 +37,9 @@ class LoadedModels:
     version: str
     model_dir: Path
     metadata: dict[str, Any]
-    recommender: Any
+    recommender: HybridRecommender
+    diagnosis: DiagnosisModel
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-    @property
-    def diagnosis(self) -> Any:
-        """The fitted diagnosis model inside the recommender bundle."""
-        return self.recommender.diagnosis_
 
 
 def model_version(model_dir: Path) -> str:
@@ -51,15 +52,33 @@ def model_version(model_dir: Path) -> str:
     return hashlib.sha256(meta.read_bytes()).hexdigest()[:16]
 
 
-def load_models(model_dir: Path) -> LoadedModels:
-    """Verify and load the model directory (raises :class:`ModelError` on any mismatch)."""
-    from recommender.hybrid import load_recommender
+def load_models(
+    model_dir: Path, item_bank: ItemBank | None = None, framework: Framework | None = None
+) -> LoadedModels:
+    """Verify every file of the model directory, then rebuild the recommender and diagnosis.
 
+    Raises
+    ------
+    ModelError
+        Missing directory, a file whose sha256 differs from ``metadata.json``, or arrays that do
+        not fit this item bank / framework.
+    """
+    framework = framework or default_framework()
+    item_bank = item_bank or load_item_bank(framework=framework)
     version = model_version(model_dir)
-    recommender = load_recommender(model_dir)
-    metadata = dict(getattr(recommender, "metadata_", {}) or {})
+    arrays, metadata = load_model_dir(model_dir)
+    if "diagnosis.npz" not in arrays:
+        raise ModelError(f"{model_dir} has no diagnosis.npz; retrain it with `nengli train`")
+    recommender = HybridRecommender.from_arrays(
+        arrays, metadata.get("params", {}), model_version=version
+    )
+    diagnosis = DiagnosisModel.from_arrays(arrays["diagnosis.npz"], item_bank, framework)
     return LoadedModels(
-        version=version, model_dir=model_dir, metadata=metadata, recommender=recommender
+        version=version,
+        model_dir=model_dir,
+        metadata=metadata,
+        recommender=recommender,
+        diagnosis=diagnosis,
     )
 
 
@@ -82,6 +101,10 @@ class ModelRegistry:
         self._current: LoadedModels | None = None
         self._reload_lock = threading.Lock()
         self.last_error: str | None = None
+
+    def use_loader(self, loader: Callable[[Path], LoadedModels]) -> None:
+        """Replace the loader (before the first load; the app binds framework and bank)."""
+        self._loader = loader
 
     @property
     def current(self) -> LoadedModels | None:
@@ -118,6 +141,3 @@ class ModelRegistry:
             self.reload()
         except ModelError as error:
             log.warning("starting without a model: %s", error.message)
-        except ImportError as error:
-            self.last_error = f"model code unavailable: {error}"
-            log.warning("starting without a model: %s", error)

@@ -66,8 +66,30 @@ GENERAL_SUBJECT = "通用"
 SUBJECTS_BY_STAGE: dict[str, tuple[str, ...]] = {
     "幼儿园": (GENERAL_SUBJECT,),
     "小学": ("语文", "数学", "英语", "科学", "道德与法治", "音乐", "美术", "体育", "信息科技"),
-    "初中": ("语文", "数学", "英语", "物理", "化学", "生物", "历史", "地理", "道德与法治", "信息科技"),
-    "高中": ("语文", "数学", "英语", "物理", "化学", "生物", "历史", "地理", "思想政治", "信息技术"),
+    "初中": (
+        "语文",
+        "数学",
+        "英语",
+        "物理",
+        "化学",
+        "生物",
+        "历史",
+        "地理",
+        "道德与法治",
+        "信息科技",
+    ),
+    "高中": (
+        "语文",
+        "数学",
+        "英语",
+        "物理",
+        "化学",
+        "生物",
+        "历史",
+        "地理",
+        "思想政治",
+        "信息技术",
+    ),
     "中职": ("语文", "数学", "英语", "计算机应用", "机电技术", "护理"),
 }
 _ID_PREFIX = {"online_video": "CRS-", "live": "CRS-", "practice": "TSK-", "school_research": "TSK-"}
@@ -275,8 +297,18 @@ class Catalog:
 
 
 _FRAME_COLUMNS = (
-    "item_id", "title_zh", "kind", "hours", "environment", "level", "primary_point",
-    "points", "stages", "subjects", "artifacts", "is_online",
+    "item_id",
+    "title_zh",
+    "kind",
+    "hours",
+    "environment",
+    "level",
+    "primary_point",
+    "points",
+    "stages",
+    "subjects",
+    "artifacts",
+    "is_online",
 )
 
 
@@ -297,23 +329,36 @@ def _validate_item(raw: Mapping[str, Any], row: int, framework: Framework) -> Ca
         raise _row_error(row, item_id, field, first["msg"]) from error
     prefix = _ID_PREFIX[item.kind]
     if not item.item_id.startswith(prefix):
-        raise _row_error(row, item_id, "item_id",
-                         f"a {item.kind} item's id must start with {prefix}")
+        raise _row_error(
+            row, item_id, "item_id", f"a {item.kind} item's id must start with {prefix}"
+        )
     known = set(framework.codes)
     for code in item.points:
         if code not in known:
-            raise _row_error(row, item_id, "points",
-                             f"unknown point code {code!r}; the framework has "
-                             f"{framework.codes[0]}…{framework.codes[-1]}")
+            raise _row_error(
+                row,
+                item_id,
+                "points",
+                f"unknown point code {code!r}; the framework has "
+                f"{framework.codes[0]}…{framework.codes[-1]}",
+            )
     needed = max(item.points, key=lambda c: environment_rank(framework.point(c).environment))
     needed_env = framework.point(needed).environment
     if environment_rank(item.environment) < environment_rank(needed_env):
-        raise _row_error(row, item_id, "environment",
-                         f"{item.environment!r} is poorer than point {needed} needs "
-                         f"({needed_env!r}); set environment to {needed_env!r} or richer")
+        raise _row_error(
+            row,
+            item_id,
+            "environment",
+            f"{item.environment!r} is poorer than point {needed} needs "
+            f"({needed_env!r}); set environment to {needed_env!r} or richer",
+        )
     if item.kind in PRACTICE_KINDS and not item.artifacts:
-        raise _row_error(row, item_id, "artifacts",
-                         "a practice task must list the evidence artifacts it produces")
+        raise _row_error(
+            row,
+            item_id,
+            "artifacts",
+            "a practice task must list the evidence artifacts it produces",
+        )
     return item
 
 
@@ -333,8 +378,12 @@ def _csv_rows(path: Path) -> list[dict[str, Any]]:
                     for code, weight in (p.split(":") for p in _split(record.get("points", "")))
                 }
             except ValueError as error:
-                raise _row_error(number, str(record.get("item_id", "")), "points",
-                                 "write weights as A1:0.7;A12:0.3") from error
+                raise _row_error(
+                    number,
+                    str(record.get("item_id", "")),
+                    "points",
+                    "write weights as A1:0.7;A12:0.3",
+                ) from error
             for key in ("stages", "subjects", "artifacts"):
                 raw[key] = _split(record.get(key, ""))
             for key in ("primary_point", "is_online"):

@@ -106,39 +106,64 @@ def _point_courses(
         level = _LEVELS[min(index // 2, 2)]
         general_stages = _general_stages(environment)
         if family is None:
-            items.append({
-                "title_zh": f"{text}（学科通用）", "points": points, "kind": "online_video",
-                "stages": general_stages, "subjects": [GENERAL_SUBJECT],
-                "environment": environment, "level": level,
-                "hours": _hours(rng, *_ONLINE_HOURS[level]),
-            })
+            items.append(
+                {
+                    "title_zh": f"{text}（学科通用）",
+                    "points": points,
+                    "kind": "online_video",
+                    "stages": general_stages,
+                    "subjects": [GENERAL_SUBJECT],
+                    "environment": environment,
+                    "level": level,
+                    "hours": _hours(rng, *_ONLINE_HOURS[level]),
+                }
+            )
         stage, subject = _stage_subject(rng, environment, family)
         specific_level = _LEVELS[min(_LEVELS.index(level) + int(rng.random() < 0.4), 2)]
-        items.append({
-            "title_zh": f"{_audience(stage, subject)}：{text}", "points": points,
-            "kind": "live" if rng.random() < 0.12 else "online_video",
-            "stages": [stage], "subjects": [subject], "environment": environment,
-            "level": specific_level, "hours": _hours(rng, *_ONLINE_HOURS[specific_level]),
-        })
+        items.append(
+            {
+                "title_zh": f"{_audience(stage, subject)}：{text}",
+                "points": points,
+                "kind": "live" if rng.random() < 0.12 else "online_video",
+                "stages": [stage],
+                "subjects": [subject],
+                "environment": environment,
+                "level": specific_level,
+                "hours": _hours(rng, *_ONLINE_HOURS[specific_level]),
+            }
+        )
         if family is not None:
             # Subject-bound topics get a second subject-specific course instead of a general one.
             stage2, subject2 = _stage_subject(rng, environment, family)
             if (stage2, subject2) == (stage, subject):
                 stage2 = "高中" if stage != "高中" else "初中"
-                subject2 = next(s for s in SUBJECTS_BY_STAGE[stage2]
-                                if s in SUBJECT_FAMILIES[family])
-            items.append({
-                "title_zh": f"{_audience(stage2, subject2)}：{text}", "points": points,
-                "kind": "online_video", "stages": [stage2], "subjects": [subject2],
-                "environment": environment, "level": level,
-                "hours": _hours(rng, *_ONLINE_HOURS[level]),
-            })
-    items.append({
-        "title_zh": f"名师直播｜{code}{point.name_zh}：典型案例点评与答疑", "points": {code: 1.0},
-        "kind": "live", "stages": _general_stages(point.environment),
-        "subjects": [GENERAL_SUBJECT], "environment": point.environment, "level": "进阶",
-        "hours": _hours(rng, *_LIVE_HOURS),
-    })
+                subject2 = next(
+                    s for s in SUBJECTS_BY_STAGE[stage2] if s in SUBJECT_FAMILIES[family]
+                )
+            items.append(
+                {
+                    "title_zh": f"{_audience(stage2, subject2)}：{text}",
+                    "points": points,
+                    "kind": "online_video",
+                    "stages": [stage2],
+                    "subjects": [subject2],
+                    "environment": environment,
+                    "level": level,
+                    "hours": _hours(rng, *_ONLINE_HOURS[level]),
+                }
+            )
+    items.append(
+        {
+            "title_zh": f"名师直播｜{code}{point.name_zh}：典型案例点评与答疑",
+            "points": {code: 1.0},
+            "kind": "live",
+            "stages": _general_stages(point.environment),
+            "subjects": [GENERAL_SUBJECT],
+            "environment": point.environment,
+            "level": "进阶",
+            "hours": _hours(rng, *_LIVE_HOURS),
+        }
+    )
     return items
 
 
@@ -151,26 +176,49 @@ def _point_tasks(
     for index, text in enumerate(TASK_TOPICS[code]):
         level = _LEVELS[index]
         if index == 0:
-            title, stages, subjects = f"【实践】{text}（学科通用）", _general_stages(
-                point.environment), [GENERAL_SUBJECT]
+            title, stages, subjects = (
+                f"【实践】{text}（学科通用）",
+                _general_stages(point.environment),
+                [GENERAL_SUBJECT],
+            )
         else:
             stage, subject = _stage_subject(rng, point.environment, None)
-            title, stages, subjects = f"【实践】{_audience(stage, subject)}：{text}", [stage], [
-                subject]
-        items.append({
-            "title_zh": title, "points": {code: 1.0}, "kind": "practice", "stages": stages,
-            "subjects": subjects, "environment": point.environment, "level": level,
-            "hours": _hours(rng, *_PRACTICE_HOURS[level]), "artifacts": artifacts,
-        })
+            title, stages, subjects = (
+                f"【实践】{_audience(stage, subject)}：{text}",
+                [stage],
+                [subject],
+            )
+        items.append(
+            {
+                "title_zh": title,
+                "points": {code: 1.0},
+                "kind": "practice",
+                "stages": stages,
+                "subjects": subjects,
+                "environment": point.environment,
+                "level": level,
+                "hours": _hours(rng, *_PRACTICE_HOURS[level]),
+                "artifacts": artifacts,
+            }
+        )
     stage, subject = _stage_subject(rng, point.environment, None)
     group = "幼儿园教研组" if stage == "幼儿园" else f"{stage}{subject}组"
-    research = RESEARCH_FORMATS[ordinal % len(RESEARCH_FORMATS)].format(name=f"{code}{point.name_zh}")
-    items.append({
-        "title_zh": f"【校本研修】{group}：{research}", "points": {code: 1.0},
-        "kind": "school_research", "stages": [stage], "subjects": [subject],
-        "environment": point.environment, "level": "进阶",
-        "hours": _hours(rng, *_RESEARCH_HOURS), "artifacts": artifacts,
-    })
+    research = RESEARCH_FORMATS[ordinal % len(RESEARCH_FORMATS)].format(
+        name=f"{code}{point.name_zh}"
+    )
+    items.append(
+        {
+            "title_zh": f"【校本研修】{group}：{research}",
+            "points": {code: 1.0},
+            "kind": "school_research",
+            "stages": [stage],
+            "subjects": [subject],
+            "environment": point.environment,
+            "level": "进阶",
+            "hours": _hours(rng, *_RESEARCH_HOURS),
+            "artifacts": artifacts,
+        }
+    )
     return items
 
 
@@ -188,8 +236,10 @@ def build_catalog(seed: int = DEFAULT_SEED, framework: Framework | None = None) 
     tasks: list[dict[str, Any]] = []
     for ordinal, code in enumerate(framework.codes):
         if code not in COURSE_TOPICS or code not in TASK_TOPICS:
-            raise ValueError(f"no catalog templates for point {code}; add them to "
-                             "training_data/catalog_templates.py")
+            raise ValueError(
+                f"no catalog templates for point {code}; add them to "
+                "training_data/catalog_templates.py"
+            )
         courses += _point_courses(framework, code, rng)
         tasks += _point_tasks(framework, code, rng, ordinal)
     items = []
@@ -201,15 +251,21 @@ def build_catalog(seed: int = DEFAULT_SEED, framework: Framework | None = None) 
     duplicates = sorted({t for t in titles if titles.count(t) > 1})
     if duplicates:
         raise ValueError(f"duplicate catalog titles: {duplicates}")
-    return {"name": "nengli sample catalog", "version": CATALOG_VERSION, "seed": seed,
-            "items": items}
+    return {
+        "name": "nengli sample catalog",
+        "version": CATALOG_VERSION,
+        "seed": seed,
+        "items": items,
+    }
 
 
 def catalog_json(seed: int = DEFAULT_SEED, framework: Framework | None = None) -> str:
     """The catalog serialised exactly as it is committed (stable key order, UTF-8 text)."""
     document = build_catalog(seed, framework)
-    lines = [json.dumps({k: v for k, v in document.items() if k != "items"}, ensure_ascii=False)
-             [:-1] + ', "items": [']
+    lines = [
+        json.dumps({k: v for k, v in document.items() if k != "items"}, ensure_ascii=False)[:-1]
+        + ', "items": ['
+    ]
     rows = [json.dumps(item, ensure_ascii=False) for item in document["items"]]
     return "\n".join(lines + [",\n".join(rows), "]}"]) + "\n"
 

@@ -131,8 +131,11 @@ def load_ecpe(root: Path | None = None) -> tuple[NDArray[np.int8], NDArray[np.in
     q_matrix = _binary(q_frame[skills].to_numpy(dtype=np.int64), "ecpe/ecpe_qmatrix.csv")
     counts = tuple(int(c) for c in q_matrix.sum(axis=0))
     two_skill = int((q_matrix.sum(axis=1) == 2).sum())
-    if q_matrix.shape != (responses.shape[1], 3) or counts != _ECPE_SKILL_COUNTS \
-            or two_skill != _ECPE_TWO_SKILL_ITEMS:
+    if (
+        q_matrix.shape != (responses.shape[1], 3)
+        or counts != _ECPE_SKILL_COUNTS
+        or two_skill != _ECPE_TWO_SKILL_ITEMS
+    ):
         raise DatasetError(
             f"{q_path} does not match ecpe/SOURCE.md: shape {q_matrix.shape}, items per skill "
             f"{counts} (expected {_ECPE_SKILL_COUNTS}), {two_skill} two-skill items "
@@ -151,7 +154,9 @@ def load_movielens_100k(root: Path | None = None) -> pd.DataFrame:
         accident of dtype), ``rating`` (int 1–5) and ``timestamp`` (``datetime64[us]``, UTC, naive).
     """
     frame = pd.read_csv(
-        _checked("movielens-100k/u.data", root), sep="\t", header=None,
+        _checked("movielens-100k/u.data", root),
+        sep="\t",
+        header=None,
         names=["user_id", "item_id", "rating", "timestamp"],
         dtype={"user_id": str, "item_id": str, "rating": np.int64, "timestamp": np.int64},
     )

@@ -23,7 +23,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Literal
@@ -42,9 +42,9 @@ __all__ = [
     "TIMESTAMP_DTYPE",
     "TRUTH_TABLES",
     "Province",
+    "as_id_strings",
     "atomic_directory",
     "empty_table",
-    "merge_tables",
     "normalize_table",
     "read_province",
     "write_province",
@@ -155,7 +155,9 @@ class Province:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Return the tables that are present (core tables always, truth tables if set)."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
+        return {
+            f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None
+        }
 
     @property
     def has_truth(self) -> bool:
@@ -171,8 +173,8 @@ class Province:
         return {name: len(df) for name, df in self.tables().items()}
 
 
-def _to_str(series: pd.Series) -> pd.Series:
-    """Cast to ``str`` keeping missing values missing; integral floats lose their ``.0``."""
+def as_id_strings(series: pd.Series) -> pd.Series:
+    """Cast ids to ``str`` keeping missing values missing; integral floats lose their ``.0``."""
     if pd.api.types.is_float_dtype(series.dtype):
         # A CSV round trip through another tool can turn 1001 into 1001.0; ids must not change.
         as_int = series.dropna()
@@ -189,7 +191,13 @@ def _join_points(value: object) -> object:
 
 def _to_timestamp(series: pd.Series, table: str, column: str) -> pd.Series:
     try:
-        parsed = pd.to_datetime(series, errors="raise", format="mixed")
+        if pd.api.types.is_datetime64_any_dtype(series.dtype):
+            parsed = series
+        else:
+            try:  # the fast path: files written by nengli use ISO 8601
+                parsed = pd.to_datetime(series, errors="raise", format="ISO8601")
+            except (ValueError, TypeError):
+                parsed = pd.to_datetime(series, errors="raise", format="mixed")
     except (ValueError, TypeError) as error:
         raise DatasetError(
             f"table {table!r} column {column!r} holds a value that is not a date/time ({error}); "
@@ -218,8 +226,7 @@ def normalize_table(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     required = TABLE_COLUMNS.get(name) or TRUTH_TABLES.get(name)
     if required is None:
         raise DatasetError(
-            f"unknown table {name!r}; expected one of "
-            f"{', '.join([*CORE_TABLES, *TRUTH_TABLES])}"
+            f"unknown table {name!r}; expected one of {', '.join([*CORE_TABLES, *TRUTH_TABLES])}"
         )
     missing = [c for c in required if c not in frame.columns]
     if missing:
@@ -232,9 +239,9 @@ def normalize_table(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     for column in out.columns:
         try:
             if column == "chosen_points":
-                out[column] = _to_str(out[column].map(_join_points)).fillna("")
+                out[column] = as_id_strings(out[column].map(_join_points)).fillna("")
             elif column in ID_COLUMNS:
-                out[column] = _to_str(out[column])
+                out[column] = as_id_strings(out[column])
             elif column in TIMESTAMP_COLUMNS:
                 out[column] = _to_timestamp(out[column], name, column)
             elif column in _INT_COLUMNS and name in TABLE_COLUMNS:
@@ -339,8 +346,13 @@ def _read_table(path: Path, name: str) -> pd.DataFrame:
             return pd.read_parquet(path)
         header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
         dtypes = {c: str for c in header if c in ID_COLUMNS}
-        frame = pd.read_csv(path, dtype=dtypes, encoding="utf-8-sig", keep_default_na=False,
-                            na_values={c: [""] for c in header if c != "chosen_points"})
+        frame = pd.read_csv(
+            path,
+            dtype=dtypes,
+            encoding="utf-8-sig",
+            keep_default_na=False,
+            na_values={c: [""] for c in header if c != "chosen_points"},
+        )
         return frame
     except (OSError, ValueError) as error:
         raise DatasetError(f"cannot read table {name!r} from {path}: {error}") from error
@@ -359,12 +371,15 @@ def read_province(directory: str | os.PathLike[str]) -> Province:
     """
     root = Path(directory)
     if not root.is_dir():
-        raise DatasetError(f"province directory {root} does not exist; run `nengli generate` "
-                           "or `nengli import` to create it")
+        raise DatasetError(
+            f"province directory {root} does not exist; run `nengli generate` "
+            "or `nengli import` to create it"
+        )
     tables: dict[str, pd.DataFrame] = {}
     for name in [*CORE_TABLES, *TRUTH_TABLES]:
-        path = next((root / f"{name}.{fmt}" for fmt in _FORMATS
-                     if (root / f"{name}.{fmt}").is_file()), None)
+        path = next(
+            (root / f"{name}.{fmt}" for fmt in _FORMATS if (root / f"{name}.{fmt}").is_file()), None
+        )
         if path is None:
             if name in TABLE_COLUMNS:
                 raise DatasetError(
@@ -375,19 +390,3 @@ def read_province(directory: str | os.PathLike[str]) -> Province:
             continue
         tables[name] = normalize_table(name, _read_table(path, name))
     return Province(**tables)
-
-
-def merge_tables(
-    base: Mapping[str, pd.DataFrame], new: Mapping[str, pd.DataFrame], keys: Mapping[str, Sequence[str]]
-) -> dict[str, pd.DataFrame]:
-    """Upsert ``new`` into ``base`` per table on natural ``keys`` (new rows win)."""
-    merged: dict[str, pd.DataFrame] = dict(base)
-    for name, frame in new.items():
-        if name not in merged or merged[name].empty:
-            merged[name] = frame.drop_duplicates(subset=list(keys[name]), keep="last")
-            continue
-        combined = pd.concat([merged[name], frame], ignore_index=True)
-        merged[name] = combined.drop_duplicates(subset=list(keys[name]), keep="last").reset_index(
-            drop=True
-        )
-    return merged

@@ -241,72 +241,59 @@ class HigherOrderDINA:
         groups: NDArray[np.int64],
         n_groups: int,
     ) -> None:
-        """Maximise the expected (pseudo-)log-prior over slopes, intercepts, offsets, graph."""
+        """Maximise the expected log-prior over slopes, intercepts and peer-group offsets.
+
+        The prior depends on a teacher only through their group, so the expectation reduces
+        to sufficient statistics per (group, grid node, point) and the optimisation never
+        touches individual teachers.
+        """
         k = mastery.shape[1]
         nodes = self._nodes()
-        neighbour = mastery @ self.adjacency_
         higher = self.prior == "higher_order"
-        use_graph = higher and self.adjacency_.any()
-        one_hot = np.vstack([np.eye(n_groups), np.zeros((1, n_groups))])[groups]
+        # -1 (unknown group) is folded into an extra all-zero-offset group.
+        member = np.vstack([np.eye(n_groups), np.zeros((1, n_groups))])[groups]
+        member = np.hstack([member, (groups < 0)[:, None].astype(np.float64)])
+        weight = member.T @ theta_post  # groups+1 x nodes
+        mastered = np.einsum("ih,ig,ik->hgk", member, theta_post, mastery)
         n_offsets = n_groups * k if higher else 0
 
-        def unpack(p: NDArray) -> tuple[NDArray, NDArray, NDArray, float]:
+        def unpack(p: NDArray) -> tuple[NDArray, NDArray, NDArray]:
             slope = p[:k] if higher else np.zeros(k)
-            start = k if higher else 0
-            intercept = p[start : start + k]
-            offset = p[start + k : start + k + n_offsets].reshape(-1, k) if higher else None
-            graph = float(p[-1]) if use_graph else 0.0
-            return slope, intercept, offset, graph
+            intercept = p[k : 2 * k] if higher else p[:k]
+            offset = np.zeros((n_groups, k))
+            if higher:
+                offset = p[2 * k :].reshape(n_groups, k)
+            return slope, intercept, np.vstack([offset, np.zeros((1, k))])
 
         def objective(p: NDArray) -> tuple[float, NDArray]:
-            slope, intercept, offset, graph = unpack(p)
-            base = intercept[None, :] + graph * neighbour
-            if offset is not None:
-                base = base + np.vstack([offset, np.zeros((1, k))])[groups]
+            slope, intercept, offset = unpack(p)
+            eta = (
+                offset[:, None, :]
+                + intercept[None, None, :]
+                + nodes[None, :, None] * slope[None, None, :]
+            )
+            value = (mastered * eta + weight[:, :, None] * log_expit(-eta)).sum()
+            resid = mastered - weight[:, :, None] * expit(eta)  # groups x nodes x points
+            grad_intercept = resid.sum(axis=(0, 1))
             if higher:
-                eta = base[:, None, :] + nodes[None, :, None] * slope[None, None, :]
-                w = theta_post[:, :, None]
-                value = (w * (mastery[:, None, :] * eta + log_expit(-eta))).sum()
-                resid = w * (mastery[:, None, :] - expit(eta))
-                by_point = resid.sum(axis=1)  # teachers x points
-                grad = [
-                    (resid * nodes[None, :, None]).sum(axis=(0, 1)),
-                    by_point.sum(axis=0),
-                    (one_hot.T @ by_point).ravel(),
-                ]
-                penalty = 0.5 * self.group_reg * float((offset**2).sum())
-                grad[2] = grad[2] - self.group_reg * offset.ravel()
-                value -= penalty
+                grad_slope = (resid * nodes[None, :, None]).sum(axis=(0, 1))
+                grad_offset = resid.sum(axis=1)[:n_groups] - self.group_reg * offset[:n_groups]
+                value -= 0.5 * self.group_reg * float((offset**2).sum())
+                grad = np.concatenate([grad_slope, grad_intercept, grad_offset.ravel()])
             else:
-                value = (mastery * base + log_expit(-base)).sum()
-                by_point = mastery - expit(base)
-                grad = [by_point.sum(axis=0)]
-            if use_graph:
-                grad.append(np.array([(by_point * neighbour).sum()]))
-            scale = mastery.shape[0]
-            return -value / scale, -np.concatenate(grad) / scale
+                grad = grad_intercept
+            scale = max(mastery.shape[0], 1)
+            return -value / scale, -grad / scale
 
-        start = []
-        bounds: list[tuple[float | None, float | None]] = []
         if higher:
-            start.append(self.slope_)
-            bounds += [(0.0, 6.0)] * k
-        start.append(self.intercept_)
-        bounds += [(-8.0, 8.0)] * k
-        if higher:
-            start.append(self.group_offset_.ravel())
-            bounds += [(-6.0, 6.0)] * n_offsets
-        if use_graph:
-            start.append(np.array([self.graph_weight_]))
-            bounds.append((0.0, 2.0))
-        result = minimize(
-            objective, np.concatenate(start), jac=True, method="L-BFGS-B", bounds=bounds,
-            options={"maxiter": 15},
-        )
-        slope, intercept, offset, graph = unpack(result.x)
-        self.slope_, self.intercept_, self.graph_weight_ = slope.copy(), intercept.copy(), graph
-        if offset is not None:
-            self.group_offset_ = offset.copy()
+            start = np.concatenate([self.slope_, self.intercept_, self.group_offset_.ravel()])
+            bounds = [(0.0, 6.0)] * k + [(-8.0, 8.0)] * k + [(-6.0, 6.0)] * n_offsets
+        else:
+            start, bounds = self.intercept_.copy(), [(-8.0, 8.0)] * k
+        result = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds)
+        slope, intercept, offset = unpack(result.x)
+        self.slope_, self.intercept_ = slope.copy(), intercept.copy()
+        self.group_offset_ = offset[:n_groups].copy()
 
     # ------------------------------------------------------------------ inference
     def _offsets(self, groups: NDArray[np.int64]) -> NDArray[np.float64]:
@@ -369,14 +356,11 @@ class HigherOrderDINA:
         for _ in range(self.n_sweeps):
             for a in range(q.shape[1]):
                 logit = base[:, a] + self.slope_[a] * theta_mean + evidence_single[:, a]
-                if self.graph_weight_:
-                    logit = logit + self.graph_weight_ * (m @ self.adjacency_[:, a])
-                for j, others in by_point[a]:
+                        for j, others in by_point[a]:
                     logit = logit + llr[:, j] * np.prod(m[:, others], axis=1)
                 m[:, a] = expit(logit)
             if self.prior == "higher_order":
-                prior_logit = base + self.graph_weight_ * (m @ self.adjacency_)
-                eta = prior_logit[:, None, :] + nodes[None, :, None] * self.slope_[None, None, :]
+                eta = base[:, None, :] + nodes[None, :, None] * self.slope_[None, None, :]
                 log_r = log_w[None, :] + (m @ self.slope_)[:, None] * nodes[None, :]
                 log_r = log_r + log_expit(-eta).sum(axis=2)
                 log_r -= np.logaddexp.reduce(log_r, axis=1, keepdims=True)

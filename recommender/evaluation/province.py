@@ -113,6 +113,8 @@ def evaluate_province(
     results: dict[str, Any] = {"hybrid": None, "baselines": {}, "cold_start": {}}
     gap_truth = developing(warm_ids)
     results["hybrid"] = _report(_top_k(scores, hybrid_allowed, k, items.item_ids), relevant, gap_truth, n_items, k)
+    results["ablations"] = {"hybrid_without_mastered_filter": _report(
+        _top_k(scores, base_allowed, k, items.item_ids), relevant, gap_truth, n_items, k)}
     popularity = np.tile(model.popularity_scores(), (len(rows), 1))
     confidence = model.als_.user_items_
     baselines = {

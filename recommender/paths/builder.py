@@ -145,6 +145,7 @@ def prepare_path(
     done = set(completed)
     if hours_slack is None:
         hours_slack = max((item.hours for item in candidates), default=0.0)
+    fixed = np.array([item.item_id in done for item in candidates], dtype=bool)
     is_practice = np.array([item.kind in practice_kinds for item in candidates], dtype=bool)
     is_online = np.array([item.kind in pol.online_kinds for item in candidates], dtype=bool)
     hours = np.array([item.hours for item in candidates], dtype=np.float64)
@@ -181,11 +182,12 @@ def prepare_path(
         importance=np.maximum(importance, 1e-3),
         targets=list(targets),
         min_total_hours=pol.total_hours,
-        max_total_hours=pol.total_hours + hours_slack,
+        # hours already completed may exceed the total: the plan then only adds coverage
+        max_total_hours=max(pol.total_hours, float(hours[fixed].sum())) + hours_slack,
         min_practice_hours=pol.min_practice_hours,
         min_practice_share=pol.min_practice_share,
         min_online_hours=pol.min_online_hours,
-        fixed=np.array([item.item_id in done for item in candidates], dtype=bool),
+        fixed=fixed,
     )
     return PreparedPath(choice, candidates, problem, pol, env)
 
@@ -198,7 +200,9 @@ def _precheck(problem: PathProblem, policy: Policy, env: str) -> None:
         if not (problem.covers[:, j] & problem.is_practice).any():
             found.append(
                 _violation(
-                    "practice_coverage", ">=1 practice task", 0,
+                    "practice_coverage",
+                    ">=1 practice task",
+                    0,
                     f"{code} 没有可用的实践任务；请在课程目录中为 {code} 增加实践任务",
                     f"{code} has no usable practice task; add a practice task for {code} "
                     "to the catalog",
@@ -206,17 +210,26 @@ def _precheck(problem: PathProblem, policy: Policy, env: str) -> None:
             )
     pools = [
         ("total_hours", problem.hours.sum(), policy.total_hours, "总学时"),
-        ("min_online_hours", problem.hours[problem.is_online].sum(), policy.min_online_hours,
-         "线上学时"),
-        ("min_practice_hours", problem.hours[problem.is_practice].sum(),
-         max(policy.min_practice_hours, policy.min_practice_share * policy.total_hours),
-         "实践学时"),
+        (
+            "min_online_hours",
+            problem.hours[problem.is_online].sum(),
+            policy.min_online_hours,
+            "线上学时",
+        ),
+        (
+            "min_practice_hours",
+            problem.hours[problem.is_practice].sum(),
+            max(policy.min_practice_hours, policy.min_practice_share * policy.total_hours),
+            "实践学时",
+        ),
     ]
     for rule, available, needed, zh in pools:
         if available + 1e-9 < needed:
             found.append(
                 _violation(
-                    rule, needed, float(available),
+                    rule,
+                    needed,
+                    float(available),
                     f"可用条目仅提供 {available:g} {zh}，政策要求 {needed:g}；请补充课程目录或升级学校环境",
                     f"{where} offer only {available:g} h towards {rule} but the policy needs "
                     f"{needed:g}; add such items to the catalog (or upgrade the environment)",
@@ -226,8 +239,9 @@ def _precheck(problem: PathProblem, policy: Policy, env: str) -> None:
         raise _infeasible(found, "no compliant plan exists")
 
 
-def _reason(item: CatalogItem, targets: Sequence[str], raw_gain: Mapping[str, float],
-            done: bool) -> str:
+def _reason(
+    item: CatalogItem, targets: Sequence[str], raw_gain: Mapping[str, float], done: bool
+) -> str:
     weights = "、".join(f"{c}({item.points[c]:.0%})" for c in targets if c in item.points)
     kind = "实践任务" if not item.is_online else "线上课程"
     text = f"{kind}，发展 {weights}"
@@ -249,7 +263,9 @@ def _solve(prepared: PreparedPath, method: Method) -> Selection:
     raise _infeasible(
         [
             _violation(
-                "combination", "a selection meeting every rule at once", selection.status,
+                "combination",
+                "a selection meeting every rule at once",
+                selection.status,
                 "现有条目无法同时满足全部规则（覆盖每个能力点、学时下限与上限）；"
                 "请增加总学时浮动（hours_slack）、减少目标能力点或补充短学时条目",
                 f"no subset of the {problem.n_items} candidate items meets every rule at "
@@ -280,8 +296,15 @@ def _select(
     needs more points to reach 50 学时)."""
     if n_targets is not None:
         prepared = prepare_path(
-            mastery, school_environment, policy, catalog, framework, chosen_points, completed,
-            n_targets=n_targets, **options,
+            mastery,
+            school_environment,
+            policy,
+            catalog,
+            framework,
+            chosen_points,
+            completed,
+            n_targets=n_targets,
+            **options,
         )
         _precheck(prepared.problem, policy, prepared.school_environment)
         return prepared, _solve(prepared, method)
@@ -291,8 +314,15 @@ def _select(
     while True:
         # target-rule failures (min_points, gating …) raise here and are final
         prepared = prepare_path(
-            mastery, school_environment, policy, catalog, framework, chosen_points, completed,
-            n_targets=count, **options,
+            mastery,
+            school_environment,
+            policy,
+            catalog,
+            framework,
+            chosen_points,
+            completed,
+            n_targets=count,
+            **options,
         )
         try:
             _precheck(prepared.problem, policy, prepared.school_environment)
@@ -374,27 +404,44 @@ def build_learning_path(
     pol = policy if isinstance(policy, Policy) else load_policy(policy)
     graph = graph if graph is not None else CompetencyGraph(framework)
     prepared, selection = _select(
-        mastery, school_environment, pol, catalog, framework, chosen_points, completed,
-        stage=stage, subject=subject, graph=graph, n_targets=n_targets,
-        hours_slack=hours_slack, gain_model=gain_model, method=method,
+        mastery,
+        school_environment,
+        pol,
+        catalog,
+        framework,
+        chosen_points,
+        completed,
+        stage=stage,
+        subject=subject,
+        graph=graph,
+        n_targets=n_targets,
+        hours_slack=hours_slack,
+        gain_model=gain_model,
+        method=method,
     )
     problem = prepared.problem
     done = set(completed)
-    chosen_items = [item for item, keep in zip(prepared.candidates, selection.chosen) if keep]
+    chosen_items = [
+        item for item, keep in zip(prepared.candidates, selection.chosen, strict=True) if keep
+    ]
     targets = prepared.targets.codes
     scheduled = schedule_items(
         [
             ScheduledItem(
-                item_id=item.item_id, kind=item.kind, hours=item.hours,
+                item_id=item.item_id,
+                kind=item.kind,
+                hours=item.hours,
                 points=tuple(c for c in targets if c in item.points),
-                primary=max((c for c in targets if c in item.points),
-                            key=lambda c: item.points[c]),
+                primary=max((c for c in targets if c in item.points), key=lambda c: item.points[c]),
                 level=item.level,
                 is_online=item.kind in pol.online_kinds,
             )
             for item in chosen_items
         ],
-        targets, graph, pol.max_weekly_hours, max_weeks=pol.cycle_years * 52,
+        targets,
+        graph,
+        pol.max_weekly_hours,
+        max_weeks=pol.cycle_years * 52,
     )
     by_id = {item.item_id: (i, item) for i, item in enumerate(prepared.candidates)}
     items = []
@@ -403,8 +450,12 @@ def build_learning_path(
         raw = {c: float(problem.gain[index, j]) for j, c in enumerate(targets)}
         items.append(
             PlanItem(
-                id=item.item_id, kind=item.kind, hours=item.hours, points=list(entry.points),
-                week=entry.week, reason=_reason(item, targets, raw, item.item_id in done),
+                id=item.item_id,
+                kind=item.kind,
+                hours=item.hours,
+                points=list(entry.points),
+                week=entry.week,
+                reason=_reason(item, targets, raw, item.item_id in done),
             )
         )
     task_artifacts: dict[str, list[str]] = {}

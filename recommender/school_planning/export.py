@@ -36,7 +36,9 @@ def plan_rows(plan: SchoolPlan, framework: Framework, catalog: Catalog) -> list[
                 "需求（平均差距）": plan.need[code],
                 "预期提升": plan.expected_improvement[code],
                 "推荐课程": "；".join(_title(catalog, i) for i in plan.courses[code]),
-                "校本研修活动": "；".join(_title(catalog, i) for i in plan.research_activities[code]),
+                "校本研修活动": "；".join(
+                    _title(catalog, i) for i in plan.research_activities[code]
+                ),
                 "重点教研组": "、".join(groups),
             }
         )

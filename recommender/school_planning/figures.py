@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from contextlib import nullcontext
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,9 +24,17 @@ from recommender.school_planning.portrait import Portrait  # noqa: E402
 
 __all__ = ["cjk_font", "save_portrait_figures"]
 
-_CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Serif CJK SC", "WenQuanYi Zen Hei",
-                 "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei", "PingFang SC",
-                 "Source Han Sans SC")
+_CJK_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Noto Serif CJK SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "SimHei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Source Han Sans SC",
+)
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
@@ -36,7 +45,9 @@ def cjk_font() -> str | None:
     return next((name for name in _CJK_FAMILIES if name in installed), None)
 
 
-def _labels(names: Sequence[str], prefix: str, font: str | None) -> tuple[list[str], dict[str, str]]:
+def _labels(
+    names: Sequence[str], prefix: str, font: str | None
+) -> tuple[list[str], dict[str, str]]:
     """Display labels; ASCII codes for non-ASCII names when no CJK font exists."""
     if font is not None or not any(_NON_ASCII.search(n) for n in names):
         return list(names), {}
@@ -71,9 +82,9 @@ def save_portrait_figures(
     family = cjk_font() if font == "auto" else font
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    rc = {"font.family": [family, "DejaVu Sans"]} if family else {}
     files: list[str] = []
-    with plt.rc_context(rc):
+    fonts = plt.rc_context({"font.family": [family, "DejaVu Sans"]}) if family else nullcontext()
+    with fonts:
         columns, label_map = _labels(list(portrait.heatmap.columns), "G", family)
         title = f"{portrait.scope} {portrait.key}"
         if family is None and _NON_ASCII.search(title):
@@ -101,10 +112,18 @@ def save_portrait_figures(
         fig, ax = plt.subplots(figsize=(10, 4))
         width = 0.4
         positions = list(range(len(portrait.urban_rural.index)))
-        ax.bar([p - width / 2 for p in positions], portrait.urban_rural["gap"].fillna(0),
-               width, label="urban - rural")
-        ax.bar([p + width / 2 for p in positions], portrait.environment["gap"].fillna(0),
-               width, label="smart - multimedia")
+        ax.bar(
+            [p - width / 2 for p in positions],
+            portrait.urban_rural["gap"].fillna(0),
+            width,
+            label="urban - rural",
+        )
+        ax.bar(
+            [p + width / 2 for p in positions],
+            portrait.environment["gap"].fillna(0),
+            width,
+            label="smart - multimedia",
+        )
         ax.axhline(0, color="black", linewidth=0.8)
         ax.set_xticks(positions, labels=list(portrait.urban_rural.index), rotation=90)
         ax.set_ylabel("mastery gap")

@@ -65,7 +65,10 @@ def mastery_matrix(table: pd.DataFrame, codes: Sequence[str]) -> pd.DataFrame:
 
 def attach_teachers(mastery: pd.DataFrame, teachers: pd.DataFrame) -> pd.DataFrame:
     """Join school, 教研组 and stage onto the mastery matrix (teachers without a row dropped)."""
-    keep = [c for c in ("teacher_id", "school_id", "research_group", "stage", "subject")
-            if c in teachers.columns]
+    keep = [
+        c
+        for c in ("teacher_id", "school_id", "research_group", "stage", "subject")
+        if c in teachers.columns
+    ]
     info = teachers[keep].astype({"teacher_id": str}).set_index("teacher_id")
     return info.join(mastery, how="inner")

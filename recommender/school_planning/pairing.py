@@ -110,8 +110,9 @@ def pair_schools(
             continue  # no able partner left for this school
         w_i, p_i = weak_idx[r], partner_idx[p]
         contribution = lead[r, p] * need[w_i]
-        focus = [codes[j] for j in np.argsort(-contribution, kind="stable")[:3]
-                 if contribution[j] > 0]
+        focus = [
+            codes[j] for j in np.argsort(-contribution, kind="stable")[:3] if contribution[j] > 0
+        ]
         records.append(
             {
                 "weak_school": info.index[w_i],
@@ -123,8 +124,15 @@ def pair_schools(
                 "same_city": bool(same[r, p]),
             }
         )
-    columns = ["weak_school", "partner_school", "complementarity", "focus_points", "weak_mean",
-               "partner_mean", "same_city"]
+    columns = [
+        "weak_school",
+        "partner_school",
+        "complementarity",
+        "focus_points",
+        "weak_mean",
+        "partner_mean",
+        "same_city",
+    ]
     return pd.DataFrame(records, columns=columns).sort_values("weak_school", ignore_index=True)
 
 
@@ -161,6 +169,12 @@ def mentor_teachers(
                 )
     return pd.DataFrame(
         records,
-        columns=["weak_school", "partner_school", "point", "mentor_teacher_id",
-                 "mentor_research_group", "mentor_mastery"],
+        columns=[
+            "weak_school",
+            "partner_school",
+            "point",
+            "mentor_teacher_id",
+            "mentor_research_group",
+            "mentor_mastery",
+        ],
     )

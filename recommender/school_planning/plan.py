@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -64,17 +65,29 @@ def point_need(mastery: pd.DataFrame, codes: Sequence[str], threshold: float) ->
 
 @lru_cache(maxsize=4096)
 def _items_for(
-    catalog: Catalog, code: str, environment: str, kinds: tuple[str, ...], limit: int
+    catalog: Catalog,
+    code: str,
+    environment: str,
+    kinds: tuple[str, ...],
+    limit: int,
+    stage: str | None = None,
 ) -> list[CatalogItem]:
     rank = environment_rank(environment)
     found = [
         item
         for item in catalog.items
-        if code in item.points and item.kind in kinds
-        and environment_rank(item.environment) <= rank
+        if code in item.points and item.kind in kinds and environment_rank(item.environment) <= rank
     ]
-    # items mostly about this point first, subject-general (通用) before subject-specific
-    found.sort(key=lambda it: (-it.points[code], "通用" not in it.subjects, it.item_id))
+    # the school's main stage first, then items mostly about this point, then subject-general
+    # (通用) before subject-specific
+    found.sort(
+        key=lambda it: (
+            stage is not None and stage not in it.stages,
+            -it.points[code],
+            "通用" not in it.subjects,
+            it.item_id,
+        )
+    )
     return found[:limit]
 
 
@@ -83,14 +96,14 @@ def _coverable(catalog: Catalog, environment: str) -> frozenset[str]:
     """Points with a practice task (mostly about that point) usable in this environment."""
     rank = environment_rank(environment)
     return frozenset(
-        c for item in catalog.tasks for c, w in item.points.items()
+        c
+        for item in catalog.tasks
+        for c, w in item.points.items()
         if w >= 0.5 and environment_rank(item.environment) <= rank
     )
 
 
-def _expected_gain(
-    values: np.ndarray, hours_per_point: float, gains: GainModel
-) -> float:
+def _expected_gain(values: np.ndarray, hours_per_point: float, gains: GainModel) -> float:
     """Mean credited gain when each teacher spends ``hours_per_point`` half online, half practice."""
     raw = hours_per_point / 2 * (gains.online_rate + gains.practice_rate)
     gaps = 1.0 - values[~np.isnan(values)]
@@ -153,14 +166,24 @@ def plan_school(
     notes: list[str] = []
     try:
         choice = choose_targets(
-            {c: 1.0 - float(need[c]) for c in codes}, environment, school_policy, framework,
-            graph=graph, coverable=coverable, n_targets=wanted,
+            {c: 1.0 - float(need[c]) for c in codes},
+            environment,
+            school_policy,
+            framework,
+            graph=graph,
+            coverable=coverable,
+            n_targets=wanted,
         )
     except InfeasibleError:  # fewer than four dimensions available: use the policy's own rule
         notes.append("环境或课程目录不足以覆盖全部四个维度，按政策最低维度要求选点")
         choice = choose_targets(
-            {c: 1.0 - float(need[c]) for c in codes}, environment, policy, framework,
-            graph=graph, coverable=coverable, n_targets=wanted,
+            {c: 1.0 - float(need[c]) for c in codes},
+            environment,
+            policy,
+            framework,
+            graph=graph,
+            coverable=coverable,
+            n_targets=wanted,
         )
     targets = choice.codes
     hours_per_point = policy.total_hours / max(len(targets), 1)
@@ -183,6 +206,7 @@ def plan_school(
         group_targets[str(group)] = ranked
     coverage = {d: [c for c in targets if framework.point(c).dimension == d] for d in DIMENSIONS}
     online, practice = tuple(policy.online_kinds), tuple(policy.practice_kinds)
+    stage = str(members["stage"].mode().iloc[0]) if "stage" in members else None
     missing = [DIMENSION_LABELS_ZH[d] for d, found in coverage.items() if not found]
     if missing:
         notes.append(f"未覆盖维度：{'、'.join(missing)}")
@@ -197,12 +221,15 @@ def plan_school(
         expected_improvement=improvement,
         group_targets=group_targets,
         courses={
-            c: [i.item_id for i in _items_for(catalog, c, environment, online, 3)]
+            c: [i.item_id for i in _items_for(catalog, c, environment, online, 3, stage)]
             for c in targets
         },
         research_activities={
-            c: [i.item_id for i in _items_for(catalog, c, environment, ("school_research",), 2)]
-            or [i.item_id for i in _items_for(catalog, c, environment, practice, 2)]
+            c: [
+                i.item_id
+                for i in _items_for(catalog, c, environment, ("school_research",), 2, stage)
+            ]
+            or [i.item_id for i in _items_for(catalog, c, environment, practice, 2, stage)]
             for c in targets
         },
         dimension_coverage=coverage,
@@ -218,7 +245,7 @@ def plan_schools(
     catalog: Catalog,
     framework: Framework,
     school_ids: Sequence[str] | None = None,
-    **options: object,
+    **options: Any,
 ) -> list[SchoolPlan]:
     """Plans for many schools (default: all), sharing one graph and one teacher join."""
     graph = CompetencyGraph(framework)
@@ -233,7 +260,15 @@ def plan_schools(
         if school_id not in by_school or school_id not in rows:
             continue  # a school without diagnosed teachers gets no plan
         plans.append(
-            plan_school(school_id, rows[school_id], by_school[school_id], policy, catalog,
-                        framework, graph=graph, **options)  # type: ignore[arg-type]
+            plan_school(
+                school_id,
+                rows[school_id],
+                by_school[school_id],
+                policy,
+                catalog,
+                framework,
+                graph=graph,
+                **options,
+            )
         )
     return plans

@@ -21,8 +21,11 @@ from competency_model.framework import ENVIRONMENTS
 __all__ = ["Portrait", "Scope", "build_portrait", "environment_gap", "urban_rural_gap"]
 
 Scope = Literal["school", "district", "region"]
-_COLUMN_OF: dict[str, str] = {"school": "research_group", "district": "school_id",
-                              "region": "district"}
+_COLUMN_OF: dict[str, str] = {
+    "school": "research_group",
+    "district": "school_id",
+    "region": "district",
+}
 _FILTER_OF: dict[str, str] = {"school": "school_id", "district": "district", "region": "region"}
 
 
@@ -43,7 +46,9 @@ class Portrait:
         """JSON-ready dict (frames as ``{column: {row: value}}``, NaN as ``None``)."""
 
         def frame(df: pd.DataFrame) -> dict[str, object]:
-            return {str(k): v for k, v in df.astype(object).where(df.notna(), None).to_dict().items()}
+            return {
+                str(k): v for k, v in df.astype(object).where(df.notna(), None).to_dict().items()
+            }
 
         return {
             "scope": self.scope,

@@ -33,8 +33,9 @@ _DAYS_PER_YEAR = 365.25
 def _require(table: pd.DataFrame, name: str, columns: tuple[str, ...]) -> None:
     missing = [c for c in columns if c not in table.columns]
     if missing:
-        raise ImportRowError(f"table {name!r} lacks column(s) {missing}; it has "
-                             f"{list(table.columns)}")
+        raise ImportRowError(
+            f"table {name!r} lacks column(s) {missing}; it has {list(table.columns)}"
+        )
 
 
 def hours_completed(
@@ -81,13 +82,16 @@ def hours_completed(
 def compliance(hours: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     """Add the policy checks per teacher: total, practice (hours and share), online, compliant."""
     result = hours.copy()
-    share = np.where(result["hours"] > 0, result["practice_hours"] / result["hours"].where(
-        result["hours"] > 0, 1.0), 0.0)
+    share = np.where(
+        result["hours"] > 0,
+        result["practice_hours"] / result["hours"].where(result["hours"] > 0, 1.0),
+        0.0,
+    )
     tolerance = 1e-9
     result["meets_total"] = result["hours"] + tolerance >= policy.total_hours
-    result["meets_practice"] = (result["practice_hours"] + tolerance >= policy.min_practice_hours) & (
-        share + tolerance >= policy.min_practice_share
-    )
+    result["meets_practice"] = (
+        result["practice_hours"] + tolerance >= policy.min_practice_hours
+    ) & (share + tolerance >= policy.min_practice_share)
     result["meets_online"] = result["online_hours"] + tolerance >= policy.min_online_hours
     result["compliant"] = result[["meets_total", "meets_practice", "meets_online"]].all(axis=1)
     result["hours_missing"] = np.maximum(policy.total_hours - result["hours"], 0.0)
@@ -101,8 +105,9 @@ def assessment_summary(grades: pd.DataFrame, codes: list[str] | None = None) -> 
     if unknown:
         raise ImportRowError(f"grades hold unknown grade(s) {unknown}; use {list(RATINGS)}")
     latest = grades.sort_values("assessed_at").drop_duplicates(["teacher_id", "point"], keep="last")
-    counts = pd.crosstab(latest["point"], latest["grade"]).reindex(columns=list(RATINGS),
-                                                                    fill_value=0)
+    counts = pd.crosstab(latest["point"], latest["grade"]).reindex(
+        columns=list(RATINGS), fill_value=0
+    )
     if codes is not None:
         counts = counts.reindex(codes, fill_value=0)
     counts.columns.name = None
@@ -137,8 +142,9 @@ def rollout_status(
         if as_of is not None:
             enrol = enrol.loc[enrol["timestamp"] <= pd.Timestamp(as_of)]
         school_of = teachers.set_index(teachers["teacher_id"].astype(str))["school_id"]
-        started = set(school_of.reindex(enrol["teacher_id"].astype(str).unique()).dropna()
-                      .astype(str))
+        started = set(
+            school_of.reindex(enrol["teacher_id"].astype(str).unique()).dropna().astype(str)
+        )
     rows = []
     for batch in batches:
         members = schools.loc[schools["rollout_batch"].astype(int) == batch, "school_id"]
@@ -150,8 +156,11 @@ def rollout_status(
                 "planned_share": step.share if step else np.nan,
                 "n_schools": len(members),
                 "actual_share": len(members) / n_schools if n_schools else 0.0,
-                "started_share": (members.astype(str).isin(started).mean()
-                                  if len(members) and (events is not None) else np.nan),
+                "started_share": (
+                    members.astype(str).isin(started).mean()
+                    if len(members) and (events is not None)
+                    else np.nan
+                ),
             }
         )
     table = pd.DataFrame(rows)
@@ -175,9 +184,7 @@ def cycle_starts_from_rollout(
             f"teacher {teachers['teacher_id'].iloc[row]!r}: batch "
             f"{teacher_batch.iloc[row]} has no year in policy {policy.name!r}'s rollout"
         )
-    starts = pd.to_datetime(
-        {"year": teacher_batch.map(years), "month": month, "day": 1}
-    )
+    starts = pd.to_datetime({"year": teacher_batch.map(years), "month": month, "day": 1})
     return pd.Series(starts.to_numpy(), index=teachers["teacher_id"].astype(str).to_numpy())
 
 
@@ -210,8 +217,9 @@ def teachers_at_risk(
     result["hours"] = hours["hours"]
     result["elapsed"] = elapsed
     result["expected"] = policy.total_hours * elapsed
-    result["projected"] = np.where(elapsed > 0, hours["hours"] / elapsed.where(elapsed > 0, 1.0),
-                                   np.nan)
+    result["projected"] = np.where(
+        elapsed > 0, hours["hours"] / elapsed.where(elapsed > 0, 1.0), np.nan
+    )
     result["at_risk"] = (
         (result["hours"] < policy.total_hours)
         & (result["projected"] < policy.total_hours)

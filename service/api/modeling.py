@@ -7,6 +7,7 @@ model, completed items excluded).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -16,19 +17,58 @@ from competency_model.plan import Plan
 from competency_model.policy import Policy
 from recommender.hybrid import Recommendation, TeacherProfile
 from recommender.paths import build_learning_path
+from service.api.province_store import LOCAL_TIMEZONE
 from service.api.records import TeacherRecord
 from service.api.state import ServiceState
 from service.model_registry import LoadedModels
 
-__all__ = ["diagnose", "learning_path", "mastery_of", "recommend"]
+__all__ = ["diagnose", "diagnosis_rows", "learning_path", "mastery_of", "next_item", "recommend"]
 
 DIAGNOSIS_COLUMNS = ["point", "mastery_probability", "sd", "evidence_count", "insufficient_evidence"]
 
 
+def _local(moment: datetime) -> pd.Timestamp:
+    """Naive Beijing time, the convention of the province tables the models were fitted on."""
+    return pd.Timestamp(moment).tz_convert(LOCAL_TIMEZONE).tz_localize(None)
+
+
 def diagnose(models: LoadedModels, record: TeacherRecord) -> pd.DataFrame:
     """Per-point diagnosis of one teacher from their answers, grades and completed items."""
-    frame = models.diagnosis.diagnose_teacher(record.responses, record.grades, record.completed)
+    grades = [
+        {"point": g["point"], "grade": g["grade"], "assessed_at": _local(g["assessed_at"])}
+        for g in record.grades
+    ]
+    done = record.events[record.events["event"] == "complete"] if len(record.events) else None
+    completed = [] if done is None else [
+        {"item_id": str(item), "timestamp": _local(when)}
+        for item, when in zip(done["item_id"], done["timestamp"], strict=True)
+    ]
+    frame = models.diagnosis.diagnose_teacher(
+        record.responses,
+        grades,
+        completed,
+        teacher_id=record.teacher.teacher_id,
+        school_environment=record.school.environment,
+        research_group=record.teacher.research_group,
+        as_of=_local(datetime.now(UTC)),
+    )
     return frame.reset_index(drop=True)[DIAGNOSIS_COLUMNS]
+
+
+def next_item(models: LoadedModels, state: ServiceState, record: TeacherRecord) -> dict[str, Any] | None:
+    """The adaptive questionnaire's next item for the stored answers (None: stop asking)."""
+    item_id = models.diagnosis.next_item(record.responses)
+    if item_id is None:
+        return None
+    item = state.item_bank.get(item_id)
+    return {
+        "item_id": item.item_id,
+        "kind": item.kind,
+        "stem_zh": item.stem_zh,
+        "options_zh": list(item.options_zh),
+        "scale_max": item.scale_max,
+        "points": list(item.points),
+    }
 
 
 def mastery_of(diagnosis: pd.DataFrame) -> dict[str, float]:

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 import typer
 
+from service.cli.framework_cmd import resolve_framework
 from training_data.catalog import default_catalog, load_catalog
 from training_data.imports import (
     ImportReport,
@@ -14,7 +15,6 @@ from training_data.imports import (
     import_files,
     write_import,
 )
-from service.cli.framework_cmd import resolve_framework
 
 _SHOWN_ROWS = 20
 
@@ -26,11 +26,16 @@ def _print_report(report: ImportReport) -> None:
             extras += f"; dropped (privacy) {', '.join(file.dropped_private_columns)}"
         if file.ignored_columns:
             extras += f"; ignored {', '.join(file.ignored_columns)}"
-        typer.echo(f"{file.file}: {file.table} [{file.encoding or 'xlsx'}] rows={file.rows} "
-                   f"accepted={file.accepted} rejected={file.rejected}{extras}")
+        typer.echo(
+            f"{file.file}: {file.table} [{file.encoding or 'xlsx'}] rows={file.rows} "
+            f"accepted={file.accepted} rejected={file.rejected}{extras}"
+        )
     for row in report.rejected_rows[:_SHOWN_ROWS]:
-        typer.echo(f"  ✗ {row.file} 第{row.row}行 row {row.row} {row.field}={row.value!r}: "
-                   f"{row.reason_zh} / {row.reason_en}", err=True)
+        typer.echo(
+            f"  ✗ {row.file} 第{row.row}行 row {row.row} {row.field}={row.value!r}: "
+            f"{row.reason_zh} / {row.reason_en}",
+            err=True,
+        )
     hidden = len(report.rejected_rows) - _SHOWN_ROWS
     if hidden > 0 or report.rejected_rows_truncated:
         typer.echo("  … more rejected rows (see quarantine.csv / import_report.json)", err=True)
@@ -46,8 +51,11 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", help="Province directory to merge into.")],
         on_error: Annotated[
             Literal["reject", "quarantine"],
-            typer.Option("--on-error", help="reject: write nothing if any row is bad; "
-                         "quarantine: write good rows, bad rows to quarantine.csv."),
+            typer.Option(
+                "--on-error",
+                help="reject: write nothing if any row is bad; "
+                "quarantine: write good rows, bad rows to quarantine.csv.",
+            ),
         ] = "reject",
         format: Annotated[
             Literal["parquet", "csv"] | None,
@@ -62,13 +70,22 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
     ) -> None:
         """Import platform exports (teachers, schools, learning records, assessments)."""
         framework = resolve_framework(framework_file)
-        course_catalog = (load_catalog(catalog, framework) if catalog
-                          else default_catalog() if framework_file is None
-                          else load_catalog(None, framework))
-        result = import_files(paths, framework=framework, catalog=course_catalog,
-                              known_teacher_ids=existing_teacher_ids(out))
+        course_catalog = (
+            load_catalog(catalog, framework)
+            if catalog
+            else default_catalog()
+            if framework_file is None
+            else load_catalog(None, framework)
+        )
+        result = import_files(
+            paths,
+            framework=framework,
+            catalog=course_catalog,
+            known_teacher_ids=existing_teacher_ids(out),
+        )
         _print_report(result.report)
         report = write_import(result, out, mode=on_error, format=format)
-        summary = ", ".join(f"{t} +{report.inserted[t]} ~{report.updated[t]}"
-                            for t in report.inserted)
+        summary = ", ".join(
+            f"{t} +{report.inserted[t]} ~{report.updated[t]}" for t in report.inserted
+        )
         typer.echo(f"wrote {report.out_dir} ({summary})")

@@ -32,7 +32,9 @@ COMMAND_MODULES: list[str] = [
     "generate_cmd",
     "import_cmd",
     "keys_cmd",
+    "path_cmd",
     "policy_cmd",
+    "school_plan_cmd",
     "serve_cmd",
     "train_cmd",
 ]

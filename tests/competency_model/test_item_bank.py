@@ -56,6 +56,14 @@ def test_correct_options_are_spread_over_positions() -> None:
     assert counts.min() >= 5, f"answer key is guessable: {counts}"
 
 
+def test_correct_option_is_not_simply_the_longest() -> None:
+    scenario = [i for i in load_item_bank().items if i.kind == "scenario"]
+    longest = [
+        max(range(4), key=lambda k: len(i.options_zh[k])) == i.correct_option for i in scenario
+    ]
+    assert np.mean(longest) < 0.4, "test-wise teachers could pick the longest option"
+
+
 def _item(item_id: str, points: list[str], kind: str = "scenario") -> Item:
     if kind == "scenario":
         return Item(

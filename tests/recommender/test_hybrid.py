@@ -50,7 +50,8 @@ def test_hard_filters_hold_in_recommendations(fitted_hybrid, small_province):
         col = items[rec.item_id]
         assert rec.item_id not in taken and rec.item_id != "CRS-0001"
         assert fitted_hybrid.items_.environment_rank[col] <= school_rank
-        assert any(fitted_hybrid.mastery_[row, fitted_hybrid.points_.index([p])[0]] < 0.8 for p in rec.points)
+        assert any(fitted_hybrid.mastery_[row, fitted_hybrid.points_.index([p])[0]] < fitted_hybrid.mastered_threshold
+                   for p in rec.points)
 
 
 def test_only_points_restricts_the_list(fitted_hybrid):

@@ -18,9 +18,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from competency_model.framework import default_framework
+from competency_model.item_bank import load_item_bank
+from recommender.diagnosis.model import DiagnosisModel
+from recommender.hybrid import HybridRecommender
+from service.api.province_store import store_tables
 from service.app import create_app
-from service.auth import create_key
+from service.auth import Principal, create_key
 from service.settings import Settings
+from training_data.catalog import load_catalog
+from training_data.province import Province
+from training_data.simulator import simulate_province
 
 with warnings.catch_warnings():
     # Starlette warns at import time that it prefers httpx2; the client works the same.
@@ -29,6 +37,7 @@ with warnings.catch_warnings():
 
 POSTGRES_ENV = "NENGLI_TEST_POSTGRES_URL"
 REGION, OTHER_REGION = "江苏", "浙江"
+N_TEACHERS, N_SCHOOLS = 120, 4
 
 
 def _postgres_schema_url(base_url: str) -> Iterator[str]:
@@ -61,9 +70,30 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 
 @pytest.fixture(scope="session")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Directory the app loads models from (empty until a test trains into it)."""
-    return tmp_path_factory.mktemp("model") / "model"
+def province() -> Province:
+    """A small simulated province (seeded) that the session's models are trained on."""
+    return simulate_province(N_TEACHERS, N_SCHOOLS, seed=3)
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory, province: Province) -> Path:
+    """A model directory trained once per session with small, fast settings.
+
+    Same layout as ``nengli train`` (recommender arrays + ``diagnosis.npz``), but fewer EM and
+    ALS iterations so the whole service suite stays fast.
+    """
+    framework = default_framework()
+    catalog = load_catalog(framework=framework)
+    diagnosis = DiagnosisModel(max_iter=8).fit(
+        province, load_item_bank(framework=framework), framework, catalog
+    )
+    recommender = HybridRecommender(iterations=3, factors=8).fit(
+        province, diagnosis.diagnose(province), catalog, framework
+    )
+    directory = tmp_path_factory.mktemp("model") / "model"
+    recommender.save(directory, {"purpose": "service tests"},
+                     extra_arrays={"diagnosis.npz": diagnosis.get_arrays()})
+    return directory
 
 
 @pytest.fixture(scope="session")
@@ -141,9 +171,17 @@ def put_teacher(client: TestClient, headers: dict[str, str], teacher_id: str, sc
 
 
 @pytest.fixture(scope="session")
-def world(client: TestClient, keys: Keys) -> World:
-    """Two regions, three schools, three teachers, pushed through the API by the admin key."""
+def world(client: TestClient, keys: Keys, province: Province) -> World:
+    """The simulated province (region 江苏) plus a foreign region, pushed through the API.
+
+    The province rows go in directly (as an import would put them); the tenancy entities are
+    then (re)written through ``PUT`` so their school assignments are known exactly.
+    """
     ids = World()
+    state = client.app.state.nengli  # type: ignore[attr-defined]
+    with state.sessions() as session:
+        store_tables(session, Principal("setup", "admin", None), province.tables())
+        session.commit()
     admin = keys.header("admin")
     put_school(client, admin, ids.school, REGION)
     put_school(client, admin, ids.sibling_school, REGION)

@@ -92,3 +92,17 @@ def test_env_var_pointing_nowhere_is_an_error(
     monkeypatch.setenv(DATASETS_ENV_VAR, str(tmp_path / "absent"))
     with pytest.raises(DatasetError, match=DATASETS_ENV_VAR):
         shared_datasets_dir()
+
+
+@pytest.mark.realdata
+def test_ecpe_q_matrix_that_differs_from_source_md_is_refused(
+    shared_datasets: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "ecpe"
+    copy.mkdir()
+    shutil.copy(shared_datasets / "ecpe" / "ecpe.csv", copy / "ecpe.csv")
+    lines = (shared_datasets / "ecpe" / "ecpe_qmatrix.csv").read_text().splitlines()
+    lines[1] = "E1,1,1,1"  # one more skill on item 1
+    (copy / "ecpe_qmatrix.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(DatasetError, match="does not match ecpe/SOURCE.md"):
+        load_ecpe(tmp_path)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from competency_model.errors import InfeasibleError
 from competency_model.framework import default_framework
 from competency_model.item_bank import default_item_bank
-from training_data.catalog import default_catalog
+from training_data.catalog import Catalog, default_catalog
 from training_data.province import TABLE_COLUMNS, Province, read_province
 from training_data.simulator import SimulatorConfig, simulate_province
 from training_data.simulator.ids import format_ids
@@ -203,3 +203,13 @@ def test_format_ids_matches_fstring(numbers: list[int]) -> None:
     assert format_ids("T", np.array(numbers, dtype=np.int64), 7).tolist() == [
         f"T{n:07d}" for n in numbers
     ]
+
+
+@pytest.mark.parametrize("keep", ["courses", "tasks"])
+def test_a_small_custom_catalog_is_enough(keep: str) -> None:
+    full = default_catalog()
+    items = full.courses[:40] if keep == "courses" else full.tasks[:20]
+    province = simulate_province(200, 4, seed=1, catalog=Catalog(items))
+    prefix = "CRS" if keep == "courses" else "TSK"
+    assert province.events["item_id"].str.startswith(prefix).all()
+    assert (province.grades.empty) == (keep == "courses")

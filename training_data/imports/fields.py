@@ -31,26 +31,70 @@ __all__ = [
 ]
 
 STAGE_ALIASES: dict[str, str] = {
-    "幼儿园": "幼儿园", "学前": "幼儿园", "学前教育": "幼儿园", "kindergarten": "幼儿园",
-    "preschool": "幼儿园", "小学": "小学", "primary": "小学", "初中": "初中", "初级中学": "初中",
-    "junior": "初中", "juniorhigh": "初中", "高中": "高中", "普通高中": "高中", "senior": "高中",
-    "seniorhigh": "高中", "中职": "中职", "中等职业学校": "中职", "职高": "中职",
+    "幼儿园": "幼儿园",
+    "学前": "幼儿园",
+    "学前教育": "幼儿园",
+    "kindergarten": "幼儿园",
+    "preschool": "幼儿园",
+    "小学": "小学",
+    "primary": "小学",
+    "初中": "初中",
+    "初级中学": "初中",
+    "junior": "初中",
+    "juniorhigh": "初中",
+    "高中": "高中",
+    "普通高中": "高中",
+    "senior": "高中",
+    "seniorhigh": "高中",
+    "中职": "中职",
+    "中等职业学校": "中职",
+    "职高": "中职",
     "vocational": "中职",
 }
 URBAN_RURAL_ALIASES: dict[str, str] = {
-    "urban": "urban", "城市": "urban", "城区": "urban", "城镇": "urban", "镇区": "urban",
-    "县城": "urban", "rural": "rural", "乡村": "rural", "农村": "rural", "乡镇": "rural",
+    "urban": "urban",
+    "城市": "urban",
+    "城区": "urban",
+    "城镇": "urban",
+    "镇区": "urban",
+    "县城": "urban",
+    "rural": "rural",
+    "乡村": "rural",
+    "农村": "rural",
+    "乡镇": "rural",
 }
 EVENT_ALIASES: dict[str, str] = {
-    "enrol": "enrol", "enroll": "enrol", "enrolled": "enrol", "报名": "enrol", "选课": "enrol",
-    "progress": "progress", "inprogress": "progress", "学习中": "progress", "进度": "progress",
-    "学习进度": "progress", "complete": "complete", "completed": "complete", "完成": "complete",
-    "已完成": "complete", "结业": "complete", "rate": "rate", "rating": "rate", "评分": "rate",
+    "enrol": "enrol",
+    "enroll": "enrol",
+    "enrolled": "enrol",
+    "报名": "enrol",
+    "选课": "enrol",
+    "progress": "progress",
+    "inprogress": "progress",
+    "学习中": "progress",
+    "进度": "progress",
+    "学习进度": "progress",
+    "complete": "complete",
+    "completed": "complete",
+    "完成": "complete",
+    "已完成": "complete",
+    "结业": "complete",
+    "rate": "rate",
+    "rating": "rate",
+    "评分": "rate",
     "评价": "rate",
 }
 GRADE_ALIASES: dict[str, str] = {
-    "优秀": "优秀", "优": "优秀", "excellent": "优秀", "合格": "合格", "通过": "合格",
-    "pass": "合格", "passed": "合格", "不合格": "不合格", "未通过": "不合格", "fail": "不合格",
+    "优秀": "优秀",
+    "优": "优秀",
+    "excellent": "优秀",
+    "合格": "合格",
+    "通过": "合格",
+    "pass": "合格",
+    "passed": "合格",
+    "不合格": "不合格",
+    "未通过": "不合格",
+    "fail": "不合格",
     "failed": "不合格",
 }
 _SPACES = re.compile(r"[\s_\-]+")
@@ -95,7 +139,9 @@ def parse_progress(series: pd.Series) -> pd.Series:
 
 def parse_timestamp(series: pd.Series) -> pd.Series:
     """Parse dates/times (ISO, ``2024/3/1 9:30``, ``2024年3月1日``) to naive Beijing time."""
-    text = series.str.replace(_CHINESE_DATE, r"\1-\2-\3", regex=True).str.strip()
+    text = series.str.strip()
+    if text.str.contains("年", regex=False).any():
+        text = text.str.replace(_CHINESE_DATE, r"\1-\2-\3", regex=True)
     parsed = pd.Series(pd.NaT, index=series.index, dtype="datetime64[us]")
     aware = text.str.contains(_TZ_SUFFIX, regex=True)
     if aware.any():
@@ -152,5 +198,7 @@ def parse_points(series: pd.Series, lookup: dict[str, str]) -> tuple[pd.Series, 
                 codes.append(code)
         joined.append(";".join(codes))
         unknown.append(bad if bad is not None else np.nan)
-    return (pd.Series(joined, index=series.index, dtype=str),
-            pd.Series(unknown, index=series.index, dtype=object))
+    return (
+        pd.Series(joined, index=series.index, dtype=str),
+        pd.Series(unknown, index=series.index, dtype=object),
+    )

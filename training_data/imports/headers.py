@@ -25,10 +25,28 @@ __all__ = [
 
 #: canonical column → accepted headers, most specific first (order decides conflicts).
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
-    "teacher_id": ("teacher_id", "教师编号", "教师ID", "教师工号", "教师代码", "工号", "用户编号",
-                   "用户ID", "teacher", "teacherid"),
-    "school_id": ("school_id", "学校编号", "学校代码", "学校ID", "学校标识码", "学校", "所在学校",
-                  "school"),
+    "teacher_id": (
+        "teacher_id",
+        "教师编号",
+        "教师ID",
+        "教师工号",
+        "教师代码",
+        "工号",
+        "用户编号",
+        "用户ID",
+        "teacher",
+        "teacherid",
+    ),
+    "school_id": (
+        "school_id",
+        "学校编号",
+        "学校代码",
+        "学校ID",
+        "学校标识码",
+        "学校",
+        "所在学校",
+        "school",
+    ),
     "stage": ("stage", "学段", "任教学段"),
     "subject": ("subject", "学科", "任教学科"),
     "years_of_service": ("years_of_service", "教龄", "工作年限", "任教年限"),
@@ -57,14 +75,36 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 
 #: Headers recognised as personal data: dropped on purpose and named as such in the report.
 PRIVATE_HEADERS: frozenset[str] = frozenset(
-    {"姓名", "教师姓名", "name", "teachername", "身份证号", "身份证", "手机", "手机号", "电话",
-     "联系电话", "邮箱", "email", "出生日期", "性别"}
+    {
+        "姓名",
+        "教师姓名",
+        "name",
+        "teachername",
+        "身份证号",
+        "身份证",
+        "手机",
+        "手机号",
+        "电话",
+        "联系电话",
+        "邮箱",
+        "email",
+        "出生日期",
+        "性别",
+    }
 )
 
 #: Columns a file of each table must have (after mapping). Other contract columns are optional.
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "schools": ("school_id", "region", "city", "district", "urban_rural", "environment",
-                "n_teachers", "rollout_batch"),
+    "schools": (
+        "school_id",
+        "region",
+        "city",
+        "district",
+        "urban_rural",
+        "environment",
+        "n_teachers",
+        "rollout_batch",
+    ),
     "teachers": ("teacher_id", "school_id", "stage", "subject", "years_of_service"),
     "events": ("teacher_id", "item_id"),
     "grades": ("teacher_id", "point", "grade", "assessed_at"),
@@ -148,8 +188,10 @@ def detect_table(columns: Iterable[str]) -> str | None:
         return "events"
     if "teacher_id" in present and present & {"stage", "subject", "years_of_service"}:
         return "teachers"
-    if "school_id" in present and "teacher_id" not in present and present & {
-        "environment", "urban_rural", "region", "n_teachers", "chosen_points"
-    }:
+    if (
+        "school_id" in present
+        and "teacher_id" not in present
+        and present & {"environment", "urban_rural", "region", "n_teachers", "chosen_points"}
+    ):
         return "schools"
     return None

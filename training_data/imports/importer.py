@@ -17,10 +17,17 @@ from pydantic import BaseModel
 
 from competency_model.errors import ImportRowError
 from competency_model.framework import Framework, default_framework
+from competency_model.item_bank import ItemBank, default_item_bank
 from training_data.catalog import Catalog, default_catalog
-from training_data.imports.headers import HEADER_ALIASES, REQUIRED_COLUMNS, detect_table, map_headers
+from training_data.imports.checks import Issue
+from training_data.imports.headers import (
+    HEADER_ALIASES,
+    REQUIRED_COLUMNS,
+    detect_table,
+    map_headers,
+)
 from training_data.imports.sources import Source, open_sources
-from training_data.imports.validate import Issue, Validator
+from training_data.imports.validate import Validator
 from training_data.province import TABLE_COLUMNS, normalize_table
 
 __all__ = [
@@ -105,15 +112,18 @@ def _expand(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
         path = Path(raw)
         if path.is_dir():
             files += sorted(
-                p for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in IMPORT_SUFFIXES
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.suffix.lower() in IMPORT_SUFFIXES
                 and not p.name.startswith((".", "~$"))
             )
         else:
             files.append(path)
     if not files:
-        raise ImportRowError("nothing to import: no .csv/.xlsx files found in "
-                             + ", ".join(str(p) for p in paths))
+        raise ImportRowError(
+            "nothing to import: no .csv/.xlsx files found in " + ", ".join(str(p) for p in paths)
+        )
     return files
 
 
@@ -137,9 +147,14 @@ def _classify(source: Source) -> tuple[str, dict[int, str], FileReport]:
             f"{_describe_missing(missing)}",
             details={"file": source.label, "table": table, "missing_columns": missing},
         )
-    report = FileReport(file=source.label, table=table, encoding=source.encoding,
-                        header_row=source.header_row, dropped_private_columns=private,
-                        ignored_columns=ignored)
+    report = FileReport(
+        file=source.label,
+        table=table,
+        encoding=source.encoding,
+        header_row=source.header_row,
+        dropped_private_columns=private,
+        ignored_columns=ignored,
+    )
     return table, mapping, report
 
 
@@ -153,15 +168,20 @@ def _conflicts(table: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Issu
     issues: list[Issue] = []
     if clash.any():
         firsts = frame[~clash].set_index(keys)[["_source", "_row"]]
-        for record in frame[clash].itertuples(index=False):
-            key = tuple(getattr(record, k) for k in keys)
+        for record in frame[clash].to_dict("records"):
+            key = tuple(record[k] for k in keys)
             first = firsts.loc[key if len(keys) > 1 else key[0]]
-            issues.append(Issue(
-                record._source, int(record._row), keys[0], "|".join(map(str, key)),
-                f"与{first['_source']}第{int(first['_row'])}行重复但内容不同",
-                f"repeats the key of {first['_source']} row {int(first['_row'])} with "
-                "different values",
-            ))
+            issues.append(
+                Issue(
+                    record["_source"],
+                    int(record["_row"]),
+                    keys[0],
+                    "|".join(map(str, key)),
+                    f"与{first['_source']}第{int(first['_row'])}行重复但内容不同",
+                    f"repeats the key of {first['_source']} row {int(first['_row'])} with "
+                    "different values",
+                )
+            )
     return frame[~clash], issues, frame.loc[clash, ["_source", "_row"]].apply(tuple, axis=1)
 
 
@@ -171,6 +191,7 @@ def import_files(
     catalog: Catalog | None = None,
     known_teacher_ids: Collection[str] | None = None,
     now: pd.Timestamp | None = None,
+    item_bank: ItemBank | None = None,
 ) -> ImportResult:
     """Parse and validate platform exports into province tables.
 
@@ -185,6 +206,8 @@ def import_files(
         must refer to these or to teachers in the same batch; ``None`` skips the check.
     now
         Timestamps after this are rejected (default: the current Beijing time plus one day).
+    item_bank
+        Questionnaire answers are checked and scored against it (default: the shipped bank).
 
     Raises
     ------
@@ -194,10 +217,13 @@ def import_files(
     """
     framework = framework or default_framework()
     catalog = catalog or default_catalog()
-    limit = now if now is not None else (
-        pd.Timestamp.now(tz="Asia/Shanghai").tz_localize(None) + pd.Timedelta(days=1))
+    limit = (
+        now
+        if now is not None
+        else (pd.Timestamp.now(tz="Asia/Shanghai").tz_localize(None) + pd.Timedelta(days=1))
+    )
     known: set[str] | None = set(known_teacher_ids) if known_teacher_ids is not None else None
-    validator = Validator(framework, catalog, known, limit)
+    validator = Validator(framework, catalog, known, limit, item_bank or default_item_bank())
     classified = []
     for path in _expand(paths):
         for source in open_sources(path):
@@ -215,7 +241,8 @@ def import_files(
                 cells = chunk.cells[list(mapping)].rename(columns=mapping)
                 result = validator.validate(table, cells, chunk.row_numbers, source.label)
                 file_report.rows += len(result.accepted["_row"].unique()) + len(
-                    result.rejected_rows)
+                    result.rejected_rows
+                )
                 accepted.setdefault(table, []).append(result.accepted)
                 issues += result.issues
                 rejected_frames.append(result.rejected_rows.assign(_table=table))
@@ -230,30 +257,46 @@ def import_files(
         kept, clash_issues, clashed = _conflicts(table, combined)
         issues += clash_issues
         if len(clashed):
-            rejected_frames.append(pd.DataFrame(
-                {"_source": [s for s, _ in clashed], "_row": [r for _, r in clashed],
-                 "_table": table}))
+            rejected_frames.append(
+                pd.DataFrame(
+                    {
+                        "_source": [s for s, _ in clashed],
+                        "_row": [r for _, r in clashed],
+                        "_table": table,
+                    }
+                )
+            )
         tables[table] = normalize_table(table, kept[list(TABLE_COLUMNS[table])])
     return ImportResult(tables, *_summarise(reports, issues, rejected_frames))
 
 
-def _summarise(reports: dict[str, FileReport], issues: list[Issue],
-               rejected_frames: list[pd.DataFrame]) -> tuple[ImportReport, pd.DataFrame]:
-    rejected = pd.concat([f for f in rejected_frames if len(f)] or [pd.DataFrame(
-        columns=["_source", "_row", "_table"])], ignore_index=True)
+def _summarise(
+    reports: dict[str, FileReport], issues: list[Issue], rejected_frames: list[pd.DataFrame]
+) -> tuple[ImportReport, pd.DataFrame]:
+    rejected = pd.concat(
+        [f for f in rejected_frames if len(f)]
+        or [pd.DataFrame(columns=["_source", "_row", "_table"])],
+        ignore_index=True,
+    )
     rejected = rejected.groupby(["_source", "_row"], as_index=False, sort=False).first()
     by_row: dict[tuple[str, int], list[Issue]] = {}
     for issue in issues:
         by_row.setdefault((issue.source, issue.row), []).append(issue)
-    for label, report in reports.items():
-        report.rejected = int((rejected["_source"] == label).sum())
-        report.accepted = report.rows - report.rejected
-    rejected["_fields"] = [";".join(i.field for i in by_row.get((s, int(r)), []))
-                           for s, r in zip(rejected["_source"], rejected["_row"], strict=True)]
-    rejected["_reasons_zh"] = ["；".join(f"{i.field}: {i.reason_zh}" for i in by_row.get(
-        (s, int(r)), [])) for s, r in zip(rejected["_source"], rejected["_row"], strict=True)]
-    rejected["_reasons_en"] = ["; ".join(f"{i.field}: {i.reason_en}" for i in by_row.get(
-        (s, int(r)), [])) for s, r in zip(rejected["_source"], rejected["_row"], strict=True)]
+    for label, file_report in reports.items():
+        file_report.rejected = int((rejected["_source"] == label).sum())
+        file_report.accepted = file_report.rows - file_report.rejected
+    rejected["_fields"] = [
+        ";".join(i.field for i in by_row.get((s, int(r)), []))
+        for s, r in zip(rejected["_source"], rejected["_row"], strict=True)
+    ]
+    rejected["_reasons_zh"] = [
+        "；".join(f"{i.field}: {i.reason_zh}" for i in by_row.get((s, int(r)), []))
+        for s, r in zip(rejected["_source"], rejected["_row"], strict=True)
+    ]
+    rejected["_reasons_en"] = [
+        "; ".join(f"{i.field}: {i.reason_en}" for i in by_row.get((s, int(r)), []))
+        for s, r in zip(rejected["_source"], rejected["_row"], strict=True)
+    ]
     meta = ["_source", "_row", "_table", "_fields", "_reasons_zh", "_reasons_en"]
     quarantine = rejected[meta + [c for c in rejected.columns if c not in meta]]
     quarantine = quarantine.sort_values(["_source", "_row"], kind="stable").reset_index(drop=True)
@@ -262,9 +305,17 @@ def _summarise(reports: dict[str, FileReport], issues: list[Issue],
         accepted=sum(r.accepted for r in reports.values()),
         rejected=len(quarantine),
         files=list(reports.values()),
-        rejected_rows=[RejectedRow(file=i.source, row=i.row, field=i.field, value=i.value,
-                                   reason_zh=i.reason_zh, reason_en=i.reason_en)
-                       for i in ordered[:MAX_REPORTED_ISSUES]],
+        rejected_rows=[
+            RejectedRow(
+                file=i.source,
+                row=i.row,
+                field=i.field,
+                value=i.value,
+                reason_zh=i.reason_zh,
+                reason_en=i.reason_en,
+            )
+            for i in ordered[:MAX_REPORTED_ISSUES]
+        ],
         rejected_rows_truncated=len(ordered) > MAX_REPORTED_ISSUES,
     )
     return report, quarantine.rename(columns={"_source": "_file"})

@@ -15,10 +15,13 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import functools
 import io
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -120,7 +123,9 @@ def _csv_source(path: Path, head: bytes) -> Source:
     text = head.decode(encoding, errors="ignore")
     first_line = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = _sniff_delimiter(first_line)
-    preview = list(csv.reader(io.StringIO(text), delimiter=delimiter))[:_HEADER_SEARCH_ROWS]
+    preview = list(
+        itertools.islice(csv.reader(io.StringIO(text), delimiter=delimiter), _HEADER_SEARCH_ROWS)
+    )
     header_index = _find_header(preview, path)
     headers = [h.strip().lstrip("\ufeff") for h in preview[header_index]]
 
@@ -128,9 +133,18 @@ def _csv_source(path: Path, head: bytes) -> Source:
         first_row = header_index + 2
         try:
             reader = pd.read_csv(
-                path, encoding=encoding, sep=delimiter, header=None, names=list(range(len(headers))),
-                skiprows=header_index + 1, dtype=str, keep_default_na=False, na_filter=False,
-                skip_blank_lines=False, chunksize=CHUNK_ROWS, quotechar='"',
+                path,
+                encoding=encoding,
+                sep=delimiter,
+                header=None,
+                names=list(range(len(headers))),
+                skiprows=header_index + 1,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=False,
+                chunksize=CHUNK_ROWS,
+                quotechar='"',
             )
             for block in reader:
                 numbers = np.arange(first_row, first_row + len(block))
@@ -171,8 +185,9 @@ def _xlsx_sources(path: Path) -> list[Source]:
         workbook = load_workbook(handle, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many types for a corrupt archive
         handle.close()
-        raise ImportRowError(f"{path.name}: not a readable .xlsx workbook ({error})",
-                             details={"file": str(path)}) from error
+        raise ImportRowError(
+            f"{path.name}: not a readable .xlsx workbook ({error})", details={"file": str(path)}
+        ) from error
     sources = []
     for sheet in workbook.worksheets:
         rows = sheet.iter_rows(values_only=True)
@@ -185,15 +200,26 @@ def _xlsx_sources(path: Path) -> list[Source]:
             continue  # an empty sheet (e.g. the default Sheet2) is not an error
         header_index = _find_header(preview, path)
         headers = preview[header_index]
-        sources.append(Source(
-            path, f"{path.name}[{sheet.title}]", headers, header_index + 1, None,
-            _xlsx_chunks(preview[header_index + 1:], rows, header_index + 2, len(headers)),
-            lambda: (workbook.close(), handle.close()),
-        ))
+        sources.append(
+            Source(
+                path,
+                f"{path.name}[{sheet.title}]",
+                headers,
+                header_index + 1,
+                None,
+                _xlsx_chunks(preview[header_index + 1 :], rows, header_index + 2, len(headers)),
+                functools.partial(_close_workbook, workbook, handle),
+            )
+        )
     if not sources:
         workbook.close()
         handle.close()
     return sources
+
+
+def _close_workbook(workbook: Any, handle: io.BufferedReader) -> None:
+    workbook.close()
+    handle.close()
 
 
 def _xlsx_chunks(
@@ -234,8 +260,10 @@ def open_sources(path: Path) -> list[Source]:
     if head.startswith(_ZIP_MAGIC):
         return _xlsx_sources(path)
     if head.startswith(_OLE_MAGIC):
-        raise ImportRowError(f"{path.name} is a legacy .xls workbook; save it as .xlsx or CSV",
-                             details={"file": str(path)})
+        raise ImportRowError(
+            f"{path.name} is a legacy .xls workbook; save it as .xlsx or CSV",
+            details={"file": str(path)},
+        )
     if not head.strip():
         raise ImportRowError(f"{path.name} is empty", details={"file": str(path)})
     return [_csv_source(path, head)]

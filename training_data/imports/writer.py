@@ -27,12 +27,19 @@ from training_data.province import (
     TABLE_COLUMNS,
     TRUTH_TABLES,
     Province,
+    as_id_strings,
     atomic_directory,
     read_province,
     write_tables,
 )
 
-__all__ = ["QUARANTINE_NAME", "REPORT_NAME", "existing_teacher_ids", "read_existing", "write_import"]
+__all__ = [
+    "QUARANTINE_NAME",
+    "REPORT_NAME",
+    "existing_teacher_ids",
+    "read_existing",
+    "write_import",
+]
 
 QUARANTINE_NAME = "quarantine.csv"
 REPORT_NAME = "import_report.json"
@@ -43,8 +50,10 @@ _SHOWN_IN_MESSAGE = 5
 def _has_province(directory: Path) -> bool:
     return directory.is_dir() and (
         (directory / MANIFEST_NAME).is_file()
-        or any((directory / f"{t}.{fmt}").is_file() for t in CORE_TABLES
-               for fmt in ("parquet", "csv")))
+        or any(
+            (directory / f"{t}.{fmt}").is_file() for t in CORE_TABLES for fmt in ("parquet", "csv")
+        )
+    )
 
 
 def read_existing(out_dir: str | os.PathLike[str]) -> Province | None:
@@ -54,9 +63,22 @@ def read_existing(out_dir: str | os.PathLike[str]) -> Province | None:
 
 
 def existing_teacher_ids(out_dir: str | os.PathLike[str]) -> set[str]:
-    """Teacher ids stored in ``out_dir`` (empty when there is no province yet)."""
-    existing = read_existing(out_dir)
-    return set(existing.teachers["teacher_id"]) if existing is not None else set()
+    """Teacher ids stored in ``out_dir`` (empty when there is no province yet).
+
+    Reads only the id column of the teachers table: a province-wide events table can be large.
+    """
+    directory = Path(out_dir)
+    if not _has_province(directory):
+        return set()
+    if (directory / "teachers.parquet").is_file():
+        ids = pd.read_parquet(directory / "teachers.parquet", columns=["teacher_id"])
+    elif (directory / "teachers.csv").is_file():
+        ids = pd.read_csv(
+            directory / "teachers.csv", usecols=["teacher_id"], dtype=str, encoding="utf-8-sig"
+        )
+    else:
+        return set(read_province(directory).teachers["teacher_id"])  # raises: table missing
+    return set(as_id_strings(ids["teacher_id"]).dropna())
 
 
 def _merge(old: pd.DataFrame, new: pd.DataFrame, table: str) -> tuple[pd.DataFrame, int, int, int]:
@@ -67,8 +89,9 @@ def _merge(old: pd.DataFrame, new: pd.DataFrame, table: str) -> tuple[pd.DataFra
     if old.empty:
         return new.reset_index(drop=True), len(new), 0, 0
     columns = list(TABLE_COLUMNS[table])
-    matched = new[columns].merge(old[columns], on=keys, how="left", suffixes=("", "__old"),
-                                 indicator=True)
+    matched = new[columns].merge(
+        old[columns], on=keys, how="left", suffixes=("", "__old"), indicator=True
+    )
     inserted = int((matched["_merge"] == "left_only").sum())
     both = matched[matched["_merge"] == "both"]
     same = pd.Series(True, index=both.index)
@@ -81,12 +104,16 @@ def _merge(old: pd.DataFrame, new: pd.DataFrame, table: str) -> tuple[pd.DataFra
 
 
 def _reject_message(report: ImportReport) -> str:
-    shown = "; ".join(f"{r.file} row {r.row} {r.field}={r.value!r}: {r.reason_en} ({r.reason_zh})"
-                      for r in report.rejected_rows[:_SHOWN_IN_MESSAGE])
+    shown = "; ".join(
+        f"{r.file} row {r.row} {r.field}={r.value!r}: {r.reason_en} ({r.reason_zh})"
+        for r in report.rejected_rows[:_SHOWN_IN_MESSAGE]
+    )
     more = report.rejected - min(report.rejected, _SHOWN_IN_MESSAGE)
-    return (f"{report.rejected} row(s) rejected, nothing written: {shown}"
-            + (f"; … and {more} more" if more > 0 else "")
-            + ". Fix the rows, or re-run with --on-error quarantine to import the good rows")
+    return (
+        f"{report.rejected} row(s) rejected, nothing written: {shown}"
+        + (f"; … and {more} more" if more > 0 else "")
+        + ". Fix the rows, or re-run with --on-error quarantine to import the good rows"
+    )
 
 
 def write_import(
@@ -119,20 +146,28 @@ def write_import(
         raise ImportRowError(f"unknown mode {mode!r}; use 'reject' or 'quarantine'")
     report = result.report.model_copy(deep=True)
     if report.rejected and mode == "reject":
-        raise ImportRowError(_reject_message(report), details={
-            "rejected": [r.model_dump() for r in report.rejected_rows],
-            "accepted": report.accepted})
+        raise ImportRowError(
+            _reject_message(report),
+            details={
+                "rejected": [r.model_dump() for r in report.rejected_rows],
+                "accepted": report.accepted,
+            },
+        )
     directory = Path(out_dir)
     existing = read_existing(directory)
     if format is None:
         manifest = directory / MANIFEST_NAME
-        format = json.loads(manifest.read_text(encoding="utf-8")).get("format", "parquet") \
-            if manifest.is_file() else "parquet"
+        format = (
+            json.loads(manifest.read_text(encoding="utf-8")).get("format", "parquet")
+            if manifest.is_file()
+            else "parquet"
+        )
     base = existing or Province()
     merged = base.tables()
     for table, frame in result.tables.items():
         merged[table], report.inserted[table], report.updated[table], report.unchanged[table] = (
-            _merge(merged[table], frame, table))
+            _merge(merged[table], frame, table)
+        )
     report.written, report.mode, report.out_dir = True, mode, str(directory.resolve())
     owned = [QUARANTINE_NAME, REPORT_NAME]
     with atomic_directory(directory, owned=owned + _province_files()) as staging:

@@ -103,7 +103,7 @@ def select_points(
     school_score = np.where(school_chosen, 2.0 * perceived_gap + noise, -np.inf)
     n_school = np.where(rng.random(n) < 0.75, 3, 2)
     own_score = np.where(feasible & ~school_chosen, 2.0 * perceived_gap + noise, -np.inf)
-    extra = (rng.random(n) < config.extra_point_probability).astype(np.int64)
+    extra = np.asarray(rng.random(n) < config.extra_point_probability, dtype=np.int64)
     return _top_k_mask(school_score, n_school) | _top_k_mask(own_score, extra)
 
 
@@ -188,6 +188,9 @@ def choose_courses(
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
     """Online enrolments as (teacher, catalog item, order of enrolment, need) arrays."""
     columns = np.flatnonzero(arrays.online)
+    if columns.size == 0:  # a catalog of practice tasks only: nobody studies online
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, np.zeros(0)
     base, need = _static_utility(
         focus,
         margin,
@@ -244,6 +247,8 @@ def choose_tasks(
     """One practice task per selected point: (teacher, catalog item), duplicates removed."""
     columns = np.flatnonzero(~arrays.online)
     teacher, point = np.nonzero(selected)
+    if columns.size == 0 or teacher.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     weights = arrays.weights[columns]
     covers = weights[:, point].T > 0
     utility = (

@@ -105,7 +105,9 @@ def prepare(
         schools=schools,
         point_env=point_env,
         difficulty=point_difficulty(point_env, rng, cfg),
-        correlation_factor=np.linalg.cholesky(graph_correlation(fw, cfg.laplacian_ridge)),
+        correlation_factor=np.asarray(
+            np.linalg.cholesky(graph_correlation(fw, cfg.laplacian_ridge)), dtype=np.float64
+        ),
         transfer=transfer,
         q_matrix=bank.q_matrix(fw.codes),
         items=draw_item_parameters(bank, rng, cfg),

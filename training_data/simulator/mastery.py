@@ -73,7 +73,7 @@ def sample_latent(
     n_schools = int(school_of.max()) + 1 if school_of.size else 0
     school_effect = rng.normal(0.0, config.school_effect_sd, n_schools)
     group_effect = rng.normal(0.0, config.research_group_effect_sd, n_groups)
-    general = rng.standard_normal(n_teachers)
+    general = np.asarray(rng.standard_normal(n_teachers), dtype=np.float64)
     specific = rng.standard_normal((n_teachers, n_points)) @ correlation_factor.T
     share = config.general_factor_share
     noise = np.sqrt(share) * general[:, None] + np.sqrt(1.0 - share) * specific

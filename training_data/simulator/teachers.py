@@ -57,9 +57,9 @@ def simulate_teachers(
     subject = np.empty(n, dtype=np.int64)
     for stage_index, stage_name in enumerate(STAGES):
         members = np.flatnonzero(stage == stage_index)
-        names, shares = SUBJECT_SHARES[stage_name]
-        picked = rng.choice(len(names), members.size, p=np.asarray(shares))
-        subject[members] = np.array([SUBJECTS.index(s) for s in names])[picked]
+        subject_names, subject_shares = SUBJECT_SHARES[stage_name]
+        picked = rng.choice(len(subject_names), members.size, p=np.asarray(subject_shares))
+        subject[members] = np.array([SUBJECTS.index(s) for s in subject_names])[picked]
     rural = (schools["urban_rural"].to_numpy() == "rural")[school_of]
     years = np.clip(np.round(rng.gamma(2.2, 6.5, n) + 3 * rural * rng.random(n)), 1, 40).astype(
         np.int64

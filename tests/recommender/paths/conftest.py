@@ -34,9 +34,15 @@ def hand_catalog(
             kind = course_kind or ("live" if k % 3 == 1 else "online_video")
             items.append(
                 CatalogItem(
-                    item_id=f"CRS-{course:04d}", title_zh=f"{code} 课程{k + 1}",
-                    points={code: 1.0}, hours=2.0 + (k % 2), kind=kind, stages=["小学", "初中"],
-                    subjects=["通用"], environment=env, level=_LEVELS[k % 3],
+                    item_id=f"CRS-{course:04d}",
+                    title_zh=f"{code} 课程{k + 1}",
+                    points={code: 1.0},
+                    hours=2.0 + (k % 2),
+                    kind=kind,
+                    stages=["小学", "初中"],
+                    subjects=["通用"],
+                    environment=env,
+                    level=_LEVELS[k % 3],
                 )
             )
         if code not in skip_practice:
@@ -44,11 +50,16 @@ def hand_catalog(
                 task += 1
                 items.append(
                     CatalogItem(
-                        item_id=f"TSK-{task:04d}", title_zh=f"{code} 实践{k + 1}",
-                        points={code: 1.0}, hours=3.0 + (k % 2),
+                        item_id=f"TSK-{task:04d}",
+                        title_zh=f"{code} 实践{k + 1}",
+                        points={code: 1.0},
+                        hours=3.0 + (k % 2),
                         kind="practice" if k % 2 == 0 else "school_research",
-                        stages=["小学", "初中"], subjects=["通用"], environment=env,
-                        level=_LEVELS[(k + 1) % 3], artifacts=["教学设计", "教学反思"],
+                        stages=["小学", "初中"],
+                        subjects=["通用"],
+                        environment=env,
+                        level=_LEVELS[(k + 1) % 3],
+                        artifacts=["教学设计", "教学反思"],
                     )
                 )
         nxt = codes[(n + 1) % len(codes)]
@@ -56,9 +67,15 @@ def hand_catalog(
             course += 1
             items.append(
                 CatalogItem(
-                    item_id=f"CRS-{course:04d}", title_zh=f"{code}+{nxt} 综合课程",
-                    points={code: 0.6, nxt: 0.4}, hours=4.0, kind=course_kind or "online_video",
-                    stages=["小学", "初中"], subjects=["通用"], environment=env, level="进阶",
+                    item_id=f"CRS-{course:04d}",
+                    title_zh=f"{code}+{nxt} 综合课程",
+                    points={code: 0.6, nxt: 0.4},
+                    hours=4.0,
+                    kind=course_kind or "online_video",
+                    stages=["小学", "初中"],
+                    subjects=["通用"],
+                    environment=env,
+                    level="进阶",
                 )
             )
     return Catalog(items, name="hand")

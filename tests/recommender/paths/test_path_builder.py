@@ -32,15 +32,22 @@ def test_plan_passes_validate_plan(policy_name, environment, mastery, catalog, f
 def test_plan_json_has_the_contract_shape(mastery, catalog, framework) -> None:
     plan = build_learning_path("T9", mastery, "blended", "jiangsu", catalog, framework)
     data = json.loads(plan.model_dump_json())
-    assert set(data) == {"teacher_id", "policy", "targets", "items", "totals", "evidence",
-                         "violations"}
+    assert set(data) == {
+        "teacher_id",
+        "policy",
+        "targets",
+        "items",
+        "totals",
+        "evidence",
+        "violations",
+    }
     assert set(data["items"][0]) == {"id", "kind", "hours", "points", "week", "reason"}
     assert set(data["totals"]) == {"hours", "practice_hours", "online_hours"}
     assert set(data["evidence"]) == set(data["targets"])
 
 
 def test_targets_prefer_the_largest_gaps(catalog, framework) -> None:
-    mastery = {code: 0.9 for code in framework.codes}
+    mastery = dict.fromkeys(framework.codes, 0.9)
     mastery.update({"A1": 0.05, "A9": 0.1, "A5": 0.15})
     plan = build_learning_path("T1", mastery, "multimedia", "national", catalog, framework)
     assert {"A1", "A9", "A5"} <= set(plan.targets)
@@ -55,10 +62,16 @@ def test_school_chosen_points_become_targets(mastery, catalog, framework) -> Non
 
 def test_prerequisite_comes_first(catalog, framework) -> None:
     """A2 is a prerequisite of A3 and A4: its first week is never later than theirs."""
-    mastery = {code: 0.9 for code in framework.codes}
+    mastery = dict.fromkeys(framework.codes, 0.9)
     plan = build_learning_path(
-        "T1", mastery, "multimedia", "national", catalog, framework,
-        chosen_points=["A4", "A3", "A2", "A1", "A13"], n_targets=5,
+        "T1",
+        mastery,
+        "multimedia",
+        "national",
+        catalog,
+        framework,
+        chosen_points=["A4", "A3", "A2", "A1", "A13"],
+        n_targets=5,
     )
     first = {}
     for item in plan.items:
@@ -86,11 +99,13 @@ def test_greedy_method_also_returns_valid_plans(mastery, catalog, framework) -> 
     assert validate_plan(plan, "jiangsu", framework, "smart") == []
 
 
-def test_catalog_without_practice_for_the_environment_is_infeasible(framework, make_catalog) -> None:
+def test_catalog_without_practice_for_the_environment_is_infeasible(
+    framework, make_catalog
+) -> None:
     """A multimedia school, but the catalog has practice tasks only for B and C points."""
     a_points = tuple(c for c in framework.codes if c.startswith("A"))
     thin = make_catalog(framework, skip_practice=a_points)
-    mastery = {code: 0.3 for code in framework.codes}
+    mastery = dict.fromkeys(framework.codes, 0.3)
     with pytest.raises(InfeasibleError) as caught:
         build_learning_path("T1", mastery, "multimedia", "national", thin, framework)
     assert caught.value.details["rule"] == "min_points"
@@ -101,7 +116,7 @@ def test_catalog_without_practice_for_the_environment_is_infeasible(framework, m
 def test_too_few_online_hours_names_the_rule_and_the_fix(framework, make_catalog) -> None:
     """Jiangsu counts only online_video towards its 25 online hours; live-only courses fail."""
     thin = make_catalog(framework, course_kind="live")
-    mastery = {code: 0.3 for code in framework.codes}
+    mastery = dict.fromkeys(framework.codes, 0.3)
     with pytest.raises(InfeasibleError) as caught:
         build_learning_path("T1", mastery, "multimedia", "jiangsu", thin, framework)
     rules = {v["rule"] for v in caught.value.details["violations"]}
@@ -134,8 +149,9 @@ def requests(draw, framework):
                 "max_weekly_hours": draw(st.sampled_from([4.0, 5.0, 8.0])),
             },
         )
-    allowed = [c for c in codes if framework.point(c).environment
-               in base.environment_gating[environment]]
+    allowed = [
+        c for c in codes if framework.point(c).environment in base.environment_gating[environment]
+    ]
     chosen = draw(st.lists(st.sampled_from(allowed), max_size=4, unique=True))
     return mastery, environment, base, chosen
 

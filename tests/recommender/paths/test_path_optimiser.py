@@ -31,11 +31,21 @@ def random_problem(seed: int, n_items: int = 14, n_targets: int = 3) -> PathProb
     gain = weights * (np.where(practice, 0.06, 0.04) * hours)[:, None]
     gaps = rng.uniform(0.2, 0.9, n_targets)
     return PathProblem(
-        item_ids=[f"I{i}" for i in range(n_items)], kinds=list(kinds), hours=hours,
-        is_online=~practice, is_practice=practice, gain=gain, covers=covers, gaps=gaps,
-        importance=gaps.copy(), targets=[f"P{j}" for j in range(n_targets)],
-        min_total_hours=20.0, max_total_hours=24.0, min_practice_hours=10.0,
-        min_practice_share=0.5, min_online_hours=6.0,
+        item_ids=[f"I{i}" for i in range(n_items)],
+        kinds=list(kinds),
+        hours=hours,
+        is_online=~practice,
+        is_practice=practice,
+        gain=gain,
+        covers=covers,
+        gaps=gaps,
+        importance=gaps.copy(),
+        targets=[f"P{j}" for j in range(n_targets)],
+        min_total_hours=20.0,
+        max_total_hours=24.0,
+        min_practice_hours=10.0,
+        min_practice_share=0.5,
+        min_online_hours=6.0,
     )
 
 

@@ -9,9 +9,15 @@ from recommender.paths.schedule import ScheduledItem, schedule_items
 
 
 def _item(item_id: str, point: str, hours: float, online: bool = True) -> ScheduledItem:
-    return ScheduledItem(item_id=item_id, kind="online_video" if online else "practice",
-                         hours=hours, points=(point,), primary=point, level="进阶",
-                         is_online=online)
+    return ScheduledItem(
+        item_id=item_id,
+        kind="online_video" if online else "practice",
+        hours=hours,
+        points=(point,),
+        primary=point,
+        level="进阶",
+        is_online=online,
+    )
 
 
 def test_prerequisite_items_come_in_earlier_weeks(graph) -> None:

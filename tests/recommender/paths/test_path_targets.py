@@ -16,7 +16,7 @@ def national():
 
 @pytest.mark.parametrize("environment", ["multimedia", "blended", "smart"])
 def test_targets_meet_the_point_and_dimension_rules(environment, national, framework) -> None:
-    mastery = {code: 0.5 for code in framework.codes}
+    mastery = dict.fromkeys(framework.codes, 0.5)
     choice = choose_targets(mastery, environment, national, framework)
     dimensions = {framework.point(c).dimension for c in choice.codes}
     assert len(choice.codes) >= national.min_points
@@ -40,7 +40,7 @@ def test_unknown_chosen_point_is_named(national, framework) -> None:
 
 
 def test_uncoverable_points_are_never_targets(national, framework) -> None:
-    mastery = {code: 0.9 for code in framework.codes}
+    mastery = dict.fromkeys(framework.codes, 0.9)
     mastery["A1"] = 0.0
     coverable = {"A2", "A5", "A9", "A13"}
     choice = choose_targets(mastery, "multimedia", national, framework, coverable=coverable)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from competency_model.item_bank import default_item_bank
 from training_data.imports import ImportResult, import_files
 
 TEACHER_HEADER = ["教师编号", "学校编号", "学段", "学科", "教龄"]
@@ -32,8 +33,12 @@ LOG_HEADER = ["teacher_id", "course_id", "event", "value", "timestamp"]
 LOG_ROW = ["T001", "CRS-0001", "progress", "0.5", "2024-03-05 10:00"]
 GRADE_HEADER = ["教师编号", "能力点", "考核结果", "考核时间"]
 GRADE_ROW = ["T001", "A1", "合格", "2024-06-30"]
+_BANK = default_item_bank()
+SCENARIO = next(i for i in _BANK.items if i.kind == "scenario")
+SELF_RATING = next(i for i in _BANK.items if i.kind == "self_rating")
 RESPONSE_HEADER = ["教师编号", "题号", "作答"]
-RESPONSE_ROW = ["T001", "Q001", "1"]
+RESPONSE_ROW = ["T001", SCENARIO.item_id, "1"]
+RATING_ROW = ["T001", SELF_RATING.item_id, "3"]
 
 
 def _run(
@@ -89,8 +94,20 @@ CASES = [
     (GRADE_HEADER, GRADE_ROW, "能力点", "技术支持的学情分析", "point", "unknown point"),
     (GRADE_HEADER, GRADE_ROW, "考核结果", "良好", "grade", "优秀/合格/不合格"),
     (GRADE_HEADER, GRADE_ROW, "考核时间", "2024-13-45", "assessed_at", "not a date"),
-    (RESPONSE_HEADER, RESPONSE_ROW, "作答", "-1", "response", "non-negative"),
-    (RESPONSE_HEADER, RESPONSE_ROW, "作答", "A", "response", "non-negative"),
+    (RESPONSE_HEADER, RESPONSE_ROW, "作答", "-1", "response", "scenario answer"),
+    (RESPONSE_HEADER, RESPONSE_ROW, "作答", "0.5", "response", "scenario answer"),
+    (RESPONSE_HEADER, RESPONSE_ROW, "作答", "是", "response", "scenario answer"),
+    (RESPONSE_HEADER, RESPONSE_ROW, "题号", "Q999", "question_id", "not in the item bank"),
+    (RESPONSE_HEADER, RATING_ROW, "作答", "0", "response", "self-rating"),
+    (
+        RESPONSE_HEADER,
+        RATING_ROW,
+        "作答",
+        str((SELF_RATING.scale_max or 5) + 1),
+        "response",
+        "self-rating",
+    ),
+    (RESPONSE_HEADER, RATING_ROW, "作答", "2.5", "response", "self-rating"),
 ]
 
 
@@ -236,3 +253,44 @@ def test_default_research_group_is_built_from_stage_and_subject(
 ) -> None:
     teachers = _run(write_csv, samples.NOW, TEACHER_HEADER, TEACHER_ROW).tables["teachers"]
     assert teachers["research_group"].tolist() == ["小学数学组"]
+
+
+def test_unique_point_name_alone_is_accepted(
+    samples: SimpleNamespace, write_csv: Callable[..., Path]
+) -> None:
+    row = _with(GRADE_ROW, GRADE_HEADER, "能力点", "技术支持的课堂讲授")
+    grades = _run(write_csv, samples.NOW, GRADE_HEADER, row).tables["grades"]
+    assert grades["point"].tolist() == ["A6"]
+
+
+def test_conflicting_grades_for_the_same_assessment_are_rejected(
+    samples: SimpleNamespace, write_csv: Callable[..., Path]
+) -> None:
+    rows = [GRADE_HEADER, GRADE_ROW, _with(GRADE_ROW, GRADE_HEADER, "考核结果", "优秀")]
+    result = import_files([write_csv("g.csv", rows)], now=samples.NOW)
+    assert result.tables["grades"]["grade"].tolist() == ["合格"]
+    assert [(r.row, r.field) for r in result.report.rejected_rows] == [(3, "teacher_id")]
+
+
+@pytest.mark.parametrize(
+    ("answer", "score"),
+    [
+        ("1", 1.0),
+        ("0", 0.0),
+        (chr(65 + (SCENARIO.correct_option or 0)), 1.0),
+        (chr(65 + ((SCENARIO.correct_option or 0) + 1) % 4).lower(), 0.0),
+    ],
+)
+def test_scenario_answers_are_scored(
+    samples: SimpleNamespace, write_csv: Callable[..., Path], answer: str, score: float
+) -> None:
+    row = _with(RESPONSE_ROW, RESPONSE_HEADER, "作答", answer)
+    responses = _run(write_csv, samples.NOW, RESPONSE_HEADER, row).tables["responses"]
+    assert responses["response"].tolist() == [score]
+
+
+def test_self_rating_keeps_its_scale_value(
+    samples: SimpleNamespace, write_csv: Callable[..., Path]
+) -> None:
+    responses = _run(write_csv, samples.NOW, RESPONSE_HEADER, RATING_ROW).tables["responses"]
+    assert responses["response"].tolist() == [3.0]

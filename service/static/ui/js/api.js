@@ -58,3 +58,18 @@ export function listOf(payload, ...names) {
   }
   return [];
 }
+
+let documentedPaths = null;
+
+/** The set of paths in the server's OpenAPI document (fetched once; empty set on failure). */
+export async function apiPaths() {
+  if (documentedPaths === null) {
+    try {
+      const response = await fetch(new URL("/openapi.json", window.location.origin));
+      documentedPaths = response.ok ? new Set(Object.keys((await response.json()).paths || {})) : new Set();
+    } catch {
+      documentedPaths = new Set();
+    }
+  }
+  return documentedPaths;
+}

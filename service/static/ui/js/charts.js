@@ -11,6 +11,8 @@ function chartFor(elementId) {
   const el = document.getElementById(elementId);
   const existing = charts.get(elementId);
   if (existing && !existing.isDisposed()) existing.dispose();
+  // Drop a loading/error note left in the container before the chart takes it over.
+  while (el.firstChild) el.removeChild(el.firstChild);
   // SVG keeps the text crisp in screenshots and needs no canvas font metrics.
   const chart = echarts.init(el, null, { renderer: "svg" });
   charts.set(elementId, chart);
@@ -115,7 +117,7 @@ export function pathTimeline(elementId, items, requiredTotal) {
   let running = 0;
   const cumulative = weeks.map((_, k) => (running += online[k] + practice[k]));
   const markLine = requiredTotal
-    ? { symbol: "none", data: [{ yAxis: requiredTotal, name: t("path.required") }], label: { formatter: `${t("path.required")} ${requiredTotal}` }, lineStyle: { color: "#b3261e", type: "dashed" } }
+    ? { symbol: "none", data: [{ yAxis: requiredTotal, name: t("path.required") }], label: { formatter: `${t("path.required")} ${requiredTotal}`, position: "insideEndTop" }, lineStyle: { color: "#b3261e", type: "dashed" } }
     : undefined;
   chart.setOption({
     animation: false,
@@ -157,22 +159,22 @@ export function portraitHeatmap(elementId, codes, groups, cells) {
   return data.length;
 }
 
-/** Horizontal bars of progress values (0–1 shares, or counts) with an optional target line. */
-export function progressBars(elementId, bars) {
+/** Rollout by batch: planned vs actual cumulative share of schools (整校推进 cohorts). */
+export function rolloutChart(elementId, rollout) {
   const chart = chartFor(elementId);
+  const labels = rollout.map((r) => `${t("progress.batch")} ${r.batch}${r.year ? ` (${r.year})` : ""}`);
+  const share = (field) => rollout.map((r) => (Number.isFinite(Number(r[field])) ? Number(Number(r[field]).toFixed(3)) : null));
   chart.setOption({
     animation: false,
-    grid: { left: 150, right: 40, top: 10, bottom: 30 },
-    tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-    xAxis: { type: "value", max: bars.every((b) => b.value <= 1) ? 1 : null },
-    yAxis: { type: "category", data: bars.map((b) => b.label), inverse: true, axisLabel: { fontSize: 11 } },
+    legend: { bottom: 0 },
+    grid: { left: 45, right: 20, top: 20, bottom: 50 },
+    tooltip: { trigger: "axis", valueFormatter: (v) => (v === null ? "–" : `${Math.round(v * 100)}%`) },
+    xAxis: { type: "category", data: labels },
+    yAxis: { type: "value", min: 0, max: 1, axisLabel: { formatter: (v) => `${Math.round(v * 100)}%` } },
     series: [
-      {
-        type: "bar",
-        data: bars.map((b) => ({ value: b.value, itemStyle: { color: b.target && b.value < b.target ? "#e08a1e" : "#3a9a5b" } })),
-        label: { show: true, position: "right", formatter: (p) => (p.value <= 1 ? `${Math.round(p.value * 100)}%` : p.value) },
-        markLine: bars.some((b) => b.target) ? { symbol: "none", data: bars.filter((b) => b.target).slice(0, 1).map((b) => ({ xAxis: b.target })), lineStyle: { color: "#b3261e", type: "dashed" } } : undefined,
-      },
+      { name: t("progress.planned"), type: "bar", data: share("planned_cumulative"), itemStyle: { color: "#9bb7d4" } },
+      { name: t("progress.actual"), type: "bar", data: share("actual_cumulative"), itemStyle: { color: "#2f6fb0" } },
+      { name: t("progress.startedShare"), type: "line", data: share("started_share"), itemStyle: { color: "#3a9a5b" } },
     ],
   });
 }

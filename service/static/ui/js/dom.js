@@ -33,6 +33,7 @@ export function fmt(value, digits = 2) {
  * Returns an "empty" note instead of an empty table.
  */
 export function table(columns, rows, attrs = {}) {
+  columns = columns.filter(Boolean);
   if (!rows || rows.length === 0) return h("p", { class: "empty" }, t("state.empty"));
   const head = h("tr", {}, columns.map((c) => h("th", {}, c.label)));
   const body = rows.map((row) =>

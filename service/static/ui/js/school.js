@@ -1,38 +1,33 @@
-// School view: portrait heatmap (point × 教研组), proposed targets, progress, pairing suggestions.
-import { apiGet, listOf } from "./api.js";
-import { portraitHeatmap, progressBars } from "./charts.js";
+// School view: portrait heatmap (point × 教研组), proposed targets (一校一策), progress of the
+// region against the policy and the rollout, and pairing suggestions when the API offers them.
+import { apiGet, apiPaths, listOf } from "./api.js";
+import { portraitHeatmap, rolloutChart } from "./charts.js";
 import { clear, fmt, h, loading, showError, table } from "./dom.js";
-import { getLang, t } from "./i18n.js";
+import { t } from "./i18n.js";
 import { pointLabel, sortCodes } from "./points.js";
 
-function enc(id) {
-  return encodeURIComponent(id);
-}
+const enc = encodeURIComponent;
 
 const num = (...values) => {
-  for (const v of values) if (v !== undefined && v !== null && Number.isFinite(Number(v))) return Number(v);
+  for (const v of values) if (v !== undefined && v !== null && v !== "" && Number.isFinite(Number(v))) return Number(v);
   return NaN;
 };
 
-/** Portrait → {codes, groups, cells:[{point, group, value}]} from a long table or a matrix. */
+const pct = (value) => (Number.isFinite(value) ? `${(value * 100).toFixed(1)}%` : "–");
+
+function codeList(codes) {
+  return (codes || []).map((code, i) => [i ? ", " : "", pointLabel(code)]);
+}
+
+/** Portrait → {codes, groups, cells:[{point, group, value}]}; `heatmap` is {group: {code: mastery}}. */
 export function portraitCells(payload) {
-  let cells = [];
-  const matrix = payload.matrix ?? payload.values;
-  const groupsField = payload.groups ?? payload.research_groups;
-  const pointsField = payload.points ?? payload.codes;
-  if (Array.isArray(matrix) && Array.isArray(groupsField) && Array.isArray(pointsField)) {
-    groupsField.forEach((group, g) =>
-      pointsField.forEach((point, p) => cells.push({ group, point, value: num(matrix[g]?.[p]) })),
-    );
-  } else {
-    cells = listOf(payload, "cells", "rows", "portrait").map((r) => ({
-      group: r.research_group ?? r.group ?? "–",
-      point: r.point ?? r.code,
-      value: num(r.mastery_probability, r.mastery, r.mean_mastery, r.value),
-    }));
+  const heatmap = payload.heatmap ?? {};
+  const cells = [];
+  for (const [group, row] of Object.entries(heatmap)) {
+    for (const [point, value] of Object.entries(row || {})) cells.push({ group, point, value: num(value) });
   }
   const codes = sortCodes(cells.map((c) => c.point));
-  const groups = [...new Set(cells.map((c) => c.group))].sort();
+  const groups = [...new Set(cells.map((c) => c.group))].sort((a, b) => a.localeCompare(b, "zh"));
   return { codes, groups, cells };
 }
 
@@ -46,36 +41,21 @@ function renderPortrait(payload) {
   return portraitHeatmap(box.id, codes, groups, cells);
 }
 
-function reasonOf(row) {
-  const en = getLang() === "en";
-  const reason = (en ? row.reason_en ?? row.reasons_en : row.reason_zh ?? row.reasons_zh) ?? row.reason ?? row.reasons ?? "";
-  return Array.isArray(reason) ? reason.join("；") : String(reason);
+function ids(list) {
+  return Array.isArray(list) ? h("span", { class: "id" }, list.join(", ")) : "";
 }
 
-function perPoint(map, code) {
-  return map && typeof map === "object" && !Array.isArray(map) ? map[code] : undefined;
-}
-
-function idList(ids) {
-  return Array.isArray(ids) ? ids.join(", ") : "";
-}
-
-/** SchoolPlan JSON: targets (codes) with per-point dicts, group targets, pairing, notes. */
-function renderPlan(payload) {
-  const plan = payload.plan ?? payload;
-  const targets = listOf(plan, "targets", "target_points").map((r) => {
-    const code = typeof r === "string" ? r : r.point ?? r.code;
-    const row = typeof r === "string" ? {} : r;
-    return {
-      ...row,
-      point: code,
-      mastery: num(row.mean_mastery, row.mastery, perPoint(plan.mean_mastery, code)),
-      need: num(row.need, perPoint(plan.need, code)),
-      gain: num(row.expected_improvement, perPoint(plan.expected_improvement, code)),
-      courses: row.courses ?? perPoint(plan.courses, code),
-      activities: row.research_activities ?? perPoint(plan.research_activities, code),
-    };
-  });
+/** SchoolPlan JSON: target codes plus per-point dicts, per-教研组 targets and notes. */
+function renderPlan(plan) {
+  const at = (field, code) => (plan[field] && typeof plan[field] === "object" ? plan[field][code] : undefined);
+  const targets = (plan.targets || []).map((code) => ({
+    point: code,
+    mastery: num(at("mean_mastery", code)),
+    need: num(at("need", code)),
+    gain: num(at("expected_improvement", code)),
+    courses: at("courses", code),
+    activities: at("research_activities", code),
+  }));
   const box = clear(document.getElementById("list-targets"));
   box.append(
     table(
@@ -84,8 +64,8 @@ function renderPlan(payload) {
         { label: t("col.mastery"), value: (r) => fmt(r.mastery), num: true },
         { label: t("col.need"), value: (r) => fmt(r.need), num: true },
         { label: t("col.gain"), value: (r) => fmt(r.gain), num: true },
-        { label: t("col.courses"), value: (r) => idList(r.courses) },
-        { label: t("col.activities"), value: (r) => idList(r.activities) },
+        { label: t("col.courses"), value: (r) => ids(r.courses) },
+        { label: t("col.activities"), value: (r) => ids(r.activities) },
       ],
       targets,
       { "data-testid": "targets" },
@@ -98,74 +78,79 @@ function renderPlan(payload) {
       table(
         [
           { label: t("col.group"), value: ([group]) => group },
-          { label: t("col.point"), value: ([, codes]) => codes.map((c, i) => [i ? ", " : "", pointLabel(c)]) },
+          { label: t("col.point"), value: ([, codes]) => codeList(codes) },
         ],
         groups,
         { "data-testid": "group-targets" },
       ),
     );
   }
-  const notes = plan.notes || [];
-  if (notes.length) box.append(h("ul", { class: "reasons notes" }, notes.map((n) => h("li", {}, n))));
+  if ((plan.notes || []).length) box.append(h("ul", { class: "reasons" }, plan.notes.map((n) => h("li", {}, n))));
   return targets.length;
 }
 
-function renderPairing(payload) {
-  const pairs = listOf(payload, "pairs", "pairing", "pairings");
-  clear(document.getElementById("list-pairing")).append(
+/** Region progress: headline numbers against the policy, rollout by batch, assessment pass rates. */
+function renderProgress(progress, policy) {
+  const box = clear(document.getElementById("table-progress"));
+  const rows = [
+    { label: t("progress.teachers"), value: fmt(progress.n_teachers, 0) },
+    { label: t("progress.started"), value: fmt(progress.teachers_started, 0) },
+    { label: t("progress.compliant"), value: `${fmt(progress.teachers_compliant, 0)} (${pct(num(progress.compliant_share))})` },
+    { label: t("progress.meanHours"), value: fmt(progress.mean_hours, 1), required: policy?.total_hours },
+    { label: t("progress.meanPractice"), value: fmt(progress.mean_practice_hours, 1), required: policy?.min_practice_hours },
+  ];
+  box.append(
     table(
       [
-        { label: t("col.mentor"), value: (r) => r.mentor ?? r.mentor_id ?? r.mentor_teacher_id ?? "–" },
-        { label: t("col.mentee"), value: (r) => r.mentee ?? r.mentee_id ?? r.mentee_teacher_id ?? "–" },
-        { label: t("col.point"), value: (r) => {
-          const codes = r.points ?? (r.point ?? r.code ? [r.point ?? r.code] : []);
-          return codes.map((c, i) => [i ? ", " : "", pointLabel(c)]);
-        } },
-        { label: t("col.group"), value: (r) => r.research_group ?? r.group ?? "" },
-        { label: t("col.reasons"), value: reasonOf },
+        { label: t("col.metric"), value: (r) => r.label },
+        { label: t("col.value"), value: (r) => r.value, num: true },
+        { label: t("path.required"), value: (r) => (r.required ? `≥ ${r.required}` : ""), num: true },
       ],
-      pairs,
-      { "data-testid": "pairing" },
-    ),
-  );
-  return pairs.length;
-}
-
-/** Progress → bars of {label, value, target}; accepts a flat object of numbers or a list of metrics. */
-export function progressBarsOf(payload) {
-  const rows = listOf(payload, "metrics", "progress", "batches");
-  if (rows.length) {
-    return rows.map((r) => ({
-      label: String(r.label_zh && getLang() === "zh" ? r.label_zh : r.label ?? r.metric ?? r.name ?? r.batch ?? "?"),
-      value: num(r.value, r.share, r.completion, r.progress),
-      target: num(r.target, r.expected),
-    })).filter((b) => Number.isFinite(b.value));
-  }
-  return Object.entries(payload || {})
-    .filter(([, v]) => typeof v === "number")
-    .map(([label, value]) => ({ label, value, target: NaN }));
-}
-
-function renderProgress(payload) {
-  const bars = progressBarsOf(payload);
-  const box = document.getElementById("table-progress");
-  if (!bars.length) {
-    clear(box).append(h("p", { class: "empty" }, t("state.empty")));
-    return 0;
-  }
-  progressBars("chart-progress", bars);
-  clear(box).append(
-    table(
-      [
-        { label: t("col.metric"), value: (b) => b.label },
-        { label: t("col.value"), value: (b) => (b.value <= 1 ? `${(b.value * 100).toFixed(1)}%` : fmt(b.value, 1)), num: true },
-        { label: t("path.required"), value: (b) => (Number.isFinite(b.target) ? fmt(b.target, 2) : "–"), num: true },
-      ],
-      bars,
+      rows,
       { "data-testid": "progress" },
     ),
   );
-  return bars.length;
+  const rollout = listOf(progress, "rollout");
+  if (rollout.length) rolloutChart("chart-progress", rollout);
+  const assessed = listOf(progress, "assessments").filter((r) => num(r.n_assessed) > 0);
+  if (assessed.length) {
+    box.append(
+      h("h3", {}, t("progress.assessments")),
+      table(
+        [
+          { label: t("col.point"), value: (r) => pointLabel(r.point) },
+          { label: t("progress.assessed"), value: (r) => fmt(r.n_assessed, 0), num: true },
+          { label: t("progress.passRate"), value: (r) => pct(num(r.pass_rate)), num: true },
+          { label: t("progress.excellentRate"), value: (r) => pct(num(r.excellent_rate)), num: true },
+        ],
+        sortCodes(assessed.map((r) => r.point)).map((code) => assessed.find((r) => r.point === code)),
+        { "data-testid": "assessments" },
+      ),
+    );
+  }
+  return rows.length;
+}
+
+/** Pairing suggestions, whatever their columns: ids as text, point codes labelled. */
+function renderPairing(payload) {
+  const rows = listOf(payload, "pairs", "pairing", "pairings", "mentors");
+  const box = clear(document.getElementById("list-pairing"));
+  if (!rows.length) {
+    box.append(h("p", { class: "empty" }, t("state.empty")));
+    return 0;
+  }
+  const columns = Object.keys(rows[0]).map((name) => ({
+    label: name,
+    value: (r) => {
+      const value = r[name];
+      if (Array.isArray(value)) return value.join(", ");
+      if (value && typeof value === "object") return JSON.stringify(value);
+      if (typeof value === "number") return fmt(value, Number.isInteger(value) ? 0 : 2);
+      return value ?? "";
+    },
+  }));
+  box.append(table(columns, rows, { "data-testid": "pairing" }));
+  return rows.length;
 }
 
 async function section(container, work) {
@@ -179,18 +164,17 @@ async function section(container, work) {
   }
 }
 
-/** Load every section of one school (and its region's progress when a region is known). */
+/** Load every section of one school; the region (for progress) comes from the school record. */
 export async function loadSchool(schoolId, region, policyName) {
   const id = enc(schoolId);
   const summary = clear(document.getElementById("school-summary"));
-  // The school record gives the region (for progress) and the context shown in the summary.
   const schoolTask = apiGet(`/v1/schools/${id}`).then(
     (school) => {
       summary.append(
-        h("span", {}, `${t("school.id")}: `, h("b", {}, school.school_id ?? schoolId)),
+        h("span", {}, `${t("school.id")}: `, h("b", {}, school.school_id)),
         h("span", {}, `${t("school.region")}: `, h("b", {}, [school.region, school.city, school.district].filter(Boolean).join(" · "))),
         h("span", {}, `${t("school.environment")}: `, h("b", {}, school.environment ? t(`env.${school.environment}`) : "–")),
-        h("span", {}, `${t("school.chosen")}: `, (school.chosen_points || []).map((c, i) => [i ? ", " : "", pointLabel(c)])),
+        h("span", {}, `${t("school.chosen")}: `, codeList(school.chosen_points)),
         school.rollout_batch ? h("span", {}, `${t("school.batch")}: `, h("b", {}, school.rollout_batch)) : null,
       );
       return school;
@@ -203,7 +187,7 @@ export async function loadSchool(schoolId, region, policyName) {
   );
   const planTask = section(document.getElementById("list-targets"), async () => {
     const plan = await apiGet(`/v1/schools/${id}/plan`, { policy: policyName });
-    renderPairing(plan.pairing ?? plan.pairs ?? plan.pairings ?? []);
+    summary.append(h("span", {}, `${t("school.teachers")}: `, h("b", {}, plan.n_teachers ?? "–")));
     return renderPlan(plan);
   });
   const portraitTask = section(document.getElementById("chart-heatmap"), async () =>
@@ -213,7 +197,24 @@ export async function loadSchool(schoolId, region, policyName) {
     const school = await schoolTask;
     const regionId = region || (school && school.region);
     if (!regionId) return 0;
-    return renderProgress(await apiGet(`/v1/regions/${enc(regionId)}/progress`, { policy: policyName }));
+    const progress = await apiGet(`/v1/regions/${enc(regionId)}/progress`, { policy: policyName });
+    let policy = null;
+    try {
+      policy = await apiGet(`/v1/policies/${enc(progress.policy)}`);
+    } catch {
+      policy = null; // Without it the requirement column stays empty; the numbers still show.
+    }
+    return renderProgress(progress, policy);
   });
-  return Promise.all([schoolTask, planTask, portraitTask, progressTask]);
+  const pairingTask = section(document.getElementById("list-pairing"), async () => {
+    // Only call an endpoint this server documents: no 404 noise against older servers.
+    const paths = await apiPaths();
+    const template = ["/v1/schools/{school_id}/pairing", "/v1/schools/{id}/pairing"].find((p) => paths.has(p));
+    if (!template) {
+      clear(document.getElementById("list-pairing")).append(h("p", { class: "empty" }, t("school.noPairing")));
+      return 0;
+    }
+    return renderPairing(await apiGet(`/v1/schools/${id}/pairing`, { policy: policyName }));
+  });
+  return Promise.all([schoolTask, planTask, portraitTask, progressTask, pairingTask]);
 }

@@ -48,7 +48,7 @@ function renderRecommendations(container, payload) {
   clear(container).append(
     table(
       [
-        { label: t("col.item"), value: (r) => r.item_id },
+        { label: t("col.item"), value: (r) => h("span", { class: "id" }, r.item_id) },
         { label: t("col.title"), value: (r) => r.title_zh ?? r.title ?? r.item?.title_zh ?? "–" },
         { label: t("col.hours"), value: (r) => fmt(r.hours ?? r.item?.hours, 1), num: true },
         { label: t("col.point"), value: (r) => pointsCell(r.points) },
@@ -118,12 +118,14 @@ function renderPath(payload, policy) {
   );
   if (items.length) pathTimeline("chart-path", items, required);
   const en = getLang() === "en";
+  // Plan items carry ids only; titles are shown when the API adds them.
+  const titled = items.some((i) => i.title_zh || i.title);
   clear(document.getElementById("table-path")).append(
     table(
       [
         { label: t("col.week"), value: (i) => i.week, num: true },
-        { label: t("col.item"), value: (i) => i.id },
-        { label: t("col.title"), value: (i) => i.title_zh ?? i.title ?? "" },
+        { label: t("col.item"), value: (i) => h("span", { class: "id" }, i.id) },
+        titled ? { label: t("col.title"), value: (i) => i.title_zh ?? i.title ?? "" } : null,
         { label: t("col.kind"), value: (i) => kindLabel(i.kind) },
         { label: t("col.hours"), value: (i) => fmt(i.hours, 1), num: true },
         { label: t("col.point"), value: (i) => pointsCell(i.points) },

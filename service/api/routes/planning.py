@@ -1,0 +1,106 @@
+"""School and region views: 一校一策 plan, digital portrait, regional progress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from fastapi import APIRouter, Path
+
+from competency_model.errors import InfeasibleError
+from recommender.school_planning import attach_teachers, mastery_matrix, plan_school
+from recommender.school_planning.portrait import build_portrait
+from recommender.school_planning.progress import (
+    assessment_summary,
+    compliance,
+    hours_completed,
+    rollout_status,
+)
+from service.api.cohort import Cohort, load_cohort, local_now
+from service.api.deps import CurrentKey, SessionDep, StateDep
+from service.api.routes.teacher_models import PolicyQuery, policy_for
+from service.api.schemas.common import ID_PATTERN
+from service.api.scope import visible_region, visible_school
+from service.api.state import ServiceState
+from service.audit import record_read
+from service.model_registry import LoadedModels
+
+router = APIRouter(prefix="/v1", tags=["schools & regions"])
+SCHOOL_ID = Path(pattern=ID_PATTERN, examples=["S000001"])
+REGION = Path(min_length=1, max_length=64, examples=["江苏"])
+
+
+def _teacher_mastery(state: ServiceState, models: LoadedModels, cohort: Cohort) -> pd.DataFrame:
+    if cohort.teachers.empty:
+        raise InfeasibleError("no teachers are registered here yet; PUT teachers or import them first")
+    diagnosis = models.diagnosis.diagnose(cohort, as_of=local_now())
+    return attach_teachers(mastery_matrix(diagnosis, state.framework.codes), cohort.teachers)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    clean = frame.astype(object).where(frame.notna(), None)
+    return [{str(k): v for k, v in row.items()} for row in clean.to_dict("records")]
+
+
+@router.get("/schools/{school_id}/plan")
+def get_school_plan(
+    session: SessionDep, state: StateDep, principal: CurrentKey,
+    school_id: str = SCHOOL_ID, policy: PolicyQuery = None,
+) -> dict[str, Any]:
+    """The school's 一校一策 proposal: target points, courses, 校本研修 activities per 教研组."""
+    school = visible_school(session, principal, school_id)
+    chosen = policy_for(school.region, policy)
+    models = state.registry.require()
+    cohort = load_cohort(session, school_id=school_id)
+    teacher_mastery = _teacher_mastery(state, models, cohort)
+    plan = plan_school(school_id, cohort.schools, teacher_mastery, chosen, state.catalog,
+                       state.framework, graph=state.graph)
+    record_read(session, principal, "school_plan", school_id=school_id,
+                detail=f"teachers={len(teacher_mastery)}")
+    return {**plan.to_dict(), "model_version": models.version}
+
+
+@router.get("/schools/{school_id}/portrait")
+def get_school_portrait(
+    session: SessionDep, state: StateDep, principal: CurrentKey, school_id: str = SCHOOL_ID
+) -> dict[str, Any]:
+    """Aggregate mastery of the school: heatmap by 教研组, distribution, gaps (no individual rows)."""
+    visible_school(session, principal, school_id)
+    models = state.registry.require()
+    cohort = load_cohort(session, school_id=school_id)
+    teacher_mastery = _teacher_mastery(state, models, cohort)
+    portrait = build_portrait("school", school_id, teacher_mastery, cohort.schools,
+                              state.framework.codes)
+    record_read(session, principal, "school_portrait", school_id=school_id,
+                detail=f"teachers={len(teacher_mastery)}")
+    return {**portrait.to_dict(), "model_version": models.version}
+
+
+@router.get("/regions/{region}/progress")
+def get_region_progress(
+    session: SessionDep, state: StateDep, principal: CurrentKey,
+    region: str = REGION, policy: PolicyQuery = None,
+) -> dict[str, Any]:
+    """Hours completed against the policy, assessment results per point, rollout by batch."""
+    visible_region(session, principal, region)
+    chosen = policy_for(region, policy)
+    cohort = load_cohort(session, region=region)
+    hours = compliance(hours_completed(cohort.events, state.catalog, chosen, cohort.teachers), chosen)
+    started = cohort.events.loc[cohort.events["event"] == "enrol", "teacher_id"].nunique()
+    assessments = assessment_summary(cohort.grades, state.framework.codes).reset_index()
+    rollout = rollout_status(cohort.schools, chosen, cohort.events, cohort.teachers)
+    record_read(session, principal, "region_progress", detail=f"region={region}")
+    n_teachers = int(len(cohort.teachers))
+    return {
+        "region": region,
+        "policy": chosen.name,
+        "n_schools": int(len(cohort.schools)),
+        "n_teachers": n_teachers,
+        "teachers_started": int(started),
+        "teachers_compliant": int(hours["compliant"].sum()),
+        "compliant_share": float(hours["compliant"].mean()) if n_teachers else 0.0,
+        "mean_hours": float(hours["hours"].mean()) if n_teachers else 0.0,
+        "mean_practice_hours": float(hours["practice_hours"].mean()) if n_teachers else 0.0,
+        "assessments": _records(assessments),
+        "rollout": _records(rollout),
+    }

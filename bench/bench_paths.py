@@ -29,7 +29,7 @@ from competency_model.framework import default_framework
 from competency_model.graph import CompetencyGraph
 from competency_model.policy import load_policy
 from recommender.paths import build_learning_path, prepare_path, solve_greedy, solve_milp
-from recommender.paths.builder import _precheck
+from recommender.paths.feasibility import precheck
 from recommender.school_planning import mastery_matrix, plan_schools
 from training_data.catalog import load_catalog
 from training_data.simulator import iter_chunks, prepare
@@ -136,7 +136,7 @@ def bench_paths(n_teachers: int, seed: int) -> dict[str, object]:
                         graph=graph,
                         n_targets=len(plan.targets),
                     )
-                    _precheck(prepared.problem, policy, environment)
+                    precheck(prepared.problem, policy, environment)
                     best = solve_milp(prepared.problem)
                     greedy = solve_greedy(prepared.problem)
                     if best.feasible and greedy.feasible and best.objective > 0:

@@ -8,7 +8,8 @@ lets an explanation say exactly which rule removed an item. The rules:
 - :func:`completed_mask` — already completed;
 - :func:`environment_mask` — needs an environment the school lacks, or develops a point the
   policy's environment gating does not open to this school;
-- :func:`unmastered_mask` — covers only points the teacher has already mastered;
+- :func:`unmastered_mask` — covers only points the teacher has already mastered (points the
+  school chose or the teacher is studying stay open until assessed);
 - :func:`exclude_mask` / :func:`only_points_mask` — the caller's own restrictions.
 """
 
@@ -94,11 +95,23 @@ def environment_mask(
 
 
 def unmastered_mask(
-    items: ItemTable, mastery: NDArray[np.float64], threshold: float
+    items: ItemTable,
+    mastery: NDArray[np.float64],
+    threshold: float,
+    active_points: NDArray[np.bool_] | None = None,
 ) -> NDArray[np.bool_]:
-    """False for items whose every point the teacher has mastered (probability ≥ ``threshold``)."""
-    gaps = mastery < threshold
-    return ((items.point_weights > 0) & gaps[None, :]).any(axis=1)
+    """False for items whose every point the teacher has mastered (probability ≥ ``threshold``).
+
+    ``active_points`` marks points that stay open whatever the diagnosis says: the school chose
+    them for 整校推进 or the teacher is already studying them, and a point is only finished
+    once it has been assessed, so courses on it remain useful. Works on one teacher (vectors
+    over points) or a batch (teachers × points, giving teachers × items).
+    """
+    gaps = np.asarray(mastery) < threshold
+    if active_points is not None:
+        gaps = gaps | np.asarray(active_points, dtype=bool)
+    develops = (items.point_weights > 0).astype(np.int32)
+    return (gaps.astype(np.int32) @ develops.T) > 0
 
 
 def exclude_mask(items: ItemTable, exclude: Iterable[str]) -> NDArray[np.bool_]:
@@ -129,7 +142,8 @@ def apply_filters(
     completed_columns: Iterable[int] = (),
     exclude: Iterable[str] = (),
     only_points: Sequence[str] = (),
-    mastered_threshold: float = 0.8,
+    mastered_threshold: float = 0.9,
+    active_points: NDArray[np.bool_] | None = None,
 ) -> tuple[NDArray[np.bool_], dict[str, int]]:
     """Combine every hard filter; also return how many items each rule removed.
 
@@ -144,7 +158,7 @@ def apply_filters(
         "only_points": only_points_mask(items, points, only_points),
     }
     if mastery is not None:
-        masks["mastered"] = unmastered_mask(items, mastery, mastered_threshold)
+        masks["mastered"] = unmastered_mask(items, mastery, mastered_threshold, active_points)
     allowed = np.logical_and.reduce(list(masks.values()))
     removed = {name: int((~mask & masks["kind"]).sum()) for name, mask in masks.items() if name != "kind"}
     return allowed, removed

@@ -303,6 +303,21 @@ class HybridRecommender:
                                    self.teachers_, self.items_, self.points_, self.social_)
         return self.cold_ranker_.decision(features), features
 
+    def active_points(self, rows: NDArray[np.int64] | None = None,
+                      school_rows: NDArray[np.int64] | None = None) -> NDArray[np.bool_]:
+        """Points that stay open for the mastered-points filter (teachers × points).
+
+        The school's chosen points (整校推进) plus, for known teachers, every point they have
+        already studied: both are worked on until assessed, whatever the diagnosis says.
+        """
+        self._check_fitted()
+        if rows is not None:
+            school_rows = self.teachers_.school_row[rows]
+            studied = np.asarray((self.took_[rows] @ self.items_.point_weights).astype(np.float64)) > 0
+        assert school_rows is not None
+        chosen = self.teachers_.school_chosen[school_rows]
+        return chosen | studied if rows is not None else chosen
+
     def popularity_scores(self) -> NDArray[np.float64]:
         """Non-personalised score: how many teachers took each item (log scale)."""
         self._check_fitted()
@@ -335,7 +350,8 @@ class HybridRecommender:
         scores, features = self.score_teachers(np.array([row]))
         taken = self.took_[row].indices
         allowed, _ = apply_filters(self.items_, self.points_, self.rules_, kind, school_rank,
-                                   self.mastery_[row], taken, exclude, only_points, self.mastered_threshold)
+                                   self.mastery_[row], taken, exclude, only_points, self.mastered_threshold,
+                                   self.active_points(np.array([row]))[0])
         own = np.asarray(self.took_[row].todense(), dtype=np.float32).ravel()
         group_done = self.social_.group_completed[t.group_row[row]] - np.asarray(self.completed_[row].todense()).ravel()
         cf = features["cf_als"][0]
@@ -381,7 +397,8 @@ class HybridRecommender:
         scores = all_scores[0]
         school_rank = int(t.school_environment_rank[school_row])
         allowed, _ = apply_filters(self.items_, self.points_, self.rules_, kind, school_rank, vector,
-                                   (), exclude, only_points, self.mastered_threshold)
+                                   (), exclude, only_points, self.mastered_threshold,
+                                   self.active_points(school_rows=np.array([school_row]))[0])
         group_done = self.social_.group_completed[group_row] if group_row >= 0 else None
         context = ExplanationContext(vector, self.mastered_threshold, profile.stage, profile.subject,
                                      profile.research_group or None, group_done,

@@ -173,7 +173,8 @@ def _point_tasks(
     point = framework.point(code)
     artifacts = [artifact.name_zh for artifact in point.artifacts]
     items: list[dict[str, Any]] = []
-    for index, text in enumerate(TASK_TOPICS[code]):
+    for index, topic in enumerate(TASK_TOPICS[code]):
+        text, _, family = _parse_topic(topic)
         level = _LEVELS[index]
         if index == 0:
             title, stages, subjects = (
@@ -182,7 +183,7 @@ def _point_tasks(
                 [GENERAL_SUBJECT],
             )
         else:
-            stage, subject = _stage_subject(rng, point.environment, None)
+            stage, subject = _stage_subject(rng, point.environment, family)
             title, stages, subjects = (
                 f"【实践】{_audience(stage, subject)}：{text}",
                 [stage],

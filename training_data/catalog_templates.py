@@ -2,9 +2,9 @@
 
 Each point has five online-course topics and three practice-task topics, written the way
 provincial training platforms name their courses (a concrete technique or tool applied to a
-teaching move). A topic may name a secondary point after ``|`` (the course also develops it,
-with a smaller weight) and a subject family after ``@`` (``sci`` or ``lang``) when it only makes
-sense for those subjects. :mod:`training_data.catalog_builder` combines them with stages and
+teaching move). A course topic may name a secondary point after ``|`` (the course also develops
+it, with a smaller weight); any topic may name a subject family after ``@`` (``sci`` or
+``lang``) when it only makes sense for those subjects (never on a task's first, 学科通用 topic). :mod:`training_data.catalog_builder` combines them with stages and
 subjects; nothing here is random.
 """
 
@@ -310,7 +310,7 @@ TASK_TOPICS: dict[str, tuple[str, ...]] = {
     "B3": (
         "设计一个探究型学习活动并撰写技术应用计划",
         "组织一次在线协作探究活动",
-        "开展一次数字化实验探究并整理数据",
+        "开展一次数字化实验探究并整理数据@sci",
     ),
     "B4": (
         "设计并实施一个真实问题解决活动",
@@ -365,7 +365,7 @@ TASK_TOPICS: dict[str, tuple[str, ...]] = {
     "C4": (
         "指导学生用数字工具完成创意作品并展示",
         "组织学生数字故事创作与分享",
-        "开展一次编程或创客创造性学习活动",
+        "开展一次编程或创客创造性学习活动@sci",
     ),
     "C5": (
         "依据学习数据为学困生制定个别化指导方案",
@@ -375,7 +375,7 @@ TASK_TOPICS: dict[str, tuple[str, ...]] = {
     "C6": (
         "使用智能测评工具完成一次测评并反馈",
         "解读智能作业批改诊断结果并开展讲评",
-        "实施口语或作文智能测评并给出个别反馈",
+        "实施口语或作文智能测评并给出个别反馈@lang",
     ),
     "C7": (
         "基于课堂数据撰写一份数据分析报告与改进方案",

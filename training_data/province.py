@@ -23,7 +23,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Literal
@@ -171,6 +171,25 @@ class Province:
     def row_counts(self) -> dict[str, int]:
         """Number of rows per present table (for manifests and reports)."""
         return {name: len(df) for name, df in self.tables().items()}
+
+    def for_teachers(self, teacher_ids: Iterable[str]) -> Province:
+        """The sub-province of ``teacher_ids``: their rows in every table, and their schools.
+
+        Useful for diagnosing one school or a held-out group without copying the whole
+        province; truth tables are filtered the same way (``truth_items`` is kept whole).
+        """
+        wanted = pd.Index(list(teacher_ids)).astype(str)
+        tables: dict[str, pd.DataFrame] = {}
+        for name, frame in self.tables().items():
+            if "teacher_id" in frame.columns:
+                tables[name] = frame[frame["teacher_id"].isin(wanted)].reset_index(drop=True)
+            else:
+                tables[name] = frame
+        schools = tables["teachers"]["school_id"].unique()
+        tables["schools"] = self.schools[self.schools["school_id"].isin(schools)].reset_index(
+            drop=True
+        )
+        return Province(**tables)
 
 
 def as_id_strings(series: pd.Series) -> pd.Series:

@@ -14,11 +14,13 @@ Rules, in order of priority:
 Ties are broken with a seeded generator, so the same input and seed always give the same
 assignment and different seeds spread the work differently.
 
-Algorithm: a greedy pass that gives each submission (in seeded order) the least-loaded eligible
-colleagues, then a repair pass that moves single reviews from the most- to the least-loaded
-colleague. A move always exists while the loads differ by two or more (the busier reviewer has
-at least two submissions the idler one is neither owner nor reviewer of), so the repair ends with
-loads within one of each other.
+Algorithm: a greedy pass gives each submission (in seeded order) the least-loaded eligible
+colleagues; a repair pass moves single reviews from the most- to the least-loaded colleague
+until no move helps; a swap pass then exchanges reviewers between two submissions whenever that
+brings more reviews inside a research group (loads are unchanged by a swap). When every teacher
+has at most one submission per round, loads end within one of each other (the busier reviewer
+always has a submission the idler one neither owns nor reviews); when one teacher submits
+several, balance is as close as the no-self rule allows.
 
 Example
 -------
@@ -31,6 +33,7 @@ Example
 
 from __future__ import annotations
 
+import math
 import random
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -132,6 +135,7 @@ def assign_peers(
             per_school[school_id], groups, school_load, reviewers_per_submission, rng
         )
         _repair(assigned, per_school[school_id], groups, school_load)
+        _swap_into_groups(assigned, per_school[school_id], groups)
         reviewers.update(assigned)
         load.update(school_load)
     group_of = {c.teacher_id: c.research_group or "" for c in colleagues}
@@ -156,13 +160,16 @@ def _greedy(
 ) -> dict[str, list[str]]:
     order = sorted(submissions)
     rng.shuffle(order)
+    # Nobody needs more than the fair share ``cap``; below it, a research-group colleague is
+    # preferred over a less loaded one from another group, so groups keep their reviews inside.
+    cap = math.ceil((sum(load.values()) + k * len(order)) / len(load))
     out: dict[str, list[str]] = {}
     for submission_id in order:
         owner = submissions[submission_id]
         candidates = [t for t in load if t != owner]
-        # Least loaded first, then same research group, then a seeded coin.
         keyed = sorted(
-            candidates, key=lambda t: (load[t], groups[t] != groups[owner], rng.random())
+            candidates,
+            key=lambda t: (load[t] >= cap, groups[t] != groups[owner], load[t], rng.random()),
         )
         chosen = keyed[:k]
         for t in chosen:
@@ -207,4 +214,45 @@ def _move_one(
             load[heavy] -= 1
             load[light] += 1
             return True
+    return False
+
+
+def _swap_into_groups(
+    assigned: dict[str, list[str]], submissions: Mapping[str, str], groups: Mapping[str, str]
+) -> None:
+    """Exchange reviewers between submissions while that reduces cross-group reviews."""
+    improved = True
+    while improved:
+        improved = False
+        for s1 in sorted(assigned):
+            for r1 in list(assigned[s1]):
+                if groups[r1] != groups[submissions[s1]] and _swap_one(
+                    s1, r1, assigned, submissions, groups
+                ):
+                    improved = True
+
+
+def _swap_one(
+    s1: str,
+    r1: str,
+    assigned: dict[str, list[str]],
+    submissions: Mapping[str, str],
+    groups: Mapping[str, str],
+) -> bool:
+    """Give submission ``s1`` a same-group reviewer in exchange for its cross-group ``r1``."""
+    owner1 = submissions[s1]
+    for s2 in sorted(assigned):
+        owner2 = submissions[s2]
+        if s2 == s1 or r1 == owner2 or r1 in assigned[s2]:
+            continue
+        for r2 in assigned[s2]:
+            if groups[r2] != groups[owner1] or r2 == owner1 or r2 in assigned[s1]:
+                continue
+            # s1 gains a same-group reviewer; the swap must not cost s2 more than that.
+            before = 1 + int(groups[r2] != groups[owner2])
+            after = int(groups[r1] != groups[owner2])
+            if after < before:
+                assigned[s1] = sorted([r for r in assigned[s1] if r != r1] + [r2])
+                assigned[s2] = sorted([r for r in assigned[s2] if r != r2] + [r1])
+                return True
     return False

@@ -1,25 +1,26 @@
-"""The 30-point diagnostic model: higher-order DINA with a graph prior, fitted by variational EM.
+"""The 30-point diagnostic model: higher-order DINA with peer groups, fitted by variational EM.
 
 Why this model
 --------------
 With 30 competency points a saturated profile distribution has 2**30 - 1 weights and the
 E-step would visit 10**9 profiles per teacher. Instead the prior on a teacher's profile is
-structured (de la Torre & Douglas 2004, plus two additions):
+structured as a higher-order model (de la Torre & Douglas 2004) with peer groups:
 
 * a latent general proficiency ``theta ~ N(0, 1)`` per teacher, integrated on a fixed grid;
-* ``logit P(alpha_k = 1 | theta) = slope_k * theta + intercept_k + group_offset[g, k]
-  + graph_weight * sum_l adjacency[k, l] * alpha_l`` where ``g`` is the teacher's peer group
-  (e.g. school environment) and the adjacency is the competency graph. The group offsets are
-  ridge-shrunk towards zero, so small groups borrow from the province; the graph term lets a
-  point with few items borrow from its neighbours. The graph term makes the prior a dependency
-  network, so its weights are fitted by pseudo-likelihood.
+* ``logit P(alpha_k = 1 | theta) = slope_k * theta + intercept_k + group_offset[g, k]`` where
+  ``g`` is the teacher's peer group (e.g. school environment x stage). The offsets are
+  ridge-shrunk towards zero, so small groups borrow from the province.
 
-Items may be binary (scenario, DINA guess/slip) or ordinal (self-rating, a categorical
-distribution for teachers who master all of the item's points and another for those who do not).
+Given ``theta`` and the group, points are independent a priori; the prior still correlates them
+through ``theta``, which is how a point with few answered items borrows from the others.
 
-The posterior is approximated by mean field: ``q(alpha, theta) = q(theta) * prod_k q(alpha_k)``,
-updated coordinate-wise (Gauss-Seidel over points). Each sweep costs O(teachers x (items +
-points x grid)), so scoring is linear in the number of teachers and needs no enumeration.
+Items may be binary (scenario, DINA guess/slip) or ordinal (self-rating: one categorical
+distribution for teachers who master all of the item's points, another for those who do not).
+
+The posterior is approximated by mean field, ``q(alpha, theta) = q(theta) * prod_k q(alpha_k)``,
+updated coordinate-wise (Gauss-Seidel over points). A sweep costs O(teachers x (items + points
+x grid)), so scoring is linear in the number of teachers. The prior's M-step depends on teachers
+only through per-(group, node, point) sufficient statistics, so it costs nothing per teacher.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from recommender.diagnosis._checks import check_is_fitted, check_q_matrix, check
 
 __all__ = ["HigherOrderDINA", "encode_responses"]
 
-_FITTED = ("emission_", "q_matrix_", "slope_", "intercept_", "group_offset_", "graph_weight_")
+_FITTED = ("emission_", "q_matrix_", "slope_", "intercept_", "group_offset_")
 _EPS = 1e-9
 
 
@@ -69,7 +70,7 @@ class HigherOrderDINA:
     Parameters
     ----------
     prior
-        ``"higher_order"`` (latent trait + peer groups + graph, the default),
+        ``"higher_order"`` (latent trait + peer groups, the default),
         ``"independent"`` (one base rate per point) or ``"uniform"`` (every point 50 %, the
         baseline that estimates nothing about the profile distribution).
     max_iter, tol
@@ -123,7 +124,6 @@ class HigherOrderDINA:
         *,
         n_categories: ArrayLike | None = None,
         groups: ArrayLike | None = None,
-        adjacency: ArrayLike | None = None,
     ) -> HigherOrderDINA:
         """Fit item tables and the profile prior by variational EM; returns ``self``.
 
@@ -136,9 +136,7 @@ class HigherOrderDINA:
         n_categories
             Categories per item (2 for right/wrong); default 2 everywhere.
         groups
-            Peer-group index per teacher (0..n_groups-1); default one group.
-        adjacency
-            (points x points) symmetric non-negative weights; default no graph term.
+            Peer-group index per teacher (0..n_groups-1, -1 = unknown); default one group.
         """
         if self.prior not in ("higher_order", "independent", "uniform"):
             raise NengliError(
@@ -155,16 +153,13 @@ class HigherOrderDINA:
         cats = self._check_categories(n_categories, n_items)
         codes = encode_responses(x, cats)
         group_index, n_groups = self._check_groups(groups, x.shape[0])
-        adj = self._check_adjacency(adjacency, n_points)
 
         self.q_matrix_ = q
         self.n_categories_ = cats
-        self.adjacency_ = adj
         self.emission_ = _initial_emission(cats)
         self.slope_ = np.zeros(n_points)
         self.intercept_ = np.zeros(n_points)
         self.group_offset_ = np.zeros((n_groups, n_points))
-        self.graph_weight_ = 0.0
         if self.prior == "higher_order":
             self.slope_[:] = 1.0
 
@@ -209,17 +204,6 @@ class HigherOrderDINA:
                 f"groups must be {n} integers >= -1 (one per teacher, -1 = no known group)"
             )
         return g, max(int(g.max()) + 1, 1) if n else 1
-
-    @staticmethod
-    def _check_adjacency(adjacency: ArrayLike | None, k: int) -> NDArray[np.float64]:
-        if adjacency is None:
-            return np.zeros((k, k))
-        a = np.asarray(adjacency, dtype=np.float64)
-        if a.shape != (k, k) or (a < 0).any() or not np.allclose(a, a.T):
-            raise NengliError(f"adjacency must be a symmetric non-negative {k}x{k} matrix")
-        a = a.copy()
-        np.fill_diagonal(a, 0.0)
-        return a
 
     def _m_step_items(
         self, codes: NDArray[np.int8], mastery: NDArray[np.float64], cats: NDArray[np.int64]
@@ -354,18 +338,19 @@ class HigherOrderDINA:
         theta_post = np.tile(np.exp(log_w - np.logaddexp.reduce(log_w)), (len(m), 1))
         theta_mean = np.zeros(len(m))
         for _ in range(self.n_sweeps):
-            for a in range(q.shape[1]):
-                logit = base[:, a] + self.slope_[a] * theta_mean + evidence_single[:, a]
-                        for j, others in by_point[a]:
-                    logit = logit + llr[:, j] * np.prod(m[:, others], axis=1)
-                m[:, a] = expit(logit)
             if self.prior == "higher_order":
+                # theta first, so a warm-started mastery informs it before points move.
                 eta = base[:, None, :] + nodes[None, :, None] * self.slope_[None, None, :]
                 log_r = log_w[None, :] + (m @ self.slope_)[:, None] * nodes[None, :]
                 log_r = log_r + log_expit(-eta).sum(axis=2)
                 log_r -= np.logaddexp.reduce(log_r, axis=1, keepdims=True)
                 theta_post = np.exp(log_r)
                 theta_mean = theta_post @ nodes
+            for a in range(q.shape[1]):
+                logit = base[:, a] + self.slope_[a] * theta_mean + evidence_single[:, a]
+                for j, others in by_point[a]:
+                    logit = logit + llr[:, j] * np.prod(m[:, others], axis=1)
+                m[:, a] = expit(logit)
         return m, theta_post
 
     def predict_proba(
@@ -415,8 +400,7 @@ class HigherOrderDINA:
     ) -> tuple[NDArray[np.float64], NDArray[np.int8]]:
         """Draw ``n`` teachers' profiles and full responses from the fitted model.
 
-        The graph term is left out (a dependency network has no direct sampler); used for
-        benchmarks and recovery tests. Returns (responses as category codes, profiles).
+        Used for benchmarks and recovery tests. Returns (responses as category codes, profiles).
         """
         check_is_fitted(self, _FITTED)
         rng = np.random.default_rng(random_state)

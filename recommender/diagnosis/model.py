@@ -102,7 +102,6 @@ class DiagnosisModel:
             self.q_matrix_,
             n_categories=self.n_categories_,
             groups=groups,
-            adjacency=self.adjacency_,
         )
         return self
 
@@ -301,7 +300,6 @@ class DiagnosisModel:
             "slope": e.slope_,
             "intercept": e.intercept_,
             "group_offset": e.group_offset_,
-            "graph_weight": np.array(e.graph_weight_),
             "n_sweeps": np.array(e.n_sweeps),
             "n_quadrature": np.array(e.n_quadrature),
             "prior": np.array(e.prior),
@@ -348,11 +346,8 @@ class DiagnosisModel:
             est.slope_ = np.asarray(arrays["slope"], dtype=np.float64)
             est.intercept_ = np.asarray(arrays["intercept"], dtype=np.float64)
             est.group_offset_ = np.asarray(arrays["group_offset"], dtype=np.float64)
-            est.graph_weight_ = float(arrays["graph_weight"])
             est.q_matrix_ = model.q_matrix_
             est.n_categories_ = model.n_categories_
-            est.adjacency_ = model.adjacency_.copy()
-            np.fill_diagonal(est.adjacency_, 0.0)
             model.estimator_ = est
             model.group_names_ = np.asarray(arrays["group_names"], dtype=str)
             model.point_weights_ = pd.DataFrame(
@@ -364,7 +359,9 @@ class DiagnosisModel:
                 }
             )
         except KeyError as missing:
-            raise ModelError(f"diagnosis arrays lack {missing}; the model directory is incomplete")
+            raise ModelError(
+                f"diagnosis arrays lack {missing}; the model directory is incomplete"
+            ) from None
         return model
 
 

@@ -28,7 +28,7 @@ import pandas as pd
 from recommender.cf import CollaborativeFilter
 from recommender.evaluation.metrics import catalog_coverage, gap_hit_at_k, ranking_report
 from recommender.evaluation.splits import holdout_users, time_split
-from recommender.filters import kind_mask
+from recommender.filters import kind_mask, unmastered_mask
 from recommender.hybrid import HybridRecommender
 
 __all__ = ["evaluate_province", "evaluate_recommend"]
@@ -146,7 +146,7 @@ def evaluate_province(
     cold_truth = developing(cold_ids)
     cold_relevant = [set(s) for s in cold_by]
     results["cold_start"]["hybrid"] = _report(
-        _top_k(cold_scores, cold_allowed & _unmastered(model, cold_rows), k, items.item_ids),
+        _top_k(cold_scores, cold_allowed & _unmastered(model, cold_rows, cold=True), k, items.item_ids),
         cold_relevant, cold_truth, n_items, k)
     results["cold_start"]["popularity"] = _report(
         _top_k(np.tile(model.popularity_scores(), (len(cold_rows), 1)), cold_allowed, k, items.item_ids),
@@ -161,9 +161,10 @@ def evaluate_province(
     return results
 
 
-def _unmastered(model: HybridRecommender, rows: np.ndarray) -> np.ndarray:
-    gaps = model.mastery_[rows] < model.mastered_threshold
-    return (gaps.astype(np.int32) @ (model.items_.point_weights > 0).T.astype(np.int32)) > 0
+def _unmastered(model: HybridRecommender, rows: np.ndarray, cold: bool = False) -> np.ndarray:
+    active = (model.active_points(school_rows=model.teachers_.school_row[rows]) if cold
+              else model.active_points(rows))
+    return unmastered_mask(model.items_, model.mastery_[rows], model.mastered_threshold, active)
 
 
 def default_diagnose(item_bank: Any, framework: Any, catalog: Any) -> Diagnose:

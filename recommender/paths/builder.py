@@ -20,9 +20,10 @@ import numpy as np
 from competency_model.errors import InfeasibleError
 from competency_model.framework import Framework, normalize_environment
 from competency_model.graph import CompetencyGraph
-from competency_model.plan import Plan, PlanItem, Violation, compute_totals
+from competency_model.plan import Plan, PlanItem, compute_totals
 from competency_model.policy import Policy, load_policy, validate_plan
 from recommender.paths.evidence import evidence_for
+from recommender.paths.feasibility import clean_mastery, infeasible, precheck, violation
 from recommender.paths.gain import GainModel
 from recommender.paths.optimiser import PathProblem, Selection, solve_greedy, solve_milp
 from recommender.paths.schedule import ScheduledItem, schedule_items
@@ -43,18 +44,6 @@ class PreparedPath:
     problem: PathProblem
     policy: Policy
     school_environment: str
-
-
-def _violation(rule: str, expected: Any, actual: Any, zh: str, en: str) -> Violation:
-    return Violation(rule=rule, expected=expected, actual=actual, message_zh=zh, message_en=en)
-
-
-def _infeasible(violations: list[Violation], headline: str) -> InfeasibleError:
-    text = "; ".join(v.message_en for v in violations)
-    return InfeasibleError(
-        f"{headline}: {text}",
-        details={"violations": [v.model_dump(mode="json") for v in violations]},
-    )
 
 
 def _candidates(
@@ -113,6 +102,7 @@ def prepare_path(
     env = normalize_environment(school_environment)
     graph = graph if graph is not None else CompetencyGraph(framework)
     gains = gain_model if gain_model is not None else GainModel()
+    mastery = clean_mastery(mastery)
     allowed = set(graph.feasible_points(env, gating=pol.environment_gating))
     pool = _candidates(catalog, env, allowed, pol, stage, subject)
     practice_kinds = set(pol.practice_kinds)
@@ -192,53 +182,6 @@ def prepare_path(
     return PreparedPath(choice, candidates, problem, pol, env)
 
 
-def _precheck(problem: PathProblem, policy: Policy, env: str) -> None:
-    """Name every necessary condition the candidates already fail, before calling a solver."""
-    found: list[Violation] = []
-    where = f"the catalog items a {env} school can use for targets {problem.targets}"
-    for j, code in enumerate(problem.targets):
-        if not (problem.covers[:, j] & problem.is_practice).any():
-            found.append(
-                _violation(
-                    "practice_coverage",
-                    ">=1 practice task",
-                    0,
-                    f"{code} 没有可用的实践任务；请在课程目录中为 {code} 增加实践任务",
-                    f"{code} has no usable practice task; add a practice task for {code} "
-                    "to the catalog",
-                )
-            )
-    pools = [
-        ("total_hours", problem.hours.sum(), policy.total_hours, "总学时"),
-        (
-            "min_online_hours",
-            problem.hours[problem.is_online].sum(),
-            policy.min_online_hours,
-            "线上学时",
-        ),
-        (
-            "min_practice_hours",
-            problem.hours[problem.is_practice].sum(),
-            max(policy.min_practice_hours, policy.min_practice_share * policy.total_hours),
-            "实践学时",
-        ),
-    ]
-    for rule, available, needed, zh in pools:
-        if available + 1e-9 < needed:
-            found.append(
-                _violation(
-                    rule,
-                    needed,
-                    float(available),
-                    f"可用条目仅提供 {available:g} {zh}，政策要求 {needed:g}；请补充课程目录或升级学校环境",
-                    f"{where} offer only {available:g} h towards {rule} but the policy needs "
-                    f"{needed:g}; add such items to the catalog (or upgrade the environment)",
-                )
-            )
-    if found:
-        raise _infeasible(found, "no compliant plan exists")
-
-
 def _reason(
     item: CatalogItem, targets: Sequence[str], raw_gain: Mapping[str, float], done: bool
 ) -> str:
@@ -260,9 +203,9 @@ def _solve(prepared: PreparedPath, method: Method) -> Selection:
     selection = solve_milp(problem) if method == "milp" else solve_greedy(problem)
     if selection.feasible:
         return selection
-    raise _infeasible(
+    raise infeasible(
         [
-            _violation(
+            violation(
                 "combination",
                 "a selection meeting every rule at once",
                 selection.status,
@@ -306,7 +249,7 @@ def _select(
             n_targets=n_targets,
             **options,
         )
-        _precheck(prepared.problem, policy, prepared.school_environment)
+        precheck(prepared.problem, policy, prepared.school_environment)
         return prepared, _solve(prepared, method)
     first_error: InfeasibleError | None = None
     last_error: InfeasibleError | None = None
@@ -325,7 +268,7 @@ def _select(
             **options,
         )
         try:
-            _precheck(prepared.problem, policy, prepared.school_environment)
+            precheck(prepared.problem, policy, prepared.school_environment)
             return prepared, _solve(prepared, method)
         except InfeasibleError as error:
             first_error, last_error = first_error or error, error
@@ -474,5 +417,5 @@ def build_learning_path(
     )
     violations = validate_plan(plan, pol, framework, prepared.school_environment)
     if violations:
-        raise _infeasible(violations, "the built plan breaks the policy (not returned)")
+        raise infeasible(violations, "the built plan breaks the policy (not returned)")
     return plan

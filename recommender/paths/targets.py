@@ -17,6 +17,7 @@ from typing import Any
 from competency_model.errors import InfeasibleError, NotFoundError
 from competency_model.framework import DIMENSION_LABELS_ZH, Framework
 from competency_model.graph import CompetencyGraph
+from competency_model.plan import Violation
 
 __all__ = ["DEFAULT_MASTERY", "TargetChoice", "choose_targets", "feasible_codes"]
 
@@ -57,6 +58,24 @@ def _check_codes(codes: Iterable[str], framework: Framework, what: str) -> list[
             details={"codes": unknown},
         )
     return result
+
+
+def _refuse(
+    rule: str, expected: Any, actual: Any, message_en: str, message_zh: str
+) -> InfeasibleError:
+    """An InfeasibleError carrying the rule both flat and as a Violation (like the builder's)."""
+    violation = Violation(
+        rule=rule, expected=expected, actual=actual, message_zh=message_zh, message_en=message_en
+    )
+    return InfeasibleError(
+        message_en,
+        details={
+            "rule": rule,
+            "expected": expected,
+            "actual": actual,
+            "violations": [violation.model_dump(mode="json")],
+        },
+    )
 
 
 def choose_targets(
@@ -107,10 +126,13 @@ def choose_targets(
     chosen = _check_codes(chosen_points, framework, "chosen point(s)")
     not_allowed = [c for c in chosen if c not in feasible]
     if not_allowed:
-        raise InfeasibleError(
+        raise _refuse(
+            "environment_gating",
+            feasible,
+            not_allowed,
             f"school chose {not_allowed}, which its {school_environment!r} environment does not "
             "unlock; remove them from chosen_points or record the richer environment",
-            details={"rule": "environment_gating", "codes": not_allowed},
+            f"学校所选能力点 {'、'.join(not_allowed)} 超出其教学环境；请调整选点或更新学校环境",
         )
     pool = [c for c in feasible if coverable is None or c in set(coverable)]
     dropped = [c for c in feasible if c not in pool]
@@ -120,19 +142,26 @@ def choose_targets(
         else "add points to the framework or relax the policy"
     )
     if len(pool) < min_points:
-        raise InfeasibleError(
+        raise _refuse(
+            "min_points",
+            min_points,
+            len(pool),
             f"policy {getattr(policy, 'name', '?')!r} needs at least {min_points} points but the "
             f"{school_environment!r} environment and the catalog allow only {len(pool)} "
             f"({pool}); {fix_catalog}, or upgrade the school environment",
-            details={"rule": "min_points", "expected": min_points, "actual": len(pool)},
+            f"政策要求至少 {min_points} 个能力点，但学校环境与课程目录只支持 {len(pool)} 个；"
+            "请为这些能力点补充线上课程和实践任务，或升级学校环境",
         )
     dimension_of = {c: framework.point(c).dimension for c in pool}
     if len(set(dimension_of.values())) < min_dimensions:
-        raise InfeasibleError(
+        raise _refuse(
+            "min_dimensions",
+            min_dimensions,
+            len(set(dimension_of.values())),
             f"policy needs points in at least {min_dimensions} dimensions but the allowed, "
             f"coverable points {pool} span only {sorted(set(dimension_of.values()))}; "
             f"{fix_catalog}",
-            details={"rule": "min_dimensions", "expected": min_dimensions},
+            f"政策要求覆盖至少 {min_dimensions} 个维度，可用能力点覆盖不足；请补充其他维度的课程与实践任务",
         )
     gaps = {c: 1.0 - float(mastery.get(c, DEFAULT_MASTERY)) for c in pool}
     chosen_set = set(chosen)

@@ -70,6 +70,16 @@ def test_items_covering_only_mastered_points_are_removed(tables):
     assert (items.point_weights[mask][:, points.index(["A1"])[0]] > 0).all()
 
 
+def test_active_points_stay_open_despite_mastery(tables):
+    items, points = tables
+    mastery = np.full(len(points.codes), 0.99)
+    active = np.zeros(len(points.codes), dtype=bool)
+    active[points.index(["B2"])] = True
+    assert not unmastered_mask(items, mastery, 0.9).any()
+    mask = unmastered_mask(items, mastery, 0.9, active)
+    assert mask.any() and (items.point_weights[mask][:, points.index(["B2"])[0]] > 0).all()
+
+
 def test_exclude_and_only_points(tables):
     items, points = tables
     assert not exclude_mask(items, ["CRS-0001"])[0]

@@ -239,3 +239,13 @@ def test_event_values_survive_csv_round_trip(tmp_path: Path, values: list[float]
 def test_module_exports_are_importable() -> None:
     for name in province_module.__all__:
         assert hasattr(province_module, name)
+
+
+def test_for_teachers_keeps_only_their_rows_and_schools() -> None:
+    province = _province().normalized()
+    subset = province.for_teachers(["T0000002"])
+    assert subset.teachers["teacher_id"].tolist() == ["T0000002"]
+    assert subset.schools["school_id"].tolist() == ["S000002"]
+    assert subset.events.empty and subset.grades.empty and subset.responses.empty
+    assert subset.truth_mastery is not None
+    assert subset.truth_mastery["teacher_id"].tolist() == ["T0000002"]

@@ -14,7 +14,7 @@ from competency_model.framework import default_framework
 from competency_model.item_bank import default_item_bank
 from training_data.catalog import default_catalog
 from training_data.province import Province
-from training_data.simulator import SimulatorConfig, simulate_province
+from training_data.simulator import SimulatorConfig, prepare, simulate_province
 
 CODES = default_framework().codes
 C_POINTS = [c for c in CODES if default_framework().point(c).environment == "smart"]
@@ -160,3 +160,20 @@ def test_dropout_exists_and_completion_is_common(province: Province) -> None:
     counts = province.events["event"].value_counts()
     completion = counts["complete"] / counts["enrol"]
     assert 0.5 < completion < 0.95
+
+
+def test_better_courses_get_better_ratings_and_teach_more(province: Province) -> None:
+    quality = pd.Series(prepare(2000, 24, seed=20201).catalog.quality, index=default_catalog().ids)
+    rated = province.events[province.events["event"] == "rate"]
+    assert np.corrcoef(rated["item_id"].map(quality), rated["value"])[0, 1] > 0.2
+    primary = {item.item_id: item.primary_point for item in default_catalog().items}
+    done = province.events[province.events["event"] == "complete"]
+    done = done.assign(point=done["item_id"].map(primary), quality=done["item_id"].map(quality))
+    # teacher-points learned through exactly one completed item, initially not mastered
+    one = done.groupby(["teacher_id", "point"]).filter(lambda g: len(g) == 1)
+    before = _long_mastery(province.truth_mastery_initial, "before")
+    after = _long_mastery(province.truth_mastery, "after")
+    one = one.merge(before, on=["teacher_id", "point"]).merge(after, on=["teacher_id", "point"])
+    one = one[one["before"] == 0]
+    good = one["quality"] > one["quality"].median()
+    assert one.loc[good, "after"].mean() > one.loc[~good, "after"].mean()

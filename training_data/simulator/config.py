@@ -112,6 +112,8 @@ class SimulatorConfig(BaseModel):
     gain_scale_hours: float = 6.0
     practice_dose_multiplier: float = 2.0
     partial_dose_multiplier: float = 0.5
+    #: hours of an item count exp(effect · quality) times (quality ~ N(0, 0.5²))
+    quality_learning_effect: float = 0.4
     neighbour_transfer: float = 0.15
     grade_noise_sd: float = 0.5
     school_leniency_sd: float = 0.3

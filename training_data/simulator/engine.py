@@ -272,7 +272,12 @@ def simulate_chunk(ctx: ProvinceContext, chunk: int, first_row: int, end_row: in
 def _dose(
     courses: Enrolments, tasks: Enrolments, n: int, cfg: SimulatorConfig, arrays: CatalogArrays
 ) -> NDArray[np.float64]:
-    """学时 of study per teacher and point: completed in full, dropped partly, practice doubled."""
+    """Effective 学时 per teacher and point: completed in full, dropped partly, practice doubled.
+
+    Each item's hours are scaled by exp(quality_learning_effect · quality), so the courses that
+    teachers rate higher also teach more: ratings carry signal about learning, as they should
+    for a recommender to exploit.
+    """
     course_credit = np.where(
         courses.completed, 1.0, cfg.partial_dose_multiplier * courses.final_progress
     )
@@ -281,7 +286,8 @@ def _dose(
     )
     teacher = np.concatenate([courses.teacher, tasks.teacher])
     item = np.concatenate([courses.item, tasks.item])
-    credit = np.concatenate([course_credit, task_credit]) * arrays.hours[item]
+    effect = np.exp(cfg.quality_learning_effect * arrays.quality[item])
+    credit = np.concatenate([course_credit, task_credit]) * arrays.hours[item] * effect
     studied = sparse.csr_matrix((credit, (teacher, item)), shape=(n, arrays.hours.size))
     return np.asarray(studied @ arrays.weights)
 

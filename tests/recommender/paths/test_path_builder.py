@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from competency_model.errors import InfeasibleError
+from competency_model.errors import InfeasibleError, NengliError
 from competency_model.framework import ENVIRONMENTS
 from competency_model.policy import Policy, load_policy, validate_plan
 from recommender.paths import build_learning_path
@@ -187,3 +187,11 @@ def test_every_returned_plan_is_policy_compliant(data, world) -> None:
     kept = set(chosen) & set(plan.targets)
     # chosen points win every slot except those the dimension rule must give to others
     assert len(kept) >= min(len(chosen), len(plan.targets) - (policy.min_dimensions - 1))
+
+
+def test_unknown_mastery_is_tolerated_and_bad_mastery_refused(catalog, framework) -> None:
+    mastery = dict.fromkeys(framework.codes, float("nan"))
+    plan = build_learning_path("T1", mastery, "blended", "national", catalog, framework)
+    assert plan.violations == []
+    with pytest.raises(NengliError, match="A1 is 1.5"):
+        build_learning_path("T1", {"A1": 1.5}, "blended", "national", catalog, framework)

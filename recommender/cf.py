@@ -42,7 +42,12 @@ Algorithm = Literal["als", "bpr", "item_knn"]
 #: Confidence added per event kind. ``progress`` is multiplied by its value (0–1) and ``rate`` by
 #: ``(rating - 1) / 4`` so a 1-star rating adds nothing beyond the enrolment it implies. These are
 #: hyperparameters of the feedback model, exposed so they can be tuned, not blend weights.
-DEFAULT_EVENT_WEIGHTS: dict[str, float] = {"enrol": 1.0, "progress": 1.0, "complete": 2.0, "rate": 1.0}
+DEFAULT_EVENT_WEIGHTS: dict[str, float] = {
+    "enrol": 1.0,
+    "progress": 1.0,
+    "complete": 2.0,
+    "rate": 1.0,
+}
 
 
 def confidence_matrix(
@@ -70,13 +75,19 @@ def confidence_matrix(
         float32, one non-zero per distinct (user, item) pair that has at least one event.
     """
     weights = dict(DEFAULT_EVENT_WEIGHTS if weights is None else weights)
-    users = pd.Index(user_index) if not isinstance(user_index, Mapping) else pd.Index(list(user_index))
-    items = pd.Index(item_index) if not isinstance(item_index, Mapping) else pd.Index(list(item_index))
+    users = (
+        pd.Index(user_index) if not isinstance(user_index, Mapping) else pd.Index(list(user_index))
+    )
+    items = (
+        pd.Index(item_index) if not isinstance(item_index, Mapping) else pd.Index(list(item_index))
+    )
     if events.empty:
         return sp.csr_matrix((len(users), len(items)), dtype=np.float32)
     unknown = sorted(set(events["event"].dropna().unique()) - set(weights))
     if unknown:
-        raise ValueError(f"events column 'event' has unknown kinds {unknown}; expected {sorted(weights)}")
+        raise ValueError(
+            f"events column 'event' has unknown kinds {unknown}; expected {sorted(weights)}"
+        )
     kind = events["event"].to_numpy()
     value = events["value"].to_numpy(dtype=np.float64, na_value=np.nan)
     scale = np.ones(len(events))
@@ -205,7 +216,9 @@ class CollaborativeFilter:
             if self.algorithm == "item_knn":
                 # Cosine neighbourhoods: unit-norm item columns, so X'X holds cosines (what
                 # implicit's CosineRecommender does, without its COO round trip).
-                model.fit(normalize(matrix.T.tocsr().astype(np.float64)).T.tocsr(), show_progress=False)
+                model.fit(
+                    normalize(matrix.T.tocsr().astype(np.float64)).T.tocsr(), show_progress=False
+                )
             else:
                 model.fit(matrix, show_progress=False)
         self.model_ = model
@@ -216,7 +229,9 @@ class CollaborativeFilter:
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):
-            raise NotFittedError(f"this {self.algorithm} CollaborativeFilter is not fitted; call fit first")
+            raise NotFittedError(
+                f"this {self.algorithm} CollaborativeFilter is not fitted; call fit first"
+            )
 
     @property
     def n_users_(self) -> int:
@@ -230,7 +245,9 @@ class CollaborativeFilter:
         self._check_fitted()
         ids = np.asarray(user_ids, dtype=np.int64)
         if ids.size and (ids.min() < 0 or ids.max() >= self.n_users_):
-            raise ValueError(f"user ids must lie in [0, {self.n_users_}); got {ids.min()}..{ids.max()}")
+            raise ValueError(
+                f"user ids must lie in [0, {self.n_users_}); got {ids.min()}..{ids.max()}"
+            )
         if self.algorithm == "item_knn":
             rows = self.user_items_[ids]
             return np.asarray((rows @ self.model_.similarity).todense(), dtype=np.float32)
@@ -282,12 +299,19 @@ class CollaborativeFilter:
         target[row.indices] = 1.0
         # Ridge regression of "interacted" on the item embeddings, minus the item bias that the
         # BPR score already adds: the user vector that best ranks their items above the rest.
-        gram = embedding.T @ embedding + self.regularization * len(target) * np.eye(embedding.shape[1])
+        gram = embedding.T @ embedding + self.regularization * len(target) * np.eye(
+            embedding.shape[1]
+        )
         vector = np.linalg.solve(gram, embedding.T @ (target - bias))
         new = np.append(vector, 1.0).astype(self.model_.user_factors.dtype)
         factors = np.asarray(self.model_.user_factors)
         if user_id >= factors.shape[0]:
-            factors = np.vstack([factors, np.zeros((user_id - factors.shape[0] + 1, factors.shape[1]), factors.dtype)])
+            factors = np.vstack(
+                [
+                    factors,
+                    np.zeros((user_id - factors.shape[0] + 1, factors.shape[1]), factors.dtype),
+                ]
+            )
         factors[user_id] = new
         self.model_.user_factors = factors
 
@@ -299,20 +323,36 @@ class CollaborativeFilter:
         arrays: dict[str, NDArray[Any]] = {
             "algorithm": np.array(self.algorithm),
             "hyperparameters": np.array(
-                [self.factors, self.regularization, self.alpha, self.iterations,
-                 self.learning_rate, self.neighbours, self.num_threads, self.random_state],
+                [
+                    self.factors,
+                    self.regularization,
+                    self.alpha,
+                    self.iterations,
+                    self.learning_rate,
+                    self.neighbours,
+                    self.num_threads,
+                    self.random_state,
+                ],
                 dtype=np.float64,
             ),
-            "ui_data": matrix.data, "ui_indices": matrix.indices, "ui_indptr": matrix.indptr,
+            "ui_data": matrix.data,
+            "ui_indices": matrix.indices,
+            "ui_indptr": matrix.indptr,
             "ui_shape": np.array(matrix.shape, dtype=np.int64),
         }
         if self.algorithm == "item_knn":
             sim = sp.csr_matrix(self.model_.similarity)
-            arrays.update(sim_data=sim.data, sim_indices=sim.indices, sim_indptr=sim.indptr,
-                          sim_shape=np.array(sim.shape, dtype=np.int64))
+            arrays.update(
+                sim_data=sim.data,
+                sim_indices=sim.indices,
+                sim_indptr=sim.indptr,
+                sim_shape=np.array(sim.shape, dtype=np.int64),
+            )
         else:
-            arrays.update(user_factors=np.asarray(self.model_.user_factors),
-                          item_factors=np.asarray(self.model_.item_factors))
+            arrays.update(
+                user_factors=np.asarray(self.model_.user_factors),
+                item_factors=np.asarray(self.model_.item_factors),
+            )
         return arrays
 
     @classmethod
@@ -321,9 +361,17 @@ class CollaborativeFilter:
         try:
             algorithm = str(arrays["algorithm"])
             hp = arrays["hyperparameters"]
-            model = cls(algorithm=algorithm, factors=int(hp[0]), regularization=float(hp[1]),  # type: ignore[arg-type]
-                        alpha=float(hp[2]), iterations=int(hp[3]), learning_rate=float(hp[4]),
-                        neighbours=int(hp[5]), num_threads=int(hp[6]), random_state=int(hp[7]))
+            model = cls(
+                algorithm=algorithm,
+                factors=int(hp[0]),
+                regularization=float(hp[1]),  # type: ignore[arg-type]
+                alpha=float(hp[2]),
+                iterations=int(hp[3]),
+                learning_rate=float(hp[4]),
+                neighbours=int(hp[5]),
+                num_threads=int(hp[6]),
+                random_state=int(hp[7]),
+            )
             model.user_items_ = sp.csr_matrix(
                 (arrays["ui_data"], arrays["ui_indices"], arrays["ui_indptr"]),
                 shape=tuple(arrays["ui_shape"]),
@@ -339,7 +387,9 @@ class CollaborativeFilter:
                 inner.user_factors = np.array(arrays["user_factors"])
                 inner.item_factors = np.array(arrays["item_factors"])
         except KeyError as error:
-            raise ModelError(f"collaborative-filter arrays lack {error}; the model file is incomplete") from error
+            raise ModelError(
+                f"collaborative-filter arrays lack {error}; the model file is incomplete"
+            ) from error
         model.model_ = inner
         model.n_items_ = int(model.user_items_.shape[1])
         return model

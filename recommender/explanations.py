@@ -33,6 +33,8 @@ class ExplanationContext:
     item_took: NDArray[np.float32]
     #: Per-item collaborative-filtering percentile among the candidates (None without history).
     cf_percentile: NDArray[np.float64] | None = None
+    #: Points the school chose for 整校推进 (bool per point), if known.
+    chosen_points: NDArray[np.bool_] | None = None
 
 
 def _point_label(points: PointTable, column: int, language: str) -> str:
@@ -73,8 +75,7 @@ def _gap_reasons(
     unmet = [int(p) for p in prerequisites if mastery[p] < context.mastered_threshold]
     if met:
         zh.append(
-            "前置能力点已具备："
-            + "、".join(f"{points.codes[p]}（{mastery[p]:.2f}）" for p in met)
+            "前置能力点已具备：" + "、".join(f"{points.codes[p]}（{mastery[p]:.2f}）" for p in met)
         )
         en.append(
             "Prerequisites in place: "
@@ -90,6 +91,23 @@ def _gap_reasons(
             + ", ".join(f"{points.codes[p]} ({mastery[p]:.2f})" for p in unmet)
         )
     return zh, en
+
+
+def _chosen_reasons(
+    row: int, items: ItemTable, points: PointTable, context: ExplanationContext
+) -> tuple[list[str], list[str]]:
+    if context.chosen_points is None:
+        return [], []
+    columns = [c for c in np.flatnonzero(items.point_weights[row] > 0) if context.chosen_points[c]]
+    if not columns:
+        return [], []
+    codes = "、".join(str(points.codes[c]) for c in columns)
+    return (
+        [f"属于本校整校推进选定的能力点 {codes}"],
+        [
+            f"Covers {', '.join(str(points.codes[c]) for c in columns)}, chosen by your school (整校推进)"
+        ],
+    )
 
 
 def _social_reasons(row: int, context: ExplanationContext) -> tuple[list[str], list[str]]:
@@ -111,23 +129,33 @@ def _social_reasons(row: int, context: ExplanationContext) -> tuple[list[str], l
     took = int(context.item_took[row])
     if not zh:
         zh.append(f"全省已有 {took} 位教师学习过")
-        en.append(f"{took} {'teacher has' if took == 1 else 'teachers have'} taken it province-wide")
+        en.append(
+            f"{took} {'teacher has' if took == 1 else 'teachers have'} taken it province-wide"
+        )
     return zh, en
 
 
-def _fit_reasons(row: int, items: ItemTable, context: ExplanationContext) -> tuple[list[str], list[str]]:
+def _fit_reasons(
+    row: int, items: ItemTable, context: ExplanationContext
+) -> tuple[list[str], list[str]]:
     if context.stage is None:
         return [], []
     stages_ok = bool(items.stage_fit(context.stage)[row])
     subjects = items.subjects[row].split(";")
     if not stages_ok:
         return [], []
+    if context.subject == "通用":
+        return ([f"面向{context.stage}教师设计"], [f"Designed for {context.stage} teachers"])
     if context.subject in subjects:
-        return ([f"面向{context.stage}{context.subject}教师设计"],
-                [f"Designed for {context.stage} {context.subject} teachers"])
+        return (
+            [f"面向{context.stage}{context.subject}教师设计"],
+            [f"Designed for {context.stage} {context.subject} teachers"],
+        )
     if "通用" in subjects:
-        return ([f"适用于{context.stage}各学科（学科通用）"],
-                [f"Suitable for every subject at {context.stage} level (学科通用)"])
+        return (
+            [f"适用于{context.stage}各学科（学科通用）"],
+            [f"Suitable for every subject at {context.stage} level (学科通用)"],
+        )
     return [], []
 
 
@@ -141,6 +169,9 @@ def explain_item(
         gap_zh, gap_en = _gap_reasons(row, items, points, context)
         zh += gap_zh
         en += gap_en
+    chosen_zh, chosen_en = _chosen_reasons(row, items, points, context)
+    zh += chosen_zh
+    en += chosen_en
     fit_zh, fit_en = _fit_reasons(row, items, context)
     social_zh, social_en = _social_reasons(row, context)
     zh += fit_zh + social_zh

@@ -62,8 +62,12 @@ class PolicyRules:
     @classmethod
     def default(cls) -> PolicyRules:
         """Cumulative gating A ⊂ A+B ⊂ A+B+C and the contract's online/practice kinds."""
-        return cls("default", ("online_video", "live"), ("practice", "school_research"),
-                   np.tri(3, dtype=bool))
+        return cls(
+            "default",
+            ("online_video", "live"),
+            ("practice", "school_research"),
+            np.tri(3, dtype=bool),
+        )
 
 
 def kind_mask(items: ItemTable, kind: Kind, rules: PolicyRules) -> NDArray[np.bool_]:
@@ -128,7 +132,9 @@ def only_points_mask(
     try:
         columns = points.index(list(only_points))
     except KeyError as error:
-        raise NotFoundError(str(error.args[0]), details={"only_points": list(only_points)}) from None
+        raise NotFoundError(
+            str(error.args[0]), details={"only_points": list(only_points)}
+        ) from None
     return (items.point_weights[:, columns] > 0).any(axis=1)
 
 
@@ -160,5 +166,7 @@ def apply_filters(
     if mastery is not None:
         masks["mastered"] = unmastered_mask(items, mastery, mastered_threshold, active_points)
     allowed = np.logical_and.reduce(list(masks.values()))
-    removed = {name: int((~mask & masks["kind"]).sum()) for name, mask in masks.items() if name != "kind"}
+    removed = {
+        name: int((~mask & masks["kind"]).sum()) for name, mask in masks.items() if name != "kind"
+    }
     return allowed, removed

@@ -18,8 +18,6 @@ Example
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -32,16 +30,38 @@ from pydantic import BaseModel, Field
 
 from competency_model.errors import NotFittedError, NotFoundError
 from recommender.cf import CollaborativeFilter, confidence_matrix, replace_csr_row
+from recommender.cold_start import TeacherProfile
 from recommender.explanations import ExplanationContext, explain_item
 from recommender.filters import PolicyRules, apply_filters
-from recommender.ranker import LinearRanker, training_rows
+from recommender.ranker import LinearRanker, training_rows, validation_metrics
 from recommender.signals import (
-    CONTENT_SIGNALS, SIGNALS, ItemTable, PointTable, SocialCounts, TeacherTable, content_signals,
+    CONTENT_SIGNALS,
+    SIGNALS,
+    ItemTable,
+    PointTable,
+    SocialCounts,
+    TeacherTable,
+    content_signals,
 )
 
-__all__ = ["HybridRecommender", "Recommendation", "TeacherProfile"]
+__all__ = ["HybridRecommender", "Recommendation", "TeacherProfile", "load_recommender"]
 
 Kind = Literal["course", "task"]
+#: Constructor arguments, stored in ``metadata.json`` so a model directory rebuilds the estimator.
+PARAM_NAMES: tuple[str, ...] = (
+    "factors",
+    "regularization",
+    "alpha",
+    "iterations",
+    "neighbours",
+    "mastered_threshold",
+    "max_ranker_teachers",
+    "negatives_per_teacher",
+    "ranker_c",
+    "event_weights",
+    "num_threads",
+    "random_state",
+)
 
 
 class Recommendation(BaseModel):
@@ -56,15 +76,6 @@ class Recommendation(BaseModel):
     reasons_zh: list[str]
     reasons_en: list[str]
     signals: dict[str, float] = Field(default_factory=dict)
-
-
-class TeacherProfile(BaseModel):
-    """What a new teacher tells us before any event exists (cold start)."""
-
-    school_id: str
-    stage: str
-    subject: str
-    research_group: str = ""
 
 
 def _zscore_rows(scores: NDArray[np.float32]) -> NDArray[np.float32]:
@@ -129,9 +140,13 @@ class HybridRecommender:
     def _cf(self, algorithm: str) -> CollaborativeFilter:
         return CollaborativeFilter(
             algorithm=algorithm,  # type: ignore[arg-type]
-            factors=self.factors, regularization=self.regularization, alpha=self.alpha,
-            iterations=self.iterations, neighbours=self.neighbours,
-            num_threads=self.num_threads, random_state=self.random_state,
+            factors=self.factors,
+            regularization=self.regularization,
+            alpha=self.alpha,
+            iterations=self.iterations,
+            neighbours=self.neighbours,
+            num_threads=self.num_threads,
+            random_state=self.random_state,
         )
 
     def _matrices(self, events: pd.DataFrame) -> tuple[sp.csr_matrix, sp.csr_matrix]:
@@ -139,7 +154,12 @@ class HybridRecommender:
         item_index = pd.Index(self.items_.item_ids)
         confidence = confidence_matrix(events, teacher_index, item_index, self.event_weights)
         done = events[events["event"] == "complete"]
-        completed = confidence_matrix(done, teacher_index, item_index, {"complete": 1.0, "enrol": 0.0, "progress": 0.0, "rate": 0.0})
+        completed = confidence_matrix(
+            done,
+            teacher_index,
+            item_index,
+            {"complete": 1.0, "enrol": 0.0, "progress": 0.0, "rate": 0.0},
+        )
         completed.data[:] = 1.0
         return confidence, completed
 
@@ -173,7 +193,9 @@ class HybridRecommender:
         self.teachers_ = TeacherTable.from_frames(province.teachers, province.schools, codes)
         self.rules_ = PolicyRules.default() if policy is None else PolicyRules.from_policy(policy)
         self.mastery_ = self._mastery_matrix(mastery)
-        self.mastery_prior_ = self.mastery_.mean(axis=0) if len(self.mastery_) else np.full(len(codes), 0.5)
+        self.mastery_prior_ = (
+            self.mastery_.mean(axis=0) if len(self.mastery_) else np.full(len(codes), 0.5)
+        )
         self._teacher_lookup = {t: i for i, t in enumerate(self.teachers_.teacher_ids.tolist())}
 
         # 1. Validation split: everything before each teacher's latest item trains inner models;
@@ -195,13 +217,31 @@ class HybridRecommender:
             teachers = np.sort(rng.choice(teachers, self.max_ranker_teachers, replace=False))
         keep = np.isin(val_rows, teachers)
         features = self._features(teachers, inner_social, took, inner_als, inner_knn)
-        X, y = training_rows(features, SIGNALS, teachers, val_rows[keep], val_cols[keep], took,
-                             self._eligible(teachers), self.negatives_per_teacher, rng)
+        X, y = training_rows(
+            features,
+            SIGNALS,
+            teachers,
+            val_rows[keep],
+            val_cols[keep],
+            took,
+            self._eligible(teachers),
+            self.negatives_per_teacher,
+            rng,
+        )
         self.ranker_ = LinearRanker(c=self.ranker_c).fit(X, y, SIGNALS)
         content = [SIGNALS.index(s) for s in CONTENT_SIGNALS]
         self.cold_ranker_ = LinearRanker(c=self.ranker_c).fit(X[:, content], y, CONTENT_SIGNALS)
-        self.validation_metrics_ = self._validation_metrics(
-            features, teachers, val_rows[keep], val_cols[keep], took, inner_social)
+        allowed = self._eligible(teachers) & ~(np.asarray(took[teachers].todense()) > 0)
+        self.validation_metrics_ = validation_metrics(
+            {
+                "blend": self.ranker_.decision(features),
+                "popularity": np.tile(np.log1p(inner_social.item_took), (len(teachers), 1)),
+            },
+            allowed,
+            teachers,
+            val_rows[keep],
+            val_cols[keep],
+        )
 
         # 2. Final models on all events.
         confidence, completed = self._matrices(events)
@@ -213,36 +253,11 @@ class HybridRecommender:
         self.model_version = "unsaved"
         return self
 
-    def _validation_metrics(
-        self, features: dict[str, NDArray[np.float32]], teachers: NDArray[np.int64],
-        rows: NDArray[np.int64], cols: NDArray[np.int64], took: sp.csr_matrix, social: SocialCounts,
-    ) -> dict[str, Any]:
-        """nDCG@10/recall@10 of the blend and of popularity on the validation items.
-
-        The CF scores are out of sample (fitted before the held-out item); the blend weights are
-        in sample (learned on these rows), so this is a sanity check, not the evaluation —
-        ``nengli evaluate recommend`` is.
-        """
-        from recommender.evaluation.metrics import ndcg_at_k, recall_at_k
-
-        allowed = self._eligible(teachers) & ~(np.asarray(took[teachers].todense()) > 0)
-        relevant_by = pd.Series(cols).groupby(rows).agg(set)
-        relevant = [relevant_by.get(t, set()) for t in teachers]
-        result: dict[str, Any] = {"teachers": int(teachers.size)}
-        candidates = {"blend": self.ranker_.decision(features),
-                      "popularity": np.tile(np.log1p(social.item_took), (len(teachers), 1))}
-        for name, scores in candidates.items():
-            masked = np.where(allowed, scores, -np.inf)
-            top = np.argsort(-masked, axis=1, kind="stable")[:, :10]
-            ranked = [list(r) for r in top]
-            result[f"{name}_ndcg@10"] = round(ndcg_at_k(ranked, relevant, 10), 4)
-            result[f"{name}_recall@10"] = round(recall_at_k(ranked, relevant, 10), 4)
-        return result
-
     def _mastery_matrix(self, mastery: pd.DataFrame) -> NDArray[np.float64]:
         codes = self.points_.codes.tolist()
-        wide = mastery.pivot_table(index="teacher_id", columns="point", values="mastery_probability",
-                                   aggfunc="mean").reindex(columns=codes)
+        wide = mastery.pivot_table(
+            index="teacher_id", columns="point", values="mastery_probability", aggfunc="mean"
+        ).reindex(columns=codes)
         wide.index = wide.index.astype(str)
         prior = wide.mean(axis=0).fillna(0.5)
         wide = wide.reindex(self.teachers_.teacher_ids).fillna(prior)
@@ -253,18 +268,35 @@ class HybridRecommender:
         from recommender.filters import environment_mask
 
         ranks = self.teachers_.school_environment_rank[self.teachers_.school_row[rows]]
-        by_rank = {int(r): environment_mask(self.items_, self.points_, int(r), self.rules_) for r in np.unique(ranks)}
-        return np.array([by_rank[int(r)] for r in ranks]).reshape(len(rows), len(self.items_.item_ids))
+        by_rank = {
+            int(r): environment_mask(self.items_, self.points_, int(r), self.rules_)
+            for r in np.unique(ranks)
+        }
+        return np.array([by_rank[int(r)] for r in ranks]).reshape(
+            len(rows), len(self.items_.item_ids)
+        )
 
     def _features(
-        self, rows: NDArray[np.int64], social: SocialCounts, took: sp.csr_matrix,
-        als: CollaborativeFilter | None, knn: CollaborativeFilter | None,
+        self,
+        rows: NDArray[np.int64],
+        social: SocialCounts,
+        took: sp.csr_matrix,
+        als: CollaborativeFilter | None,
+        knn: CollaborativeFilter | None,
     ) -> dict[str, NDArray[np.float32]]:
         t = self.teachers_
         own = np.asarray(took[rows].todense(), dtype=np.float32)
         features = content_signals(
-            self.mastery_[rows], t.school_row[rows], t.group_row[rows], t.stages[rows], t.subjects[rows],
-            own, t, self.items_, self.points_, social,
+            self.mastery_[rows],
+            t.school_row[rows],
+            t.group_row[rows],
+            t.stages[rows],
+            t.subjects[rows],
+            own,
+            t,
+            self.items_,
+            self.points_,
+            social,
         )
         if als is not None and knn is not None:
             features["cf_als"] = _zscore_rows(als.score(rows))
@@ -274,7 +306,9 @@ class HybridRecommender:
     # ================================================================== scoring
     def _check_fitted(self) -> None:
         if not hasattr(self, "ranker_"):
-            raise NotFittedError("this HybridRecommender is not fitted; call fit or load a model directory")
+            raise NotFittedError(
+                "this HybridRecommender is not fitted; call fit or load a model directory"
+            )
 
     def row_of(self, teacher_id: str) -> int:
         """Row of ``teacher_id``; :class:`NotFoundError` if the model has never seen them."""
@@ -284,27 +318,45 @@ class HybridRecommender:
         except KeyError:
             raise NotFoundError(
                 f"teacher {teacher_id!r} is not in this model; use recommend_for_profile for new "
-                "teachers or retrain with them", details={"teacher_id": str(teacher_id)},
+                "teachers or retrain with them",
+                details={"teacher_id": str(teacher_id)},
             ) from None
 
-    def score_teachers(self, rows: NDArray[np.int64]) -> tuple[NDArray[np.float64], dict[str, NDArray[np.float32]]]:
+    def score_teachers(
+        self, rows: NDArray[np.int64]
+    ) -> tuple[NDArray[np.float64], dict[str, NDArray[np.float32]]]:
         """Ranker scores (teachers × items) and the signals behind them, before filtering."""
         self._check_fitted()
         features = self._features(np.asarray(rows), self.social_, self.took_, self.als_, self.knn_)
         return self.ranker_.decision(features), features
 
     def score_profiles(
-        self, school_rows: NDArray[np.int64], group_rows: NDArray[np.int64], stages: NDArray[np.str_],
-        subjects: NDArray[np.str_], mastery: NDArray[np.float64],
+        self,
+        school_rows: NDArray[np.int64],
+        group_rows: NDArray[np.int64],
+        stages: NDArray[np.str_],
+        subjects: NDArray[np.str_],
+        mastery: NDArray[np.float64],
     ) -> tuple[NDArray[np.float64], dict[str, NDArray[np.float32]]]:
         """Cold-start ranker scores for teachers known only by profile and diagnosis."""
         self._check_fitted()
-        features = content_signals(mastery, school_rows, group_rows, stages, subjects, None,
-                                   self.teachers_, self.items_, self.points_, self.social_)
+        features = content_signals(
+            mastery,
+            school_rows,
+            group_rows,
+            stages,
+            subjects,
+            None,
+            self.teachers_,
+            self.items_,
+            self.points_,
+            self.social_,
+        )
         return self.cold_ranker_.decision(features), features
 
-    def active_points(self, rows: NDArray[np.int64] | None = None,
-                      school_rows: NDArray[np.int64] | None = None) -> NDArray[np.bool_]:
+    def active_points(
+        self, rows: NDArray[np.int64] | None = None, school_rows: NDArray[np.int64] | None = None
+    ) -> NDArray[np.bool_]:
         """Points that stay open for the mastered-points filter (teachers × points).
 
         The school's chosen points (整校推进) plus, for known teachers, every point they have
@@ -313,7 +365,9 @@ class HybridRecommender:
         self._check_fitted()
         if rows is not None:
             school_rows = self.teachers_.school_row[rows]
-            studied = np.asarray((self.took_[rows] @ self.items_.point_weights).astype(np.float64)) > 0
+            studied = (
+                np.asarray((self.took_[rows] @ self.items_.point_weights).astype(np.float64)) > 0
+            )
         assert school_rows is not None
         chosen = self.teachers_.school_chosen[school_rows]
         return chosen | studied if rows is not None else chosen
@@ -341,24 +395,53 @@ class HybridRecommender:
         t = self.teachers_
         school_rank = int(t.school_environment_rank[t.school_row[row]])
         if not personalized:
-            allowed, _ = apply_filters(self.items_, self.points_, self.rules_, kind, school_rank, None,
-                                       exclude=exclude, only_points=only_points)
-            context = ExplanationContext(None, self.mastered_threshold, None, None, None, None, None,
-                                         self.social_.item_took)
+            allowed, _ = apply_filters(
+                self.items_,
+                self.points_,
+                self.rules_,
+                kind,
+                school_rank,
+                None,
+                exclude=exclude,
+                only_points=only_points,
+            )
+            context = ExplanationContext(
+                None, self.mastered_threshold, None, None, None, None, None, self.social_.item_took
+            )
             scores = self.popularity_scores()
             return self._top(scores, allowed, k, context, {"popularity": scores.astype(np.float32)})
         scores, features = self.score_teachers(np.array([row]))
         taken = self.took_[row].indices
-        allowed, _ = apply_filters(self.items_, self.points_, self.rules_, kind, school_rank,
-                                   self.mastery_[row], taken, exclude, only_points, self.mastered_threshold,
-                                   self.active_points(np.array([row]))[0])
+        allowed, _ = apply_filters(
+            self.items_,
+            self.points_,
+            self.rules_,
+            kind,
+            school_rank,
+            self.mastery_[row],
+            taken,
+            exclude,
+            only_points,
+            self.mastered_threshold,
+            self.active_points(np.array([row]))[0],
+        )
         own = np.asarray(self.took_[row].todense(), dtype=np.float32).ravel()
-        group_done = self.social_.group_completed[t.group_row[row]] - np.asarray(self.completed_[row].todense()).ravel()
+        group_done = (
+            self.social_.group_completed[t.group_row[row]]
+            - np.asarray(self.completed_[row].todense()).ravel()
+        )
         cf = features["cf_als"][0]
         context = ExplanationContext(
-            self.mastery_[row], self.mastered_threshold, str(t.stages[row]), str(t.subjects[row]),
-            str(t.research_groups[row]), group_done, self.social_.school_took[t.school_row[row]] - own,
-            self.social_.item_took, (cf[:, None] > cf[None, :]).mean(axis=1) if cf.size < 4000 else None,
+            self.mastery_[row],
+            self.mastered_threshold,
+            str(t.stages[row]),
+            str(t.subjects[row]),
+            str(t.research_groups[row]),
+            group_done,
+            self.social_.school_took[t.school_row[row]] - own,
+            self.social_.item_took,
+            (cf[:, None] > cf[None, :]).mean(axis=1) if cf.size < 4000 else None,
+            t.school_chosen[t.school_row[row]],
         )
         return self._top(scores[0], allowed, k, context, {n: f[0] for n, f in features.items()})
 
@@ -374,40 +457,20 @@ class HybridRecommender:
         """Cold start: recommendations from a profile and a (possibly partial) diagnosis.
 
         Points missing from ``mastery`` take the population mean, so a half-finished adaptive
-        questionnaire already moves the list towards the answered gaps.
+        questionnaire already moves the list towards the answered gaps. See
+        :mod:`recommender.cold_start`.
         """
-        self._check_fitted()
-        profile = profile if isinstance(profile, TeacherProfile) else TeacherProfile(**profile)
-        t = self.teachers_
-        school_rows = np.flatnonzero(t.school_ids == profile.school_id)
-        if school_rows.size == 0:
-            raise NotFoundError(f"school {profile.school_id!r} is not in this model; check the school_id",
-                                details={"school_id": profile.school_id})
-        school_row = int(school_rows[0])
-        key = f"{profile.school_id}|{profile.research_group}"
-        group_rows = np.flatnonzero(t.group_keys == key)
-        group_row = int(group_rows[0]) if group_rows.size else -1
-        vector = self.mastery_prior_.copy()
-        for code, probability in (mastery or {}).items():
-            vector[self.points_.index([code])[0]] = float(np.clip(probability, 0.0, 1.0))
-        all_scores, features = self.score_profiles(
-            np.array([school_row]), np.array([group_row]), np.array([profile.stage]),
-            np.array([profile.subject]), vector[None, :],
-        )
-        scores = all_scores[0]
-        school_rank = int(t.school_environment_rank[school_row])
-        allowed, _ = apply_filters(self.items_, self.points_, self.rules_, kind, school_rank, vector,
-                                   (), exclude, only_points, self.mastered_threshold,
-                                   self.active_points(school_rows=np.array([school_row]))[0])
-        group_done = self.social_.group_completed[group_row] if group_row >= 0 else None
-        context = ExplanationContext(vector, self.mastered_threshold, profile.stage, profile.subject,
-                                     profile.research_group or None, group_done,
-                                     self.social_.school_took[school_row], self.social_.item_took)
-        return self._top(scores, allowed, k, context, {n: f[0] for n, f in features.items()})
+        from recommender.cold_start import recommend_for_profile
+
+        return recommend_for_profile(self, profile, mastery, k, kind, exclude, only_points)
 
     def _top(
-        self, scores: NDArray[np.float64], allowed: NDArray[np.bool_], k: int,
-        context: ExplanationContext, signals: Mapping[str, NDArray[np.float32]],
+        self,
+        scores: NDArray[np.float64],
+        allowed: NDArray[np.bool_],
+        k: int,
+        context: ExplanationContext,
+        signals: Mapping[str, NDArray[np.float32]],
     ) -> list[Recommendation]:
         if k < 1:
             raise ValueError(f"k={k} must be at least 1")
@@ -418,13 +481,22 @@ class HybridRecommender:
         for row in order:
             zh, en = explain_item(int(row), self.items_, self.points_, context)
             weights = self.items_.point_weights[row]
-            result.append(Recommendation(
-                item_id=str(self.items_.item_ids[row]), title_zh=str(self.items_.titles_zh[row]),
-                kind=str(self.items_.kinds[row]), hours=float(self.items_.hours[row]),
-                points={str(codes[c]): round(float(weights[c]), 4) for c in np.flatnonzero(weights > 0)},
-                score=float(scores[row]), reasons_zh=zh, reasons_en=en,
-                signals={name: round(float(value[row]), 4) for name, value in signals.items()},
-            ))
+            result.append(
+                Recommendation(
+                    item_id=str(self.items_.item_ids[row]),
+                    title_zh=str(self.items_.titles_zh[row]),
+                    kind=str(self.items_.kinds[row]),
+                    hours=float(self.items_.hours[row]),
+                    points={
+                        str(codes[c]): round(float(weights[c]), 4)
+                        for c in np.flatnonzero(weights > 0)
+                    },
+                    score=float(scores[row]),
+                    reasons_zh=zh,
+                    reasons_en=en,
+                    signals={name: round(float(value[row]), 4) for name, value in signals.items()},
+                )
+            )
         return result
 
     # ================================================================== fold-in
@@ -441,16 +513,24 @@ class HybridRecommender:
         item_index = pd.Index(self.items_.item_ids)
         unknown = sorted(set(events["item_id"].astype(str)) - set(self.items_.item_ids.tolist()))
         if unknown:
-            raise NotFoundError(f"events name unknown catalog items {unknown[:5]}; check item_id",
-                                details={"item_ids": unknown[:20]})
+            raise NotFoundError(
+                f"events name unknown catalog items {unknown[:5]}; check item_id",
+                details={"item_ids": unknown[:20]},
+            )
         new = confidence_matrix(events, one, item_index, self.event_weights)
-        done = confidence_matrix(events[events["event"] == "complete"], one, item_index,
-                                 {"complete": 1.0, "enrol": 0.0, "progress": 0.0, "rate": 0.0})
+        done = confidence_matrix(
+            events[events["event"] == "complete"],
+            one,
+            item_index,
+            {"complete": 1.0, "enrol": 0.0, "progress": 0.0, "rate": 0.0},
+        )
         confidence = self.als_.user_items_[row] + new
         old_took = np.asarray(self.took_[row].todense(), dtype=np.float32).ravel()
         old_done = np.asarray(self.completed_[row].todense(), dtype=np.float32).ravel()
         took = (np.asarray(confidence.todense()).ravel() > 0).astype(np.float32)
-        completed = np.maximum(old_done, (np.asarray(done.todense()).ravel() > 0).astype(np.float32))
+        completed = np.maximum(
+            old_done, (np.asarray(done.todense()).ravel() > 0).astype(np.float32)
+        )
         self.als_.fold_in(row, confidence)
         self.knn_.fold_in(row, confidence)
         self.took_ = _replace_row(self.took_, row, took)
@@ -462,83 +542,46 @@ class HybridRecommender:
         self.social_.item_took += took - old_took
 
     # ================================================================== persistence
-    def get_arrays(self) -> dict[str, dict[str, NDArray[Any]]]:
-        """Learned state grouped by model-directory file."""
-        self._check_fitted()
-        rules = self.rules_
-        return {
-            "tables.npz": {**self.points_.to_arrays("point_"), **self.items_.to_arrays("item_"),
-                           **self.teachers_.to_arrays("teacher_")},
-            "mastery.npz": {"mastery": self.mastery_, "prior": self.mastery_prior_},
-            "social.npz": {**self.social_.to_arrays(""), **_sparse("took_", self.took_),
-                           **_sparse("completed_", self.completed_)},
-            "cf_als.npz": self.als_.get_arrays(),
-            "cf_knn.npz": self.knn_.get_arrays(),
-            "ranker.npz": {**self.ranker_.to_arrays("warm_"), **self.cold_ranker_.to_arrays("cold_"),
-                           "policy_online": np.array(rules.online_kinds), "policy_practice": np.array(rules.practice_kinds),
-                           "policy_gating": rules.gating, "policy_name": np.array(rules.name)},
-        }
-
     def get_params(self) -> dict[str, Any]:
         """Hyperparameters (sklearn-style), JSON-serialisable."""
-        return {name: getattr(self, name) for name in (
-            "factors", "regularization", "alpha", "iterations", "neighbours", "mastered_threshold",
-            "max_ranker_teachers", "negatives_per_teacher", "ranker_c", "event_weights",
-            "num_threads", "random_state")}
+        return {name: getattr(self, name) for name in PARAM_NAMES}
+
+    def get_arrays(self) -> dict[str, dict[str, NDArray[Any]]]:
+        """Learned state grouped by model-directory file (see :mod:`recommender.model_dir`)."""
+        from recommender.model_dir import recommender_arrays
+
+        self._check_fitted()
+        return recommender_arrays(self)
 
     @classmethod
-    def from_arrays(cls, arrays: Mapping[str, Mapping[str, NDArray[Any]]], params: Mapping[str, Any],
-                    model_version: str = "unsaved") -> HybridRecommender:
+    def from_arrays(
+        cls,
+        arrays: Mapping[str, Mapping[str, NDArray[Any]]],
+        params: Mapping[str, Any],
+        model_version: str = "unsaved",
+    ) -> HybridRecommender:
         """Rebuild a fitted recommender from :meth:`get_arrays` output."""
-        model = cls(**params)
-        tables, ranker = arrays["tables.npz"], arrays["ranker.npz"]
-        model.points_ = PointTable.from_arrays(tables, "point_")
-        model.items_ = ItemTable.from_arrays(tables, "item_")
-        model.teachers_ = TeacherTable.from_arrays(tables, "teacher_")
-        model.mastery_ = np.asarray(arrays["mastery.npz"]["mastery"])
-        model.mastery_prior_ = np.asarray(arrays["mastery.npz"]["prior"])
-        social = arrays["social.npz"]
-        model.social_ = SocialCounts.from_arrays(social, "")
-        model.social_ = SocialCounts(*(np.array(getattr(model.social_, f)) for f in
-                                       ("group_took", "group_completed", "school_took", "item_took")))
-        model.took_ = _unsparse("took_", social)
-        model.completed_ = _unsparse("completed_", social)
-        model.als_ = CollaborativeFilter.from_arrays(arrays["cf_als.npz"])
-        model.knn_ = CollaborativeFilter.from_arrays(arrays["cf_knn.npz"])
-        model.ranker_ = LinearRanker.from_arrays(ranker, "warm_")
-        model.cold_ranker_ = LinearRanker.from_arrays(ranker, "cold_")
-        model.rules_ = PolicyRules(str(ranker["policy_name"]), tuple(ranker["policy_online"].tolist()),
-                                   tuple(ranker["policy_practice"].tolist()), np.asarray(ranker["policy_gating"]))
-        model._teacher_lookup = {t: i for i, t in enumerate(model.teachers_.teacher_ids.tolist())}
-        model.model_version = model_version
-        return model
+        from recommender.model_dir import recommender_from_arrays
 
-    def save(self, directory: str | Path, metadata: Mapping[str, Any] | None = None,
-             extra_arrays: Mapping[str, Mapping[str, NDArray[Any]]] | None = None) -> Path:
+        return recommender_from_arrays(cls(**params), arrays, model_version)
+
+    def save(
+        self,
+        directory: str | Path,
+        metadata: Mapping[str, Any] | None = None,
+        extra_arrays: Mapping[str, Mapping[str, NDArray[Any]]] | None = None,
+    ) -> Path:
         """Write a model directory (see :mod:`recommender.artifacts`)."""
-        from recommender.artifacts import save_model_dir
+        from recommender.model_dir import save_recommender
 
-        document = {"kind": "nengli-hybrid-recommender", "params": self.get_params(), **(metadata or {})}
-        return save_model_dir(directory, {**self.get_arrays(), **(extra_arrays or {})}, document)
+        return save_recommender(self, directory, metadata, extra_arrays)
 
 
 def load_recommender(directory: str | Path) -> HybridRecommender:
     """Load a model directory written by ``nengli train``, verifying every file's sha256."""
-    from recommender.artifacts import load_model_dir
+    from recommender.model_dir import load_recommender as load
 
-    arrays, metadata = load_model_dir(directory)
-    digest = hashlib.sha256(json.dumps(metadata["files"], sort_keys=True).encode()).hexdigest()[:12]
-    return HybridRecommender.from_arrays(arrays, metadata.get("params", {}), model_version=digest)
-
-
-def _sparse(prefix: str, matrix: sp.csr_matrix) -> dict[str, NDArray[Any]]:
-    return {f"{prefix}data": matrix.data, f"{prefix}indices": matrix.indices,
-            f"{prefix}indptr": matrix.indptr, f"{prefix}shape": np.array(matrix.shape)}
-
-
-def _unsparse(prefix: str, arrays: Mapping[str, NDArray[Any]]) -> sp.csr_matrix:
-    return sp.csr_matrix((arrays[f"{prefix}data"], arrays[f"{prefix}indices"], arrays[f"{prefix}indptr"]),
-                         shape=tuple(arrays[f"{prefix}shape"]))
+    return load(directory)
 
 
 def _replace_row(matrix: sp.csr_matrix, row: int, values: NDArray[np.float32]) -> sp.csr_matrix:

@@ -19,7 +19,7 @@ from sklearn.preprocessing import StandardScaler
 
 from competency_model.errors import ModelError, NotFittedError
 
-__all__ = ["LinearRanker", "training_rows"]
+__all__ = ["LinearRanker", "training_rows", "validation_metrics"]
 
 
 def training_rows(
@@ -61,7 +61,9 @@ def training_rows(
         if pairwise:
             if size == 0:
                 continue
-            diff = (stacked[i, cols][:, None, :] - stacked[i, negatives][None, :, :]).reshape(-1, len(names))
+            diff = (stacked[i, cols][:, None, :] - stacked[i, negatives][None, :, :]).reshape(
+                -1, len(names)
+            )
             flip = rng.random(len(diff)) < 0.5
             diff[flip] *= -1
             rows.append(diff)
@@ -70,8 +72,10 @@ def training_rows(
             rows += [stacked[i, cols], stacked[i, negatives]]
             labels += [np.ones(len(cols), np.int8), np.zeros(size, np.int8)]
     if not rows:
-        raise ModelError("no teacher has a held-out item to learn the blend from; need at least "
-                         "two items per teacher in the events")
+        raise ModelError(
+            "no teacher has a held-out item to learn the blend from; need at least "
+            "two items per teacher in the events"
+        )
     return np.concatenate(rows).astype(np.float64), np.concatenate(labels)
 
 
@@ -87,7 +91,9 @@ class LinearRanker:
     def __init__(self, c: float = 1.0) -> None:
         self.c = c
 
-    def fit(self, X: NDArray[np.float64], y: NDArray[np.int8], names: Sequence[str]) -> LinearRanker:
+    def fit(
+        self, X: NDArray[np.float64], y: NDArray[np.int8], names: Sequence[str]
+    ) -> LinearRanker:
         """Fit on rows of signals ``X`` (columns = ``names``) and 0/1 labels ``y``."""
         if X.shape[1] != len(names):
             raise ValueError(f"X has {X.shape[1]} columns but {len(names)} signal names were given")
@@ -118,9 +124,14 @@ class LinearRanker:
 
     def to_arrays(self, prefix: str) -> dict[str, NDArray[Any]]:
         """Learned state as plain arrays."""
-        return {f"{prefix}names": np.array(self.names_), f"{prefix}mean": self.mean_,
-                f"{prefix}scale": self.scale_, f"{prefix}coef": self.coef_,
-                f"{prefix}intercept": np.array([self.intercept_]), f"{prefix}c": np.array([self.c])}
+        return {
+            f"{prefix}names": np.array(self.names_),
+            f"{prefix}mean": self.mean_,
+            f"{prefix}scale": self.scale_,
+            f"{prefix}coef": self.coef_,
+            f"{prefix}intercept": np.array([self.intercept_]),
+            f"{prefix}c": np.array([self.c]),
+        }
 
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, NDArray[Any]], prefix: str) -> LinearRanker:
@@ -132,3 +143,32 @@ class LinearRanker:
         ranker.coef_ = np.asarray(arrays[f"{prefix}coef"], dtype=np.float64)
         ranker.intercept_ = float(arrays[f"{prefix}intercept"][0])
         return ranker
+
+
+def validation_metrics(
+    scores_by_name: Mapping[str, NDArray[np.float64]],
+    allowed: NDArray[np.bool_],
+    teachers: NDArray[np.int64],
+    rows: NDArray[np.int64],
+    cols: NDArray[np.int64],
+) -> dict[str, Any]:
+    """nDCG@10/recall@10 of each score matrix on the validation items ``(rows, cols)``.
+
+    Used by ``fit`` as a sanity check: the CF scores are out of sample (fitted before the
+    held-out item) but the blend weights were learned on these rows, so this is not the
+    evaluation — ``nengli evaluate recommend`` is.
+    """
+    from recommender.evaluation.metrics import ndcg_at_k, recall_at_k
+
+    relevant_by: dict[int, set[int]] = {}
+    for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
+        relevant_by.setdefault(r, set()).add(c)
+    relevant = [relevant_by.get(int(t), set()) for t in teachers]
+    result: dict[str, Any] = {"teachers": int(teachers.size)}
+    for name, scores in scores_by_name.items():
+        masked = np.where(allowed, scores, -np.inf)
+        top = np.argsort(-masked, axis=1, kind="stable")[:, :10]
+        ranked = [list(r) for r in top]
+        result[f"{name}_ndcg@10"] = round(ndcg_at_k(ranked, relevant, 10), 4)
+        result[f"{name}_recall@10"] = round(recall_at_k(ranked, relevant, 10), 4)
+    return result

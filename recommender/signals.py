@@ -44,8 +44,13 @@ __all__ = [
 
 #: Signals available for every teacher, including one with no history.
 CONTENT_SIGNALS: tuple[str, ...] = (
-    "expected_gain", "stage_fit", "subject_fit", "chosen_fit",
-    "group_takers", "school_takers", "popularity",
+    "expected_gain",
+    "stage_fit",
+    "subject_fit",
+    "chosen_fit",
+    "group_takers",
+    "school_takers",
+    "popularity",
 )
 #: All signals, in the column order the ranker uses.
 SIGNALS: tuple[str, ...] = (*CONTENT_SIGNALS, "focus_fit", "cf_als", "cf_knn")
@@ -57,13 +62,21 @@ class _Arrays:
     """Round-trip a dataclass of arrays through ``{prefix_field: array}``."""
 
     def to_arrays(self, prefix: str) -> dict[str, NDArray[Any]]:
-        return {f"{prefix}{f.name}": np.asarray(getattr(self, f.name))
-                for f in fields(self) if not f.name.startswith("_")}  # type: ignore[arg-type]
+        return {
+            f"{prefix}{f.name}": np.asarray(getattr(self, f.name))
+            for f in fields(self)
+            if not f.name.startswith("_")
+        }  # type: ignore[arg-type]
 
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, NDArray[Any]], prefix: str) -> Any:
-        return cls(**{f.name: np.asarray(arrays[f"{prefix}{f.name}"])
-                      for f in fields(cls) if not f.name.startswith("_")})  # type: ignore[arg-type]
+        return cls(
+            **{
+                f.name: np.asarray(arrays[f"{prefix}{f.name}"])
+                for f in fields(cls)
+                if not f.name.startswith("_")
+            }
+        )  # type: ignore[arg-type]
 
 
 @dataclass
@@ -82,12 +95,16 @@ class PointTable(_Arrays):
     def from_framework(cls, framework: Framework) -> PointTable:
         graph = CompetencyGraph(framework)
         codes = framework.codes
-        pairs = [(framework.index(q), framework.index(p)) for p in codes for q in graph.prerequisites(p)]
+        pairs = [
+            (framework.index(q), framework.index(p)) for p in codes for q in graph.prerequisites(p)
+        ]
         return cls(
             codes=np.array(codes),
             names_zh=np.array([p.name_zh for p in framework.points]),
             names_en=np.array([p.name_en for p in framework.points]),
-            environment_rank=np.array([ENVIRONMENTS.index(p.environment) for p in framework.points]),
+            environment_rank=np.array(
+                [ENVIRONMENTS.index(p.environment) for p in framework.points]
+            ),
             prereq_source=np.array([a for a, _ in pairs], dtype=np.int64),
             prereq_target=np.array([b for _, b in pairs], dtype=np.int64),
         )
@@ -97,7 +114,9 @@ class PointTable(_Arrays):
         lookup = {c: i for i, c in enumerate(self.codes.tolist())}
         missing = [c for c in codes if c not in lookup]
         if missing:
-            raise KeyError(f"unknown point codes {missing}; known: {', '.join(self.codes.tolist())}")
+            raise KeyError(
+                f"unknown point codes {missing}; known: {', '.join(self.codes.tolist())}"
+            )
         return np.array([lookup[c] for c in codes], dtype=np.int64)
 
 
@@ -117,7 +136,9 @@ class ItemTable(_Arrays):
     stage_mask: NDArray[np.bool_]
     #: ``;``-joined subjects per item (``通用`` = any subject).
     subjects: NDArray[np.str_]
-    _fit_cache: dict[str, NDArray[np.float32]] = field(default_factory=dict, repr=False, compare=False)
+    _fit_cache: dict[str, NDArray[np.float32]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @classmethod
     def from_catalog(cls, catalog: Any, codes: Sequence[str]) -> ItemTable:
@@ -182,14 +203,18 @@ class TeacherTable(_Arrays):
     group_keys: NDArray[np.str_]
 
     @classmethod
-    def from_frames(cls, teachers: pd.DataFrame, schools: pd.DataFrame, codes: Sequence[str]) -> TeacherTable:
+    def from_frames(
+        cls, teachers: pd.DataFrame, schools: pd.DataFrame, codes: Sequence[str]
+    ) -> TeacherTable:
         schools = schools.reset_index(drop=True)
         school_index = pd.Index(schools["school_id"].astype(str))
         school_row = school_index.get_indexer(teachers["school_id"].astype(str))
         if (school_row < 0).any():
             bad = teachers["school_id"].astype(str).to_numpy()[school_row < 0][0]
             raise ValueError(f"teachers.school_id {bad!r} is not in the schools table")
-        group_keys = teachers["school_id"].astype(str) + "|" + teachers["research_group"].astype(str)
+        group_keys = (
+            teachers["school_id"].astype(str) + "|" + teachers["research_group"].astype(str)
+        )
         group_codes, group_uniques = pd.factorize(group_keys, sort=True)
         position = {c: i for i, c in enumerate(codes)}
         chosen = np.zeros((len(schools), len(codes)), dtype=bool)
@@ -223,13 +248,17 @@ class SocialCounts(_Arrays):
     item_took: NDArray[np.float32]
 
     @classmethod
-    def from_matrices(cls, took: sp.csr_matrix, completed: sp.csr_matrix, teachers: TeacherTable) -> SocialCounts:
+    def from_matrices(
+        cls, took: sp.csr_matrix, completed: sp.csr_matrix, teachers: TeacherTable
+    ) -> SocialCounts:
         """Aggregate binary teacher × item matrices to groups and schools."""
         n = len(teachers.teacher_ids)
-        to_group = sp.csr_matrix((np.ones(n), (teachers.group_row, np.arange(n))),
-                                 shape=(len(teachers.group_keys), n))
-        to_school = sp.csr_matrix((np.ones(n), (teachers.school_row, np.arange(n))),
-                                  shape=(len(teachers.school_ids), n))
+        to_group = sp.csr_matrix(
+            (np.ones(n), (teachers.group_row, np.arange(n))), shape=(len(teachers.group_keys), n)
+        )
+        to_school = sp.csr_matrix(
+            (np.ones(n), (teachers.school_row, np.arange(n))), shape=(len(teachers.school_ids), n)
+        )
         return cls(
             group_took=np.asarray((to_group @ took).todense(), dtype=np.float32),
             group_completed=np.asarray((to_group @ completed).todense(), dtype=np.float32),
@@ -295,8 +324,12 @@ def content_signals(
     school = social.school_took[school_rows] - own
     stage_cache: dict[str, NDArray[np.float32]] = {}
     subject_cache: dict[str, NDArray[np.float32]] = {}
-    stage = np.array([stage_cache.setdefault(s, items.stage_fit(s)) for s in stages], dtype=np.float32)
-    subject = np.array([subject_cache.setdefault(s, items.subject_fit(s)) for s in subjects], dtype=np.float32)
+    stage = np.array(
+        [stage_cache.setdefault(s, items.stage_fit(s)) for s in stages], dtype=np.float32
+    )
+    subject = np.array(
+        [subject_cache.setdefault(s, items.subject_fit(s)) for s in subjects], dtype=np.float32
+    )
     chosen = teachers.school_chosen[school_rows].astype(np.float64) @ weights.T
     popularity = np.log1p(np.maximum(social.item_took[None, :] - own, 0))
     studied = own.astype(np.float64) @ weights

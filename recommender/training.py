@@ -74,8 +74,12 @@ def train_model_dir(
         province, mastery, catalog, framework, regional
     )
     metadata: dict[str, Any] = {
-        "data_hash": hash_frames({name: getattr(province, name) for name in
-                                  ("schools", "teachers", "responses", "grades", "events")}),
+        "data_hash": hash_frames(
+            {
+                name: getattr(province, name)
+                for name in ("schools", "teachers", "responses", "grades", "events")
+            }
+        ),
         "data_dir": str(Path(data_dir).resolve()),
         "policy": regional.name if regional else "default",
         "n_teachers": int(len(province.teachers)),
@@ -84,7 +88,10 @@ def train_model_dir(
         "signals": list(model.ranker_.names_),
         "metrics": {
             "validation": model.validation_metrics_,
-            "ranker_weights": {"warm": model.ranker_.weights(), "cold": model.cold_ranker_.weights()},
+            "ranker_weights": {
+                "warm": model.ranker_.weights(),
+                "cold": model.cold_ranker_.weights(),
+            },
         },
         "timings_seconds": {
             "diagnosis": round(diagnosed - started, 2),
@@ -93,5 +100,7 @@ def train_model_dir(
     }
     diagnosis_file = {key: np.asarray(value) for key, value in diagnosis_arrays.items()}
     model.save(out_dir, metadata, extra_arrays={"diagnosis.npz": diagnosis_file})
-    logger.info("model written", extra={"out_dir": str(out_dir), "teachers": metadata["n_teachers"]})
+    logger.info(
+        "model written", extra={"out_dir": str(out_dir), "teachers": metadata["n_teachers"]}
+    )
     return metadata

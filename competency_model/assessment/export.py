@@ -36,6 +36,52 @@ section.teacher{page-break-after:always}
 """
 
 
+#: Column headers of each portfolio section (bilingual, for the provincial platform).
+_HEADERS: dict[str, list[str]] = {
+    "概况 summary": ["项目 field", "内容 value"],
+    "诊断 diagnoses": ["能力点 point", "掌握概率 mastery", "时间 at"],
+    "学习 learning": [
+        "编号 item",
+        "名称 title",
+        "类型 kind",
+        "学时 hours",
+        "能力点 points",
+        "完成 completed",
+    ],
+    "证据 evidence": [
+        "能力点 point",
+        "提交 submission",
+        "证据 evidence",
+        "类型 artifact",
+        "标题 title",
+        "媒体 media",
+        "链接/文件 reference",
+        "时长(分) minutes",
+        "课题 lesson",
+        "班级 class",
+        "提交时间 submitted",
+    ],
+    "评审 reviews": [
+        "能力点 point",
+        "提交 submission",
+        "证据 evidence",
+        "自评 self",
+        "互评 peers",
+        "学校评定 school",
+        "分歧 disagreement",
+        "评定记录 history",
+    ],
+    "结果 results": [
+        "能力点 point",
+        "提交 submission",
+        "自评 self",
+        "互评 peers",
+        "学校 school",
+        "状态 status",
+    ],
+}
+
+
 def portfolio_json(portfolio: Portfolio) -> str:
     """The portfolio as an indented JSON document."""
     return portfolio.model_dump_json(indent=2)
@@ -45,7 +91,7 @@ def _rows(portfolio: Portfolio) -> dict[str, tuple[list[str], list[list[Any]]]]:
     """Each section as (header, rows); shared by the HTML and XLSX writers."""
     p = portfolio
     st = p.status
-    summary = [
+    summary: list[list[Any]] = [
         ["教师编号 teacher", p.teacher.teacher_id],
         ["学校 school", p.teacher.school_id],
         ["学段/学科 stage/subject", f"{p.teacher.stage or ''} {p.teacher.subject or ''}".strip()],
@@ -109,61 +155,15 @@ def _rows(portfolio: Portfolio) -> dict[str, tuple[list[str], list[list[Any]]]]:
         ]
         for r in p.rounds
     ]
-    return {
-        "概况 summary": (["项目 field", "内容 value"], summary),
-        "诊断 diagnoses": (["能力点 point", "掌握概率 mastery", "时间 at"], diagnoses),
-        "学习 learning": (
-            [
-                "编号 item",
-                "名称 title",
-                "类型 kind",
-                "学时 hours",
-                "能力点 points",
-                "完成 completed",
-            ],
-            learning,
-        ),
-        "证据 evidence": (
-            [
-                "能力点 point",
-                "提交 submission",
-                "证据 evidence",
-                "类型 artifact",
-                "标题 title",
-                "媒体 media",
-                "链接/文件 reference",
-                "时长(分) minutes",
-                "课题 lesson",
-                "班级 class",
-                "提交时间 submitted",
-            ],
-            evidence,
-        ),
-        "评审 reviews": (
-            [
-                "能力点 point",
-                "提交 submission",
-                "证据 evidence",
-                "自评 self",
-                "互评 peers",
-                "学校评定 school",
-                "分歧 disagreement",
-                "评定记录 history",
-            ],
-            reviews,
-        ),
-        "结果 results": (
-            [
-                "能力点 point",
-                "提交 submission",
-                "自评 self",
-                "互评 peers",
-                "学校 school",
-                "状态 status",
-            ],
-            results,
-        ),
+    rows: dict[str, list[list[Any]]] = {
+        "概况 summary": summary,
+        "诊断 diagnoses": diagnoses,
+        "学习 learning": learning,
+        "证据 evidence": evidence,
+        "评审 reviews": reviews,
+        "结果 results": results,
     }
+    return {section: (_HEADERS[section], rows[section]) for section in _HEADERS}
 
 
 def _iso(value: datetime | None) -> str:
@@ -263,7 +263,7 @@ def school_export(
         "待完成 missing",
         "结果 results",
     ]
-    summary = [
+    summary: list[list[Any]] = [
         [
             p.teacher.teacher_id,
             p.teacher.research_group or "",
@@ -288,10 +288,8 @@ def school_export(
         "教师汇总 teachers": (summary_header, summary)
     }
     for section in ("学习 learning", "证据 evidence", "评审 reviews", "结果 results"):
-        header: list[str] = []
         rows: list[list[Any]] = []
         for p in ordered:
-            header, section_rows = _rows(p)[section]
-            rows.extend([p.teacher.teacher_id, *row] for row in section_rows)
-        sheets[section] = (["教师 teacher", *header], rows)
+            rows.extend([p.teacher.teacher_id, *row] for row in _rows(p)[section][1])
+        sheets[section] = (["教师 teacher", *_HEADERS[section]], rows)
     return _workbook_bytes(sheets)

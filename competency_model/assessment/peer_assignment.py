@@ -7,15 +7,16 @@ Rules, in order of priority:
 2. the review **load is balanced**: within a school, reviewer loads differ by at most one whenever
    the submissions allow it (a teacher who reviews ten portfolios while a colleague reviews none
    is the first complaint a school team hears);
-3. among equally loaded colleagues, one from the submitter's **教研组** (research group) is
-   preferred — they teach the subject and know the lesson — so cross-group reviews happen only
-   when balance needs them; every group therefore carries load in proportion to its size.
+3. below the fair share of reviews, a colleague from the submitter's **教研组** (research group)
+   is preferred — they teach the subject and know the lesson — so cross-group reviews happen
+   mainly when balance needs them (a one-person group, a group with too few members); every
+   group carries load in proportion to its size.
 
 Ties are broken with a seeded generator, so the same input and seed always give the same
 assignment and different seeds spread the work differently.
 
-Algorithm: a greedy pass gives each submission (in seeded order) the least-loaded eligible
-colleagues; a repair pass moves single reviews from the most- to the least-loaded colleague
+Algorithm: a greedy pass gives each submission (in seeded order) colleagues under the fair-share
+cap, same group first, then least loaded; a repair pass moves single reviews from the most- to the least-loaded colleague
 until no move helps; a swap pass then exchanges reviewers between two submissions whenever that
 brings more reviews inside a research group (loads are unchanged by a swap). When every teacher
 has at most one submission per round, loads end within one of each other (the busier reviewer

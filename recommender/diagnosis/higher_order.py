@@ -102,7 +102,7 @@ class HigherOrderDINA:
         group_reg: float = 1.0,
         smoothing: float = 0.5,
         max_fit_teachers: int = 5_000,
-        batch_size: int = 20_000,
+        batch_size: int = 10_000,
         random_state: int | None = None,
     ) -> None:
         self.prior = prior
@@ -167,16 +167,15 @@ class HigherOrderDINA:
         fit_rows = np.arange(x.shape[0])
         if x.shape[0] > self.max_fit_teachers:
             fit_rows = np.sort(rng.choice(x.shape[0], self.max_fit_teachers, replace=False))
-        mastery = np.full((x.shape[0], n_points), 0.5)
         self.n_iter_ = 0
         for iteration in range(1, self.max_iter + 1):
-            mastery, theta_post = self._e_step(codes, group_index, mastery)
+            mastery, theta_post, eta, node_mastery = self._e_step(
+                codes, group_index, keep_nodes=fit_rows
+            )
             old = self.emission_.copy()
-            self.emission_ = self._m_step_items(codes, mastery, cats)
+            self.emission_ = self._m_step_items(codes, eta, cats)
             if self.prior != "uniform":
-                self._m_step_prior(
-                    mastery[fit_rows], theta_post[fit_rows], group_index[fit_rows], n_groups
-                )
+                self._m_step_prior(node_mastery, theta_post[fit_rows], group_index[fit_rows], n_groups)
             self.n_iter_ = iteration
             if np.max(np.abs(self.emission_ - old)) < self.tol:
                 break
@@ -206,9 +205,8 @@ class HigherOrderDINA:
         return g, max(int(g.max()) + 1, 1) if n else 1
 
     def _m_step_items(
-        self, codes: NDArray[np.int8], mastery: NDArray[np.float64], cats: NDArray[np.int64]
+        self, codes: NDArray[np.int8], eta: NDArray[np.float64], cats: NDArray[np.int64]
     ) -> NDArray[np.float64]:
-        eta = self._expected_eta(mastery)
         counts = np.zeros((codes.shape[1], 2, int(cats.max())))
         for c in range(int(cats.max())):
             hit = codes == c
@@ -220,7 +218,7 @@ class HigherOrderDINA:
 
     def _m_step_prior(
         self,
-        mastery: NDArray[np.float64],
+        node_mastery: NDArray[np.float64],
         theta_post: NDArray[np.float64],
         groups: NDArray[np.int64],
         n_groups: int,
@@ -231,14 +229,14 @@ class HigherOrderDINA:
         to sufficient statistics per (group, grid node, point) and the optimisation never
         touches individual teachers.
         """
-        k = mastery.shape[1]
+        k = node_mastery.shape[2]
         nodes = self._nodes()
         higher = self.prior == "higher_order"
         # -1 (unknown group) is folded into an extra all-zero-offset group.
         member = np.vstack([np.eye(n_groups), np.zeros((1, n_groups))])[groups]
         member = np.hstack([member, (groups < 0)[:, None].astype(np.float64)])
         weight = member.T @ theta_post  # groups+1 x nodes
-        mastered = np.einsum("ih,ig,ik->hgk", member, theta_post, mastery)
+        mastered = np.einsum("ih,igk->hgk", member, theta_post[:, :, None] * node_mastery)
         n_offsets = n_groups * k if higher else 0
 
         def unpack(p: NDArray) -> tuple[NDArray, NDArray, NDArray]:
@@ -266,7 +264,7 @@ class HigherOrderDINA:
                 grad = np.concatenate([grad_slope, grad_intercept, grad_offset.ravel()])
             else:
                 grad = grad_intercept
-            scale = max(mastery.shape[0], 1)
+            scale = max(node_mastery.shape[0], 1)
             return -value / scale, -grad / scale
 
         if higher:
@@ -287,12 +285,46 @@ class HigherOrderDINA:
         return padded[index]
 
     def _nodes(self) -> NDArray[np.float64]:
+        if self.prior != "higher_order":
+            return np.zeros(1)  # no latent trait: a single node
         return np.linspace(-4.0, 4.0, self.n_quadrature)
 
-    def _expected_eta(self, mastery: NDArray[np.float64]) -> NDArray[np.float64]:
-        """P(teacher masters every point an item needs) under the factorised posterior."""
-        log_m = np.log(np.clip(mastery, _EPS, 1.0))
-        return np.exp(log_m @ self.q_matrix_.T.astype(np.float64))
+    def _e_step(
+        self,
+        codes: NDArray[np.int8],
+        groups: NDArray[np.int64],
+        keep_nodes: NDArray[np.int64] | None = None,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """Posterior mastery, theta weights, expected eta and (for ``keep_nodes``) per-node mastery.
+
+        Blocks of ``batch_size`` teachers bound the memory of the (teachers x nodes x points)
+        arrays.
+        """
+        n, k = codes.shape[0], self.q_matrix_.shape[1]
+        n_nodes = len(self._nodes())
+        mastery = np.empty((n, k))
+        theta = np.empty((n, n_nodes))
+        eta = np.empty(codes.shape) if keep_nodes is not None else np.empty((0, 0))
+        keep = np.zeros(n, dtype=bool)
+        if keep_nodes is not None:
+            keep[keep_nodes] = True
+        kept: list[NDArray[np.float64]] = []
+        for lo in range(0, n, self.batch_size):
+            hi = min(n, lo + self.batch_size)
+            block = self._e_step_block(codes[lo:hi], groups[lo:hi])
+            mastery[lo:hi], theta[lo:hi], node_mastery = block
+            if keep_nodes is not None:
+                eta[lo:hi] = self._expected_eta(node_mastery, theta[lo:hi])
+                kept.append(node_mastery[keep[lo:hi]])
+        node_kept = np.concatenate(kept) if kept else np.empty((0, n_nodes, k))
+        return mastery, theta, eta, node_kept
+
+    def _expected_eta(
+        self, node_mastery: NDArray[np.float64], theta: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """P(teacher masters every point an item needs), averaged over the theta nodes."""
+        log_m = np.log(np.clip(node_mastery, _EPS, 1.0))
+        return np.einsum("igj,ig->ij", np.exp(log_m @ self.q_matrix_.T.astype(np.float64)), theta)
 
     def _item_llr(self, codes: NDArray[np.int8]) -> NDArray[np.float64]:
         """Log-likelihood ratio (master vs not) of each observed answer; 0 when unanswered."""
@@ -301,57 +333,48 @@ class HigherOrderDINA:
         index = np.where(codes < 0, table.shape[1] - 1, codes)
         return np.take_along_axis(table, index.T.astype(np.int64), axis=1).T
 
-    def _e_step(
-        self,
-        codes: NDArray[np.int8],
-        groups: NDArray[np.int64],
-        mastery: NDArray[np.float64] | None = None,
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        n, k = codes.shape[0], self.q_matrix_.shape[1]
-        out_m = np.empty((n, k))
-        out_t = np.empty((n, self.n_quadrature))
-        for lo in range(0, n, self.batch_size):
-            hi = min(n, lo + self.batch_size)
-            start = None if mastery is None else mastery[lo:hi]
-            out_m[lo:hi], out_t[lo:hi] = self._e_step_block(codes[lo:hi], groups[lo:hi], start)
-        return out_m, out_t
-
     def _e_step_block(
-        self,
-        codes: NDArray[np.int8],
-        groups: NDArray[np.int64],
-        mastery: NDArray[np.float64] | None,
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        self, codes: NDArray[np.int8], groups: NDArray[np.int64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """Quadrature over theta; at each node, mean field over the points.
+
+        Given theta the points are independent a priori, so for single-point items the node
+        posterior is exact; only items measuring 2-3 points need the mean-field sweeps. The
+        node weights come from each node's evidence lower bound.
+        """
         q = self.q_matrix_
         llr = self._item_llr(codes)
         single = q.sum(axis=1) == 1
-        evidence_single = llr[:, single] @ q[single].astype(np.float64)
-        multi = [(j, np.flatnonzero(q[j])) for j in np.flatnonzero(~single)]
+        evidence = llr[:, single] @ q[single].astype(np.float64)  # teachers x points
         by_point: list[list[tuple[int, NDArray[np.int64]]]] = [[] for _ in range(q.shape[1])]
+        multi = [(j, np.flatnonzero(q[j])) for j in np.flatnonzero(~single)]
         for j, attrs in multi:
             for a in attrs:
                 by_point[a].append((j, attrs[attrs != a]))
         nodes = self._nodes()
         log_w = -0.5 * nodes**2
-        base = self.intercept_[None, :] + self._offsets(groups)
-        m = np.full(codes.shape[0:1] + (q.shape[1],), 0.5) if mastery is None else mastery.copy()
-        theta_post = np.tile(np.exp(log_w - np.logaddexp.reduce(log_w)), (len(m), 1))
-        theta_mean = np.zeros(len(m))
-        for _ in range(self.n_sweeps):
-            if self.prior == "higher_order":
-                # theta first, so a warm-started mastery informs it before points move.
-                eta = base[:, None, :] + nodes[None, :, None] * self.slope_[None, None, :]
-                log_r = log_w[None, :] + (m @ self.slope_)[:, None] * nodes[None, :]
-                log_r = log_r + log_expit(-eta).sum(axis=2)
-                log_r -= np.logaddexp.reduce(log_r, axis=1, keepdims=True)
-                theta_post = np.exp(log_r)
-                theta_mean = theta_post @ nodes
-            for a in range(q.shape[1]):
-                logit = base[:, a] + self.slope_[a] * theta_mean + evidence_single[:, a]
-                for j, others in by_point[a]:
-                    logit = logit + llr[:, j] * np.prod(m[:, others], axis=1)
-                m[:, a] = expit(logit)
-        return m, theta_post
+        prior = (self.intercept_[None, :] + self._offsets(groups))[:, None, :] + (
+            nodes[None, :, None] * self.slope_[None, None, :]
+        )  # teachers x nodes x points
+        m = expit(prior + evidence[:, None, :])
+        for _ in range(self.n_sweeps if multi else 0):
+            for a, linked in enumerate(by_point):
+                if not linked:
+                    continue
+                logit = prior[:, :, a] + evidence[:, None, a]
+                for j, others in linked:
+                    logit = logit + llr[:, j, None] * np.prod(m[:, :, others], axis=2)
+                m[:, :, a] = expit(logit)
+        mc = np.clip(m, _EPS, 1 - _EPS)
+        elbo = (m * prior + log_expit(-prior)).sum(axis=2)
+        elbo += (m * evidence[:, None, :]).sum(axis=2)
+        for j, attrs in multi:
+            elbo += llr[:, j, None] * np.prod(m[:, :, attrs], axis=2)
+        elbo -= (mc * np.log(mc) + (1 - mc) * np.log1p(-mc)).sum(axis=2)
+        log_r = log_w[None, :] + elbo
+        log_r -= np.logaddexp.reduce(log_r, axis=1, keepdims=True)
+        theta = np.exp(log_r)
+        return np.einsum("ig,igk->ik", theta, m), theta, m
 
     def predict_proba(
         self, responses: ArrayLike, groups: ArrayLike | None = None

@@ -27,13 +27,27 @@ __all__ = ["MOVIELENS_MODELS", "evaluate_interactions", "read_interactions", "to
 #: confirmed on other seeds (docs/recommender.md lists the grid and the outcome). implicit's BPR
 #: needs more epochs and stronger regularisation than cornac's published run.
 MOVIELENS_MODELS: dict[str, dict[str, Any]] = {
-    "als": {"algorithm": "als", "factors": 32, "regularization": 0.05, "alpha": 1.0, "iterations": 15},
-    "bpr": {"algorithm": "bpr", "factors": 64, "learning_rate": 0.01, "regularization": 0.05, "iterations": 300},
+    "als": {
+        "algorithm": "als",
+        "factors": 32,
+        "regularization": 0.05,
+        "alpha": 1.0,
+        "iterations": 15,
+    },
+    "bpr": {
+        "algorithm": "bpr",
+        "factors": 64,
+        "learning_rate": 0.01,
+        "regularization": 0.05,
+        "iterations": 300,
+    },
     "item_knn": {"algorithm": "item_knn", "neighbours": 20},
 }
 
 
-def read_interactions(path: str | Path, format: Literal["movielens", "csv"] = "movielens") -> pd.DataFrame:
+def read_interactions(
+    path: str | Path, format: Literal["movielens", "csv"] = "movielens"
+) -> pd.DataFrame:
     """Read an interaction file into ``user_id, item_id, rating, timestamp``.
 
     ``movielens`` is the ml-100k ``u.data`` layout (tab-separated, no header); ``csv`` needs a
@@ -43,7 +57,9 @@ def read_interactions(path: str | Path, format: Literal["movielens", "csv"] = "m
     if not file.is_file():
         raise DatasetError(f"interaction file {file} not found; pass --file with an existing path")
     if format == "movielens":
-        frame = pd.read_csv(file, sep="\t", header=None, names=["user_id", "item_id", "rating", "timestamp"])
+        frame = pd.read_csv(
+            file, sep="\t", header=None, names=["user_id", "item_id", "rating", "timestamp"]
+        )
     elif format == "csv":
         frame = pd.read_csv(file)
     else:
@@ -116,7 +132,9 @@ def evaluate_interactions(
     return results
 
 
-def _report(top: np.ndarray, relevant: list[set[int]], k: int, n_items: int, seconds: float) -> dict[str, float]:
+def _report(
+    top: np.ndarray, relevant: list[set[int]], k: int, n_items: int, seconds: float
+) -> dict[str, float]:
     ranked = [list(row) for row in top]
     report = ranking_report(ranked, relevant, k)
     report[f"coverage@{k}"] = catalog_coverage(ranked, n_items, k)

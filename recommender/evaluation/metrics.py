@@ -38,7 +38,11 @@ def _pairs(recommended: Ranked, relevant: Relevant) -> list[tuple[Sequence[Hasha
             f"recommended has {len(recommended)} users but relevant has {len(relevant)}; "
             "pass one ranked list and one relevant set per user, in the same order"
         )
-    return [(list(ranked), set(truth)) for ranked, truth in zip(recommended, relevant, strict=True) if truth]
+    return [
+        (list(ranked), set(truth))
+        for ranked, truth in zip(recommended, relevant, strict=True)
+        if truth
+    ]
 
 
 def _check_k(k: int) -> None:
@@ -126,7 +130,9 @@ def catalog_coverage(recommended: Ranked, catalog_size: int, k: int = 10) -> flo
     return len(shown) / catalog_size
 
 
-def gap_hit_at_k(recommended: Ranked, developing: Sequence[Iterable[Hashable]], k: int = 10) -> float:
+def gap_hit_at_k(
+    recommended: Ranked, developing: Sequence[Iterable[Hashable]], k: int = 10
+) -> float:
     """Mean share of the top ``k`` that develops at least one point the user has not mastered.
 
     ``developing[u]`` is the set of items that touch one of user ``u``'s truly unmastered points;

@@ -36,14 +36,23 @@ __all__ = ["evaluate_province", "evaluate_recommend"]
 Diagnose = Callable[[Any], pd.DataFrame]
 
 
-def _top_k(scores: np.ndarray, allowed: np.ndarray, k: int, item_ids: np.ndarray) -> list[list[str]]:
+def _top_k(
+    scores: np.ndarray, allowed: np.ndarray, k: int, item_ids: np.ndarray
+) -> list[list[str]]:
     scores = np.where(allowed, scores, -np.inf)
     top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-    return [[str(item_ids[c]) for c in row if np.isfinite(scores[i, c])] for i, row in enumerate(top)]
+    return [
+        [str(item_ids[c]) for c in row if np.isfinite(scores[i, c])] for i, row in enumerate(top)
+    ]
 
 
-def _report(ranked: list[list[str]], relevant: list[set[str]], developing: list[set[str]],
-            n_items: int, k: int) -> dict[str, float]:
+def _report(
+    ranked: list[list[str]],
+    relevant: list[set[str]],
+    developing: list[set[str]],
+    n_items: int,
+    k: int,
+) -> dict[str, float]:
     report = ranking_report(ranked, relevant, k)
     report[f"coverage@{k}"] = catalog_coverage(ranked, n_items, k)
     report[f"gap_hit@{k}"] = gap_hit_at_k(ranked, developing, k)
@@ -84,20 +93,29 @@ def evaluate_province(
     cutoff = test_pairs.groupby("teacher_id")["timestamp"].min()
     grades = province.grades
     grade_cutoff = grades["teacher_id"].map(cutoff)
-    keep_grade = ~grades["teacher_id"].isin(cold) & (grade_cutoff.isna() | (grades["assessed_at"] < grade_cutoff))
+    keep_grade = ~grades["teacher_id"].isin(cold) & (
+        grade_cutoff.isna() | (grades["assessed_at"] < grade_cutoff)
+    )
     train = dataclasses.replace(province, events=train_events, grades=grades[keep_grade.to_numpy()])
     mastery = diagnose(train)
-    model = HybridRecommender(random_state=seed, **(params or {})).fit(train, mastery, catalog, framework)
+    model = HybridRecommender(random_state=seed, **(params or {})).fit(
+        train, mastery, catalog, framework
+    )
     items = model.items_
     n_items = int(kind_mask(items, kind, model.rules_).sum())
     of_kind = set(items.item_ids[kind_mask(items, kind, model.rules_)].tolist())
-    truth = province.truth_mastery_initial.set_index("teacher_id").reindex(columns=model.points_.codes.tolist())
+    truth = province.truth_mastery_initial.set_index("teacher_id").reindex(
+        columns=model.points_.codes.tolist()
+    )
     develops = items.point_weights > 0
 
     def developing(teacher_ids: list[str]) -> list[set[str]]:
         gaps = truth.reindex(teacher_ids).to_numpy() == 0
         hit = (gaps.astype(np.int32) @ develops.T.astype(np.int32)) > 0
-        return [set(items.item_ids[row & np.isin(items.item_ids, list(of_kind))].tolist()) for row in hit]
+        return [
+            set(items.item_ids[row & np.isin(items.item_ids, list(of_kind))].tolist())
+            for row in hit
+        ]
 
     # ---- warm teachers
     test = test_pairs[test_pairs["item_id"].isin(of_kind)]
@@ -112,9 +130,14 @@ def evaluate_province(
     scores, features = model.score_teachers(rows)
     results: dict[str, Any] = {"hybrid": None, "baselines": {}, "cold_start": {}}
     gap_truth = developing(warm_ids)
-    results["hybrid"] = _report(_top_k(scores, hybrid_allowed, k, items.item_ids), relevant, gap_truth, n_items, k)
-    results["ablations"] = {"hybrid_without_mastered_filter": _report(
-        _top_k(scores, base_allowed, k, items.item_ids), relevant, gap_truth, n_items, k)}
+    results["hybrid"] = _report(
+        _top_k(scores, hybrid_allowed, k, items.item_ids), relevant, gap_truth, n_items, k
+    )
+    results["ablations"] = {
+        "hybrid_without_mastered_filter": _report(
+            _top_k(scores, base_allowed, k, items.item_ids), relevant, gap_truth, n_items, k
+        )
+    }
     popularity = np.tile(model.popularity_scores(), (len(rows), 1))
     confidence = model.als_.user_items_
     baselines = {
@@ -123,13 +146,17 @@ def evaluate_province(
         "als": model.als_.score(rows),
         "content_gap": features["expected_gain"],
     }
-    bpr = CollaborativeFilter("bpr", factors=model.factors, iterations=100, random_state=seed).fit(confidence)
+    bpr = CollaborativeFilter("bpr", factors=model.factors, iterations=100, random_state=seed).fit(
+        confidence
+    )
     baselines["bpr"] = bpr.score(rows)
     for name, baseline in baselines.items():
         # Ties (e.g. equal gains) are broken by popularity so no baseline is handicapped by
         # catalog order.
         tie_break = 1e-6 * popularity / max(float(popularity.max()), 1.0)
-        ranked = _top_k(np.asarray(baseline, dtype=np.float64) + tie_break, base_allowed, k, items.item_ids)
+        ranked = _top_k(
+            np.asarray(baseline, dtype=np.float64) + tie_break, base_allowed, k, items.item_ids
+        )
         results["baselines"][name] = _report(ranked, relevant, gap_truth, n_items, k)
 
     # ---- cold-start teachers: their whole history is the truth
@@ -139,31 +166,59 @@ def evaluate_province(
     cold_rows = np.array([model.row_of(t) for t in cold_ids], dtype=np.int64)
     t = model.teachers_
     cold_scores, _ = model.score_profiles(
-        t.school_row[cold_rows], t.group_row[cold_rows], t.stages[cold_rows], t.subjects[cold_rows],
+        t.school_row[cold_rows],
+        t.group_row[cold_rows],
+        t.stages[cold_rows],
+        t.subjects[cold_rows],
         model.mastery_[cold_rows],
     )
     cold_allowed = model._eligible(cold_rows) & kind_mask(items, kind, model.rules_)[None, :]
     cold_truth = developing(cold_ids)
     cold_relevant = [set(s) for s in cold_by]
     results["cold_start"]["hybrid"] = _report(
-        _top_k(cold_scores, cold_allowed & _unmastered(model, cold_rows, cold=True), k, items.item_ids),
-        cold_relevant, cold_truth, n_items, k)
+        _top_k(
+            cold_scores, cold_allowed & _unmastered(model, cold_rows, cold=True), k, items.item_ids
+        ),
+        cold_relevant,
+        cold_truth,
+        n_items,
+        k,
+    )
     results["cold_start"]["popularity"] = _report(
-        _top_k(np.tile(model.popularity_scores(), (len(cold_rows), 1)), cold_allowed, k, items.item_ids),
-        cold_relevant, cold_truth, n_items, k)
-    results["ranker_weights"] = {"warm": model.ranker_.weights(), "cold": model.cold_ranker_.weights()}
+        _top_k(
+            np.tile(model.popularity_scores(), (len(cold_rows), 1)), cold_allowed, k, items.item_ids
+        ),
+        cold_relevant,
+        cold_truth,
+        n_items,
+        k,
+    )
+    results["ranker_weights"] = {
+        "warm": model.ranker_.weights(),
+        "cold": model.cold_ranker_.weights(),
+    }
     results["protocol"] = {
-        "k": k, "kind": kind, "holdout_items": holdout_items, "cold_share": cold_share, "seed": seed,
-        "teachers": int(len(province.teachers)), "events": int(len(events)),
-        "warm_test_teachers": len(warm_ids), "cold_test_teachers": len(cold_ids),
-        "catalog_items_of_kind": n_items, "seconds": round(time.perf_counter() - started, 2),
+        "k": k,
+        "kind": kind,
+        "holdout_items": holdout_items,
+        "cold_share": cold_share,
+        "seed": seed,
+        "teachers": int(len(province.teachers)),
+        "events": int(len(events)),
+        "warm_test_teachers": len(warm_ids),
+        "cold_test_teachers": len(cold_ids),
+        "catalog_items_of_kind": n_items,
+        "seconds": round(time.perf_counter() - started, 2),
     }
     return results
 
 
 def _unmastered(model: HybridRecommender, rows: np.ndarray, cold: bool = False) -> np.ndarray:
-    active = (model.active_points(school_rows=model.teachers_.school_row[rows]) if cold
-              else model.active_points(rows))
+    active = (
+        model.active_points(school_rows=model.teachers_.school_row[rows])
+        if cold
+        else model.active_points(rows)
+    )
     return unmastered_mask(model.items_, model.mastery_[rows], model.mastered_threshold, active)
 
 
@@ -181,7 +236,9 @@ def default_diagnose(item_bank: Any, framework: Any, catalog: Any) -> Diagnose:
     return diagnose
 
 
-def evaluate_recommend(n_teachers: int, seed: int, n_schools: int | None = None, **options: Any) -> dict[str, Any]:
+def evaluate_recommend(
+    n_teachers: int, seed: int, n_schools: int | None = None, **options: Any
+) -> dict[str, Any]:
     """Simulate a province and run :func:`evaluate_province` on it (``nengli evaluate recommend``)."""
     from competency_model.framework import default_framework
     from competency_model.item_bank import load_item_bank
@@ -192,7 +249,19 @@ def evaluate_recommend(n_teachers: int, seed: int, n_schools: int | None = None,
     catalog = load_catalog(framework=framework)
     item_bank = load_item_bank(framework=framework)
     schools = n_schools or max(2, n_teachers // 60)
-    province = simulate_province(n_teachers=n_teachers, n_schools=schools, seed=seed,
-                                 framework=framework, catalog=catalog, item_bank=item_bank)
-    return evaluate_province(province, catalog, framework, default_diagnose(item_bank, framework, catalog),
-                             seed=seed, **options)
+    province = simulate_province(
+        n_teachers=n_teachers,
+        n_schools=schools,
+        seed=seed,
+        framework=framework,
+        catalog=catalog,
+        item_bank=item_bank,
+    )
+    return evaluate_province(
+        province,
+        catalog,
+        framework,
+        default_diagnose(item_bank, framework, catalog),
+        seed=seed,
+        **options,
+    )

@@ -35,7 +35,9 @@ def stratified_split(
     if not 0.0 < ratio < 1.0:
         raise ValueError(f"ratio={ratio} must lie strictly between 0 and 1")
     if user_col not in interactions:
-        raise ValueError(f"interactions has no column {user_col!r}; columns are {list(interactions.columns)}")
+        raise ValueError(
+            f"interactions has no column {user_col!r}; columns are {list(interactions.columns)}"
+        )
     rng = np.random.default_rng(seed)
     shuffled = interactions.iloc[rng.permutation(len(interactions))]
     position = shuffled.groupby(user_col, sort=False).cumcount().to_numpy()

@@ -56,11 +56,22 @@ class SchoolPlan:
         return asdict(self)
 
 
+def _nanmean(values: np.ndarray) -> np.ndarray:
+    """Column means ignoring NaN (NaN for an all-NaN column), without numpy's warning."""
+    present = ~np.isnan(values)
+    counts = present.sum(axis=0)
+    sums = np.where(present, values, 0.0).sum(axis=0)
+    return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+
+
+def _need(values: np.ndarray, threshold: float) -> np.ndarray:
+    return np.nan_to_num(_nanmean(np.clip(threshold - values, 0.0, None)), nan=0.0)
+
+
 def point_need(mastery: pd.DataFrame, codes: Sequence[str], threshold: float) -> pd.Series:
     """Mean shortfall below ``threshold`` per point (0 when every teacher reaches it)."""
     values = mastery[list(codes)].to_numpy(dtype=np.float64)
-    shortfall = np.clip(threshold - values, 0.0, None)
-    return pd.Series(np.nanmean(shortfall, axis=0), index=list(codes))
+    return pd.Series(_need(values, threshold), index=list(codes))
 
 
 @lru_cache(maxsize=4096)
@@ -159,7 +170,9 @@ def plan_school(
     graph = graph if graph is not None else CompetencyGraph(framework)
     gains = gain_model if gain_model is not None else GainModel()
     codes = framework.codes
-    need = point_need(members, codes, threshold)
+    values = members[list(codes)].to_numpy(dtype=np.float64)  # one copy, reused below
+    column = {c: j for j, c in enumerate(codes)}
+    need = pd.Series(_need(values, threshold), index=list(codes))
     coverable = _coverable(catalog, environment)
     wanted = n_targets if n_targets is not None else max(policy.min_points, 4)
     school_policy = policy.model_copy(update={"min_dimensions": len(DIMENSIONS)})
@@ -188,17 +201,18 @@ def plan_school(
     targets = choice.codes
     hours_per_point = policy.total_hours / max(len(targets), 1)
     improvement = {
-        c: round(_expected_gain(members[c].to_numpy(dtype=float), hours_per_point, gains), 4)
-        for c in targets
+        c: round(_expected_gain(values[:, column[c]], hours_per_point, gains), 4) for c in targets
     }
     allowed = set(graph.feasible_points(environment, gating=policy.environment_gating)) & set(
         coverable
     )
     group_targets: dict[str, list[str]] = {}
-    for group, rows in members.groupby("research_group", sort=True):
-        if len(rows) < group_min_teachers:
+    groups = members["research_group"].astype(str).to_numpy()
+    for group in sorted(set(groups)):
+        rows = groups == group
+        if rows.sum() < group_min_teachers:
             continue
-        group_need = point_need(rows, codes, threshold)
+        group_need = dict(zip(codes, _need(values[rows], threshold), strict=True))
         ranked = sorted(targets, key=lambda c: -group_need[c])[:2]
         extra = max(allowed - set(targets), key=lambda c: group_need[c], default=None)
         if extra is not None and group_need[extra] > group_need[ranked[0]] + 0.05:
@@ -216,7 +230,7 @@ def plan_school(
         policy=policy.name,
         n_teachers=len(members),
         targets=targets,
-        mean_mastery={c: round(float(np.nanmean(members[c])), 4) for c in codes},
+        mean_mastery={c: round(float(m), 4) for c, m in zip(codes, _nanmean(values), strict=True)},
         need={c: round(float(need[c]), 4) for c in targets},
         expected_improvement=improvement,
         group_targets=group_targets,

@@ -25,7 +25,9 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
     def recommend(
         teachers: int = typer.Option(3000, "--teachers", min=50, help="Teachers to simulate."),
         seed: int = typer.Option(0, "--seed", help="Seed of the simulation, split and models."),
-        schools: int | None = typer.Option(None, "--schools", help="Schools (default teachers/60)."),
+        schools: int | None = typer.Option(
+            None, "--schools", help="Schools (default teachers/60)."
+        ),
         kind: str = typer.Option("course", "--kind", help="course or task."),
         k: int = typer.Option(10, "--k", min=1, help="List length."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -42,7 +44,9 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
     def interactions(
         file: Path = typer.Option(..., "--file", help="Interaction file (e.g. ml-100k u.data)."),
         format: str = typer.Option("movielens", "--format", help="movielens or csv."),
-        seed: int = typer.Option(42, "--seed", help="Seed of the 75/25 per-user split and the models."),
+        seed: int = typer.Option(
+            42, "--seed", help="Seed of the 75/25 per-user split and the models."
+        ),
         k: int = typer.Option(10, "--k", min=1, help="List length."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:

@@ -14,7 +14,9 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
     @app.command("train")
     def train(
         data: Path = typer.Option(..., "--data", help="Province directory (read_province layout)."),
-        out: Path = typer.Option(..., "--out", help="Model directory to write (replaced atomically)."),
+        out: Path = typer.Option(
+            ..., "--out", help="Model directory to write (replaced atomically)."
+        ),
         policy: str | None = typer.Option(None, "--policy", help="Regional policy name or file."),
         seed: int = typer.Option(0, "--seed", help="Seed of every random choice in training."),
     ) -> None:
@@ -22,5 +24,7 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         from recommender.training import train_model_dir
 
         metadata = train_model_dir(data, out, policy=policy, seed=seed)
-        summary = {key: metadata[key] for key in ("n_teachers", "n_events", "n_items", "policy", "metrics")}
+        summary = {
+            key: metadata[key] for key in ("n_teachers", "n_events", "n_items", "policy", "metrics")
+        }
         typer.echo(json.dumps({"out": str(out), **summary}, ensure_ascii=False, indent=2))

@@ -13,9 +13,13 @@ from recommender.artifacts import load_model_dir, save_model_dir
 
 @pytest.fixture
 def model_dir(tmp_path, rng):
-    arrays = {"cf.npz": {"factors": rng.normal(size=(4, 3)), "ids": np.array(["T1", "T2"])},
-              "ranker.npz": {"coef": np.arange(3.0)}}
-    return save_model_dir(tmp_path / "model", arrays, {"data_hash": "abc", "metrics": {"ndcg@10": 0.5}}), arrays
+    arrays = {
+        "cf.npz": {"factors": rng.normal(size=(4, 3)), "ids": np.array(["T1", "T2"])},
+        "ranker.npz": {"coef": np.arange(3.0)},
+    }
+    return save_model_dir(
+        tmp_path / "model", arrays, {"data_hash": "abc", "metrics": {"ndcg@10": 0.5}}
+    ), arrays
 
 
 def test_round_trip_keeps_arrays_and_metadata(model_dir):

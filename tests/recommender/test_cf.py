@@ -60,18 +60,22 @@ def test_arrays_round_trip_keeps_scores(algorithm):
 
 
 def test_confidence_adds_weighted_events():
-    events = pd.DataFrame({
-        "teacher_id": ["a", "a", "a", "a", "b"],
-        "item_id": ["x", "x", "x", "x", "y"],
-        "event": ["enrol", "progress", "complete", "rate", "enrol"],
-        "value": [np.nan, 0.5, np.nan, 5.0, np.nan],
-    })
+    events = pd.DataFrame(
+        {
+            "teacher_id": ["a", "a", "a", "a", "b"],
+            "item_id": ["x", "x", "x", "x", "y"],
+            "event": ["enrol", "progress", "complete", "rate", "enrol"],
+            "value": [np.nan, 0.5, np.nan, 5.0, np.nan],
+        }
+    )
     matrix = confidence_matrix(events, pd.Index(["a", "b"]), pd.Index(["x", "y"]))
     np.testing.assert_allclose(matrix.toarray(), [[1 + 0.5 + 2 + 1, 0], [0, 1]])
 
 
 def test_unknown_event_kind_is_rejected():
-    events = pd.DataFrame({"teacher_id": ["a"], "item_id": ["x"], "event": ["like"], "value": [np.nan]})
+    events = pd.DataFrame(
+        {"teacher_id": ["a"], "item_id": ["x"], "event": ["like"], "value": [np.nan]}
+    )
     with pytest.raises(ValueError, match="like"):
         confidence_matrix(events, pd.Index(["a"]), pd.Index(["x"]))
 

@@ -91,8 +91,15 @@ def test_exclude_and_only_points(tables):
 
 def test_apply_filters_reports_what_each_rule_removed(tables):
     items, points = tables
-    allowed, removed = apply_filters(items, points, PolicyRules.default(), "course", 0,
-                                     np.zeros(len(points.codes)), completed_columns=[0],
-                                     exclude=["CRS-0002"])
+    allowed, removed = apply_filters(
+        items,
+        points,
+        PolicyRules.default(),
+        "course",
+        0,
+        np.zeros(len(points.codes)),
+        completed_columns=[0],
+        exclude=["CRS-0002"],
+    )
     assert not allowed[0] and not allowed[1]
     assert removed["completed"] == 1 and removed["exclude"] == 1 and removed["environment"] > 0

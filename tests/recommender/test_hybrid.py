@@ -12,12 +12,23 @@ from competency_model.errors import ModelError, NotFoundError
 from recommender.artifacts import METADATA_NAME
 from recommender.hybrid import HybridRecommender, load_recommender
 
-PROFILE = {"school_id": "S000003", "stage": "小学", "subject": "数学", "research_group": "小学数学组"}
+PROFILE = {
+    "school_id": "S000003",
+    "stage": "小学",
+    "subject": "数学",
+    "research_group": "小学数学组",
+}
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(teacher=st.integers(0, 149), k=st.integers(1, 30), kind=st.sampled_from(["course", "task"]),
-       personalized=st.booleans())
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    teacher=st.integers(0, 149),
+    k=st.integers(1, 30),
+    kind=st.sampled_from(["course", "task"]),
+    personalized=st.booleans(),
+)
 def test_top_k_has_no_duplicates_and_finite_scores(fitted_hybrid, teacher, k, kind, personalized):
     recs = fitted_hybrid.recommend(f"T{teacher + 1:07d}", k=k, kind=kind, personalized=personalized)
     ids = [r.item_id for r in recs]
@@ -36,18 +47,25 @@ def test_every_item_is_explained_in_both_languages(fitted_hybrid, kind):
 
 
 def test_kind_task_returns_practice_tasks(fitted_hybrid):
-    assert all(r.item_id.startswith("TSK-") for r in fitted_hybrid.recommend("T0000001", kind="task"))
+    assert all(
+        r.item_id.startswith("TSK-") for r in fitted_hybrid.recommend("T0000001", kind="task")
+    )
 
 
 def test_hard_filters_hold_in_recommendations(fitted_hybrid, small_province):
     teacher = "T0000007"
     row = fitted_hybrid.row_of(teacher)
-    taken = set(small_province.events.loc[small_province.events["teacher_id"] == teacher, "item_id"])
-    school_rank = fitted_hybrid.teachers_.school_environment_rank[fitted_hybrid.teachers_.school_row[row]]
+    taken = set(
+        small_province.events.loc[small_province.events["teacher_id"] == teacher, "item_id"]
+    )
+    school_rank = fitted_hybrid.teachers_.school_environment_rank[
+        fitted_hybrid.teachers_.school_row[row]
+    ]
     recs = fitted_hybrid.recommend(teacher, k=30, exclude=["CRS-0001"])
     items = {i: n for n, i in enumerate(fitted_hybrid.items_.item_ids)}
-    open_points = (fitted_hybrid.mastery_[row] < fitted_hybrid.mastered_threshold) | \
-        fitted_hybrid.active_points(np.array([row]))[0]
+    open_points = (
+        fitted_hybrid.mastery_[row] < fitted_hybrid.mastered_threshold
+    ) | fitted_hybrid.active_points(np.array([row]))[0]
     for rec in recs:
         col = items[rec.item_id]
         assert rec.item_id not in taken and rec.item_id != "CRS-0001"
@@ -64,7 +82,9 @@ def test_non_personalised_list_ignores_history(fitted_hybrid, small_province):
     teachers = small_province.teachers
     school = teachers.groupby("school_id")["teacher_id"].apply(list)
     pair = next(ids for ids in school if len(ids) >= 2)[:2]
-    lists = [[r.item_id for r in fitted_hybrid.recommend(t, k=10, personalized=False)] for t in pair]
+    lists = [
+        [r.item_id for r in fitted_hybrid.recommend(t, k=10, personalized=False)] for t in pair
+    ]
     assert lists[0] == lists[1]
 
 
@@ -92,10 +112,18 @@ def test_fold_in_changes_recommendations(small_province):
     from training_data.catalog import load_catalog
 
     model = HybridRecommender(factors=8, iterations=5, random_state=0).fit(
-        small_province, small_province.mastery, load_catalog(), default_framework())
+        small_province, small_province.mastery, load_catalog(), default_framework()
+    )
     before = [r.item_id for r in model.recommend("T0000005", k=10)]
-    new = pd.DataFrame({"item_id": before[:3], "event": "complete", "value": np.nan,
-                        "timestamp": pd.Timestamp("2025-01-01"), "event_id": ["N1", "N2", "N3"]})
+    new = pd.DataFrame(
+        {
+            "item_id": before[:3],
+            "event": "complete",
+            "value": np.nan,
+            "timestamp": pd.Timestamp("2025-01-01"),
+            "event_id": ["N1", "N2", "N3"],
+        }
+    )
     model.fold_in("T0000005", new)
     after = [r.item_id for r in model.recommend("T0000005", k=10)]
     assert not set(before[:3]) & set(after)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pandas as pd
+import psutil
 import pytest
 from sqlalchemy import func, select
 
@@ -30,7 +31,7 @@ from service.db.models import Event, ImportRun
 pytestmark = pytest.mark.slow
 
 N_TEACHERS = 100
-N_EVENTS = 60_000
+N_EVENTS = 25_000
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -111,9 +112,15 @@ def test_kill_during_import_leaves_nothing_partial(tmp_path: Path) -> None:
         except httpx.TransportError as error:
             outcome.append(error)
 
+    busy = psutil.Process(server.pid)
+    baseline = sum(busy.cpu_times()[:2])
     thread = threading.Thread(target=upload)
     thread.start()
-    time.sleep(1.5)  # the upload is sent and the import is parsing/writing by now
+    # Kill once the server has spent 0.6 s of CPU on the request: well inside the import,
+    # which needs several seconds of CPU, on any machine.
+    deadline = time.monotonic() + 60
+    while sum(busy.cpu_times()[:2]) - baseline < 0.6 and time.monotonic() < deadline:
+        time.sleep(0.02)
     os.kill(server.pid, signal.SIGKILL)
     server.wait(timeout=10)
     thread.join(timeout=30)

@@ -63,8 +63,9 @@ GOOD_TEACHER = {"school_id": "S000001", "stage": "小学", "subject": "数学"}
 )
 def test_malformed_input_is_a_problem(client, keys: Keys, world: World, method: str, path: str,  # type: ignore[no-untyped-def]
                                       kwargs: dict, status: int) -> None:
-    headers = {**keys.header("platform"), **kwargs.pop("headers", {})}
-    response = client.request(method, path, headers=headers, **kwargs)
+    extra = dict(kwargs)
+    headers = {**keys.header("platform"), **extra.pop("headers", {})}
+    response = client.request(method, path, headers=headers, **extra)
     assert_problem(response, status)
 
 

@@ -257,14 +257,19 @@ def import_files(
         kept, clash_issues, clashed = _conflicts(table, combined)
         issues += clash_issues
         if len(clashed):
+            # A rejected row is rejected whole: drop its other events (enrol + complete) too.
+            pairs = pd.Series(
+                list(zip(kept["_source"], kept["_row"], strict=True)), index=kept.index
+            )
+            kept = kept[~pairs.isin(set(clashed.tolist()))]
             rejected_frames.append(
-                pd.DataFrame(
-                    {
-                        "_source": [s for s, _ in clashed],
-                        "_row": [r for _, r in clashed],
-                        "_table": table,
-                    }
-                )
+                combined[
+                    pd.Series(list(zip(combined["_source"], combined["_row"], strict=True)))
+                    .isin(set(clashed.tolist()))
+                    .to_numpy()
+                ]
+                .drop_duplicates(subset=["_source", "_row"])
+                .assign(_table=table)
             )
         tables[table] = normalize_table(table, kept[list(TABLE_COLUMNS[table])])
     return ImportResult(tables, *_summarise(reports, issues, rejected_frames))

@@ -161,7 +161,7 @@ class Validator:
             .astype("int64")
         )
         points, unknown = f.parse_points(
-            check.text("chosen_points", required=False), self.point_lookup
+            check.text("chosen_points", required=False).str.normalize("NFKC"), self.point_lookup
         )
         check.flag(
             unknown.notna(),
@@ -175,7 +175,8 @@ class Validator:
     def _grades(self, check: Checker) -> pd.DataFrame:
         teacher = check.text("teacher_id")
         self._teacher_ref(check, teacher)
-        raw_point = check.text("point").str.replace(r"\s+", "", regex=True).str.lower()
+        raw_point = check.text("point").str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
+        raw_point = raw_point.str.lower()
         point = check.checked(
             "point",
             raw_point.map(self.point_lookup),

@@ -11,7 +11,9 @@ import pytest
 from competency_model.errors import DatasetError
 from recommender.evaluation.interactions import evaluate_interactions, read_interactions
 
-MOVIELENS = Path(__file__).resolve().parents[3].parent / "shared" / "datasets" / "movielens-100k" / "u.data"
+MOVIELENS = (
+    Path(__file__).resolve().parents[3].parent / "shared" / "datasets" / "movielens-100k" / "u.data"
+)
 
 
 def test_small_file_gives_every_model_a_report(tmp_path, rng):
@@ -36,7 +38,9 @@ def test_bad_files_raise_dataset_error(tmp_path, content):
 
 
 @pytest.mark.realdata
-@pytest.mark.skipif(not MOVIELENS.exists(), reason="MovieLens-100k not present in ../shared/datasets")
+@pytest.mark.skipif(
+    not MOVIELENS.exists(), reason="MovieLens-100k not present in ../shared/datasets"
+)
 def test_movielens_als_is_in_the_range_of_the_published_table():
     models = {"als": {"algorithm": "als", "factors": 32, "regularization": 0.05, "iterations": 15}}
     result = evaluate_interactions(read_interactions(MOVIELENS), models=models)

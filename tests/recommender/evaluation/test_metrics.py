@@ -48,7 +48,9 @@ def test_coverage_and_gap_hit():
 
 @settings(max_examples=60, deadline=None)
 @given(
-    ranked=st.lists(st.lists(st.integers(0, 20), min_size=1, max_size=12, unique=True), min_size=1, max_size=5),
+    ranked=st.lists(
+        st.lists(st.integers(0, 20), min_size=1, max_size=12, unique=True), min_size=1, max_size=5
+    ),
     data=st.data(),
 )
 def test_metrics_lie_in_unit_interval_and_perfect_list_scores_one(ranked, data):

@@ -11,9 +11,14 @@ from training_data.catalog import load_catalog
 
 @pytest.fixture(scope="module")
 def report(small_province):
-    return evaluate_province(small_province, load_catalog(), default_framework(),
-                             lambda province: small_province.mastery,
-                             params={"factors": 8, "iterations": 5}, seed=1)
+    return evaluate_province(
+        small_province,
+        load_catalog(),
+        default_framework(),
+        lambda province: small_province.mastery,
+        params={"factors": 8, "iterations": 5},
+        seed=1,
+    )
 
 
 def test_report_has_the_documented_shape(report):
@@ -27,7 +32,10 @@ def test_report_has_the_documented_shape(report):
 def test_gap_aware_rankers_hit_more_true_gaps_than_popularity(report):
     # The small province's teachers pick items on their true gaps, and the fixture's diagnosis
     # is close to the truth, so ranking by gap must beat ranking by popularity on gap-hit.
-    assert report["baselines"]["content_gap"]["gap_hit@10"] > report["baselines"]["popularity"]["gap_hit@10"]
+    assert (
+        report["baselines"]["content_gap"]["gap_hit@10"]
+        > report["baselines"]["popularity"]["gap_hit@10"]
+    )
     assert report["hybrid"]["gap_hit@10"] > report["baselines"]["popularity"]["gap_hit@10"]
 
 

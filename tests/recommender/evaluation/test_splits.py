@@ -18,14 +18,21 @@ def test_stratified_split_keeps_three_quarters_of_each_user(rng):
 
 def test_time_split_holds_out_latest_items_and_drops_later_events():
     t = pd.Timestamp("2024-01-01")
-    events = pd.DataFrame({
-        "teacher_id": ["a"] * 5,
-        "item_id": ["x", "y", "z", "x", "w"],
-        "event": ["enrol"] * 3 + ["complete", "enrol"],
-        "value": np.nan,
-        "timestamp": [t, t + pd.Timedelta(days=1), t + pd.Timedelta(days=2), t + pd.Timedelta(days=5),
-                      t + pd.Timedelta(days=3)],
-    })
+    events = pd.DataFrame(
+        {
+            "teacher_id": ["a"] * 5,
+            "item_id": ["x", "y", "z", "x", "w"],
+            "event": ["enrol"] * 3 + ["complete", "enrol"],
+            "value": np.nan,
+            "timestamp": [
+                t,
+                t + pd.Timedelta(days=1),
+                t + pd.Timedelta(days=2),
+                t + pd.Timedelta(days=5),
+                t + pd.Timedelta(days=3),
+            ],
+        }
+    )
     train, test = time_split(events, holdout_items=2, min_train_items=2)
     assert set(test["item_id"]) == {"z", "w"}
     assert train["timestamp"].max() < t + pd.Timedelta(days=2)
@@ -33,8 +40,15 @@ def test_time_split_holds_out_latest_items_and_drops_later_events():
 
 
 def test_users_with_short_history_stay_in_training():
-    events = pd.DataFrame({"teacher_id": ["a", "a"], "item_id": ["x", "y"], "event": "enrol",
-                           "value": np.nan, "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02"])})
+    events = pd.DataFrame(
+        {
+            "teacher_id": ["a", "a"],
+            "item_id": ["x", "y"],
+            "event": "enrol",
+            "value": np.nan,
+            "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02"]),
+        }
+    )
     train, test = time_split(events, holdout_items=1, min_train_items=2)
     assert test.empty and len(train) == 2
 

@@ -61,3 +61,29 @@ def test_unknown_on_error_value_is_a_usage_error(
     path = write_csv("t.csv", samples.TEACHERS_ZH)
     result = runner.invoke(app, ["import", str(path), "--out", str(tmp_path), "--on-error", mode])
     assert result.exit_code != 0
+
+
+def test_custom_catalog_decides_which_course_ids_exist(
+    samples: SimpleNamespace, write_csv: Callable[..., Path], tmp_path: Path
+) -> None:
+    from training_data.catalog import default_catalog
+
+    catalog = tmp_path / "catalog.csv"
+    default_catalog().to_frame().iloc[[0]].to_csv(catalog, index=False)  # only CRS-0001
+    write_csv("teachers.csv", samples.TEACHERS_ZH)
+    folder = write_csv("completions.csv", samples.COMPLETIONS_ZH).parent
+    result = runner.invoke(
+        app,
+        [
+            "import",
+            str(folder),
+            "--out",
+            str(tmp_path / "out"),
+            "--catalog",
+            str(catalog),
+            "--on-error",
+            "quarantine",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "CRS-0002" in result.output and "not in the course catalog" in result.output

@@ -281,3 +281,38 @@ def test_exactly_the_invalid_rows_are_rejected(
     assert {r.row for r in result.report.rejected_rows} == bad
     assert result.report.accepted + result.report.rejected == len(rows)
     assert len(result.tables["teachers"]) == len(rows) - len(bad)
+
+
+def test_corrected_quarantine_file_can_be_imported_again(
+    samples: SimpleNamespace, write_csv: Callable[..., Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    bad = [*samples.TEACHERS_ZH, ["T004", "赵六", "S01", "大学", "数学", "3"]]
+    write_import(import_files([write_csv("t.csv", bad)], now=samples.NOW), out, mode="quarantine")
+    quarantine = pd.read_csv(out / QUARANTINE_NAME, encoding="utf-8-sig", dtype=str)
+    quarantine.loc[0, "stage"] = "高中"
+    fixed = tmp_path / "fixed.csv"
+    quarantine.to_csv(fixed, index=False, encoding="utf-8-sig")
+    report = write_import(import_files([fixed], now=samples.NOW), out)
+    assert report.inserted["teachers"] == 1
+    assert len(read_province(out).teachers) == 4
+
+
+def test_conflicting_progress_is_quarantined_with_its_cells_and_repeats_merge(
+    samples: SimpleNamespace, write_csv: Callable[..., Path]
+) -> None:
+    header, first = samples.COMPLETIONS_ZH[0], samples.COMPLETIONS_ZH[1]
+    clash = [*first[:5], "2024-02-01 08:00", first[6]]  # same completion, other enrolment
+    log = [
+        ["teacher_id", "course_id", "event", "value", "timestamp"],
+        ["T001", "CRS-0001", "progress", "0.5", "2024-03-05 10:00"],
+        ["T001", "CRS-0001", "progress", "0.6", "2024-03-05 10:00"],
+    ]
+    result = import_files(
+        [write_csv("c.csv", [header, first, clash]), write_csv("l.csv", log)], now=samples.NOW
+    )
+    rejected = {(r.file, r.row) for r in result.report.rejected_rows}
+    assert rejected == {("l.csv", 3)}
+    events = result.tables["events"]
+    assert len(events) == 4 and events["value"].dropna().tolist() == [0.5]
+    assert result.quarantine["value"].tolist() == [0.6]

@@ -294,3 +294,12 @@ def test_self_rating_keeps_its_scale_value(
 ) -> None:
     responses = _run(write_csv, samples.NOW, RESPONSE_HEADER, RATING_ROW).tables["responses"]
     assert responses["response"].tolist() == [3.0]
+
+
+def test_full_width_point_codes_are_accepted(
+    samples: SimpleNamespace, write_csv: Callable[..., Path]
+) -> None:
+    row = _with(GRADE_ROW, GRADE_HEADER, "能力点", "Ｂ１０")
+    assert _run(write_csv, samples.NOW, GRADE_HEADER, row).tables["grades"]["point"].tolist() == [
+        "B10"
+    ]

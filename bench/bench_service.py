@@ -1,0 +1,250 @@
+"""Benchmark: the recommendation endpoint over loopback, next to /healthz, in the same run.
+
+Phases (each cached under ``--dir`` and skipped when its output exists):
+
+1. simulate a province (``write_simulated_province``, the code path of ``nengli generate``);
+2. train the models (``train_model_dir``, the code path of ``nengli train``);
+3. load the province into a SQLite database (``store_tables``, the code path of imports);
+4. start ``uvicorn service.app:create_app`` (1 worker) on a free loopback port;
+5. drive it with an asyncio + httpx load generator (no wrk/locust needed): a closed loop with
+   ``--concurrency`` clients for ``--duration`` seconds per endpoint (throughput, p50, p99), then
+   an open loop at ``--rate`` requests/s (latency at a fixed offered load).
+
+Teachers are drawn at random (seeded) from the province, so the recommendation requests hit
+the database and the model for many different teachers. The load generator runs on the same
+machine as the server and competes with it for the CPU; the figures include that.
+
+Usage::
+
+    python -m bench.bench_service --small                       # about a minute
+    nice -n 10 python -m bench.bench_service --teachers 100000 --schools 1000
+
+Prints one JSON document.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def prepare(directory: Path, teachers: int, schools: int, seed: int) -> dict[str, float]:
+    """Phases 1–3; returns the seconds each phase took (0 when reused)."""
+    from recommender.training import train_model_dir
+    from service.api.province_store import store_tables
+    from service.auth import Principal
+    from service.db.engine import make_engine, make_session_factory
+    from service.db.migrate import upgrade_database
+    from training_data.province import read_province
+    from training_data.simulator.writer import write_simulated_province
+
+    timings = {"simulate": 0.0, "train": 0.0, "load_database": 0.0}
+    province_dir, model_dir, database = directory / "province", directory / "model", directory / "bench.sqlite"
+    if not (province_dir / "province.json").is_file():
+        started = time.perf_counter()
+        write_simulated_province(province_dir, teachers, schools, seed)
+        timings["simulate"] = time.perf_counter() - started
+    if not (model_dir / "metadata.json").is_file():
+        started = time.perf_counter()
+        train_model_dir(province_dir, model_dir, seed=seed)
+        timings["train"] = time.perf_counter() - started
+    if not database.is_file():
+        started = time.perf_counter()
+        staging = database.with_suffix(".partial")
+        for leftover in staging.parent.glob(staging.name + "*"):
+            leftover.unlink()
+        engine = make_engine(f"sqlite:///{staging}")
+        upgrade_database(engine)
+        province = read_province(province_dir)
+        tables = {name: getattr(province, name) for name in
+                  ("schools", "teachers", "responses", "grades", "events")}
+        with make_session_factory(engine)() as session:
+            store_tables(session, Principal("bench", "admin", None), tables)
+            session.commit()
+        engine.dispose()
+        staging.rename(database)  # the WAL was checkpointed on dispose
+        timings["load_database"] = time.perf_counter() - started
+    return {k: round(v, 1) for k, v in timings.items()}
+
+
+def start_server(directory: Path, port: int) -> subprocess.Popen[bytes]:
+    """Start uvicorn on the bench database and wait until /readyz says ready."""
+    env = {**os.environ, "NENGLI_DATABASE_URL": f"sqlite:///{directory / 'bench.sqlite'}",
+           "NENGLI_MODEL_DIR": str(directory / "model"), "NENGLI_LOG_LEVEL": "WARNING"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory", "--host",
+         "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
+        cwd=ROOT, env=env,
+    )
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    server.kill()
+    raise RuntimeError("server not ready within 600 s")
+
+
+def _summary(latencies: list[float], errors: int, seconds: float) -> dict[str, Any]:
+    values = np.array(latencies) * 1000.0
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "throughput_rps": round(len(latencies) / seconds, 1),
+        "p50_ms": round(float(np.percentile(values, 50)), 2) if len(values) else None,
+        "p99_ms": round(float(np.percentile(values, 99)), 2) if len(values) else None,
+    }
+
+
+async def closed_loop(client: httpx.AsyncClient, urls: list[str], concurrency: int,
+                      duration: float) -> dict[str, Any]:
+    """``concurrency`` clients each sending the next request as soon as the last returns."""
+    latencies: list[float] = []
+    errors = 0
+    stop = time.perf_counter() + duration
+
+    async def worker(offset: int) -> None:
+        nonlocal errors
+        i = offset
+        while time.perf_counter() < stop:
+            began = time.perf_counter()
+            response = await client.get(urls[i % len(urls)])
+            if response.status_code == 200:
+                latencies.append(time.perf_counter() - began)
+            else:
+                errors += 1
+            i += concurrency
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(n) for n in range(concurrency)))
+    return _summary(latencies, errors, time.perf_counter() - started)
+
+
+async def open_loop(client: httpx.AsyncClient, urls: list[str], rate: float,
+                    duration: float) -> dict[str, Any]:
+    """Requests sent on a fixed schedule (``rate`` per second) whatever the responses do."""
+    latencies: list[float] = []
+    errors = 0
+
+    async def one(url: str) -> None:
+        nonlocal errors
+        began = time.perf_counter()
+        try:
+            response = await client.get(url)
+        except httpx.HTTPError:
+            errors += 1
+            return
+        if response.status_code == 200:
+            latencies.append(time.perf_counter() - began)
+        else:
+            errors += 1
+
+    tasks = []
+    started = time.perf_counter()
+    for i in range(int(rate * duration)):
+        delay = started + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(urls[i % len(urls)])))
+    await asyncio.gather(*tasks)
+    result = _summary(latencies, errors, time.perf_counter() - started)
+    result["offered_rps"] = rate
+    return result
+
+
+async def drive(port: int, token: str, teacher_ids: list[str], args: argparse.Namespace) -> dict[str, Any]:
+    base = f"http://127.0.0.1:{port}"
+    rec = [f"{base}/v1/teachers/{t}/recommendations?kind=course&k=10" for t in teacher_ids]
+    health = [f"{base}/healthz"]
+    limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(headers=headers, limits=limits, timeout=60) as client:
+        await closed_loop(client, rec[:50], min(4, args.concurrency), 2.0)  # warm-up
+        results = {
+            "healthz_closed": await closed_loop(client, health, args.concurrency, args.duration),
+            "recommendations_closed": await closed_loop(client, rec, args.concurrency, args.duration),
+        }
+        if args.rate:
+            results["healthz_open"] = await open_loop(client, health, args.rate, args.duration)
+            results["recommendations_open"] = await open_loop(client, rec, args.rate, args.duration)
+    return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Load-test the recommendation endpoint.")
+    parser.add_argument("--teachers", type=int, default=100_000)
+    parser.add_argument("--schools", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--dir", type=Path, default=None, help="Cache of province/model/db.")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--duration", type=float, default=20.0, help="Seconds per measurement.")
+    parser.add_argument("--rate", type=float, default=200.0, help="Open-loop rate (0 = skip).")
+    parser.add_argument("--small", action="store_true", help="2,000 teachers, 5 s runs.")
+    args = parser.parse_args(argv)
+    if args.small:
+        args.teachers, args.schools, args.duration, args.rate = 2000, 20, 5.0, 100.0
+    directory = (args.dir or ROOT / "bench" / "out" / f"service-{args.teachers}").resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    timings = prepare(directory, args.teachers, args.schools, args.seed)
+
+    from service.auth import create_key
+    from service.db.engine import make_engine, make_session_factory
+    from training_data.province import read_province
+
+    engine = make_engine(f"sqlite:///{directory / 'bench.sqlite'}")
+    with make_session_factory(engine)() as session:
+        token = create_key(session, "admin", label="bench")[0]
+        session.commit()
+    engine.dispose()
+    teachers = read_province(directory / "province").teachers["teacher_id"].astype(str).to_numpy()
+    rng = np.random.default_rng(args.seed)
+    sample = rng.choice(teachers, size=min(5000, len(teachers)), replace=False).tolist()
+    port = _free_port()
+    server = start_server(directory, port)
+    try:
+        results = asyncio.run(drive(port, token, sample, args))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    closed = results["recommendations_closed"]["throughput_rps"]
+    trivial = results["healthz_closed"]["throughput_rps"]
+    print(json.dumps({
+        "benchmark": "service",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "teachers": args.teachers, "schools": args.schools,
+        "server": "uvicorn, 1 worker, SQLite (WAL)",
+        "load_generator": "asyncio + httpx on the same machine",
+        "concurrency": args.concurrency, "duration_s": args.duration,
+        "prepare_seconds": timings,
+        "results": results,
+        "recommendation_to_healthz_throughput": round(closed / trivial, 3) if trivial else None,
+    }, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()

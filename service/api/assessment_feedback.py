@@ -1,0 +1,167 @@
+"""What a final school rating changes: the stored grade, the diagnosis and the recommendations.
+
+When the school team has rated every item of a submission, the point result (framework rating
+rule) is final. It is then
+
+1. stored as an assessment grade in ``grades`` — the same table ``POST /v1/events`` writes
+   assessment results to — so every later diagnosis uses it;
+2. folded into the recommender for a teacher the model knows: the practice task the evidence
+   came from counts as done (``HybridRecommender.fold_in``), so the next recommendations move
+   on from it without waiting for ``nengli train``;
+3. answered with the teacher's updated mastery of the point and, for 不合格, remedial courses
+   and a new practice task on that point, ranked with the updated diagnosis.
+
+Without a loaded model the grade is still stored and the answer says the model part is missing.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from competency_model.assessment import PointReview, summarize_point
+from competency_model.errors import NengliError
+from recommender.hybrid import TeacherProfile
+from service.api import modeling
+from service.api.assessment_store import load_evidence, load_reviews
+from service.api.province_store import LOCAL_TIMEZONE
+from service.api.records import load_record
+from service.api.state import ServiceState
+from service.db.assessment_models import EvidenceSubmission
+from service.db.models import Grade, School, Teacher
+
+__all__ = ["REMEDIAL_COURSES", "finalize_if_rated", "point_review"]
+
+REMEDIAL_COURSES = 3
+# fold_in rewrites one teacher's rows of the shared model; one writer at a time.
+_FOLD_LOCK = threading.Lock()
+
+
+def point_review(
+    session: Session, state: ServiceState, submission: EvidenceSubmission
+) -> PointReview:
+    """The review state of one submission from the stored items and reviews."""
+    _, records = load_evidence(session, teacher_ids=[submission.teacher_id])
+    mine = [r for r in records if r.submission_id == submission.submission_id]
+    point = state.framework.point(submission.point)
+    required = [a.name_zh for a in point.artifacts if a.required]
+    present = {r.artifact for r in mine}
+    return summarize_point(
+        submission.teacher_id,
+        submission.point,
+        [r.evidence_id for r in mine],
+        load_reviews(session, [r.evidence_id for r in mine]),
+        point.rating_rule,
+        missing_required=sum(name not in present for name in required),
+    )
+
+
+def finalize_if_rated(
+    session: Session,
+    state: ServiceState,
+    submission: EvidenceSubmission,
+    teacher: Teacher,
+    school: School,
+) -> tuple[PointReview, dict[str, Any] | None]:
+    """Store a new final result as a grade and compute the feedback; None if not final/new."""
+    review = point_review(session, state, submission)
+    result = review.school_result
+    if result is None or result == submission.final_result:
+        return review, None
+    now = datetime.now(UTC)
+    submission.final_result = result
+    submission.finalized_at = now
+    session.add(
+        Grade(teacher_id=teacher.teacher_id, point=submission.point, grade=result, assessed_at=now)
+    )
+    session.commit()
+    return review, _model_feedback(session, state, submission, teacher, school, result)
+
+
+def _model_feedback(
+    session: Session,
+    state: ServiceState,
+    submission: EvidenceSubmission,
+    teacher: Teacher,
+    school: School,
+    result: str,
+) -> dict[str, Any]:
+    feedback: dict[str, Any] = {
+        "point": submission.point,
+        "grade": result,
+        "grade_stored": True,
+        "folded_in": False,
+        "mastery_probability": None,
+        "remedial_courses": [],
+        "new_practice_task": None,
+        "note": None,
+    }
+    models = state.registry.current
+    if models is None:
+        feedback["note"] = "no model is loaded; the grade is stored and used once one is"
+        return feedback
+    record = load_record(session, teacher, school)
+    mastery = modeling.mastery_of(modeling.diagnose(models, record))
+    feedback["mastery_probability"] = mastery.get(submission.point)
+    feedback["folded_in"] = _fold_in_task(models.recommender, submission, record.completed)
+    if result != "不合格":
+        return feedback
+    profile = TeacherProfile(
+        school_id=school.school_id,
+        stage=teacher.stage,
+        subject=teacher.subject,
+        research_group=teacher.research_group or "",
+    )
+    done = list(record.completed) + ([submission.task_id] if submission.task_id else [])
+    try:
+        courses = models.recommender.recommend_for_profile(
+            profile,
+            mastery=mastery,
+            k=REMEDIAL_COURSES,
+            kind="course",
+            exclude=done,
+            only_points=[submission.point],
+        )
+        tasks = models.recommender.recommend_for_profile(
+            profile,
+            mastery=mastery,
+            k=1,
+            kind="task",
+            exclude=done,
+            only_points=[submission.point],
+        )
+    except NengliError as error:  # e.g. a school added after training
+        feedback["note"] = error.message
+        return feedback
+    feedback["remedial_courses"] = [c.model_dump() for c in courses]
+    feedback["new_practice_task"] = tasks[0].model_dump() if tasks else None
+    return feedback
+
+
+def _fold_in_task(recommender: Any, submission: EvidenceSubmission, completed: list[str]) -> bool:
+    """Fold the rated practice task into a known teacher's recommender state."""
+    if submission.task_id is None or submission.task_id in completed:
+        return False
+    try:
+        recommender.row_of(submission.teacher_id)
+    except NengliError:
+        return False  # new teachers are ranked from their diagnosis, which has the grade
+    events = pd.DataFrame(
+        {
+            "item_id": [submission.task_id],
+            "event": ["complete"],
+            "value": [math.nan],
+            # Naive Beijing time, the convention of the tables the model was trained on.
+            "timestamp": [
+                pd.Timestamp(datetime.now(UTC)).tz_convert(LOCAL_TIMEZONE).tz_localize(None)
+            ],
+        }
+    )
+    with _FOLD_LOCK:
+        recommender.fold_in(submission.teacher_id, events)
+    return True

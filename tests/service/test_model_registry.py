@@ -1,0 +1,64 @@
+"""Model loading: hashes verified, reload swaps atomically, a bad directory keeps the old model."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from competency_model.errors import ModelError
+from service.model_registry import ModelRegistry, load_models
+from tests.service.conftest import Keys, World, assert_problem
+
+
+def test_readyz_reports_model_version(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["database"] == "ok" and body["model"]["loaded"] is True
+    assert body["model"]["version"] == client.app.state.nengli.registry.current.version
+
+
+def test_tampered_model_is_refused(model_dir: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "model"
+    shutil.copytree(model_dir, copy)
+    with open(copy / "ranker.npz", "ab") as handle:
+        handle.write(b"tampered")
+    with pytest.raises(ModelError, match="sha256"):
+        load_models(copy)
+
+
+def test_failed_reload_keeps_serving_old_model(model_dir: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "model"
+    shutil.copytree(model_dir, copy)
+    registry = ModelRegistry(copy)
+    first = registry.reload()
+    (copy / "diagnosis.npz").unlink()
+    with pytest.raises(ModelError):
+        registry.reload()
+    assert registry.current is first and "missing" in (registry.last_error or "")
+
+
+def test_reload_under_load_drops_no_request(client, keys: Keys, world: World) -> None:  # type: ignore[no-untyped-def]
+    url = f"/v1/teachers/{world.teacher}/recommendations?k=3"
+    statuses: list[int] = []
+
+    def hammer() -> None:
+        for _ in range(15):
+            statuses.append(client.get(url, headers=keys.header("teacher")).status_code)
+
+    workers = [threading.Thread(target=hammer) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    reloads = [client.post("/v1/admin/reload", headers=keys.header("admin")) for _ in range(3)]
+    for worker in workers:
+        worker.join()
+    assert [r.status_code for r in reloads] == [200, 200, 200]
+    assert reloads[-1].json()["version"] == reloads[-1].json()["previous_version"]
+    assert statuses == [200] * 45
+
+
+def test_reload_needs_admin(client, keys: Keys) -> None:  # type: ignore[no-untyped-def]
+    assert_problem(client.post("/v1/admin/reload", headers=keys.header("platform")), 403)

@@ -3,8 +3,9 @@
 Phases (each cached under ``--dir`` and skipped when its output exists):
 
 1. simulate a province (``write_simulated_province``, the code path of ``nengli generate``);
-2. train the models (``train_model_dir``, the code path of ``nengli train``);
-3. load the province into a SQLite database (``store_tables``, the code path of imports);
+2. load it into a SQLite database (``store_tables``, the code path of imports; questionnaire
+   answers are left out, see below);
+3. train the models (``train_model_dir``, the code path of ``nengli train``);
 4. start ``uvicorn service.app:create_app`` (1 worker) on a free loopback port;
 5. drive it with an asyncio + httpx load generator (no wrk/locust needed): a closed loop with
    ``--concurrency`` clients for ``--duration`` seconds per endpoint (throughput, p50, p99), then
@@ -59,16 +60,16 @@ def prepare(directory: Path, teachers: int, schools: int, seed: int) -> dict[str
     from training_data.province import read_province
     from training_data.simulator.writer import write_simulated_province
 
-    timings = {"simulate": 0.0, "train": 0.0, "load_database": 0.0}
-    province_dir, model_dir, database = directory / "province", directory / "model", directory / "bench.sqlite"
+    timings = {"simulate": 0.0, "load_database": 0.0, "train": 0.0}
+    province_dir, model_dir, database = (
+        directory / "province",
+        directory / "model",
+        directory / "bench.sqlite",
+    )
     if not (province_dir / "province.json").is_file():
         started = time.perf_counter()
         write_simulated_province(province_dir, teachers, schools, seed)
         timings["simulate"] = time.perf_counter() - started
-    if not (model_dir / "metadata.json").is_file():
-        started = time.perf_counter()
-        train_model_dir(province_dir, model_dir, seed=seed)
-        timings["train"] = time.perf_counter() - started
     if not database.is_file():
         started = time.perf_counter()
         staging = database.with_suffix(".partial")
@@ -77,25 +78,48 @@ def prepare(directory: Path, teachers: int, schools: int, seed: int) -> dict[str
         engine = make_engine(f"sqlite:///{staging}")
         upgrade_database(engine)
         province = read_province(province_dir)
-        tables = {name: getattr(province, name) for name in
-                  ("schools", "teachers", "responses", "grades", "events")}
+        tables = {
+            name: getattr(province, name)
+            for name in ("schools", "teachers", "responses", "grades", "events")
+        }
         with make_session_factory(engine)() as session:
             store_tables(session, Principal("bench", "admin", None), tables)
             session.commit()
         engine.dispose()
         staging.rename(database)  # the WAL was checkpointed on dispose
         timings["load_database"] = time.perf_counter() - started
+    if not (model_dir / "metadata.json").is_file():
+        started = time.perf_counter()
+        train_model_dir(province_dir, model_dir, seed=seed)
+        timings["train"] = time.perf_counter() - started
     return {k: round(v, 1) for k, v in timings.items()}
 
 
 def start_server(directory: Path, port: int) -> subprocess.Popen[bytes]:
     """Start uvicorn on the bench database and wait until /readyz says ready."""
-    env = {**os.environ, "NENGLI_DATABASE_URL": f"sqlite:///{directory / 'bench.sqlite'}",
-           "NENGLI_MODEL_DIR": str(directory / "model"), "NENGLI_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "NENGLI_DATABASE_URL": f"sqlite:///{directory / 'bench.sqlite'}",
+        "NENGLI_MODEL_DIR": str(directory / "model"),
+        "NENGLI_LOG_LEVEL": "WARNING",
+    }
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory", "--host",
-         "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "service.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
@@ -120,8 +144,9 @@ def _summary(latencies: list[float], errors: int, seconds: float) -> dict[str, A
     }
 
 
-async def closed_loop(client: httpx.AsyncClient, urls: list[str], concurrency: int,
-                      duration: float) -> dict[str, Any]:
+async def closed_loop(
+    client: httpx.AsyncClient, urls: list[str], concurrency: int, duration: float
+) -> dict[str, Any]:
     """``concurrency`` clients each sending the next request as soon as the last returns."""
     latencies: list[float] = []
     errors = 0
@@ -144,8 +169,9 @@ async def closed_loop(client: httpx.AsyncClient, urls: list[str], concurrency: i
     return _summary(latencies, errors, time.perf_counter() - started)
 
 
-async def open_loop(client: httpx.AsyncClient, urls: list[str], rate: float,
-                    duration: float) -> dict[str, Any]:
+async def open_loop(
+    client: httpx.AsyncClient, urls: list[str], rate: float, duration: float
+) -> dict[str, Any]:
     """Requests sent on a fixed schedule (``rate`` per second) whatever the responses do."""
     latencies: list[float] = []
     errors = 0
@@ -176,17 +202,23 @@ async def open_loop(client: httpx.AsyncClient, urls: list[str], rate: float,
     return result
 
 
-async def drive(port: int, token: str, teacher_ids: list[str], args: argparse.Namespace) -> dict[str, Any]:
+async def drive(
+    port: int, token: str, teacher_ids: list[str], args: argparse.Namespace
+) -> dict[str, Any]:
     base = f"http://127.0.0.1:{port}"
     rec = [f"{base}/v1/teachers/{t}/recommendations?kind=course&k=10" for t in teacher_ids]
     health = [f"{base}/healthz"]
-    limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
+    limits = httpx.Limits(
+        max_connections=args.concurrency, max_keepalive_connections=args.concurrency
+    )
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(headers=headers, limits=limits, timeout=60) as client:
         await closed_loop(client, rec[:50], min(4, args.concurrency), 2.0)  # warm-up
         results = {
             "healthz_closed": await closed_loop(client, health, args.concurrency, args.duration),
-            "recommendations_closed": await closed_loop(client, rec, args.concurrency, args.duration),
+            "recommendations_closed": await closed_loop(
+                client, rec, args.concurrency, args.duration
+            ),
         }
         if args.rate:
             results["healthz_open"] = await open_loop(client, health, args.rate, args.duration)
@@ -232,18 +264,28 @@ def main(argv: list[str] | None = None) -> None:
         server.wait(timeout=30)
     closed = results["recommendations_closed"]["throughput_rps"]
     trivial = results["healthz_closed"]["throughput_rps"]
-    print(json.dumps({
-        "benchmark": "service",
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "teachers": args.teachers, "schools": args.schools,
-        "server": "uvicorn, 1 worker, SQLite (WAL)",
-        "load_generator": "asyncio + httpx on the same machine",
-        "concurrency": args.concurrency, "duration_s": args.duration,
-        "prepare_seconds": timings,
-        "results": results,
-        "recommendation_to_healthz_throughput": round(closed / trivial, 3) if trivial else None,
-    }, ensure_ascii=False, indent=2))
+    print(
+        json.dumps(
+            {
+                "benchmark": "service",
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+                "teachers": args.teachers,
+                "schools": args.schools,
+                "server": "uvicorn, 1 worker, SQLite (WAL)",
+                "load_generator": "asyncio + httpx on the same machine",
+                "concurrency": args.concurrency,
+                "duration_s": args.duration,
+                "prepare_seconds": timings,
+                "results": results,
+                "recommendation_to_healthz_throughput": round(closed / trivial, 3)
+                if trivial
+                else None,
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

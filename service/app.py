@@ -63,9 +63,7 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
     )
     if registry is None:
         # Models are checked against this deployment's framework and item bank.
-        state.registry.use_loader(
-            lambda path: load_models(path, state.item_bank, state.framework)
-        )
+        state.registry.use_loader(lambda path: load_models(path, state.item_bank, state.framework))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -85,7 +83,15 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
     app.state.nengli = state
     install_problem_handlers(app)
     for module in (
-        health, competencies, schools, teachers, teacher_models, planning, events, imports, admin
+        health,
+        competencies,
+        schools,
+        teachers,
+        teacher_models,
+        planning,
+        events,
+        imports,
+        admin,
     ):
         app.include_router(module.router)
     mount_ui(app)  # last, so API routes keep priority over the dashboard's static files

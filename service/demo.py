@@ -17,6 +17,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from competency_model.errors import ModelError
 from service.api.province_store import store_tables
 from service.app import create_app
 from service.auth import Principal, create_key
@@ -54,29 +55,40 @@ def build(paths: DemoPaths, teachers: int, schools: int, seed: int, fresh: bool)
     from training_data.province import read_province, write_province
     from training_data.simulator import simulate_province
 
-    settings = Settings(database_url=f"sqlite:///{paths.database}", model_dir=paths.model,
-                        data_dir=paths.province)
+    settings = Settings(
+        database_url=f"sqlite:///{paths.database}", model_dir=paths.model, data_dir=paths.province
+    )
     if fresh:
-        for leftover in (paths.database, Path(f"{paths.database}-wal"), Path(f"{paths.database}-shm")):
+        for leftover in (
+            paths.database,
+            Path(f"{paths.database}-wal"),
+            Path(f"{paths.database}-shm"),
+        ):
             leftover.unlink(missing_ok=True)
     if fresh or not (paths.province / "province.json").is_file():
         started = time.perf_counter()
         province = simulate_province(teachers, schools, seed=seed)
         write_province(province, paths.province)
-        _say(f"simulated {teachers} teachers in {schools} schools ({time.perf_counter() - started:.1f} s)"
-             f" -> {paths.province}")
+        _say(
+            f"simulated {teachers} teachers in {schools} schools ({time.perf_counter() - started:.1f} s)"
+            f" -> {paths.province}"
+        )
     province = read_province(paths.province)
     if fresh or not paths.database.is_file():
         started = time.perf_counter()
         app = create_app(settings)  # migrates the database
         state = app.state.nengli
         with state.sessions() as session:
-            core = {name: getattr(province, name) for name in
-                    ("schools", "teachers", "responses", "grades", "events")}
+            core = {
+                name: getattr(province, name)
+                for name in ("schools", "teachers", "responses", "grades", "events")
+            }
             counts = store_tables(session, Principal("demo", "admin", None), core)
             session.commit()
         state.engine.dispose()
-        _say(f"imported into {paths.database}: {counts['inserted']} ({time.perf_counter() - started:.1f} s)")
+        _say(
+            f"imported into {paths.database}: {counts['inserted']} ({time.perf_counter() - started:.1f} s)"
+        )
     if fresh or not (paths.model / "metadata.json").is_file():
         started = time.perf_counter()
         _say("training the diagnosis and recommender models (this takes a while)…")
@@ -114,7 +126,15 @@ def main(argv: list[str] | None = None) -> None:
 
     app = create_app(settings)
     state = app.state.nengli
-    state.registry.reload()
+    try:
+        state.registry.reload()
+    except ModelError as error:
+        # A model left by an older nengli (or a damaged one): rebuild it rather than fail.
+        _say(f"the model in {paths.model} cannot be used ({error.message}); retraining")
+        from recommender.training import train_model_dir
+
+        train_model_dir(paths.province, paths.model, seed=args.seed)
+        state.registry.reload()
     with state.sessions() as session:
         from sqlalchemy import select
 
@@ -122,8 +142,11 @@ def main(argv: list[str] | None = None) -> None:
 
         school = session.scalars(select(School).order_by(School.school_id)).first()
         assert school is not None, "the demo database has no school"
-        teacher = session.scalars(select(Teacher).where(Teacher.school_id == school.school_id)
-                                  .order_by(Teacher.teacher_id)).first()
+        teacher = session.scalars(
+            select(Teacher)
+            .where(Teacher.school_id == school.school_id)
+            .order_by(Teacher.teacher_id)
+        ).first()
         assert teacher is not None, "the demo school has no teacher"
         token = create_key(session, "platform", school.region, label="make demo")[0]
         session.commit()
@@ -136,7 +159,9 @@ def main(argv: list[str] | None = None) -> None:
         for path, _ in commands:
             response = client.get(path, headers={"Authorization": f"Bearer {token}"})
             if response.status_code != 200:
-                sys.exit(f"[demo] self-check failed: GET {path} -> {response.status_code} {response.text[:300]}")
+                sys.exit(
+                    f"[demo] self-check failed: GET {path} -> {response.status_code} {response.text[:300]}"
+                )
     print()
     print(f"Platform API key for {school.region} (shown once, store it):")
     print(f"  {token}")
@@ -145,7 +170,9 @@ def main(argv: list[str] | None = None) -> None:
     for _, command in commands:
         print(f"  {command} | python3 -m json.tool")
     print()
-    print(f"OpenAPI docs: {base}/docs    dashboard: {base}/ui/    model: {state.registry.require().version}")
+    print(
+        f"OpenAPI docs: {base}/docs    dashboard: {base}/ui/    model: {state.registry.require().version}"
+    )
     print(json.dumps({"dir": str(paths.root), "database": str(paths.database)}, ensure_ascii=False))
     if args.no_serve:
         return

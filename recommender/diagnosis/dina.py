@@ -55,8 +55,11 @@ class DINA:
     tol
         Stop when the log-likelihood improves by less than ``tol``.
     n_init
-        Number of EM starts; the first uses guess = slip = 0.2 and uniform profile weights,
-        the others random values drawn from ``random_state``. The best log-likelihood wins.
+        Number of EM starts; the best log-likelihood wins.
+    init
+        ``"fixed"``: the first start uses guess = slip = 0.2 and uniform profile weights, later
+        ones are random; ``"random"``: every start draws guess, slip and weights from
+        ``random_state`` (used to check that EM reaches the same maximum from anywhere).
     profile_prior
         ``"saturated"`` estimates one weight per profile; ``"uniform"`` keeps them all equal
         (the textbook shortcut, kept as a baseline).
@@ -92,6 +95,7 @@ class DINA:
         max_iter: int = 2000,
         tol: float = 1e-7,
         n_init: int = 1,
+        init: Literal["fixed", "random"] = "fixed",
         profile_prior: Literal["saturated", "uniform"] = "saturated",
         max_attributes: int = 14,
         random_state: int | None = None,
@@ -99,6 +103,7 @@ class DINA:
         self.max_iter = max_iter
         self.tol = tol
         self.n_init = n_init
+        self.init = init
         self.profile_prior = profile_prior
         self.max_attributes = max_attributes
         self.random_state = random_state
@@ -119,6 +124,8 @@ class DINA:
             raise NengliError(
                 f"profile_prior={self.profile_prior!r}; choose 'saturated' or 'uniform'"
             )
+        if self.init not in ("fixed", "random"):
+            raise NengliError(f"init={self.init!r}; choose 'fixed' or 'random'")
         if self.n_init < 1 or self.max_iter < 1:
             raise NengliError(f"n_init={self.n_init}, max_iter={self.max_iter}; both must be >= 1")
         if x.shape[0] == 0:
@@ -132,7 +139,7 @@ class DINA:
 
         best: tuple[float, NDArray, NDArray, NDArray, int] | None = None
         for start in range(self.n_init):
-            if start == 0:
+            if start == 0 and self.init == "fixed":
                 guess = np.full(q.shape[0], 0.2)
                 slip = np.full(q.shape[0], 0.2)
                 weights = np.full(len(profiles), 1.0 / len(profiles))

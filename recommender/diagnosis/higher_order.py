@@ -37,8 +37,10 @@ from recommender.diagnosis._checks import check_is_fitted, check_q_matrix, check
 
 __all__ = ["HigherOrderDINA", "encode_responses"]
 
-_FITTED = ("emission_", "q_matrix_", "slope_", "intercept_", "group_offset_")
+_FITTED = ("emission_", "q_matrix_", "slope_", "intercept_", "group_offset_", "rating_mean_")
 _EPS = 1e-9
+#: Ratings count before a teacher's response style is trusted fully (n / (n + 3)).
+_STYLE_SHRINK = 3.0
 
 
 def encode_responses(
@@ -83,6 +85,11 @@ class HigherOrderDINA:
         Ridge penalty on peer-group offsets (larger = more borrowing from the province).
     smoothing
         Dirichlet pseudo-count added to every item-category count (keeps probabilities off 0/1).
+    rating_centring
+        Correct self-ratings for each teacher's response style: shift all of a teacher's
+        ratings by the rounded, shrunk difference between their mean rating and the province
+        mean. Without it, general over- or under-confidence looks like general proficiency and
+        the latent trait over-borrows (measured in docs/diagnosis.md).
     max_fit_teachers
         The prior's M-step uses at most this many teachers (a seeded subsample).
     batch_size
@@ -101,6 +108,7 @@ class HigherOrderDINA:
         n_quadrature: int = 11,
         group_reg: float = 1.0,
         smoothing: float = 0.5,
+        rating_centring: bool = True,
         max_fit_teachers: int = 5_000,
         batch_size: int = 10_000,
         random_state: int | None = None,
@@ -112,6 +120,7 @@ class HigherOrderDINA:
         self.n_quadrature = n_quadrature
         self.group_reg = group_reg
         self.smoothing = smoothing
+        self.rating_centring = rating_centring
         self.max_fit_teachers = max_fit_teachers
         self.batch_size = batch_size
         self.random_state = random_state
@@ -153,9 +162,13 @@ class HigherOrderDINA:
         cats = self._check_categories(n_categories, n_items)
         codes = encode_responses(x, cats)
         group_index, n_groups = self._check_groups(groups, x.shape[0])
+        self.n_categories_ = cats
+        rating = cats > 2
+        observed = codes[:, rating] >= 0
+        self.rating_mean_ = float(codes[:, rating][observed].mean()) if observed.any() else 0.0
+        codes = self._centre(codes)
 
         self.q_matrix_ = q
-        self.n_categories_ = cats
         self.emission_ = _initial_emission(cats)
         self.slope_ = np.zeros(n_points)
         self.intercept_ = np.zeros(n_points)
@@ -278,6 +291,21 @@ class HigherOrderDINA:
         self.group_offset_ = offset[:n_groups].copy()
 
     # ------------------------------------------------------------------ inference
+    def _centre(self, codes: NDArray[np.int8]) -> NDArray[np.int8]:
+        """Shift each teacher's self-ratings by their (shrunk, rounded) response style."""
+        rating = self.n_categories_ > 2
+        if not self.rating_centring or not rating.any():
+            return codes
+        part = codes[:, rating].astype(np.int64)
+        observed = part >= 0
+        n = observed.sum(axis=1)
+        mean = np.where(observed, part, 0).sum(axis=1) / np.maximum(n, 1)
+        style = np.round(n / (n + _STYLE_SHRINK) * (mean - self.rating_mean_))
+        shifted = np.clip(part - style[:, None], 0, self.n_categories_[rating][None, :] - 1)
+        out = codes.copy()
+        out[:, rating] = np.where(observed, shifted, -1).astype(np.int8)
+        return out
+
     def _offsets(self, groups: NDArray[np.int64]) -> NDArray[np.float64]:
         """Peer-group offsets per teacher; -1 or an unseen group gets the province (zero)."""
         padded = np.vstack([self.group_offset_, np.zeros((1, self.group_offset_.shape[1]))])
@@ -383,7 +411,7 @@ class HigherOrderDINA:
         check_is_fitted(self, _FITTED)
         codes = encode_responses(responses, self.n_categories_)
         group_index, _ = self._check_groups(groups, codes.shape[0])
-        return self._e_step(codes, group_index)[0]
+        return self._e_step(self._centre(codes), group_index)[0]
 
     def predict_proba_codes(
         self, codes: NDArray[np.int8], groups: ArrayLike | None = None
@@ -391,7 +419,7 @@ class HigherOrderDINA:
         """Like :meth:`predict_proba` for already encoded responses (-1 = unanswered)."""
         check_is_fitted(self, _FITTED)
         group_index, _ = self._check_groups(groups, codes.shape[0])
-        return self._e_step(np.asarray(codes, dtype=np.int8), group_index)[0]
+        return self._e_step(self._centre(np.asarray(codes, dtype=np.int8)), group_index)[0]
 
     def predict_theta(
         self, responses: ArrayLike, groups: ArrayLike | None = None
@@ -400,7 +428,7 @@ class HigherOrderDINA:
         check_is_fitted(self, _FITTED)
         codes = encode_responses(responses, self.n_categories_)
         group_index, _ = self._check_groups(groups, codes.shape[0])
-        return self._e_step(codes, group_index)[1] @ self._nodes()
+        return self._e_step(self._centre(codes), group_index)[1] @ self._nodes()
 
     def transform(self, responses: ArrayLike, groups: ArrayLike | None = None) -> NDArray[np.int8]:
         """Most probable mastery state per point (posterior >= 0.5), shape (n, K)."""

@@ -48,6 +48,9 @@ class DiagnosisModel:
     ----------
     prior
         Profile prior of the questionnaire model (see :class:`HigherOrderDINA`).
+    peer_group
+        Which teachers count as similar for the prior: ``"environment"`` (school environment,
+        the default), ``"environment_stage"`` or ``"environment_research_group"``.
     max_iter
         EM iterations.
     fusion
@@ -62,6 +65,7 @@ class DiagnosisModel:
         self,
         *,
         prior: str = "higher_order",
+        peer_group: str = "environment",
         max_iter: int = 100,
         fusion: FusionConfig | None = None,
         sd_threshold: float = 0.2,
@@ -69,6 +73,7 @@ class DiagnosisModel:
         random_state: int | None = 0,
     ) -> None:
         self.prior = prior
+        self.peer_group = peer_group
         self.max_iter = max_iter
         self.fusion = fusion
         self.sd_threshold = sd_threshold
@@ -92,7 +97,7 @@ class DiagnosisModel:
         if len(teachers) == 0:
             raise NengliError("province has no teachers; nothing to fit")
         codes = self.encode(province.responses, teachers["teacher_id"])
-        labels = _group_labels(teachers, province.schools)
+        labels = _group_labels(teachers, province.schools, self.peer_group)
         self.group_names_ = np.array(sorted(set(labels)), dtype=str)
         groups = self._group_index(labels)
         self.estimator_ = HigherOrderDINA(
@@ -151,6 +156,13 @@ class DiagnosisModel:
         codes[rows, items] = value.astype(np.int8)
         return codes
 
+    def peer_groups(self, province: Any) -> NDArray[np.int64]:
+        """Peer-group index of each teacher of ``province`` (-1 for a group unseen in fit)."""
+        check_is_fitted(self, _FITTED)
+        return self._group_index(
+            _group_labels(province.teachers, province.schools, self.peer_group)
+        )
+
     def _group_index(self, labels: Sequence[str]) -> NDArray[np.int64]:
         index = pd.Index(self.group_names_).get_indexer(pd.Series(labels, dtype=str))
         return np.asarray(index, dtype=np.int64)  # -1 = unseen group: province average
@@ -160,7 +172,7 @@ class DiagnosisModel:
         """Questionnaire-only posterior (teachers x points), rows in ``province.teachers`` order."""
         check_is_fitted(self, _FITTED)
         codes = self.encode(province.responses, province.teachers["teacher_id"])
-        groups = self._group_index(_group_labels(province.teachers, province.schools))
+        groups = self._group_index(_group_labels(province.teachers, province.schools, self.peer_group))
         return self.estimator_.predict_proba_codes(codes, groups)
 
     def diagnose_arrays(
@@ -170,7 +182,7 @@ class DiagnosisModel:
         check_is_fitted(self, _FITTED)
         teacher_ids = province.teachers["teacher_id"].astype(str).to_numpy()
         codes = self.encode(province.responses, teacher_ids)
-        groups = self._group_index(_group_labels(province.teachers, province.schools))
+        groups = self._group_index(_group_labels(province.teachers, province.schools, self.peer_group))
         prior = self.estimator_.predict_proba_codes(codes, groups)
         completions = _completions(province.events)
         moment = as_of or _latest(province.grades["assessed_at"], completions["timestamp"])
@@ -201,6 +213,7 @@ class DiagnosisModel:
         *,
         teacher_id: str = "",
         school_environment: str | None = None,
+        stage: str | None = None,
         research_group: str | None = None,
         as_of: datetime | None = None,
     ) -> pd.DataFrame:
@@ -214,7 +227,7 @@ class DiagnosisModel:
             Dicts with ``point``, ``grade`` and optionally ``assessed_at`` (default: ``as_of``).
         completed
             Catalog item ids, or dicts with ``item_id`` and optionally ``timestamp``.
-        school_environment, research_group
+        school_environment, stage, research_group
             Select the peer group whose prior the teacher starts from (province average if
             unknown).
         """
@@ -249,7 +262,9 @@ class DiagnosisModel:
             columns=["teacher_id", "item_id", "timestamp"],
         )
         codes = self.encode(frame, [tid])
-        label = f"{school_environment}|{research_group}"
+        extra = {"environment": (), "environment_stage": (stage,),
+                 "environment_research_group": (research_group,)}[self.peer_group]
+        label = "|".join(str(v) for v in (school_environment, *extra))
         prior = self.estimator_.predict_proba_codes(codes, self._group_index([label]))
         log_odds, counts = evidence_log_odds(
             {tid: 0}, self.codes_, grade_frame, completion_frame, self.point_weights_,
@@ -302,6 +317,8 @@ class DiagnosisModel:
             "group_offset": e.group_offset_,
             "n_sweeps": np.array(e.n_sweeps),
             "n_quadrature": np.array(e.n_quadrature),
+            "rating_mean": np.array(e.rating_mean_),
+            "rating_centring": np.array(e.rating_centring),
             "prior": np.array(e.prior),
             "item_ids": np.array(self.item_ids_, dtype=str),
             "point_codes": np.array(self.codes_, dtype=str),
@@ -312,6 +329,7 @@ class DiagnosisModel:
             "weight_kinds": w["kind"].to_numpy(dtype=str),
             "fusion_config": np.array(self._fusion().model_dump_json()),
             "adaptive": np.array([self.sd_threshold, float(self.max_items)]),
+            "peer_group": np.array(self.peer_group),
         }
 
     @classmethod
@@ -323,6 +341,7 @@ class DiagnosisModel:
             fusion = FusionConfig(**json.loads(str(arrays["fusion_config"])))
             model = cls(
                 prior=str(arrays["prior"]),
+                peer_group=str(arrays["peer_group"]),
                 fusion=fusion,
                 sd_threshold=float(arrays["adaptive"][0]),
                 max_items=int(arrays["adaptive"][1]),
@@ -341,7 +360,9 @@ class DiagnosisModel:
                 prior=str(arrays["prior"]),  # type: ignore[arg-type]
                 n_sweeps=int(arrays["n_sweeps"]),
                 n_quadrature=int(arrays["n_quadrature"]),
+                rating_centring=bool(arrays["rating_centring"]),
             )
+            est.rating_mean_ = float(arrays["rating_mean"])
             est.emission_ = np.asarray(arrays["emission"], dtype=np.float64)
             est.slope_ = np.asarray(arrays["slope"], dtype=np.float64)
             est.intercept_ = np.asarray(arrays["intercept"], dtype=np.float64)
@@ -365,12 +386,24 @@ class DiagnosisModel:
         return model
 
 
-def _group_labels(teachers: pd.DataFrame, schools: pd.DataFrame) -> list[str]:
-    """Peer group of each teacher: school environment x research group (教研组)."""
+PEER_GROUPS: dict[str, tuple[str, ...]] = {
+    "environment": (),
+    "environment_stage": ("stage",),
+    "environment_research_group": ("research_group",),
+}
+
+
+def _group_labels(
+    teachers: pd.DataFrame, schools: pd.DataFrame, peer_group: str = "environment"
+) -> list[str]:
+    """Peer group of each teacher: the school environment, optionally x stage or 教研组."""
+    if peer_group not in PEER_GROUPS:
+        raise NengliError(f"peer_group={peer_group!r}; choose one of {sorted(PEER_GROUPS)}")
     environment = teachers["school_id"].map(
         schools.drop_duplicates("school_id").set_index("school_id")["environment"]
     )
-    return [f"{e}|{g}" for e, g in zip(environment, teachers["research_group"], strict=True)]
+    parts = [environment.astype(str)] + [teachers[c].astype(str) for c in PEER_GROUPS[peer_group]]
+    return ["|".join(values) for values in zip(*parts, strict=True)]
 
 
 def _catalog_weights(catalog: Any) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from competency_model.framework import Framework, normalize_environment
 from competency_model.graph import CompetencyGraph
 from competency_model.plan import Plan, PlanItem, compute_totals
 from competency_model.policy import Policy, load_policy, validate_plan
+from competency_model.policy_checks import KNOWN_KINDS
 from recommender.paths.evidence import evidence_for
 from recommender.paths.feasibility import clean_mastery, infeasible, precheck, violation
 from recommender.paths.gain import GainModel
@@ -56,7 +57,8 @@ def _candidates(
 ) -> list[CatalogItem]:
     """Catalog items the teacher can take: environment, gating, stage/subject, weekly limit."""
     rank = environment_rank(school_environment)
-    kinds = set(policy.online_kinds) | set(policy.practice_kinds)
+    # kinds the policy counts neither as online nor practice (Jiangsu: live) still earn 学时
+    kinds = set(policy.online_kinds) | set(policy.practice_kinds) | set(KNOWN_KINDS)
     found = []
     for item in catalog.items:
         if environment_rank(item.environment) > rank or item.kind not in kinds:

@@ -31,7 +31,8 @@ Ignoring the tiny hours penalty, the phase-2 objective is monotone submodular (a
 functions of modular sums), so this is the budgeted-greedy of Khuller, Moss & Naor (1999) /
 Leskovec et al. (2007): its phase-2 gain is at least ``(1 - 1/e) / 2 ≈ 0.316`` of the best
 phase-2 gain any selection could add to the phase-1 set within the remaining budget. The bound
-says nothing about phase 1, so every result also carries an *a posteriori* certificate: the LP
+says nothing about phase 1, nor about the steps where phase 2 must insert a practice item to
+keep the practice share, so every result also carries an *a posteriori* certificate: the LP
 relaxation of the MILP is an upper bound on the optimum, and ``Selection.bound`` reports it.
 """
 

@@ -74,6 +74,7 @@ def store_submission(
         submitted_by=principal.key_id,
     )
     session.add(submission)
+    session.flush()  # no ORM relationship orders the inserts, so the parent row goes first
     rows = []
     for position, item in enumerate(items):
         row = EvidenceItemRow(

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.api.province_store import LOCAL_TIMEZONE
@@ -20,10 +20,24 @@ from service.db.models import Event, Grade, Response, School, Teacher
 
 __all__ = ["Cohort", "load_cohort", "local_now"]
 
-SCHOOL_COLUMNS = ["school_id", "region", "city", "district", "urban_rural", "environment",
-                  "chosen_points", "rollout_batch"]
-TEACHER_COLUMNS = ["teacher_id", "school_id", "stage", "subject", "years_of_service",
-                   "research_group"]
+SCHOOL_COLUMNS = [
+    "school_id",
+    "region",
+    "city",
+    "district",
+    "urban_rural",
+    "environment",
+    "chosen_points",
+    "rollout_batch",
+]
+TEACHER_COLUMNS = [
+    "teacher_id",
+    "school_id",
+    "stage",
+    "subject",
+    "years_of_service",
+    "research_group",
+]
 
 
 def local_now() -> pd.Timestamp:
@@ -47,31 +61,64 @@ class Cohort:
     events: pd.DataFrame
 
 
-def _frame(session: Session, query: Select[Any], columns: list[str]) -> pd.DataFrame:
+def _frame(session: Session, query: Any, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(session.execute(query).all(), columns=columns)
 
 
-def load_cohort(session: Session, *, school_id: str | None = None, region: str | None = None) -> Cohort:
+def load_cohort(
+    session: Session, *, school_id: str | None = None, region: str | None = None
+) -> Cohort:
     """Tables of one school (``school_id``) or all schools of ``region``."""
-    school_filter = School.school_id == school_id if school_id is not None else School.region == region
-    schools = _frame(session, select(*[getattr(School, c) for c in SCHOOL_COLUMNS]).where(school_filter),
-                     SCHOOL_COLUMNS)
-    teacher_query = select(*[getattr(Teacher, c) for c in TEACHER_COLUMNS]).join(
-        School, School.school_id == Teacher.school_id).where(school_filter)
+    school_filter = (
+        School.school_id == school_id if school_id is not None else School.region == region
+    )
+    schools = _frame(
+        session,
+        select(*[getattr(School, c) for c in SCHOOL_COLUMNS]).where(school_filter),
+        SCHOOL_COLUMNS,
+    )
+    teacher_query = (
+        select(*[getattr(Teacher, c) for c in TEACHER_COLUMNS])
+        .join(School, School.school_id == Teacher.school_id)
+        .where(school_filter)
+    )
     teachers = _frame(session, teacher_query, TEACHER_COLUMNS)
-    in_scope = select(Teacher.teacher_id).join(School, School.school_id == Teacher.school_id).where(school_filter)
-    responses = _frame(session, select(Response.teacher_id, Response.item_id, Response.response)
-                       .where(Response.teacher_id.in_(in_scope)), ["teacher_id", "item_id", "response"])
-    grades = _frame(session, select(Grade.teacher_id, Grade.point, Grade.grade, Grade.assessed_at)
-                    .where(Grade.teacher_id.in_(in_scope)), ["teacher_id", "point", "grade", "assessed_at"])
-    events = _frame(session, select(Event.event_id, Event.teacher_id, Event.item_id, Event.event,
-                                    Event.value, Event.timestamp)
-                    .where(Event.teacher_id.in_(in_scope), Event.event != "assessment"),
-                    ["event_id", "teacher_id", "item_id", "event", "value", "timestamp"])
+    in_scope = (
+        select(Teacher.teacher_id)
+        .join(School, School.school_id == Teacher.school_id)
+        .where(school_filter)
+    )
+    responses = _frame(
+        session,
+        select(Response.teacher_id, Response.item_id, Response.response).where(
+            Response.teacher_id.in_(in_scope)
+        ),
+        ["teacher_id", "item_id", "response"],
+    )
+    grades = _frame(
+        session,
+        select(Grade.teacher_id, Grade.point, Grade.grade, Grade.assessed_at).where(
+            Grade.teacher_id.in_(in_scope)
+        ),
+        ["teacher_id", "point", "grade", "assessed_at"],
+    )
+    events = _frame(
+        session,
+        select(
+            Event.event_id,
+            Event.teacher_id,
+            Event.item_id,
+            Event.event,
+            Event.value,
+            Event.timestamp,
+        ).where(Event.teacher_id.in_(in_scope), Event.event != "assessment"),
+        ["event_id", "teacher_id", "item_id", "event", "value", "timestamp"],
+    )
     grades["assessed_at"] = _local(grades["assessed_at"])
     events["timestamp"] = _local(events["timestamp"])
     events["value"] = events["value"].astype("float64")
     responses["response"] = responses["response"].astype("float64")
     teachers["research_group"] = teachers["research_group"].fillna("")
-    return Cohort(schools=schools, teachers=teachers, responses=responses, grades=grades,
-                  events=events)
+    return Cohort(
+        schools=schools, teachers=teachers, responses=responses, grades=grades, events=events
+    )

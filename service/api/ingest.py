@@ -96,7 +96,11 @@ def validate_batch(
         errors = []
         if event.teacher_id not in visible:
             errors.append(f"teacher_id: teacher {event.teacher_id!r} not found")
-        if event.item_id is not None and known_items is not None and event.item_id not in known_items:
+        if (
+            event.item_id is not None
+            and known_items is not None
+            and event.item_id not in known_items
+        ):
             errors.append(f"item_id: {event.item_id!r} is not in the course/task catalog")
         if event.point is not None and event.point not in known_points:
             errors.append(f"point: {event.point!r} is not a competency point code")
@@ -130,8 +134,12 @@ def _store(session: Session, principal: Principal, events: list[EventIn]) -> Eve
                 Event.tenant == tenant, Event.event_id.in_(chunk)
             )
         )
-        stored.update({event_id: digest for event_id, digest in rows})
-    conflicts = [e.event_id for e in events if e.event_id in stored and stored[e.event_id] != e.content_hash()]
+        stored.update(dict(list(rows.tuples())))
+    conflicts = [
+        e.event_id
+        for e in events
+        if e.event_id in stored and stored[e.event_id] != e.content_hash()
+    ]
     if conflicts:
         raise ConflictError(
             f"event_id {conflicts[0]!r} was already stored with other content "

@@ -8,7 +8,7 @@ model, completed items excluded).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -20,11 +20,26 @@ from recommender.paths import build_learning_path
 from service.api.province_store import LOCAL_TIMEZONE
 from service.api.records import TeacherRecord
 from service.api.state import ServiceState
+from service.db.models import School, Teacher
 from service.model_registry import LoadedModels
 
-__all__ = ["diagnose", "diagnosis_rows", "learning_path", "mastery_of", "next_item", "recommend"]
+__all__ = [
+    "diagnose",
+    "diagnosis_rows",
+    "learning_path",
+    "mastery_of",
+    "is_known",
+    "next_item",
+    "recommend",
+]
 
-DIAGNOSIS_COLUMNS = ["point", "mastery_probability", "sd", "evidence_count", "insufficient_evidence"]
+DIAGNOSIS_COLUMNS = [
+    "point",
+    "mastery_probability",
+    "sd",
+    "evidence_count",
+    "insufficient_evidence",
+]
 
 
 def _local(moment: datetime) -> pd.Timestamp:
@@ -39,10 +54,14 @@ def diagnose(models: LoadedModels, record: TeacherRecord) -> pd.DataFrame:
         for g in record.grades
     ]
     done = record.events[record.events["event"] == "complete"] if len(record.events) else None
-    completed = [] if done is None else [
-        {"item_id": str(item), "timestamp": _local(when)}
-        for item, when in zip(done["item_id"], done["timestamp"], strict=True)
-    ]
+    completed = (
+        []
+        if done is None
+        else [
+            {"item_id": str(item), "timestamp": _local(when)}
+            for item, when in zip(done["item_id"], done["timestamp"], strict=True)
+        ]
+    )
     frame = models.diagnosis.diagnose_teacher(
         record.responses,
         grades,
@@ -55,7 +74,9 @@ def diagnose(models: LoadedModels, record: TeacherRecord) -> pd.DataFrame:
     return frame.reset_index(drop=True)[DIAGNOSIS_COLUMNS]
 
 
-def next_item(models: LoadedModels, state: ServiceState, record: TeacherRecord) -> dict[str, Any] | None:
+def next_item(
+    models: LoadedModels, state: ServiceState, record: TeacherRecord
+) -> dict[str, Any] | None:
     """The adaptive questionnaire's next item for the stored answers (None: stop asking)."""
     item_id = models.diagnosis.next_item(record.responses)
     if item_id is None:
@@ -73,27 +94,42 @@ def next_item(models: LoadedModels, state: ServiceState, record: TeacherRecord) 
 
 def mastery_of(diagnosis: pd.DataFrame) -> dict[str, float]:
     """``{point: mastery_probability}`` from a diagnosis frame."""
-    return dict(zip(diagnosis["point"], diagnosis["mastery_probability"].astype(float), strict=True))
+    return dict(
+        zip(diagnosis["point"], diagnosis["mastery_probability"].astype(float), strict=True)
+    )
 
 
 def diagnosis_rows(diagnosis: pd.DataFrame) -> list[dict[str, Any]]:
     """JSON rows of a diagnosis frame (numpy scalars converted)."""
     rows = []
     for row in diagnosis.itertuples(index=False):
-        rows.append({
-            "point": str(row.point),
-            "mastery_probability": float(row.mastery_probability),
-            "sd": float(row.sd),
-            "evidence_count": int(row.evidence_count),
-            "insufficient_evidence": bool(row.insufficient_evidence),
-        })
+        rows.append(
+            {
+                "point": str(row.point),
+                "mastery_probability": float(row.mastery_probability),
+                "sd": float(row.sd),
+                "evidence_count": int(row.evidence_count),
+                "insufficient_evidence": bool(row.insufficient_evidence),
+            }
+        )
     return rows
+
+
+def is_known(models: LoadedModels, teacher_id: str) -> bool:
+    """Whether the recommender was trained with this teacher (else: cold start)."""
+    try:
+        models.recommender.row_of(teacher_id)
+    except NotFoundError:
+        return False
+    return True
 
 
 def recommend(
     models: LoadedModels,
-    record: TeacherRecord,
-    kind: str,
+    teacher: Teacher,
+    school: School,
+    completed: list[str],
+    kind: Literal["course", "task"],
     k: int,
     personalized: bool,
     mastery: dict[str, float] | None,
@@ -105,22 +141,16 @@ def recommend(
     profile; with ``personalized=False`` their diagnosis is not passed to it.
     """
     recommender = models.recommender
-    completed = record.completed
-    teacher_id = record.teacher.teacher_id
-    try:
-        recommender.row_of(teacher_id)
-    except NotFoundError:
-        pass
-    else:
+    if is_known(models, teacher.teacher_id):
         items = recommender.recommend(
-            teacher_id, k=k, kind=kind, personalized=personalized, exclude=completed
+            teacher.teacher_id, k=k, kind=kind, personalized=personalized, exclude=completed
         )
         return items, False
     profile = TeacherProfile(
-        school_id=record.school.school_id,
-        stage=record.teacher.stage,
-        subject=record.teacher.subject,
-        research_group=(record.teacher.research_group or "") if personalized else "",
+        school_id=school.school_id,
+        stage=teacher.stage,
+        subject=teacher.subject,
+        research_group=(teacher.research_group or "") if personalized else "",
     )
     try:
         items = recommender.recommend_for_profile(
@@ -128,9 +158,9 @@ def recommend(
         )
     except NotFoundError as error:
         raise ConflictError(
-            f"school {record.school.school_id!r} was added after the model was trained; run "
+            f"school {school.school_id!r} was added after the model was trained; run "
             "`nengli train` and POST /v1/admin/reload to recommend for its teachers",
-            details={"school_id": record.school.school_id},
+            details={"school_id": school.school_id},
         ) from error
     return items, True
 

@@ -70,7 +70,7 @@ def _validation_errors(error: RequestValidationError) -> list[dict[str, Any]]:
     """Field errors without echoing large inputs back (a 20 MB body must not come back)."""
     cleaned = []
     for item in error.errors():
-        entry = {
+        entry: dict[str, Any] = {
             "location": [str(part) for part in item.get("loc", ())],
             "message": str(item.get("msg", "")),
             "type": str(item.get("type", "")),
@@ -111,9 +111,12 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
-    slug = {400: "bad-request", 404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}.get(
-        error.status_code, "http-error"
-    )
+    slug = {
+        400: "bad-request",
+        404: "not-found",
+        405: "method-not-allowed",
+        413: "payload-too-large",
+    }.get(error.status_code, "http-error")
     detail = str(error.detail)
     if error.status_code == 404 and detail == "Not Found":
         detail = f"no such resource: {request.url.path}"

@@ -59,7 +59,9 @@ def _existing(session: Session, column: Any, ids: Iterable[str], *where: Any) ->
     return found
 
 
-def _store_schools(session: Session, principal: Principal, frame: pd.DataFrame, now: datetime) -> tuple[int, int]:
+def _store_schools(
+    session: Session, principal: Principal, frame: pd.DataFrame, now: datetime
+) -> tuple[int, int]:
     rows = []
     for record in frame.to_dict("records"):
         region = str(record["region"])
@@ -72,25 +74,38 @@ def _store_schools(session: Session, principal: Principal, frame: pd.DataFrame, 
         if not allowed:
             raise NotFoundError(
                 f"schools: school {school_id!r} (region {region!r}) is outside this key's scope; "
-                "nothing was imported", details={"school_id": school_id},
+                "nothing was imported",
+                details={"school_id": school_id},
             )
-        rows.append({
-            "school_id": school_id, "region": region, "city": _clean(record.get("city")),
-            "district": _clean(record.get("district")), "urban_rural": _clean(record.get("urban_rural")),
-            "environment": str(record["environment"]), "chosen_points": str(record.get("chosen_points") or ""),
-            "rollout_batch": _clean(record.get("rollout_batch")), "updated_at": now,
-        })
+        rows.append(
+            {
+                "school_id": school_id,
+                "region": region,
+                "city": _clean(record.get("city")),
+                "district": _clean(record.get("district")),
+                "urban_rural": _clean(record.get("urban_rural")),
+                "environment": str(record["environment"]),
+                "chosen_points": str(record.get("chosen_points") or ""),
+                "rollout_batch": _clean(record.get("rollout_batch")),
+                "updated_at": now,
+            }
+        )
     existing_rows = {
-        s.school_id: s for chunk in _chunks(sorted({r["school_id"] for r in rows}))
+        s.school_id: s
+        for chunk in _chunks(sorted({r["school_id"] for r in rows}))
         for s in session.scalars(select(School).where(School.school_id.in_(chunk)))
     }
     for row in rows:
         current = existing_rows.get(row["school_id"])
         if current is not None and not principal.can_see_school(current):
-            raise NotFoundError(f"schools: school {row['school_id']!r} not found; nothing was imported",
-                                details={"school_id": row["school_id"]})
+            raise NotFoundError(
+                f"schools: school {row['school_id']!r} not found; nothing was imported",
+                details={"school_id": row["school_id"]},
+            )
         if current is not None and principal.role == "school" and current.region != row["region"]:
-            raise NotFoundError(f"schools: school {row['school_id']!r} not found; nothing was imported")
+            raise NotFoundError(
+                f"schools: school {row['school_id']!r} not found; nothing was imported"
+            )
     new = [r for r in rows if r["school_id"] not in existing_rows]
     old = [r for r in rows if r["school_id"] in existing_rows]
     if new:
@@ -101,14 +116,19 @@ def _store_schools(session: Session, principal: Principal, frame: pd.DataFrame, 
 
 
 def _visible_school_ids(session: Session, principal: Principal, school_ids: set[str]) -> set[str]:
-    visible = set()
+    visible: set[str] = set()
     for chunk in _chunks(sorted(school_ids)):
-        visible.update(s.school_id for s in session.scalars(select(School).where(School.school_id.in_(chunk)))
-                       if principal.can_see_school(s))
+        visible.update(
+            s.school_id
+            for s in session.scalars(select(School).where(School.school_id.in_(chunk)))
+            if principal.can_see_school(s)
+        )
     return visible
 
 
-def _store_teachers(session: Session, principal: Principal, frame: pd.DataFrame, now: datetime) -> tuple[int, int]:
+def _store_teachers(
+    session: Session, principal: Principal, frame: pd.DataFrame, now: datetime
+) -> tuple[int, int]:
     if principal.role == "teacher":
         raise NotFoundError("teachers: a teacher key cannot import teachers")
     schools = _visible_school_ids(session, principal, set(frame["school_id"].astype(str)))
@@ -120,12 +140,17 @@ def _store_teachers(session: Session, principal: Principal, frame: pd.DataFrame,
                 "which was not found; import its school first — nothing was imported",
                 details={"school_id": str(record["school_id"])},
             )
-        rows.append({
-            "teacher_id": str(record["teacher_id"]), "school_id": str(record["school_id"]),
-            "stage": str(record["stage"]), "subject": str(record["subject"]),
-            "years_of_service": _clean(record.get("years_of_service")),
-            "research_group": _clean(record.get("research_group")), "updated_at": now,
-        })
+        rows.append(
+            {
+                "teacher_id": str(record["teacher_id"]),
+                "school_id": str(record["school_id"]),
+                "stage": str(record["stage"]),
+                "subject": str(record["subject"]),
+                "years_of_service": _clean(record.get("years_of_service")),
+                "research_group": _clean(record.get("research_group")),
+                "updated_at": now,
+            }
+        )
     ids = {r["teacher_id"] for r in rows}
     existing = _existing(session, Teacher.teacher_id, ids)
     _require_visible_teachers(session, principal, existing, "teachers")
@@ -138,10 +163,13 @@ def _store_teachers(session: Session, principal: Principal, frame: pd.DataFrame,
     return len(new), len(old)
 
 
-def _require_visible_teachers(session: Session, principal: Principal, ids: set[str], table: str) -> None:
+def _require_visible_teachers(
+    session: Session, principal: Principal, ids: set[str], table: str
+) -> None:
     for chunk in _chunks(sorted(ids)):
         rows = session.execute(
-            select(Teacher, School).join(School, School.school_id == Teacher.school_id)
+            select(Teacher, School)
+            .join(School, School.school_id == Teacher.school_id)
             .where(Teacher.teacher_id.in_(chunk))
         ).all()
         visible = {t.teacher_id for t, s in rows if principal.can_see_teacher(t, s)}
@@ -149,18 +177,31 @@ def _require_visible_teachers(session: Session, principal: Principal, ids: set[s
         if missing:
             raise NotFoundError(
                 f"{table}: teacher {missing[0]!r} not found ({len(missing)} unknown); import the "
-                "teachers first — nothing was imported", details={"teacher_id": missing[0]},
+                "teachers first — nothing was imported",
+                details={"teacher_id": missing[0]},
             )
 
 
-def _store_responses(session: Session, principal: Principal, frame: pd.DataFrame, now: datetime) -> tuple[int, int]:
+def _store_responses(
+    session: Session, principal: Principal, frame: pd.DataFrame, now: datetime
+) -> tuple[int, int]:
     _require_visible_teachers(session, principal, set(frame["teacher_id"].astype(str)), "responses")
-    rows = [{"teacher_id": str(r["teacher_id"]), "item_id": str(r["item_id"]),
-             "response": float(r["response"]), "answered_at": now} for r in frame.to_dict("records")]
+    rows = [
+        {
+            "teacher_id": str(r["teacher_id"]),
+            "item_id": str(r["item_id"]),
+            "response": float(r["response"]),
+            "answered_at": now,
+        }
+        for r in frame.to_dict("records")
+    ]
     existing: set[tuple[str, str]] = set()
     for chunk in _chunks(sorted({r["teacher_id"] for r in rows})):
-        existing.update(session.execute(select(Response.teacher_id, Response.item_id)
-                                        .where(Response.teacher_id.in_(chunk))).tuples())
+        existing.update(
+            session.execute(
+                select(Response.teacher_id, Response.item_id).where(Response.teacher_id.in_(chunk))
+            ).tuples()
+        )
     new = [r for r in rows if (r["teacher_id"], r["item_id"]) not in existing]
     old = [r for r in rows if (r["teacher_id"], r["item_id"]) in existing]
     if new:
@@ -173,12 +214,22 @@ def _store_responses(session: Session, principal: Principal, frame: pd.DataFrame
 def _store_grades(session: Session, principal: Principal, frame: pd.DataFrame) -> tuple[int, int]:
     _require_visible_teachers(session, principal, set(frame["teacher_id"].astype(str)), "grades")
     stamps = _utc(frame["assessed_at"])
-    rows = [{"teacher_id": str(r["teacher_id"]), "point": str(r["point"]), "grade": str(r["grade"]),
-             "assessed_at": ts} for r, ts in zip(frame.to_dict("records"), stamps, strict=True)]
+    rows = [
+        {
+            "teacher_id": str(r["teacher_id"]),
+            "point": str(r["point"]),
+            "grade": str(r["grade"]),
+            "assessed_at": ts,
+        }
+        for r, ts in zip(frame.to_dict("records"), stamps, strict=True)
+    ]
     existing: set[tuple[str, str, datetime]] = set()
     for chunk in _chunks(sorted({r["teacher_id"] for r in rows})):
-        for t, p, a in session.execute(select(Grade.teacher_id, Grade.point, Grade.assessed_at)
-                                       .where(Grade.teacher_id.in_(chunk))).tuples():
+        for t, p, a in session.execute(
+            select(Grade.teacher_id, Grade.point, Grade.assessed_at).where(
+                Grade.teacher_id.in_(chunk)
+            )
+        ).tuples():
             existing.add((t, p, a))
     new = [r for r in rows if (r["teacher_id"], r["point"], r["assessed_at"]) not in existing]
     if new:
@@ -186,26 +237,51 @@ def _store_grades(session: Session, principal: Principal, frame: pd.DataFrame) -
     return len(new), 0
 
 
-def _store_events(session: Session, principal: Principal, frame: pd.DataFrame, now: datetime) -> tuple[int, int]:
+def _store_events(
+    session: Session, principal: Principal, frame: pd.DataFrame, now: datetime
+) -> tuple[int, int]:
     _require_visible_teachers(session, principal, set(frame["teacher_id"].astype(str)), "events")
     stamps = _utc(frame["timestamp"])
-    rows = []
+    rows: list[dict[str, Any]] = []
     for record, ts in zip(frame.to_dict("records"), stamps, strict=True):
         event = EventIn.model_construct(
-            event_id=str(record["event_id"]), teacher_id=str(record["teacher_id"]),
-            event=str(record["event"]), item_id=str(record["item_id"]),
-            value=_clean(record.get("value")), point=None, grade=None, timestamp=ts,
+            event_id=str(record["event_id"]),
+            teacher_id=str(record["teacher_id"]),
+            event=str(record["event"]),
+            item_id=str(record["item_id"]),
+            value=_clean(record.get("value")),
+            point=None,
+            grade=None,
+            timestamp=ts,
         )
-        rows.append({"tenant": principal.tenant, "event_id": event.event_id,
-                     "teacher_id": event.teacher_id, "event": event.event, "item_id": event.item_id,
-                     "point": None, "value": event.value, "grade": None, "timestamp": ts,
-                     "content_hash": event.content_hash(), "received_at": now})
+        rows.append(
+            {
+                "tenant": principal.tenant,
+                "event_id": event.event_id,
+                "teacher_id": event.teacher_id,
+                "event": event.event,
+                "item_id": event.item_id,
+                "point": None,
+                "value": event.value,
+                "grade": None,
+                "timestamp": ts,
+                "content_hash": event.content_hash(),
+                "received_at": now,
+            }
+        )
     stored: dict[str, str] = {}
     for chunk in _chunks([r["event_id"] for r in rows]):
-        found = session.execute(select(Event.event_id, Event.content_hash).where(
-            Event.tenant == principal.tenant, Event.event_id.in_(chunk))).tuples()
-        stored.update({event_id: digest for event_id, digest in found})
-    conflicts = [r["event_id"] for r in rows if r["event_id"] in stored and stored[r["event_id"]] != r["content_hash"]]
+        found = session.execute(
+            select(Event.event_id, Event.content_hash).where(
+                Event.tenant == principal.tenant, Event.event_id.in_(chunk)
+            )
+        ).tuples()
+        stored.update(dict(list(found)))
+    conflicts = [
+        r["event_id"]
+        for r in rows
+        if r["event_id"] in stored and stored[r["event_id"]] != r["content_hash"]
+    ]
     if conflicts:
         raise ConflictError(
             f"events: event_id {conflicts[0]!r} was already stored with other content "
@@ -218,7 +294,9 @@ def _store_events(session: Session, principal: Principal, frame: pd.DataFrame, n
     return len(new), 0
 
 
-def store_tables(session: Session, principal: Principal, tables: dict[str, pd.DataFrame]) -> dict[str, dict[str, int]]:
+def store_tables(
+    session: Session, principal: Principal, tables: dict[str, pd.DataFrame]
+) -> dict[str, dict[str, int]]:
     """Write the tables in dependency order; returns inserted/updated counts per table.
 
     Raises

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from service.db.models import Event, Grade, Response, School, Teacher
 
-__all__ = ["TeacherRecord", "load_record"]
+__all__ = ["TeacherRecord", "load_completed", "load_record"]
 
 
 @dataclass
@@ -20,7 +21,7 @@ class TeacherRecord:
     teacher: Teacher
     school: School
     responses: dict[str, float] = field(default_factory=dict)
-    grades: list[dict[str, object]] = field(default_factory=list)
+    grades: list[dict[str, Any]] = field(default_factory=list)
     events: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
@@ -57,5 +58,19 @@ def load_record(session: Session, teacher: Teacher, school: School) -> TeacherRe
     ).all()
     events = pd.DataFrame(rows, columns=["event_id", "item_id", "event", "value", "timestamp"])
     events.insert(1, "teacher_id", teacher_id)
-    return TeacherRecord(teacher=teacher, school=school, responses=responses, grades=grades,
-                         events=events)
+    return TeacherRecord(
+        teacher=teacher, school=school, responses=responses, grades=grades, events=events
+    )
+
+
+def load_completed(session: Session, teacher_id: str) -> list[str]:
+    """Catalog ids the teacher completed, in completion order (one indexed query, no pandas).
+
+    The recommendation hot path needs only this, not the whole record.
+    """
+    rows = session.execute(
+        select(Event.item_id)
+        .where(Event.teacher_id == teacher_id, Event.event == "complete")
+        .order_by(Event.timestamp, Event.id)
+    ).scalars()
+    return list(dict.fromkeys(str(item) for item in rows if item is not None))

@@ -25,7 +25,9 @@ def visible_school(session: Session, principal: Principal, school_id: str) -> Sc
     return school
 
 
-def visible_teacher(session: Session, principal: Principal, teacher_id: str) -> tuple[Teacher, School]:
+def visible_teacher(
+    session: Session, principal: Principal, teacher_id: str
+) -> tuple[Teacher, School]:
     """The teacher and their school if this key may see the teacher, else 404."""
     row = session.execute(
         select(Teacher, School)
@@ -34,9 +36,7 @@ def visible_teacher(session: Session, principal: Principal, teacher_id: str) -> 
     ).first()
     teacher, school = (row[0], row[1]) if row is not None else (None, None)
     if not principal.can_see_teacher(teacher, school):
-        raise NotFoundError(
-            f"teacher {teacher_id!r} not found", details={"teacher_id": teacher_id}
-        )
+        raise NotFoundError(f"teacher {teacher_id!r} not found", details={"teacher_id": teacher_id})
     assert teacher is not None and school is not None
     return teacher, school
 

@@ -12,8 +12,8 @@ from competency_model.framework import Framework, active_framework
 from competency_model.graph import CompetencyGraph
 from competency_model.item_bank import ItemBank, default_item_bank, load_item_bank
 from service.model_registry import ModelRegistry
-from training_data.catalog import Catalog, load_catalog
 from service.settings import Settings
+from training_data.catalog import Catalog, load_catalog
 
 
 @dataclass

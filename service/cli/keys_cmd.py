@@ -23,8 +23,11 @@ def issue_key(
 ) -> str:
     """Create a key in the configured database and return its token (shown only once)."""
     scope = {"platform": region, "school": school, "teacher": teacher}.get(role)
-    given = [flag for flag, value in (("--region", region), ("--school", school),
-                                      ("--teacher", teacher)) if value]
+    given = [
+        flag
+        for flag, value in (("--region", region), ("--school", school), ("--teacher", teacher))
+        if value
+    ]
     if role == "admin" and given:
         raise NengliError(f"an admin key takes no scope; drop {given[0]}")
     engine = make_engine(database_url or get_settings().database_url)
@@ -51,7 +54,9 @@ def create(
 
 
 @keys_app.command("revoke")
-def revoke(key_id: str = typer.Argument(..., help="The middle part of nl_<key_id>_<secret>.")) -> None:
+def revoke(
+    key_id: str = typer.Argument(..., help="The middle part of nl_<key_id>_<secret>."),
+) -> None:
     """Revoke a key at once (requests with it answer 401)."""
     engine = make_engine(get_settings().database_url)
     try:

@@ -27,6 +27,7 @@ app.add_typer(evaluate_app, name="evaluate")
 #: Modules under ``service.cli`` that register commands. Keep sorted.
 COMMAND_MODULES: list[str] = [
     "db_cmd",
+    "evaluate_diagnosis_cmd",
     "evaluate_recommend_cmd",
     "framework_cmd",
     "generate_cmd",

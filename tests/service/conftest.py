@@ -58,7 +58,9 @@ def _postgres_schema_url(base_url: str) -> Iterator[str]:
     scope="session",
     params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
 )
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A migrated-on-first-use database URL: SQLite file, or a fresh PostgreSQL schema."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'service.sqlite'}"
@@ -91,8 +93,11 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory, province: Province) -> P
         province, diagnosis.diagnose(province), catalog, framework
     )
     directory = tmp_path_factory.mktemp("model") / "model"
-    recommender.save(directory, {"purpose": "service tests"},
-                     extra_arrays={"diagnosis.npz": diagnosis.get_arrays()})
+    recommender.save(
+        directory,
+        {"purpose": "service tests"},
+        extra_arrays={"diagnosis.npz": diagnosis.get_arrays()},
+    )
     return directory
 
 
@@ -156,16 +161,28 @@ def keys(client: TestClient) -> Keys:
 
 def put_school(client: TestClient, headers: dict[str, str], school_id: str, region: str) -> None:
     """Create a school and fail loudly if the API refuses."""
-    body = {"region": region, "environment": "blended", "chosen_points": ["A1", "B2"],
-            "urban_rural": "urban", "rollout_batch": 1}
+    body = {
+        "region": region,
+        "environment": "blended",
+        "chosen_points": ["A1", "B2"],
+        "urban_rural": "urban",
+        "rollout_batch": 1,
+    }
     response = client.put(f"/v1/schools/{school_id}", json=body, headers=headers)
     assert response.status_code == 200, response.text
 
 
-def put_teacher(client: TestClient, headers: dict[str, str], teacher_id: str, school_id: str) -> None:
+def put_teacher(
+    client: TestClient, headers: dict[str, str], teacher_id: str, school_id: str
+) -> None:
     """Create a teacher and fail loudly if the API refuses."""
-    body = {"school_id": school_id, "stage": "小学", "subject": "数学", "years_of_service": 8,
-            "research_group": "小学数学组"}
+    body = {
+        "school_id": school_id,
+        "stage": "小学",
+        "subject": "数学",
+        "years_of_service": 8,
+        "research_group": "小学数学组",
+    }
     response = client.put(f"/v1/teachers/{teacher_id}", json=body, headers=headers)
     assert response.status_code == 200, response.text
 

@@ -38,19 +38,28 @@ def test_revoked_key_is_refused(client) -> None:  # type: ignore[no-untyped-def]
         session.commit()
         with pytest.raises(AuthError):
             authenticate(session, f"Bearer {token}")
-    assert_problem(client.get("/v1/competencies", headers={"Authorization": f"Bearer {token}"}), 401)
+    assert_problem(
+        client.get("/v1/competencies", headers={"Authorization": f"Bearer {token}"}), 401
+    )
 
 
 def test_wrong_secret_is_refused(client, keys: Keys) -> None:  # type: ignore[no-untyped-def]
     tampered = keys.platform[:-2] + ("AA" if not keys.platform.endswith("AA") else "BB")
-    assert_problem(client.get("/v1/competencies", headers={"Authorization": f"Bearer {tampered}"}), 401)
+    assert_problem(
+        client.get("/v1/competencies", headers={"Authorization": f"Bearer {tampered}"}), 401
+    )
 
 
 def test_reading_a_teacher_is_audited(client, keys: Keys, world: World) -> None:  # type: ignore[no-untyped-def]
     state = client.app.state.nengli
     with state.sessions() as session:
         before = len(entries_for_teacher(session, world.sibling_teacher))
-    assert client.get(f"/v1/teachers/{world.sibling_teacher}", headers=keys.header("platform")).status_code == 200
+    assert (
+        client.get(
+            f"/v1/teachers/{world.sibling_teacher}", headers=keys.header("platform")
+        ).status_code
+        == 200
+    )
     with state.sessions() as session:
         entries = entries_for_teacher(session, world.sibling_teacher)
     assert len(entries) == before + 1

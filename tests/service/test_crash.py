@@ -53,12 +53,31 @@ def _events_csv(path: Path) -> None:
 
 
 def _start(url: str, model_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "NENGLI_DATABASE_URL": url, "NENGLI_MODEL_DIR": str(model_dir),
-           "NENGLI_MAX_BODY_BYTES": str(50_000_000), "NENGLI_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "NENGLI_DATABASE_URL": url,
+        "NENGLI_MODEL_DIR": str(model_dir),
+        "NENGLI_MAX_BODY_BYTES": str(50_000_000),
+        "NENGLI_LOG_LEVEL": "WARNING",
+    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "service.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -88,13 +107,36 @@ def test_kill_during_import_leaves_nothing_partial(tmp_path: Path) -> None:
     with make_session_factory(engine)() as session:
         token = create_key(session, "platform", "江苏")[0]
         admin = Principal(key_id="setup", role="admin", scope=None)
-        store_tables(session, admin, {
-            "schools": pd.DataFrame([{"school_id": "S000001", "region": "江苏", "environment": "smart",
-                                      "chosen_points": "A1;B2", "rollout_batch": 1}]),
-            "teachers": pd.DataFrame([{"teacher_id": f"T{i:07d}", "school_id": "S000001",
-                                       "stage": "小学", "subject": "数学", "years_of_service": 5,
-                                       "research_group": "小学数学组"} for i in range(1, N_TEACHERS + 1)]),
-        })
+        store_tables(
+            session,
+            admin,
+            {
+                "schools": pd.DataFrame(
+                    [
+                        {
+                            "school_id": "S000001",
+                            "region": "江苏",
+                            "environment": "smart",
+                            "chosen_points": "A1;B2",
+                            "rollout_batch": 1,
+                        }
+                    ]
+                ),
+                "teachers": pd.DataFrame(
+                    [
+                        {
+                            "teacher_id": f"T{i:07d}",
+                            "school_id": "S000001",
+                            "stage": "小学",
+                            "subject": "数学",
+                            "years_of_service": 5,
+                            "research_group": "小学数学组",
+                        }
+                        for i in range(1, N_TEACHERS + 1)
+                    ]
+                ),
+            },
+        )
         session.commit()
     engine.dispose()
     csv_path = tmp_path / "events.csv"
@@ -107,8 +149,14 @@ def test_kill_during_import_leaves_nothing_partial(tmp_path: Path) -> None:
 
     def upload() -> None:
         try:
-            outcome.append(httpx.post(f"http://127.0.0.1:{port}/v1/imports?filename=events.csv",
-                                      content=body, headers=headers, timeout=120).status_code)
+            outcome.append(
+                httpx.post(
+                    f"http://127.0.0.1:{port}/v1/imports?filename=events.csv",
+                    content=body,
+                    headers=headers,
+                    timeout=120,
+                ).status_code
+            )
         except httpx.TransportError as error:
             outcome.append(error)
 
@@ -132,8 +180,12 @@ def test_kill_during_import_leaves_nothing_partial(tmp_path: Path) -> None:
     server = _start(url, tmp_path / "model", port)
     try:
         for _ in range(2):  # the second import is a pure replay
-            response = httpx.post(f"http://127.0.0.1:{port}/v1/imports?filename=events.csv",
-                                  content=body, headers=headers, timeout=120)
+            response = httpx.post(
+                f"http://127.0.0.1:{port}/v1/imports?filename=events.csv",
+                content=body,
+                headers=headers,
+                timeout=120,
+            )
             assert response.status_code == 200, response.text
     finally:
         server.send_signal(signal.SIGTERM)

@@ -17,24 +17,47 @@ def test_platform_journey(client, keys: Keys, world: World) -> None:  # type: ig
     suffix = uuid.uuid4().hex[:6].upper()
     school_id, teacher_id = f"SJ{suffix}", f"TJ{suffix}"
     # 1. push a school and a teacher
-    school = client.put(f"/v1/schools/{school_id}", headers=platform,
-                        json={"environment": "blended", "chosen_points": ["A1", "A3", "B2"], "rollout_batch": 2})
+    school = client.put(
+        f"/v1/schools/{school_id}",
+        headers=platform,
+        json={"environment": "blended", "chosen_points": ["A1", "A3", "B2"], "rollout_batch": 2},
+    )
     assert school.status_code == 200, school.text
     assert school.json()["region"] == REGION
-    teacher = client.put(f"/v1/teachers/{teacher_id}", headers=platform,
-                         json={"school_id": world.school, "stage": "小学", "subject": "数学",
-                               "research_group": "小学数学组", "years_of_service": 3})
+    teacher = client.put(
+        f"/v1/teachers/{teacher_id}",
+        headers=platform,
+        json={
+            "school_id": world.school,
+            "stage": "小学",
+            "subject": "数学",
+            "research_group": "小学数学组",
+            "years_of_service": 3,
+        },
+    )
     assert teacher.status_code == 200, teacher.text
     # 2. push their learning events (replayed once: nothing doubles)
-    events = [{"event_id": f"{suffix}-{i}", "teacher_id": teacher_id, "event": kind, "item_id": "CRS-0001",
-               "value": value, "timestamp": f"2024-03-0{i + 1}T09:00:00+08:00"}
-              for i, (kind, value) in enumerate([("enrol", None), ("progress", 0.5), ("complete", None), ("rate", 5)])]
+    events = [
+        {
+            "event_id": f"{suffix}-{i}",
+            "teacher_id": teacher_id,
+            "event": kind,
+            "item_id": "CRS-0001",
+            "value": value,
+            "timestamp": f"2024-03-0{i + 1}T09:00:00+08:00",
+        }
+        for i, (kind, value) in enumerate(
+            [("enrol", None), ("progress", 0.5), ("complete", None), ("rate", 5)]
+        )
+    ]
     for expected in ({"accepted": 4, "replayed": 0}, {"accepted": 0, "replayed": 4}):
         pushed = client.post("/v1/events", json={"events": events}, headers=platform)
         assert pushed.status_code == 200, pushed.text
         assert {k: pushed.json()[k] for k in expected} == expected
     # 3. recommendations: the completed course is never recommended again
-    recs = client.get(f"/v1/teachers/{teacher_id}/recommendations?kind=course&k=5", headers=platform)
+    recs = client.get(
+        f"/v1/teachers/{teacher_id}/recommendations?kind=course&k=5", headers=platform
+    )
     assert recs.status_code == 200, recs.text
     body = recs.json()
     assert body["count"] == len(body["data"]) > 0 and body["cold_start"] is True
@@ -53,10 +76,14 @@ def test_platform_journey(client, keys: Keys, world: World) -> None:  # type: ig
     assert progress.json()["n_teachers"] >= 1 and progress.json()["policy"] == "jiangsu"
 
 
-def test_known_teacher_gets_personalised_and_generic_lists(client, keys: Keys, world: World) -> None:  # type: ignore[no-untyped-def]
+def test_known_teacher_gets_personalised_and_generic_lists(
+    client, keys: Keys, world: World
+) -> None:  # type: ignore[no-untyped-def]
     platform = keys.header("platform")
-    personal = client.get(f"/v1/teachers/T0000010/recommendations?kind=task&k=5", headers=platform)
-    generic = client.get(f"/v1/teachers/T0000010/recommendations?kind=task&k=5&personalized=false", headers=platform)
+    personal = client.get("/v1/teachers/T0000010/recommendations?kind=task&k=5", headers=platform)
+    generic = client.get(
+        "/v1/teachers/T0000010/recommendations?kind=task&k=5&personalized=false", headers=platform
+    )
     assert personal.status_code == generic.status_code == 200
     assert personal.json()["cold_start"] is False
     assert all(item["kind"] in ("practice", "school_research") for item in personal.json()["data"])
@@ -103,7 +130,10 @@ def test_teacher_journey(client, keys: Keys, world: World) -> None:  # type: ign
 
 
 def test_out_of_range_answer_is_rejected(client, keys: Keys, world: World) -> None:  # type: ignore[no-untyped-def]
-    response = client.post(f"/v1/teachers/{world.teacher}/questionnaire",
-                           json={"answers": [{"item_id": "Q001", "response": 9}]}, headers=keys.header("teacher"))
+    response = client.post(
+        f"/v1/teachers/{world.teacher}/questionnaire",
+        json={"answers": [{"item_id": "Q001", "response": 9}]},
+        headers=keys.header("teacher"),
+    )
     body = assert_problem(response, 422)
     assert "Q001" in body["detail"]

@@ -94,3 +94,36 @@ def test_school_plan_json_and_exports(province_dir, truth_diagnosis, tmp_path) -
     assert plan["school_id"] == school and len(plan["targets"]) >= 3
     assert (tmp_path / "plan.md").read_text(encoding="utf-8").startswith(f"# {school}")
     assert pd.read_excel(tmp_path / "plan.xlsx", sheet_name="维度覆盖").shape[0] == 4
+
+
+def test_diagnosis_comes_from_the_model_directory(province_dir, tmp_path) -> None:
+    from competency_model.framework import default_framework
+    from competency_model.item_bank import load_item_bank
+    from recommender.artifacts import save_model_dir
+    from recommender.diagnosis.model import DiagnosisModel
+    from training_data.catalog import load_catalog
+
+    _, province = province_dir
+    framework = default_framework()
+    catalog = load_catalog(framework=framework)
+    model = DiagnosisModel().fit(province, load_item_bank(framework=framework), framework, catalog)
+    save_model_dir(tmp_path / "model", {"diagnosis.npz": model.get_arrays()}, {})
+    teacher = str(province.teachers["teacher_id"].iloc[3])
+    diagnosis, source = path_cmd.diagnose_teachers(
+        province, [teacher], tmp_path / "model", framework, catalog
+    )
+    expected = model.diagnose(path_cmd.province_subset(province, [teacher]))
+    assert source.startswith("model")
+    assert set(diagnosis["teacher_id"]) == {teacher}
+    assert diagnosis["mastery_probability"].to_numpy() == pytest.approx(
+        expected["mastery_probability"].to_numpy()
+    )
+
+
+def test_large_province_without_model_is_refused(province_dir, monkeypatch, tmp_path) -> None:
+    from competency_model.errors import ModelError
+
+    _, province = province_dir
+    monkeypatch.setattr(path_cmd, "MAX_FRESH_FIT_TEACHERS", 10)
+    with pytest.raises(ModelError, match="nengli train"):
+        path_cmd.diagnose_teachers(province, ["T0000001"], tmp_path / "none", None, None)

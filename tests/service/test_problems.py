@@ -13,8 +13,18 @@ GOOD_TEACHER = {"school_id": "S000001", "stage": "小学", "subject": "数学"}
 @pytest.mark.parametrize(
     ("method", "path", "kwargs", "status"),
     [
-        ("PUT", "/v1/schools/S123", {"content": b"{not json", "headers": {"Content-Type": "application/json"}}, 422),
-        ("PUT", "/v1/schools/S123", {"content": "环境".encode("gb18030"), "headers": {"Content-Type": "application/json"}}, 400),
+        (
+            "PUT",
+            "/v1/schools/S123",
+            {"content": b"{not json", "headers": {"Content-Type": "application/json"}},
+            422,
+        ),
+        (
+            "PUT",
+            "/v1/schools/S123",
+            {"content": "环境".encode("gb18030"), "headers": {"Content-Type": "application/json"}},
+            400,
+        ),
         ("PUT", "/v1/schools/S123", {"json": []}, 422),
         ("PUT", "/v1/schools/S123", {"json": None}, 422),
         ("PUT", "/v1/schools/S123", {"json": {**GOOD_SCHOOL, "environment": "vr"}}, 422),
@@ -33,20 +43,96 @@ GOOD_TEACHER = {"school_id": "S000001", "stage": "小学", "subject": "数学"}
         ("POST", "/v1/events", {"json": {"events": []}}, 422),
         ("POST", "/v1/events", {"json": {"events": "x"}}, 422),
         ("POST", "/v1/events", {"json": {"events": [1, "a", None]}}, 422),
-        ("POST", "/v1/events", {"json": {"events": [{"event_id": "e", "teacher_id": "T0000001", "event": "fly",
-                                                      "timestamp": "2024-01-01T00:00:00Z"}]}}, 422),
-        ("POST", "/v1/events", {"json": {"events": [{"event_id": "e" * 200, "teacher_id": "T0000001",
-                                                      "event": "enrol", "item_id": "CRS-0001",
-                                                      "timestamp": "2024-01-01T00:00:00Z"}]}}, 422),
-        ("POST", "/v1/events", {"json": {"events": [{"event_id": "e1", "teacher_id": "T0000001",
-                                                      "event": "enrol", "item_id": "CRS-9999",
-                                                      "timestamp": "2024-01-01T00:00:00Z"}]}}, 422),
-        ("POST", "/v1/events", {"json": {"events": [{"event_id": "e1", "teacher_id": "T0000001",
-                                                      "event": "rate", "item_id": "CRS-0001", "value": "NaN",
-                                                      "timestamp": "2024-01-01T00:00:00Z"}]}}, 422),
-        ("POST", "/v1/events", {"json": {"events": [{"event_id": "e1", "teacher_id": "T0000001",
-                                                      "event": "enrol", "item_id": "CRS-0001",
-                                                      "timestamp": "yesterday"}]}}, 422),
+        (
+            "POST",
+            "/v1/events",
+            {
+                "json": {
+                    "events": [
+                        {
+                            "event_id": "e",
+                            "teacher_id": "T0000001",
+                            "event": "fly",
+                            "timestamp": "2024-01-01T00:00:00Z",
+                        }
+                    ]
+                }
+            },
+            422,
+        ),
+        (
+            "POST",
+            "/v1/events",
+            {
+                "json": {
+                    "events": [
+                        {
+                            "event_id": "e" * 200,
+                            "teacher_id": "T0000001",
+                            "event": "enrol",
+                            "item_id": "CRS-0001",
+                            "timestamp": "2024-01-01T00:00:00Z",
+                        }
+                    ]
+                }
+            },
+            422,
+        ),
+        (
+            "POST",
+            "/v1/events",
+            {
+                "json": {
+                    "events": [
+                        {
+                            "event_id": "e1",
+                            "teacher_id": "T0000001",
+                            "event": "enrol",
+                            "item_id": "CRS-9999",
+                            "timestamp": "2024-01-01T00:00:00Z",
+                        }
+                    ]
+                }
+            },
+            422,
+        ),
+        (
+            "POST",
+            "/v1/events",
+            {
+                "json": {
+                    "events": [
+                        {
+                            "event_id": "e1",
+                            "teacher_id": "T0000001",
+                            "event": "rate",
+                            "item_id": "CRS-0001",
+                            "value": "NaN",
+                            "timestamp": "2024-01-01T00:00:00Z",
+                        }
+                    ]
+                }
+            },
+            422,
+        ),
+        (
+            "POST",
+            "/v1/events",
+            {
+                "json": {
+                    "events": [
+                        {
+                            "event_id": "e1",
+                            "teacher_id": "T0000001",
+                            "event": "enrol",
+                            "item_id": "CRS-0001",
+                            "timestamp": "yesterday",
+                        }
+                    ]
+                }
+            },
+            422,
+        ),
         ("GET", "/v1/teachers?limit=0", {}, 422),
         ("GET", "/v1/teachers?limit=501", {}, 422),
         ("GET", "/v1/teachers?limit=abc", {}, 422),
@@ -61,8 +147,15 @@ GOOD_TEACHER = {"school_id": "S000001", "stage": "小学", "subject": "数学"}
         ("POST", "/v1/admin/reload", {}, 403),
     ],
 )
-def test_malformed_input_is_a_problem(client, keys: Keys, world: World, method: str, path: str,  # type: ignore[no-untyped-def]
-                                      kwargs: dict, status: int) -> None:
+def test_malformed_input_is_a_problem(
+    client,
+    keys: Keys,
+    world: World,
+    method: str,
+    path: str,  # type: ignore[no-untyped-def]
+    kwargs: dict,
+    status: int,
+) -> None:
     extra = dict(kwargs)
     headers = {**keys.header("platform"), **extra.pop("headers", {})}
     response = client.request(method, path, headers=headers, **extra)
@@ -70,7 +163,9 @@ def test_malformed_input_is_a_problem(client, keys: Keys, world: World, method: 
 
 
 def test_validation_problem_names_the_field(client, keys: Keys, world: World) -> None:  # type: ignore[no-untyped-def]
-    response = client.put("/v1/teachers/T1", json={**GOOD_TEACHER, "stage": "大学"}, headers=keys.header("platform"))
+    response = client.put(
+        "/v1/teachers/T1", json={**GOOD_TEACHER, "stage": "大学"}, headers=keys.header("platform")
+    )
     body = assert_problem(response, 422)
     assert body["errors"][0]["location"] == ["body", "stage"]
     assert "stage" in body["detail"]
@@ -78,7 +173,11 @@ def test_validation_problem_names_the_field(client, keys: Keys, world: World) ->
 
 def test_oversized_body_is_413(client, keys: Keys) -> None:  # type: ignore[no-untyped-def]
     limit = client.app.state.nengli.settings.max_body_bytes
-    response = client.post("/v1/events", content=b"x" * (limit + 1), headers={**keys.header("platform"), "Content-Type": "application/json"})
+    response = client.post(
+        "/v1/events",
+        content=b"x" * (limit + 1),
+        headers={**keys.header("platform"), "Content-Type": "application/json"},
+    )
     body = assert_problem(response, 413)
     assert body["max_bytes"] == limit
 
@@ -90,5 +189,9 @@ def test_oversized_chunked_body_is_413(client, keys: Keys) -> None:  # type: ign
         for _ in range(limit // 65536 + 2):
             yield b"x" * 65536
 
-    response = client.post("/v1/events", content=chunks(), headers={**keys.header("platform"), "Content-Type": "application/json"})
+    response = client.post(
+        "/v1/events",
+        content=chunks(),
+        headers={**keys.header("platform"), "Content-Type": "application/json"},
+    )
     assert_problem(response, 413)

@@ -53,8 +53,13 @@ def test_no_server_errors(fuzz_app: object, mode: GenerationMode) -> None:
     schema = schemathesis.openapi.from_asgi("/openapi.json", fuzz_app)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 20
-    bounded = settings(max_examples=6, deadline=None, derandomize=True, database=None,
-                       suppress_health_check=list(HealthCheck))
+    bounded = settings(
+        max_examples=6,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     skipped: list[str] = []
     for operation in operations:
 

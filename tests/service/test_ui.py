@@ -101,3 +101,26 @@ def test_create_app_mounts_the_dashboard(tmp_path: Path) -> None:
         response = client.get("/ui/")
     assert response.status_code == 200, "create_app must call service.api.ui.mount_ui(app)"
     assert "vendor/echarts.min.js" in response.text
+
+
+def _messages() -> dict[str, set[str]]:
+    source = (UI_DIR / "js" / "i18n.js").read_text(encoding="utf-8")
+    zh_block = source[source.index("zh: {") : source.index("en: {")]
+    en_block = source[source.index("en: {") : source.index("export function")]
+    key = re.compile(r'^\s+"([a-zA-Z]+\.[a-zA-Z0-9]+)":', re.MULTILINE)
+    return {"zh": set(key.findall(zh_block)), "en": set(key.findall(en_block))}
+
+
+def test_chinese_and_english_have_the_same_messages() -> None:
+    messages = _messages()
+    assert messages["zh"] and messages["zh"] == messages["en"]
+
+
+def test_every_message_key_used_is_defined() -> None:
+    defined = _messages()["zh"]
+    used: set[str] = set()
+    html = (UI_DIR / "index.html").read_text(encoding="utf-8")
+    used |= set(re.findall(r'data-i18n(?:-placeholder)?="([^"]+)"', html))
+    for module in (UI_DIR / "js").glob("*.js"):
+        used |= set(re.findall(r'\bt\("([a-zA-Z]+\.[a-zA-Z0-9]+)"\)', module.read_text("utf-8")))
+    assert used - defined == set()

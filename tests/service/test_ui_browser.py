@@ -50,6 +50,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--disable-quic",
     "--no-first-run",
 ]
 
@@ -71,6 +72,7 @@ class Demo:
 
     base_url: str
     key: str
+    teacher_key: str
     teacher_id: str
     school_id: str
 
@@ -81,8 +83,11 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _build(root: Path) -> tuple[str, str, str]:
-    """Simulate, train and store a small province; return (admin key, teacher id, school id)."""
+def _build(root: Path) -> tuple[str, str, str, str]:
+    """Simulate, train and store a small province.
+
+    Returns the admin key, a key scoped to one teacher, that teacher's id and school id.
+    """
     from recommender.training import train_model_dir
     from service.api.province_store import store_tables
     from service.auth import Principal, create_key
@@ -96,17 +101,18 @@ def _build(root: Path) -> tuple[str, str, str]:
     train_model_dir(root / "data", root / "model", seed=SEED)
     engine = make_engine(f"sqlite:///{root / 'nengli.sqlite'}")
     upgrade_database(engine)
+    # A teacher with questionnaire answers, so the diagnosis has evidence to show.
+    answered = set(province.responses["teacher_id"])
+    teacher = province.teachers[province.teachers["teacher_id"].isin(answered)].iloc[0]
     with make_session_factory(engine)() as session:
         token, row = create_key(session, "admin")
+        teacher_token, _ = create_key(session, "teacher", str(teacher["teacher_id"]))
         admin = Principal(key_id=row.key_id, role="admin", scope=None)
         tables = ("schools", "teachers", "responses", "grades", "events")
         store_tables(session, admin, {name: getattr(province, name) for name in tables})
         session.commit()
     engine.dispose()
-    # A teacher with questionnaire answers, so the diagnosis has evidence to show.
-    answered = set(province.responses["teacher_id"])
-    teacher = province.teachers[province.teachers["teacher_id"].isin(answered)].iloc[0]
-    return token, str(teacher["teacher_id"]), str(teacher["school_id"])
+    return token, teacher_token, str(teacher["teacher_id"]), str(teacher["school_id"])
 
 
 def _wait_until_up(base_url: str, server: subprocess.Popen[bytes], log: Path) -> None:
@@ -127,7 +133,7 @@ def _wait_until_up(base_url: str, server: subprocess.Popen[bytes], log: Path) ->
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """A live uvicorn serving the real app over the demo province."""
     root = tmp_path_factory.mktemp("ui_demo")
-    key, teacher_id, school_id = _build(root)
+    key, teacher_key, teacher_id, school_id = _build(root)
     port = _free_port()
     env = {
         **os.environ,
@@ -144,7 +150,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base_url, server, log)
-        yield Demo(base_url, key, teacher_id, school_id)
+        yield Demo(base_url, key, teacher_key, teacher_id, school_id)
     finally:
         server.terminate()
         try:
@@ -165,38 +171,56 @@ class Session:
 
 
 @pytest.fixture(scope="module")
-def browser_session(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
-    """Chromium with the key already typed into the dashboard once."""
-    shots = tmp_path_factory.mktemp("ui_screenshots")
-    print(f"\ndashboard screenshots: {shots}")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One headless Chromium for the module (Debian's binary, never a downloaded one)."""
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
-        page.set_default_timeout(TIMEOUT_MS)
-        session = Session(page, [], [], shots)
-        page.on("pageerror", lambda error: session.errors.append(f"pageerror: {error}"))
-        page.on(
-            "console",
-            lambda message: (
-                session.errors.append(f"console: {message.text}")
-                if message.type == "error"
-                else None
-            ),
-        )
-        page.on(
-            "request",
-            lambda request: (
-                session.foreign_requests.append(request.url)
-                if not request.url.startswith((demo.base_url, "data:"))
-                else None
-            ),
-        )
-        page.goto(f"{demo.base_url}/ui/")
-        page.fill("#key-input", demo.key)
-        page.click("#key-form button[type=submit]")
-        page.wait_for_selector("#key-panel", state="hidden")
-        yield session
-        browser.close()
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the screenshots go (printed, so a person can look at them)."""
+    directory = tmp_path_factory.mktemp("ui_screenshots")
+    print(f"\ndashboard screenshots: {directory}")
+    return directory
+
+
+def _session(browser: Any, demo: Demo, key: str, shots: Path) -> Session:
+    """A fresh browser context (own sessionStorage) with ``key`` typed into the form once."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    session = Session(page, [], [], shots)
+    page.on("pageerror", lambda error: session.errors.append(f"pageerror: {error}"))
+    page.on(
+        "console",
+        lambda message: (
+            session.errors.append(f"console: {message.text}") if message.type == "error" else None
+        ),
+    )
+    page.on(
+        "request",
+        lambda request: (
+            session.foreign_requests.append(request.url)
+            if not request.url.startswith((demo.base_url, "data:"))
+            else None
+        ),
+    )
+    page.goto(f"{demo.base_url}/ui/")
+    page.fill("#key-input", key)
+    page.click("#key-form button[type=submit]")
+    return session
+
+
+@pytest.fixture(scope="module")
+def browser_session(browser: Any, demo: Demo, shots: Path) -> Iterator[Session]:
+    """The dashboard with the admin key entered once, shared by the content tests."""
+    session = _session(browser, demo, demo.key, shots)
+    session.page.wait_for_selector("#key-panel", state="hidden")
+    yield session
+    session.page.context.close()
 
 
 def _open(session: Session, demo: Demo, fragment: str, view: str) -> str:
@@ -274,6 +298,38 @@ def test_english_switch_relabels_the_page(demo: Demo, browser_session: Session) 
 
 
 def test_no_script_errors_and_nothing_fetched_from_elsewhere(browser_session: Session) -> None:
-    # Runs last in this module: it judges everything the earlier tests made the page do.
+    # Runs after the tests sharing this session: it judges everything they made the page do.
     assert browser_session.errors == []
     assert browser_session.foreign_requests == []
+
+
+def test_teacher_key_sees_its_teacher_and_no_school_data(
+    browser: Any, demo: Demo, shots: Path
+) -> None:
+    session = _session(browser, demo, demo.teacher_key, shots)
+    page = session.page
+    text = _open(session, demo, f"teacher/{demo.teacher_id}", "teacher")
+    assert page.locator("#view-teacher .error").count() == 0, text
+    assert page.locator("[data-testid=diagnosis] tbody tr").count() == 30
+    # The school's plan and portrait are outside a teacher key's scope: each card says so
+    # (404, no existence leak) instead of breaking the page.
+    _open(session, demo, f"school/{demo.school_id}", "school")
+    page.screenshot(path=str(shots / "school_with_teacher_key.png"), full_page=True)
+    statuses = page.locator("#view-school .error").evaluate_all(
+        "nodes => nodes.map(n => n.dataset.status)"
+    )
+    assert statuses and set(statuses) == {"404"}
+    assert [e for e in session.errors if "pageerror" in e] == []
+    page.context.close()
+
+
+def test_wrong_key_is_forgotten_and_asked_for_again(browser: Any, demo: Demo, shots: Path) -> None:
+    session = _session(browser, demo, "nl_0000000000000000_not-a-real-key", shots)
+    page = session.page
+    page.goto(f"{demo.base_url}/ui/#/teacher/{demo.teacher_id}")
+    page.wait_for_selector("#view-teacher[data-state=ready]")
+    page.wait_for_selector("#banner:not([hidden])")
+    assert "密钥无效" in page.inner_text("#banner")
+    assert page.locator("#key-panel").is_visible()
+    assert page.evaluate("sessionStorage.getItem('nengli.apiKey')") is None
+    page.context.close()

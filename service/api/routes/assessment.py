@@ -14,11 +14,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse, Response
-from pydantic import Field
 from sqlalchemy import select
 
 from competency_model.assessment import (
-    EvidenceItem,
     Review,
     check_review,
     check_submission,
@@ -26,7 +24,7 @@ from competency_model.assessment import (
     summarize_item,
 )
 from competency_model.assessment.export import portfolio_html, portfolio_xlsx
-from competency_model.errors import ConflictError, NengliError, PermissionDenied
+from competency_model.errors import ConflictError, PermissionDenied
 from competency_model.plan import Violation
 from service.api.assessment_feedback import finalize_if_rated, point_review
 from service.api.assessment_portfolio import school_portfolios, teacher_portfolio
@@ -40,7 +38,13 @@ from service.api.assessment_store import (
 )
 from service.api.deps import CurrentKey, SessionDep, StateDep
 from service.api.routes.teacher_models import PolicyQuery
-from service.api.schemas.common import ID_PATTERN, StrictModel
+from service.api.schemas.assessment import (
+    EvidenceSubmissionIn,
+    InvalidEvidenceError,
+    InvalidReviewError,
+    ReviewIn,
+)
+from service.api.schemas.common import ID_PATTERN
 from service.api.scope import visible_school, visible_teacher
 from service.audit import record_read
 from service.auth import Principal
@@ -55,43 +59,6 @@ TEACHER_ID = Path(pattern=ID_PATTERN, examples=["T0000001"])
 SCHOOL_ID = Path(pattern=ID_PATTERN, examples=["S000001"])
 EVIDENCE_ID = Path(pattern=ID_PATTERN, examples=["EV-3f9c0d1e2a4b5c6d"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-class InvalidEvidenceError(NengliError):
-    """An evidence submission breaks the framework's rules; ``details`` lists every violation."""
-
-    slug = "invalid-evidence"
-    http_status = 422
-
-
-class InvalidReviewError(NengliError):
-    """A review breaks a review rule; ``details['violations']`` says which."""
-
-    slug = "invalid-review"
-    http_status = 422
-
-
-class EvidenceSubmissionIn(StrictModel):
-    """Body of ``POST /v1/teachers/{id}/evidence``: metadata of every item for one point."""
-
-    point: str = Field(min_length=1, max_length=8, examples=["A6"])
-    task_id: str | None = Field(
-        default=None, pattern=ID_PATTERN, description="The practice task (TSK-…) it comes from."
-    )
-    items: list[EvidenceItem] = Field(min_length=1, max_length=20)
-
-
-class ReviewIn(StrictModel):
-    """Body of ``POST /v1/evidence/{id}/reviews``.
-
-    ``reviewer_id`` is only for platform/admin keys acting on behalf of a teacher (self and peer
-    reviews); teacher keys review as themselves and school keys as their school team.
-    """
-
-    role: Literal["self", "peer", "school"]
-    rating: Literal["优秀", "合格", "不合格"]
-    comment: str = Field(min_length=1, max_length=2000)
-    reviewer_id: str | None = Field(default=None, pattern=ID_PATTERN)
 
 
 def _violations(items: list[Any]) -> list[dict[str, Any]]:
@@ -226,6 +193,8 @@ def list_review_assignments(
 
 def _reviewer(principal: Principal, body: ReviewIn) -> str:
     if principal.role == "teacher":
+        if body.role == "school":
+            raise PermissionDenied("the school rating comes from the school team's key")
         if body.reviewer_id not in (None, principal.scope):
             raise PermissionDenied("a teacher key reviews as its own teacher; drop reviewer_id")
         return str(principal.scope)

@@ -15,8 +15,10 @@ router = APIRouter(prefix="/v1", tags=["events"])
 @router.post(
     "/events",
     response_model=EventsResult,
-    responses={409: {"description": "An event_id was reused with other content."},
-               422: {"description": "Invalid events, listed by index; nothing stored."}},
+    responses={
+        409: {"description": "An event_id was reused with other content."},
+        422: {"description": "Invalid events, listed by index; nothing stored."},
+    },
 )
 def post_events(
     batch: EventsBatch, session: SessionDep, state: StateDep, principal: CurrentKey

@@ -11,8 +11,8 @@ from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from starlette.concurrency import run_in_threadpool
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from competency_model.errors import ImportRowError, PermissionDenied
 from service.api.deps import CurrentKey, SessionDep, StateDep
@@ -26,7 +26,9 @@ router = APIRouter(prefix="/v1", tags=["imports"])
 FilenameQuery = Annotated[
     str,
     Query(
-        min_length=5, max_length=200, pattern=r"^[^/\\\x00]+\.(csv|tsv|txt|xlsx)$",
+        min_length=5,
+        max_length=200,
+        pattern=r"^[^/\\\x00]+\.(csv|tsv|txt|xlsx)$",
         description="Name of the uploaded file; its suffix (.csv/.tsv/.txt/.xlsx) picks the parser.",
         examples=["teachers.csv"],
     ),
@@ -44,11 +46,17 @@ def _known_teachers(session: Any, principal: Any) -> list[str]:
 
 @router.post(
     "/imports",
-    openapi_extra={"requestBody": {"required": True, "content": {
-        "text/csv": {"schema": {"type": "string", "format": "binary"}},
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
-            "schema": {"type": "string", "format": "binary"}},
-    }}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {"schema": {"type": "string", "format": "binary"}},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+            },
+        }
+    },
     responses={422: {"description": "Unreadable file, or rejected rows with strict=true."}},
 )
 async def post_import(
@@ -73,7 +81,9 @@ async def post_import(
     return await run_in_threadpool(_import, session, state, principal, filename, strict, body)
 
 
-def _import(session: Any, state: Any, principal: Any, filename: str, strict: bool, body: bytes) -> dict[str, Any]:
+def _import(
+    session: Any, state: Any, principal: Any, filename: str, strict: bool, body: bytes
+) -> dict[str, Any]:
     suffix = FilePath(filename).suffix.lower()
     if suffix not in IMPORT_SUFFIXES:
         raise ImportRowError(f"file suffix {suffix!r} is not supported; use {IMPORT_SUFFIXES}")
@@ -81,25 +91,41 @@ def _import(session: Any, state: Any, principal: Any, filename: str, strict: boo
         path = FilePath(tmp) / filename
         path.write_bytes(body)
         result = import_files(
-            [path], framework=state.framework, catalog=state.catalog,
+            [path],
+            framework=state.framework,
+            catalog=state.catalog,
             known_teacher_ids=_known_teachers(session, principal),
         )
     report = result.report
     if strict and report.rejected:
         raise ImportRowError(
             f"{report.rejected} row(s) of {filename} were rejected and strict=true; nothing was "
-            "imported", details={"report": report.model_dump(mode="json")},
+            "imported",
+            details={"report": report.model_dump(mode="json")},
         )
     counts = store_tables(session, principal, result.tables)
     import_id = secrets.token_hex(8)
     document = report.model_dump(mode="json")
-    document.update(import_id=import_id, filename=filename, written=True, mode="database",
-                    inserted=counts["inserted"], updated=counts["updated"], out_dir=None)
-    session.add(ImportRun(
-        import_id=import_id, key_id=principal.key_id,
-        table_name=",".join(sorted(result.tables)) or "-", filename=filename,
-        sha256=hashlib.sha256(body).hexdigest(), n_rows=report.accepted,
-        report=json.dumps(document, ensure_ascii=False), created_at=datetime.now(UTC),
-    ))
+    document.update(
+        import_id=import_id,
+        filename=filename,
+        written=True,
+        mode="database",
+        inserted=counts["inserted"],
+        updated=counts["updated"],
+        out_dir=None,
+    )
+    session.add(
+        ImportRun(
+            import_id=import_id,
+            key_id=principal.key_id,
+            table_name=",".join(sorted(result.tables)) or "-",
+            filename=filename,
+            sha256=hashlib.sha256(body).hexdigest(),
+            n_rows=report.accepted,
+            report=json.dumps(document, ensure_ascii=False),
+            created_at=datetime.now(UTC),
+        )
+    )
     session.commit()
     return document

@@ -32,7 +32,9 @@ REGION = Path(min_length=1, max_length=64, examples=["江苏"])
 
 def _teacher_mastery(state: ServiceState, models: LoadedModels, cohort: Cohort) -> pd.DataFrame:
     if cohort.teachers.empty:
-        raise InfeasibleError("no teachers are registered here yet; PUT teachers or import them first")
+        raise InfeasibleError(
+            "no teachers are registered here yet; PUT teachers or import them first"
+        )
     diagnosis = models.diagnosis.diagnose(cohort, as_of=local_now())
     return attach_teachers(mastery_matrix(diagnosis, state.framework.codes), cohort.teachers)
 
@@ -44,8 +46,11 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 @router.get("/schools/{school_id}/plan")
 def get_school_plan(
-    session: SessionDep, state: StateDep, principal: CurrentKey,
-    school_id: str = SCHOOL_ID, policy: PolicyQuery = None,
+    session: SessionDep,
+    state: StateDep,
+    principal: CurrentKey,
+    school_id: str = SCHOOL_ID,
+    policy: PolicyQuery = None,
 ) -> dict[str, Any]:
     """The school's 一校一策 proposal: target points, courses, 校本研修 activities per 教研组."""
     school = visible_school(session, principal, school_id)
@@ -53,10 +58,22 @@ def get_school_plan(
     models = state.registry.require()
     cohort = load_cohort(session, school_id=school_id)
     teacher_mastery = _teacher_mastery(state, models, cohort)
-    plan = plan_school(school_id, cohort.schools, teacher_mastery, chosen, state.catalog,
-                       state.framework, graph=state.graph)
-    record_read(session, principal, "school_plan", school_id=school_id,
-                detail=f"teachers={len(teacher_mastery)}")
+    plan = plan_school(
+        school_id,
+        cohort.schools,
+        teacher_mastery,
+        chosen,
+        state.catalog,
+        state.framework,
+        graph=state.graph,
+    )
+    record_read(
+        session,
+        principal,
+        "school_plan",
+        school_id=school_id,
+        detail=f"teachers={len(teacher_mastery)}",
+    )
     return {**plan.to_dict(), "model_version": models.version}
 
 
@@ -69,23 +86,34 @@ def get_school_portrait(
     models = state.registry.require()
     cohort = load_cohort(session, school_id=school_id)
     teacher_mastery = _teacher_mastery(state, models, cohort)
-    portrait = build_portrait("school", school_id, teacher_mastery, cohort.schools,
-                              state.framework.codes)
-    record_read(session, principal, "school_portrait", school_id=school_id,
-                detail=f"teachers={len(teacher_mastery)}")
+    portrait = build_portrait(
+        "school", school_id, teacher_mastery, cohort.schools, state.framework.codes
+    )
+    record_read(
+        session,
+        principal,
+        "school_portrait",
+        school_id=school_id,
+        detail=f"teachers={len(teacher_mastery)}",
+    )
     return {**portrait.to_dict(), "model_version": models.version}
 
 
 @router.get("/regions/{region}/progress")
 def get_region_progress(
-    session: SessionDep, state: StateDep, principal: CurrentKey,
-    region: str = REGION, policy: PolicyQuery = None,
+    session: SessionDep,
+    state: StateDep,
+    principal: CurrentKey,
+    region: str = REGION,
+    policy: PolicyQuery = None,
 ) -> dict[str, Any]:
     """Hours completed against the policy, assessment results per point, rollout by batch."""
     visible_region(session, principal, region)
     chosen = policy_for(region, policy)
     cohort = load_cohort(session, region=region)
-    hours = compliance(hours_completed(cohort.events, state.catalog, chosen, cohort.teachers), chosen)
+    hours = compliance(
+        hours_completed(cohort.events, state.catalog, chosen, cohort.teachers), chosen
+    )
     started = cohort.events.loc[cohort.events["event"] == "enrol", "teacher_id"].nunique()
     assessments = assessment_summary(cohort.grades, state.framework.codes).reset_index()
     rollout = rollout_status(cohort.schools, chosen, cohort.events, cohort.teachers)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Path
-from sqlalchemy import select
+from sqlalchemy import false, select
 
 from competency_model.errors import FrameworkError, NotFoundError, PermissionDenied
 from service.api.deps import CurrentKey, SessionDep, StateDep
@@ -91,7 +91,7 @@ def list_schools(
     elif principal.role == "school":
         query = query.where(School.school_id == principal.scope)
     elif principal.role == "teacher":
-        query = query.where(False)
+        query = query.where(false())
     after = decode_cursor(cursor)
     if after is not None:
         query = query.where(School.school_id > after)

@@ -19,7 +19,7 @@ from competency_model.errors import FrameworkError, NotFoundError
 from competency_model.policy import Policy, available_policies, load_policy
 from service.api import modeling
 from service.api.deps import CurrentKey, SessionDep, StateDep
-from service.api.records import load_record
+from service.api.records import load_completed, load_record
 from service.api.schemas.common import ID_PATTERN
 from service.api.schemas.models import (
     Answer,
@@ -98,7 +98,10 @@ def _store_answers(session: Session, teacher_id: str, answers: list[Answer]) -> 
     statement = insert(Response).values(rows)
     statement = statement.on_conflict_do_update(
         index_elements=["teacher_id", "item_id"],
-        set_={"response": statement.excluded.response, "answered_at": statement.excluded.answered_at},
+        set_={
+            "response": statement.excluded.response,
+            "answered_at": statement.excluded.answered_at,
+        },
     )
     session.execute(statement)
 
@@ -120,8 +123,14 @@ def answer_questionnaire(
     record = load_record(session, teacher, school)
     diagnosis = modeling.diagnose(models, record)
     next_item = modeling.next_item(models, state, record) if body.adaptive else None
-    record_read(session, principal, "questionnaire", teacher_id=teacher_id,
-                school_id=school.school_id, detail=f"answers={len(body.answers)}")
+    record_read(
+        session,
+        principal,
+        "questionnaire",
+        teacher_id=teacher_id,
+        school_id=school.school_id,
+        detail=f"answers={len(body.answers)}",
+    )
     return {
         "teacher_id": teacher_id,
         "model_version": models.version,
@@ -162,13 +171,24 @@ def get_recommendations(
     """Top-k courses or practice tasks with scores and reasons (``personalized=false``: popularity and policy only)."""
     teacher, school = visible_teacher(session, principal, teacher_id)
     models = state.registry.require()
-    record = load_record(session, teacher, school)
+    completed = load_completed(session, teacher_id)
     mastery = None
-    if personalized and not _known(models, teacher_id):
-        mastery = modeling.mastery_of(modeling.diagnose(models, record))
-    items, cold = modeling.recommend(models, record, kind, k, personalized, mastery)
-    record_read(session, principal, "recommendations", teacher_id=teacher_id,
-                school_id=school.school_id, detail=f"kind={kind} k={k} personalized={personalized}")
+    if personalized and not modeling.is_known(models, teacher_id):
+        # A teacher newer than the model: their own diagnosis drives the cold-start ranker.
+        mastery = modeling.mastery_of(
+            modeling.diagnose(models, load_record(session, teacher, school))
+        )
+    items, cold = modeling.recommend(
+        models, teacher, school, completed, kind, k, personalized, mastery
+    )
+    record_read(
+        session,
+        principal,
+        "recommendations",
+        teacher_id=teacher_id,
+        school_id=school.school_id,
+        detail=f"kind={kind} k={k} personalized={personalized}",
+    )
     return {
         "teacher_id": teacher_id,
         "kind": kind,
@@ -178,14 +198,6 @@ def get_recommendations(
         "count": len(items),
         "cold_start": cold,
     }
-
-
-def _known(models: Any, teacher_id: str) -> bool:
-    try:
-        models.recommender.row_of(teacher_id)
-    except NotFoundError:
-        return False
-    return True
 
 
 @router.get("/{teacher_id}/learning-path")
@@ -203,8 +215,14 @@ def get_learning_path(
     record = load_record(session, teacher, school)
     mastery = modeling.mastery_of(modeling.diagnose(models, record))
     plan = modeling.learning_path(state, record, mastery, chosen)
-    record_read(session, principal, "learning_path", teacher_id=teacher_id,
-                school_id=school.school_id, detail=f"policy={chosen.name}")
+    record_read(
+        session,
+        principal,
+        "learning_path",
+        teacher_id=teacher_id,
+        school_id=school.school_id,
+        detail=f"policy={chosen.name}",
+    )
     body = plan.model_dump(mode="json")
     body["model_version"] = models.version
     return body

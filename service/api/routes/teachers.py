@@ -61,7 +61,9 @@ def get_teacher(
 ) -> Teacher:
     """Read one teacher (audited)."""
     teacher, school = visible_teacher(session, principal, teacher_id)
-    record_read(session, principal, "read_teacher", teacher_id=teacher_id, school_id=school.school_id)
+    record_read(
+        session, principal, "read_teacher", teacher_id=teacher_id, school_id=school.school_id
+    )
     return teacher
 
 

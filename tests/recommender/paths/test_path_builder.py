@@ -176,9 +176,17 @@ def world(framework, catalog) -> _World:
 def test_every_returned_plan_is_policy_compliant(data, world) -> None:
     framework = world.framework
     mastery, environment, policy, chosen = data.draw(requests(framework), label="request")
+    method = data.draw(st.sampled_from(["milp", "greedy"]), label="method")
     try:
         plan = build_learning_path(
-            "T1", mastery, environment, policy, world.catalog, framework, chosen_points=chosen
+            "T1",
+            mastery,
+            environment,
+            policy,
+            world.catalog,
+            framework,
+            chosen_points=chosen,
+            method=method,
         )
     except InfeasibleError as error:  # allowed, but it must explain itself
         assert error.details.get("violations") or error.details.get("rule")

@@ -126,7 +126,8 @@ export function pathTimeline(elementId, items, requiredTotal) {
     tooltip: { trigger: "axis" },
     xAxis: { type: "category", data: weeks.map((w) => `${t("col.week")} ${w}`) },
     yAxis: [
-      { type: "value", name: t("col.hours") },
+      // Explicit maximum: with two axes ECharts may otherwise clip the tallest stacked week.
+      { type: "value", name: t("col.hours"), max: Math.ceil(Math.max(...online.map((v, k) => v + practice[k]), 1)) },
       { type: "value", name: t("path.cumulative"), max: Math.ceil(Math.max(requiredTotal || 0, running) * 1.1) || null },
     ],
     series: [

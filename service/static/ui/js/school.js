@@ -196,7 +196,10 @@ export async function loadSchool(schoolId, region, policyName) {
   const progressTask = section(document.getElementById("table-progress"), async () => {
     const school = await schoolTask;
     const regionId = region || (school && school.region);
-    if (!regionId) return 0;
+    if (!regionId) {
+      clear(document.getElementById("table-progress")).append(h("p", { class: "empty" }, t("school.noRegion")));
+      return 0;
+    }
     const progress = await apiGet(`/v1/regions/${enc(regionId)}/progress`, { policy: policyName });
     let policy = null;
     try {
@@ -207,14 +210,26 @@ export async function loadSchool(schoolId, region, policyName) {
     return renderProgress(progress, policy);
   });
   const pairingTask = section(document.getElementById("list-pairing"), async () => {
-    // Only call an endpoint this server documents: no 404 noise against older servers.
+    // Only call an endpoint this server documents: no 404 noise against servers without one.
     const paths = await apiPaths();
-    const template = ["/v1/schools/{school_id}/pairing", "/v1/schools/{id}/pairing"].find((p) => paths.has(p));
-    if (!template) {
-      clear(document.getElementById("list-pairing")).append(h("p", { class: "empty" }, t("school.noPairing")));
-      return 0;
+    const box = document.getElementById("list-pairing");
+    if (paths.has("/v1/schools/{school_id}/pairing")) {
+      return renderPairing(await apiGet(`/v1/schools/${id}/pairing`, { policy: policyName }));
     }
-    return renderPairing(await apiGet(`/v1/schools/${id}/pairing`, { policy: policyName }));
+    if (paths.has("/v1/regions/{region}/pairing")) {
+      const school = await schoolTask;
+      const regionId = region || (school && school.region);
+      if (regionId) {
+        const payload = await apiGet(`/v1/regions/${enc(regionId)}/pairing`, { policy: policyName });
+        // Keep the pairs this school takes part in (as the weak school or as the partner).
+        const mine = listOf(payload, "pairs", "pairing", "pairings", "mentors").filter((row) =>
+          Object.values(row).some((value) => value === schoolId),
+        );
+        return renderPairing(mine);
+      }
+    }
+    clear(box).append(h("p", { class: "empty" }, t("school.noPairing")));
+    return 0;
   });
   return Promise.all([schoolTask, planTask, portraitTask, progressTask, pairingTask]);
 }

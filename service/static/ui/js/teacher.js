@@ -12,12 +12,12 @@ function enc(id) {
   return encodeURIComponent(id);
 }
 
-/** Diagnosis rows → {point, mastery, sd, evidence, insufficient}, in framework order. */
+/** GET …/diagnosis `points` → {point, mastery, sd, evidence, insufficient}, in framework order. */
 export function diagnosisRows(payload) {
-  const rows = listOf(payload, "diagnosis", "points", "mastery").map((r) => ({
-    point: r.point ?? r.code,
-    mastery: Number(r.mastery_probability ?? r.mastery ?? 0),
-    sd: Number(r.sd ?? 0),
+  const rows = listOf(payload, "points").map((r) => ({
+    point: r.point,
+    mastery: Number(r.mastery_probability),
+    sd: Number(r.sd),
     evidence: r.evidence_count,
     insufficient: Boolean(r.insufficient_evidence),
   }));
@@ -33,9 +33,8 @@ function kindLabel(kind) {
 
 function reasonsOf(rec) {
   const en = getLang() === "en";
-  const reasons = (en ? rec.reasons_en : rec.reasons_zh) ?? rec.reasons ?? [];
-  const list = Array.isArray(reasons) ? reasons : [reasons];
-  return h("ul", { class: "reasons" }, list.map((r) => h("li", {}, r)));
+  const reasons = (en ? rec.reasons_en : rec.reasons_zh) ?? [];
+  return h("ul", { class: "reasons" }, reasons.map((r) => h("li", {}, r)));
 }
 
 function pointsCell(points) {
@@ -44,13 +43,16 @@ function pointsCell(points) {
 }
 
 function renderRecommendations(container, payload) {
-  const rows = listOf(payload, "recommendations");
-  clear(container).append(
+  const rows = listOf(payload, "data");
+  clear(container);
+  // A teacher newer than the model is ranked from the profile alone; say so.
+  if (payload.cold_start) container.append(h("p", { class: "empty" }, t("teacher.coldStart")));
+  container.append(
     table(
       [
         { label: t("col.item"), value: (r) => h("span", { class: "id" }, r.item_id) },
-        { label: t("col.title"), value: (r) => r.title_zh ?? r.title ?? r.item?.title_zh ?? "–" },
-        { label: t("col.hours"), value: (r) => fmt(r.hours ?? r.item?.hours, 1), num: true },
+        { label: t("col.title"), value: (r) => r.title_zh },
+        { label: t("col.hours"), value: (r) => fmt(r.hours, 1), num: true },
         { label: t("col.point"), value: (r) => pointsCell(r.points) },
         { label: t("col.score"), value: (r) => fmt(r.score, 3), num: true },
         { label: t("col.reasons"), value: reasonsOf },
@@ -116,6 +118,14 @@ function renderPath(payload, policy) {
     h("span", {}, `${t("path.practice")}: `, h("b", {}, fmt(totals.practice_hours, 1)), policy?.min_practice_hours ? ` / ≥${policy.min_practice_hours}` : ""),
     h("span", { "data-testid": "violations" }, `${t("path.violations")}: `, violationList(plan.violations || [])),
   );
+  // What the school assessment will ask for: the evidence each target point needs.
+  const evidence = Object.entries(plan.evidence || {});
+  if (evidence.length) {
+    summary.append(
+      h("div", { class: "evidence", "data-testid": "evidence" }, h("b", {}, `${t("path.evidence")}: `),
+        h("ul", { class: "reasons" }, evidence.map(([code, artifacts]) => h("li", {}, pointLabel(code), "：", (artifacts || []).join("、"))))),
+    );
+  }
   if (items.length) pathTimeline("chart-path", items, required);
   const en = getLang() === "en";
   // Plan items carry ids only; titles are shown when the API adds them.
@@ -126,7 +136,7 @@ function renderPath(payload, policy) {
         { label: t("col.week"), value: (i) => i.week, num: true },
         { label: t("col.item"), value: (i) => h("span", { class: "id" }, i.id) },
         titled ? { label: t("col.title"), value: (i) => i.title_zh ?? i.title ?? "" } : null,
-        { label: t("col.kind"), value: (i) => kindLabel(i.kind) },
+        { label: t("col.kind"), value: (i) => h("span", { class: "nowrap" }, kindLabel(i.kind)) },
         { label: t("col.hours"), value: (i) => fmt(i.hours, 1), num: true },
         { label: t("col.point"), value: (i) => pointsCell(i.points) },
         { label: t("col.reasons"), value: (i) => (en && i.reason_en) || i.reason || "" },

@@ -64,7 +64,7 @@ def bench_peer_assignment(n_teachers: int, seed: int) -> dict[str, object]:
     }
 
 
-def _records(team: list[Colleague], framework: object, at: datetime) -> tuple[list[EvidenceRecord], list[Review]]:
+def _records(team: list[Colleague], at: datetime) -> tuple[list[EvidenceRecord], list[Review]]:
     fw = default_framework()
     evidence: list[EvidenceRecord] = []
     reviews: list[Review] = []
@@ -77,18 +77,35 @@ def _records(team: list[Colleague], framework: object, at: datetime) -> tuple[li
                 video = artifact.max_minutes is not None
                 evidence.append(
                     EvidenceRecord(
-                        evidence_id=eid, submission_id=sub, teacher_id=c.teacher_id, point=point,
-                        submitted_at=at, artifact=artifact.name_zh, title=artifact.name_zh,
-                        media="video" if video else "document", duration_minutes=8 if video else None,
-                        file_ref=f"f/{eid}", lesson="课题", class_name="一班",
+                        evidence_id=eid,
+                        submission_id=sub,
+                        teacher_id=c.teacher_id,
+                        point=point,
+                        submitted_at=at,
+                        artifact=artifact.name_zh,
+                        title=artifact.name_zh,
+                        media="video" if video else "document",
+                        duration_minutes=8 if video else None,
+                        file_ref=f"f/{eid}",
+                        lesson="课题",
+                        class_name="一班",
                     )
                 )
-                for role, who in (("self", c.teacher_id), ("peer", "P1"), ("peer", "P2"),
-                                  ("school", "school")):
+                for role, who in (
+                    ("self", c.teacher_id),
+                    ("peer", "P1"),
+                    ("peer", "P2"),
+                    ("school", "school"),
+                ):
                     reviews.append(
-                        Review(evidence_id=eid, reviewer_id=who, role=role,  # type: ignore[arg-type]
-                               rating=rng.choice(["优秀", "合格", "合格", "不合格"]),  # type: ignore[arg-type]
-                               comment="评语", created_at=at + timedelta(hours=1))
+                        Review(
+                            evidence_id=eid,
+                            reviewer_id=who,
+                            role=role,  # type: ignore[arg-type]
+                            rating=rng.choice(["优秀", "合格", "合格", "不合格"]),  # type: ignore[arg-type]
+                            comment="评语",
+                            created_at=at + timedelta(hours=1),
+                        )
                     )
     return evidence, reviews
 
@@ -100,7 +117,7 @@ def bench_portfolios(n_teachers: int, seed: int) -> dict[str, object]:
     fw = default_framework()
     policy = load_policy("jiangsu")
     catalog = {i.item_id: i for i in default_catalog().items}
-    evidence, reviews = _records(team, fw, at)
+    evidence, reviews = _records(team, at)
     courses = [i.item_id for i in default_catalog().courses[:8]]
     by_teacher: dict[str, list[EvidenceRecord]] = {}
     for record in evidence:
@@ -112,12 +129,21 @@ def bench_portfolios(n_teachers: int, seed: int) -> dict[str, object]:
     start = time.perf_counter()
     portfolios = [
         build_portfolio(
-            TeacherProfile(teacher_id=c.teacher_id, school_id="S1", research_group=c.research_group),
-            policy=policy, framework=fw, catalog=catalog, cycle_start=date(2025, 9, 1),
-            as_of=at + timedelta(days=1), chosen_points=list(POINTS),
-            events=[{"teacher_id": c.teacher_id, "item_id": i, "event": "complete", "timestamp": at}
-                    for i in courses],
-            evidence=by_teacher[c.teacher_id], reviews=review_of[c.teacher_id],
+            TeacherProfile(
+                teacher_id=c.teacher_id, school_id="S1", research_group=c.research_group
+            ),
+            policy=policy,
+            framework=fw,
+            catalog=catalog,
+            cycle_start=date(2025, 9, 1),
+            as_of=at + timedelta(days=1),
+            chosen_points=list(POINTS),
+            events=[
+                {"teacher_id": c.teacher_id, "item_id": i, "event": "complete", "timestamp": at}
+                for i in courses
+            ],
+            evidence=by_teacher[c.teacher_id],
+            reviews=review_of[c.teacher_id],
         )
         for c in team
     ]
@@ -144,13 +170,19 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     n = 30 if args.small else args.teachers
-    print(json.dumps({
-        "benchmark": "assessment",
-        "python": platform.python_version(),
-        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
-        "peer_assignment": bench_peer_assignment(n, args.seed),
-        "portfolios": bench_portfolios(n, args.seed),
-    }, ensure_ascii=False, indent=2))
+    print(
+        json.dumps(
+            {
+                "benchmark": "assessment",
+                "python": platform.python_version(),
+                "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+                "peer_assignment": bench_peer_assignment(n, args.seed),
+                "portfolios": bench_portfolios(n, args.seed),
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

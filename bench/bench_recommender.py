@@ -132,13 +132,10 @@ def make_province(
         }
     )
     events.insert(0, "event_id", np.arange(len(events)))
-    mastery = pd.DataFrame(
-        {
-            "teacher_id": np.repeat(teacher_ids, len(codes)),
-            "point": np.tile(np.array(codes), n_teachers),
-            "mastery_probability": rng.beta(2, 2, n_teachers * len(codes)),
-        }
-    )
+    # Wide mastery (teacher_id + one column per point), which fit accepts as well as the long
+    # diagnosis table; at a million teachers the long form alone is 30 million rows.
+    mastery = pd.DataFrame(rng.beta(2, 2, (n_teachers, len(codes))), columns=codes)
+    mastery.insert(0, "teacher_id", teacher_ids)
     return BenchProvince(schools, teachers, events), mastery
 
 

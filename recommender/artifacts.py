@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from importlib import metadata as importlib_metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -129,7 +129,8 @@ def save_model_dir(
                         f"array {name}:{key} has dtype object; convert it to str or numbers "
                         "so it can be loaded without pickle"
                     )
-            np.savez(staging / name, **{key: np.asarray(value) for key, value in arrays.items()})
+            payload = {key: np.asarray(value) for key, value in arrays.items()}
+            cast(Any, np.savez)(staging / name, **payload)
             files[name] = file_sha256(staging / name)
         document = dict(metadata)
         document.update(

@@ -19,7 +19,7 @@ Example
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -362,9 +362,9 @@ class CollaborativeFilter:
             algorithm = str(arrays["algorithm"])
             hp = arrays["hyperparameters"]
             model = cls(
-                algorithm=algorithm,
+                algorithm=cast(Algorithm, algorithm),
                 factors=int(hp[0]),
-                regularization=float(hp[1]),  # type: ignore[arg-type]
+                regularization=float(hp[1]),
                 alpha=float(hp[2]),
                 iterations=int(hp[3]),
                 learning_rate=float(hp[4]),

@@ -120,7 +120,7 @@ def unmastered_mask(
 
 def exclude_mask(items: ItemTable, exclude: Iterable[str]) -> NDArray[np.bool_]:
     """False for the item ids the caller excluded (unknown ids are ignored: nothing to drop)."""
-    return ~np.isin(items.item_ids, list(exclude))
+    return np.asarray(~np.isin(items.item_ids, list(exclude)), dtype=bool)
 
 
 def only_points_mask(
@@ -135,7 +135,7 @@ def only_points_mask(
         raise NotFoundError(
             str(error.args[0]), details={"only_points": list(only_points)}
         ) from None
-    return (items.point_weights[:, columns] > 0).any(axis=1)
+    return np.asarray((items.point_weights[:, columns] > 0).any(axis=1), dtype=bool)
 
 
 def apply_filters(

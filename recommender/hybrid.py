@@ -4,8 +4,8 @@ Candidate items are scored by the signals of :mod:`recommender.signals` (expecte
 the teacher's gap points, stage/subject fit, the school's chosen points, colleagues in the same
 school and 教研组, popularity) plus two collaborative-filtering scores (ALS and item-kNN on
 confidence-weighted enrol/progress/complete/rate events). The blend is *learned*: ``fit`` holds
-out each teacher's latest item, fits the CF models on what came before, and trains a logistic
-regression to tell the held-out item from the other candidates. A second ranker trained on the
+out each teacher's latest item, fits the CF models on what came before, and trains a pairwise
+logistic regression to rank the held-out item above the other candidates. A second ranker trained on the
 content signals alone serves teachers with no history (cold start). Hard filters
 (:mod:`recommender.filters`) are applied after scoring and every item carries reasons
 (:mod:`recommender.explanations`).
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, Field
 
 from competency_model.errors import NotFittedError, NotFoundError
-from recommender.cf import CollaborativeFilter, confidence_matrix, replace_csr_row
+from recommender.cf import Algorithm, CollaborativeFilter, confidence_matrix, replace_csr_row
 from recommender.cold_start import TeacherProfile
 from recommender.explanations import ExplanationContext, explain_item
 from recommender.filters import PolicyRules, apply_filters
@@ -139,7 +139,7 @@ class HybridRecommender:
     # ================================================================== fitting
     def _cf(self, algorithm: str) -> CollaborativeFilter:
         return CollaborativeFilter(
-            algorithm=algorithm,  # type: ignore[arg-type]
+            algorithm=cast(Algorithm, algorithm),
             factors=self.factors,
             regularization=self.regularization,
             alpha=self.alpha,
@@ -178,8 +178,9 @@ class HybridRecommender:
         province
             Object with ``teachers``, ``schools`` and ``events`` DataFrames (docs/contracts.md).
         mastery
-            Diagnosis output: teacher_id, point, mastery_probability (other columns ignored).
-            Teachers missing from it get the population mean.
+            Diagnosis output: teacher_id, point, mastery_probability (other columns ignored),
+            or the same wide (teacher_id plus one column per point code). Teachers missing from
+            it get the population mean.
         catalog, framework
             The catalog and competency framework the events refer to.
         policy
@@ -250,14 +251,21 @@ class HybridRecommender:
         self.social_ = SocialCounts.from_matrices(self.took_, completed, self.teachers_)
         self.als_ = self._cf("als").fit(confidence)
         self.knn_ = self._cf("item_knn").fit(confidence)
+        # One confidence matrix serves both CF models (item-kNN scores from the same rows).
+        self.knn_.user_items_ = self.als_.user_items_
         self.model_version = "unsaved"
         return self
 
     def _mastery_matrix(self, mastery: pd.DataFrame) -> NDArray[np.float64]:
         codes = self.points_.codes.tolist()
-        wide = mastery.pivot_table(
-            index="teacher_id", columns="point", values="mastery_probability", aggfunc="mean"
-        ).reindex(columns=codes)
+        if "point" in mastery.columns:
+            wide = mastery.pivot_table(
+                index="teacher_id", columns="point", values="mastery_probability", aggfunc="mean"
+            ).reindex(columns=codes)
+        else:
+            # Already wide (teacher_id + one column per point): saves a 30-million-row pivot
+            # for a million teachers.
+            wide = mastery.set_index("teacher_id").reindex(columns=codes)
         wide.index = wide.index.astype(str)
         prior = wide.mean(axis=0).fillna(0.5)
         wide = wide.reindex(self.teachers_.teacher_ids).fillna(prior)
@@ -532,7 +540,7 @@ class HybridRecommender:
             old_done, (np.asarray(done.todense()).ravel() > 0).astype(np.float32)
         )
         self.als_.fold_in(row, confidence)
-        self.knn_.fold_in(row, confidence)
+        self.knn_.user_items_ = self.als_.user_items_
         self.took_ = _replace_row(self.took_, row, took)
         self.completed_ = _replace_row(self.completed_, row, completed)
         t = self.teachers_

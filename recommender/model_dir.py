@@ -106,6 +106,7 @@ def recommender_from_arrays(
     model.completed_ = _unsparse("completed_", social)
     model.als_ = CollaborativeFilter.from_arrays(arrays["cf_als.npz"])
     model.knn_ = CollaborativeFilter.from_arrays(arrays["cf_knn.npz"])
+    model.knn_.user_items_ = model.als_.user_items_
     model.ranker_ = LinearRanker.from_arrays(ranker, "warm_")
     model.cold_ranker_ = LinearRanker.from_arrays(ranker, "cold_")
     model.rules_ = PolicyRules(

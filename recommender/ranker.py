@@ -3,7 +3,9 @@
 Hand-picked blend weights encode the author's guess of how much a colleague's choice matters
 against a competency gap; a ranker trained on held-out behaviour measures it instead. A linear
 model is enough here (a handful of interpretable signals), its coefficients can be read and
-reported, and it is stored as four plain arrays — no pickle in the model directory.
+reported, and it is stored as plain arrays — no pickle in the model directory. It is trained
+pairwise (a held-out item minus another candidate of the same teacher), because a list is a
+ranking within one teacher, not a probability comparable across teachers.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -64,19 +64,19 @@ class _Arrays:
     def to_arrays(self, prefix: str) -> dict[str, NDArray[Any]]:
         return {
             f"{prefix}{f.name}": np.asarray(getattr(self, f.name))
-            for f in fields(self)
+            for f in fields(cast(Any, self))
             if not f.name.startswith("_")
-        }  # type: ignore[arg-type]
+        }
 
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, NDArray[Any]], prefix: str) -> Any:
         return cls(
             **{
                 f.name: np.asarray(arrays[f"{prefix}{f.name}"])
-                for f in fields(cls)
+                for f in fields(cast(Any, cls))
                 if not f.name.startswith("_")
             }
-        )  # type: ignore[arg-type]
+        )
 
 
 @dataclass
@@ -290,8 +290,8 @@ def content_signals(
     mastery: NDArray[np.float64],
     school_rows: NDArray[np.int64],
     group_rows: NDArray[np.int64],
-    stages: Sequence[str],
-    subjects: Sequence[str],
+    stages: Sequence[str] | NDArray[np.str_],
+    subjects: Sequence[str] | NDArray[np.str_],
     own_took: NDArray[np.float32] | None,
     teachers: TeacherTable,
     items: ItemTable,

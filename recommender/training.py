@@ -33,10 +33,7 @@ def diagnose_province(
     Returns the long diagnosis table and the model's arrays (stored next to the recommender so
     the service can diagnose new questionnaires with the same parameters).
     """
-    try:
-        from recommender.diagnosis import DiagnosisModel
-    except ImportError:  # the package may not re-export it
-        from recommender.diagnosis.model import DiagnosisModel
+    from recommender.diagnosis.model import DiagnosisModel
 
     model = DiagnosisModel().fit(province, item_bank, framework, catalog)
     return model.diagnose(province), model.get_arrays()

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from service.api.problems import BodySizeLimit, install_problem_handlers
 from service.api.routes import (
     admin,
+    assessment,
     competencies,
     events,
     health,
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         teachers,
         teacher_models,
         planning,
+        assessment,
         events,
         imports,
         admin,

@@ -8,7 +8,13 @@ data in the repository is always reproducible from this module and its seed.
 
 Per point the builder emits 11 online courses (5 topics × {学科通用, one stage+subject} + one
 live case-review session) and 4 practice tasks (3 classroom practice tasks + 1 教研组
-school-based research task), i.e. 330 courses and 120 tasks for the national framework.
+school-based research task) — 330 courses and 120 tasks, ``CRS-0001…0330`` / ``TSK-0001…0120``
+for the national framework. Then, so that three points can fill a plan (Jiangsu: ≥25 practice
+and ≥25 video 学时 of 50) as real schools' plans do, every point gets 4 point-generic video
+courses and 5 point-generic practice/research tasks for all stages and subjects, numbered after
+the topic-based items (``CRS-0331…``, ``TSK-0121…``) and drawn from a second random stream, so
+the earlier ids and rows never move when this part changes. No item is longer than the smallest
+``max_weekly_hours`` of the shipped policies: a plan puts one item in one week.
 
 Usage::
 
@@ -27,15 +33,18 @@ from typing import Any
 import numpy as np
 
 from competency_model.framework import Framework, default_framework
+from competency_model.policy import available_policies, load_policy
 from training_data.catalog import CATALOG_PATH, GENERAL_SUBJECT, STAGES, SUBJECTS_BY_STAGE
 from training_data.catalog_templates import (
     COURSE_TOPICS,
+    GENERAL_COURSE_FORMATS,
+    GENERAL_TASK_FORMATS,
     RESEARCH_FORMATS,
     SUBJECT_FAMILIES,
     TASK_TOPICS,
 )
 
-__all__ = ["DEFAULT_SEED", "build_catalog", "catalog_json", "main"]
+__all__ = ["DEFAULT_SEED", "build_catalog", "catalog_json", "main", "max_item_hours"]
 
 DEFAULT_SEED = 20200414  # date of 苏教师〔2020〕5号; any fixed value would do
 CATALOG_VERSION = "2026.1"
@@ -43,11 +52,12 @@ _ENV_ORDER = ("multimedia", "blended", "smart")
 #: How often a stage-specific item targets each stage (primary and junior teachers dominate).
 _STAGE_WEIGHTS = {"幼儿园": 0.05, "小学": 0.40, "初中": 0.28, "高中": 0.18, "中职": 0.09}
 _LEVELS = ("入门", "进阶", "高阶")
-#: (min, max) 学时 per level; online courses 1–4 h, live 1.5–3 h, practice 2–8 h, research 6–10 h.
+#: (min, max) 学时 per level; online courses 1–4 h, live 1.5–3 h, practice 2–6 h, research 4–6 h.
+#: Nothing exceeds 6 h: every shipped policy caps a week at 6 h and an item sits in one week.
 _ONLINE_HOURS = {"入门": (1.0, 2.0), "进阶": (2.0, 3.0), "高阶": (3.0, 4.0)}
-_PRACTICE_HOURS = {"入门": (2.0, 4.0), "进阶": (3.0, 6.0), "高阶": (5.0, 8.0)}
+_PRACTICE_HOURS = {"入门": (2.0, 4.0), "进阶": (3.0, 6.0), "高阶": (4.0, 6.0)}
 _LIVE_HOURS = (1.5, 3.0)
-_RESEARCH_HOURS = (6.0, 10.0)
+_RESEARCH_HOURS = (4.0, 6.0)
 
 
 def _parse_topic(topic: str) -> tuple[str, str | None, str | None]:
@@ -67,15 +77,16 @@ def _hours(rng: np.random.Generator, low: float, high: float) -> float:
     return low + 0.5 * int(rng.integers(0, steps + 1))
 
 
-def _general_stages(environment: str) -> list[str]:
-    # Kindergartens mostly have multimedia rooms at best, so only A points list 幼儿园.
+def _specific_stages(environment: str) -> list[str]:
+    # Kindergartens mostly have multimedia rooms at best, so stage-specific B/C items are
+    # never written for 幼儿园 (its teachers still get the 学科通用 ones).
     return list(STAGES) if environment == "multimedia" else [s for s in STAGES if s != "幼儿园"]
 
 
 def _stage_subject(
     rng: np.random.Generator, environment: str, family: str | None
 ) -> tuple[str, str]:
-    stages = [s for s in _STAGE_WEIGHTS if s in _general_stages(environment)]
+    stages = [s for s in _STAGE_WEIGHTS if s in _specific_stages(environment)]
     if family is not None:
         stages = [s for s in stages if SUBJECT_FAMILIES[family] & set(SUBJECTS_BY_STAGE[s])]
     weights = np.array([_STAGE_WEIGHTS[s] for s in stages])
@@ -104,7 +115,7 @@ def _point_courses(
         points = {code: 0.7, secondary: 0.3} if secondary else {code: 1.0}
         environment = _richest(framework, list(points))
         level = _LEVELS[min(index // 2, 2)]
-        general_stages = _general_stages(environment)
+        general_stages = list(STAGES)  # 学科通用 items serve every stage
         if family is None:
             items.append(
                 {
@@ -157,7 +168,7 @@ def _point_courses(
             "title_zh": f"名师直播｜{code}{point.name_zh}：典型案例点评与答疑",
             "points": {code: 1.0},
             "kind": "live",
-            "stages": _general_stages(point.environment),
+            "stages": list(STAGES),
             "subjects": [GENERAL_SUBJECT],
             "environment": point.environment,
             "level": "进阶",
@@ -179,7 +190,7 @@ def _point_tasks(
         if index == 0:
             title, stages, subjects = (
                 f"【实践】{text}（学科通用）",
-                _general_stages(point.environment),
+                list(STAGES),
                 [GENERAL_SUBJECT],
             )
         else:
@@ -223,13 +234,79 @@ def _point_tasks(
     return items
 
 
+def _evidence(artifacts: list[str], which: str) -> list[str]:
+    """The slice of a point's artifacts a generic task yields (see GENERAL_TASK_FORMATS)."""
+    if which == "design" or (which == "process" and len(artifacts) < 2):
+        return artifacts[:1]
+    return artifacts[1:] if which == "process" else list(artifacts)
+
+
+def _general_point_courses(
+    framework: Framework, code: str, rng: np.random.Generator
+) -> list[dict[str, Any]]:
+    """The point-generic video courses: every stage, 学科通用, the point's own environment."""
+    point = framework.point(code)
+    return [
+        {
+            "title_zh": title.format(name=f"{code}{point.name_zh}") + "（学科通用）",
+            "points": {code: 1.0},
+            "kind": "online_video",
+            "stages": list(STAGES),
+            "subjects": [GENERAL_SUBJECT],
+            "environment": point.environment,
+            "level": level,
+            "hours": _hours(rng, *_ONLINE_HOURS[level]),
+        }
+        for level, title in GENERAL_COURSE_FORMATS
+    ]
+
+
+def _general_point_tasks(
+    framework: Framework, code: str, rng: np.random.Generator, ordinal: int
+) -> list[dict[str, Any]]:
+    """Five point-generic tasks: 课堂实践, 考核准备, one rotating practice, two research."""
+    point = framework.point(code)
+    artifacts = [artifact.name_zh for artifact in point.artifacts]
+    practice = [f for f in GENERAL_TASK_FORMATS if f[0] == "practice"]
+    research = [f for f in GENERAL_TASK_FORMATS if f[0] == "school_research"]
+    chosen = [
+        *practice[:2],
+        practice[2 + ordinal % (len(practice) - 2)],
+        research[ordinal % len(research)],
+        research[(ordinal + 1) % len(research)],
+    ]
+    items = []
+    for kind, level, which, title in chosen:
+        low, high = _RESEARCH_HOURS if kind == "school_research" else _PRACTICE_HOURS[level]
+        items.append(
+            {
+                "title_zh": title.format(name=f"{code}{point.name_zh}") + "（学科通用）",
+                "points": {code: 1.0},
+                "kind": kind,
+                "stages": list(STAGES),
+                "subjects": [GENERAL_SUBJECT],
+                "environment": point.environment,
+                "level": level,
+                "hours": _hours(rng, low, high),
+                "artifacts": _evidence(artifacts, which),
+            }
+        )
+    return items
+
+
+def max_item_hours() -> float:
+    """The longest item any shipped policy can schedule: the smallest ``max_weekly_hours``."""
+    return min(load_policy(name).max_weekly_hours for name in available_policies())
+
+
 def build_catalog(seed: int = DEFAULT_SEED, framework: Framework | None = None) -> dict[str, Any]:
     """Build the catalog document (``{"name", "version", "seed", "items"}``) for ``seed``.
 
     Raises
     ------
     ValueError
-        If a point of the framework has no templates, or two items would share a title.
+        If a point of the framework has no templates, two items would share a title, or an
+        item is longer than :func:`max_item_hours` (no policy could put it in a week).
     """
     framework = framework or default_framework()
     rng = np.random.default_rng(seed)
@@ -243,6 +320,11 @@ def build_catalog(seed: int = DEFAULT_SEED, framework: Framework | None = None) 
             )
         courses += _point_courses(framework, code, rng)
         tasks += _point_tasks(framework, code, rng, ordinal)
+    # a second stream: the point-generic items never shift the topic-based rows above
+    general_rng = np.random.default_rng([seed, 1])
+    for ordinal, code in enumerate(framework.codes):
+        courses += _general_point_courses(framework, code, general_rng)
+        tasks += _general_point_tasks(framework, code, general_rng, ordinal)
     items = []
     for prefix, group in (("CRS", courses), ("TSK", tasks)):
         for number, item in enumerate(group, start=1):
@@ -252,6 +334,13 @@ def build_catalog(seed: int = DEFAULT_SEED, framework: Framework | None = None) 
     duplicates = sorted({t for t in titles if titles.count(t) > 1})
     if duplicates:
         raise ValueError(f"duplicate catalog titles: {duplicates}")
+    limit = max_item_hours()
+    too_long = [item["item_id"] for item in items if item["hours"] > limit]
+    if too_long:
+        raise ValueError(
+            f"items {too_long} last more than {limit:g} h, the smallest max_weekly_hours of the "
+            "shipped policies; lower the hour ranges in training_data/catalog_builder.py"
+        )
     return {
         "name": "nengli sample catalog",
         "version": CATALOG_VERSION,

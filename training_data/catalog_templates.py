@@ -4,13 +4,26 @@ Each point has five online-course topics and three practice-task topics, written
 provincial training platforms name their courses (a concrete technique or tool applied to a
 teaching move). A course topic may name a secondary point after ``|`` (the course also develops
 it, with a smaller weight); any topic may name a subject family after ``@`` (``sci`` or
-``lang``) when it only makes sense for those subjects (never on a task's first, 学科通用 topic). :mod:`training_data.catalog_builder` combines them with stages and
-subjects; nothing here is random.
+``lang``) when it only makes sense for those subjects (never on a task's first, 学科通用
+topic). :mod:`training_data.catalog_builder` combines them with stages and subjects; nothing
+here is random.
+
+The point-generic formats at the end (课堂实践, 应用考核准备, 集体备课, 师徒结对 …) are the
+activities every school runs for whichever points it chose, whatever the stage or subject; they
+give each point enough 学科通用 practice and video hours that three points can fill a 50-学时
+plan, as real schools' plans do.
 """
 
 from __future__ import annotations
 
-__all__ = ["COURSE_TOPICS", "RESEARCH_FORMATS", "SUBJECT_FAMILIES", "TASK_TOPICS"]
+__all__ = [
+    "COURSE_TOPICS",
+    "GENERAL_COURSE_FORMATS",
+    "GENERAL_TASK_FORMATS",
+    "RESEARCH_FORMATS",
+    "SUBJECT_FAMILIES",
+    "TASK_TOPICS",
+]
 
 #: Subjects a tagged topic may be paired with.
 SUBJECT_FAMILIES: dict[str, frozenset[str]] = {
@@ -389,4 +402,30 @@ RESEARCH_FORMATS: tuple[str, ...] = (
     "围绕「{name}」开展同课异构与集体评课",
     "「{name}」主题磨课与课例研讨",
     "「{name}」实践成果互评与改进",
+)
+
+#: Point-generic tasks, appended after the topic-based ones: (kind, level, evidence, title).
+#: ``{name}`` is the point ("A1技术支持的学情分析"); evidence says which of the point's
+#: framework artifacts the task yields: ``all``, ``design`` (the first, a plan or design) or
+#: ``process`` (the rest: recordings, data, reflections). Every point gets the first two
+#: practice formats, one of the remaining practice formats and two research formats, chosen
+#: by rotation so neighbouring points do not read alike.
+GENERAL_TASK_FORMATS: tuple[tuple[str, str, str, str], ...] = (
+    ("practice", "入门", "all", "【实践】「{name}」课堂实践：完成一节课的设计、实施与反思"),
+    ("practice", "进阶", "all", "【实践】「{name}」应用考核准备：整理并提交考核证据"),
+    ("practice", "进阶", "process", "【实践】「{name}」常态课应用：连续两周在日常教学中使用并记录"),
+    ("practice", "高阶", "all", "【实践】「{name}」二次实践：依据评课意见改进后再次实施"),
+    ("practice", "入门", "design", "【实践】「{name}」个人应用计划与实施方案制定"),
+    ("school_research", "进阶", "design", "【校本研修】集体备课：「{name}」教学设计打磨"),
+    ("school_research", "进阶", "all", "【校本研修】工作坊：「{name}」优秀案例分享与实操演练"),
+    ("school_research", "进阶", "process", "【校本研修】师徒结对：「{name}」听课评课与跟岗指导"),
+    ("school_research", "高阶", "all", "【校本研修】跨学科同课异构：「{name}」课例观摩与诊断"),
+)
+
+#: Point-generic video courses (level, title) every point gets, for all stages and subjects.
+GENERAL_COURSE_FORMATS: tuple[tuple[str, str], ...] = (
+    ("入门", "「{name}」微能力点解读：目标、应用场景与考核要求"),
+    ("进阶", "「{name}」优秀课例视频赏析与点评"),
+    ("进阶", "「{name}」常见问题诊断与改进策略"),
+    ("高阶", "「{name}」考核证据的制作规范与示例"),
 )

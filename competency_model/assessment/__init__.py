@@ -29,6 +29,7 @@ from competency_model.assessment.peer_assignment import Colleague, PeerAssignmen
 from competency_model.assessment.portfolio import (
     AssessmentRound,
     DiagnosisEntry,
+    GradeEntry,
     LearningEntry,
     Portfolio,
     TeacherProfile,
@@ -66,6 +67,7 @@ __all__ = [
     "EvidenceItem",
     "EvidenceRecord",
     "EvidenceReport",
+    "GradeEntry",
     "ItemReview",
     "LearningEntry",
     "LearningEvent",

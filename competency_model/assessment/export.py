@@ -40,6 +40,7 @@ section.teacher{page-break-after:always}
 _HEADERS: dict[str, list[str]] = {
     "概况 summary": ["项目 field", "内容 value"],
     "诊断 diagnoses": ["能力点 point", "掌握概率 mastery", "时间 at"],
+    "成绩 grades": ["能力点 point", "等级 grade", "评定时间 assessed"],
     "学习 learning": [
         "编号 item",
         "名称 title",
@@ -158,6 +159,7 @@ def _rows(portfolio: Portfolio) -> dict[str, tuple[list[str], list[list[Any]]]]:
     rows: dict[str, list[list[Any]]] = {
         "概况 summary": summary,
         "诊断 diagnoses": diagnoses,
+        "成绩 grades": [[g.point, g.grade, _iso(g.assessed_at)] for g in p.grades],
         "学习 learning": learning,
         "证据 evidence": evidence,
         "评审 reviews": reviews,

@@ -37,6 +37,7 @@ from competency_model.policy import Policy
 __all__ = [
     "AssessmentRound",
     "DiagnosisEntry",
+    "GradeEntry",
     "LearningEntry",
     "Portfolio",
     "TeacherProfile",
@@ -64,6 +65,14 @@ class DiagnosisEntry(_Model):
     point: str
     mastery_probability: float = Field(ge=0.0, le=1.0)
     diagnosed_at: datetime | None = None
+
+
+class GradeEntry(_Model):
+    """A point result as recorded (imported from a platform or written by this assessment)."""
+
+    point: str
+    grade: str
+    assessed_at: datetime
 
 
 class LearningEntry(_Model):
@@ -98,7 +107,10 @@ class Portfolio(_Model):
     learning: list[LearningEntry] = Field(default_factory=list)
     status: CycleStatus
     rounds: list[AssessmentRound] = Field(default_factory=list)
-    #: Point → final school result of its latest school-rated round.
+    #: Every recorded point result, oldest first (imports included).
+    grades: list[GradeEntry] = Field(default_factory=list)
+    #: Point → final school result of its latest school-rated round; points without a rated
+    #: round take their latest recorded grade (e.g. imported from the platform).
     results: dict[str, str] = Field(default_factory=dict)
 
 
@@ -170,6 +182,7 @@ def build_portfolio(
     as_of: datetime,
     chosen_points: Sequence[str] = (),
     diagnoses: Iterable[DiagnosisEntry] = (),
+    grades: Iterable[GradeEntry] = (),
     events: Iterable[LearningEvent | Mapping[str, object]] = (),
     evidence: Iterable[EvidenceRecord] = (),
     reviews: Iterable[Review] = (),
@@ -186,8 +199,8 @@ def build_portfolio(
         The cycle the status refers to and the moment the portfolio is drawn up.
     chosen_points
         The teacher's targets; they decide when the cycle counts as complete.
-    diagnoses, events, evidence, reviews
-        The teacher's records (records of other teachers are ignored).
+    diagnoses, grades, events, evidence, reviews
+        The teacher's records (events, evidence and reviews of other teachers are ignored).
     """
     tid = teacher.teacher_id
     parsed = [
@@ -195,7 +208,8 @@ def build_portfolio(
     ]
     parsed = [e for e in parsed if e.teacher_id == tid]
     rounds = _rounds(tid, evidence, list(reviews), framework)
-    results: dict[str, str] = {}
+    history = sorted(grades, key=lambda g: (g.assessed_at, g.point))
+    results: dict[str, str] = {g.point: g.grade for g in history}
     for r in rounds:  # chronological, so a later final result replaces an earlier one
         if r.review.school_result is not None:
             results[r.point] = r.review.school_result
@@ -219,5 +233,6 @@ def build_portfolio(
         learning=_learning(tid, parsed, catalog),
         status=status,
         rounds=rounds,
+        grades=history,
         results=dict(sorted(results.items())),
     )

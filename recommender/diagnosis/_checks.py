@@ -53,7 +53,9 @@ def check_q_matrix(q_matrix: ArrayLike, n_items: int | None = None) -> NDArray[n
     bad = ~np.isin(q, (0, 1))
     if bad.any():
         row, col = np.argwhere(bad)[0]
-        raise NengliError(f"q_matrix[{row}, {col}] = {q[row, col]!r}; entries must be 0 or 1")
+        raise NengliError(
+            f"q_matrix[{row}, {col}] = {q[row, col].item()!r}; entries must be 0 or 1"
+        )
     empty = np.flatnonzero(q.sum(axis=1) == 0)
     if empty.size:
         raise NengliError(
@@ -92,6 +94,6 @@ def check_responses(
         if bad.any():
             row, col = np.argwhere(bad)[0]
             raise NengliError(
-                f"responses[{row}, {col}] = {x[row, col]!r}; DINA responses must be 0, 1 or NaN"
+                f"responses[{row}, {col}] = {float(x[row, col])!r}; DINA responses must be 0, 1 or NaN"
             )
     return x

@@ -15,6 +15,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import logsumexp
+from threadpoolctl import threadpool_limits
 
 from competency_model.errors import NengliError
 from recommender.diagnosis._checks import check_is_fitted, check_q_matrix, check_responses
@@ -111,6 +112,11 @@ class DINA:
     # ------------------------------------------------------------------ fitting
     def fit(self, responses: ArrayLike, q_matrix: ArrayLike) -> DINA:
         """Estimate guess, slip and the profile distribution by EM; returns ``self``."""
+        # Small matrices: BLAS threads only contend for cores.
+        with threadpool_limits(1):
+            return self._fit(responses, q_matrix)
+
+    def _fit(self, responses: ArrayLike, q_matrix: ArrayLike) -> DINA:
         x = check_responses(responses)
         q = check_q_matrix(q_matrix, x.shape[1])
         n_attributes = q.shape[1]
@@ -133,8 +139,11 @@ class DINA:
 
         profiles = all_profiles(n_attributes)
         eta = ideal_responses(q, profiles).astype(np.float64)
-        observed = (~np.isnan(x)).astype(np.float64)
-        correct = np.nan_to_num(x, nan=0.0)
+        # Examinees with the same answers share a posterior: run EM on distinct patterns.
+        patterns, counts = np.unique(np.nan_to_num(x, nan=2.0), axis=0, return_counts=True)
+        observed = (patterns != 2.0).astype(np.float64)
+        correct = (patterns == 1.0).astype(np.float64)
+        self._pattern_counts = counts.astype(np.float64)
         rng = np.random.default_rng(self.random_state)
 
         best: tuple[float, NDArray, NDArray, NDArray, int] | None = None
@@ -158,6 +167,7 @@ class DINA:
         self.log_likelihood_, self.guess_, self.slip_, self.class_weights_, self.n_iter_ = best
         self.profiles_ = profiles
         self.q_matrix_ = q
+        del self._pattern_counts
         return self
 
     def _em(
@@ -177,8 +187,9 @@ class DINA:
                 np.maximum(weights, 1e-300)
             )
             norm = logsumexp(log_joint, axis=1, keepdims=True)
-            log_likelihood = float(norm.sum())
-            posterior = np.exp(log_joint - norm)
+            counts = self._pattern_counts
+            log_likelihood = float((norm[:, 0] * counts).sum())
+            posterior = np.exp(log_joint - norm) * counts[:, None]
             # Expected counts: examinees (with an observed answer) in the eta=1 / eta=0 groups.
             seen_by_class = observed.T @ posterior  # items x classes
             right_by_class = correct.T @ posterior
@@ -191,7 +202,7 @@ class DINA:
             guess = np.clip(guess, _PARAM_FLOOR, 1 - _PARAM_FLOOR)
             slip = np.clip(slip, _PARAM_FLOOR, 1 - _PARAM_FLOOR)
             if self.profile_prior == "saturated":
-                weights = posterior.mean(axis=0)
+                weights = posterior.sum(axis=0) / counts.sum()
             if log_likelihood - previous < self.tol and iteration > 1:
                 break
             previous = log_likelihood
@@ -199,7 +210,7 @@ class DINA:
         final = _log_lik_by_class(correct, observed, eta, guess, slip) + np.log(
             np.maximum(weights, 1e-300)
         )
-        log_likelihood = float(logsumexp(final, axis=1).sum())
+        log_likelihood = float((logsumexp(final, axis=1) * self._pattern_counts).sum())
         return log_likelihood, guess, slip, weights, iteration
 
     # ------------------------------------------------------------------ inference

@@ -11,9 +11,7 @@ from competency_model.errors import NengliError
 __all__ = ["expected_calibration_error", "mastery_metrics", "sum_score_mastery"]
 
 
-def expected_calibration_error(
-    truth: ArrayLike, probability: ArrayLike, n_bins: int = 10
-) -> float:
+def expected_calibration_error(truth: ArrayLike, probability: ArrayLike, n_bins: int = 10) -> float:
     """Expected calibration error over equal-width probability bins.
 
     The weighted mean, over bins, of |observed mastery rate - mean predicted probability|;

@@ -31,6 +31,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import minimize
 from scipy.special import expit, log_expit
+from threadpoolctl import threadpool_limits
 
 from competency_model.errors import NengliError
 from recommender.diagnosis._checks import check_is_fitted, check_q_matrix, check_responses
@@ -43,9 +44,7 @@ _EPS = 1e-9
 _STYLE_SHRINK = 3.0
 
 
-def encode_responses(
-    responses: ArrayLike, n_categories: NDArray[np.int64]
-) -> NDArray[np.int8]:
+def encode_responses(responses: ArrayLike, n_categories: NDArray[np.int64]) -> NDArray[np.int8]:
     """Turn category responses (0..n-1, NaN = unanswered) into int8 codes with -1 for missing.
 
     Raises
@@ -60,7 +59,7 @@ def encode_responses(
     if bad.any():
         row, col = np.argwhere(bad)[0]
         raise NengliError(
-            f"responses[{row}, {col}] = {x[row, col]!r}; item {col} takes categories "
+            f"responses[{row}, {col}] = {float(x[row, col])!r}; item {col} takes categories "
             f"0..{int(n_categories[col]) - 1} (or NaN when unanswered)"
         )
     return np.where(observed, np.nan_to_num(x), -1).astype(np.int8)
@@ -136,6 +135,9 @@ class HigherOrderDINA:
     ) -> HigherOrderDINA:
         """Fit item tables and the profile prior by variational EM; returns ``self``.
 
+        Runs with one BLAS thread: the arrays are thin (teachers x items), so more threads
+        only contend for cores.
+
         Parameters
         ----------
         responses
@@ -147,6 +149,16 @@ class HigherOrderDINA:
         groups
             Peer-group index per teacher (0..n_groups-1, -1 = unknown); default one group.
         """
+        with threadpool_limits(1):
+            return self._fit(responses, q_matrix, n_categories, groups)
+
+    def _fit(
+        self,
+        responses: ArrayLike,
+        q_matrix: ArrayLike,
+        n_categories: ArrayLike | None,
+        groups: ArrayLike | None,
+    ) -> HigherOrderDINA:
         if self.prior not in ("higher_order", "independent", "uniform"):
             raise NengliError(
                 f"prior={self.prior!r}; choose 'higher_order', 'independent' or 'uniform'"
@@ -188,7 +200,9 @@ class HigherOrderDINA:
             old = self.emission_.copy()
             self.emission_ = self._m_step_items(codes, eta, cats)
             if self.prior != "uniform":
-                self._m_step_prior(node_mastery, theta_post[fit_rows], group_index[fit_rows], n_groups)
+                self._m_step_prior(
+                    node_mastery, theta_post[fit_rows], group_index[fit_rows], n_groups
+                )
             self.n_iter_ = iteration
             if np.max(np.abs(self.emission_ - old)) < self.tol:
                 break
@@ -328,6 +342,15 @@ class HigherOrderDINA:
         Blocks of ``batch_size`` teachers bound the memory of the (teachers x nodes x points)
         arrays.
         """
+        with threadpool_limits(1):
+            return self._e_step_blocks(codes, groups, keep_nodes)
+
+    def _e_step_blocks(
+        self,
+        codes: NDArray[np.int8],
+        groups: NDArray[np.int64],
+        keep_nodes: NDArray[np.int64] | None,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         n, k = codes.shape[0], self.q_matrix_.shape[1]
         n_nodes = len(self._nodes())
         mastery = np.empty((n, k))

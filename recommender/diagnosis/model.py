@@ -149,7 +149,7 @@ class DiagnosisModel:
             item = self.item_bank_.get(self.item_ids_[items[row]])
             raise NengliError(
                 f"responses row {frame.index[row]}: teacher {frame['teacher_id'].iloc[row]} "
-                f"answered {frame['response'].iloc[row]!r} to {item.item_id}; valid answers are "
+                f"answered {float(frame['response'].iloc[row])!r} to {item.item_id}; valid answers are "
                 f"{'0/1' if item.kind == 'scenario' else f'1..{item.scale_max}'}"
             )
         codes = np.full((len(teacher_index), len(item_index)), -1, dtype=np.int8)
@@ -172,7 +172,9 @@ class DiagnosisModel:
         """Questionnaire-only posterior (teachers x points), rows in ``province.teachers`` order."""
         check_is_fitted(self, _FITTED)
         codes = self.encode(province.responses, province.teachers["teacher_id"])
-        groups = self._group_index(_group_labels(province.teachers, province.schools, self.peer_group))
+        groups = self._group_index(
+            _group_labels(province.teachers, province.schools, self.peer_group)
+        )
         return self.estimator_.predict_proba_codes(codes, groups)
 
     def diagnose_arrays(
@@ -182,7 +184,9 @@ class DiagnosisModel:
         check_is_fitted(self, _FITTED)
         teacher_ids = province.teachers["teacher_id"].astype(str).to_numpy()
         codes = self.encode(province.responses, teacher_ids)
-        groups = self._group_index(_group_labels(province.teachers, province.schools, self.peer_group))
+        groups = self._group_index(
+            _group_labels(province.teachers, province.schools, self.peer_group)
+        )
         prior = self.estimator_.predict_proba_codes(codes, groups)
         completions = _completions(province.events)
         moment = as_of or _latest(province.grades["assessed_at"], completions["timestamp"])
@@ -262,13 +266,21 @@ class DiagnosisModel:
             columns=["teacher_id", "item_id", "timestamp"],
         )
         codes = self.encode(frame, [tid])
-        extra = {"environment": (), "environment_stage": (stage,),
-                 "environment_research_group": (research_group,)}[self.peer_group]
+        extra = {
+            "environment": (),
+            "environment_stage": (stage,),
+            "environment_research_group": (research_group,),
+        }[self.peer_group]
         label = "|".join(str(v) for v in (school_environment, *extra))
         prior = self.estimator_.predict_proba_codes(codes, self._group_index([label]))
         log_odds, counts = evidence_log_odds(
-            {tid: 0}, self.codes_, grade_frame, completion_frame, self.point_weights_,
-            self._fusion(), moment,
+            {tid: 0},
+            self.codes_,
+            grade_frame,
+            completion_frame,
+            self.point_weights_,
+            self._fusion(),
+            moment,
         )
         counts = counts + (codes >= 0).astype(np.int64) @ self.q_matrix_.astype(np.int64)
         result = fuse(prior, log_odds, counts, self.adjacency_, self._fusion())

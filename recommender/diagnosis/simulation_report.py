@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from competency_model.framework import Framework, default_framework
 from competency_model.item_bank import ItemBank, load_item_bank
@@ -56,6 +57,22 @@ def evaluate_on_simulation(
         "fused_vs_final", "questionnaire_vs_final", "setup"}``; every configuration has
         ``accuracy``, ``auc`` and ``ece`` (plus mean per-point AUC and Brier score).
     """
+    # The arrays are thin (teachers x 90 items); BLAS threads add contention, not speed.
+    with threadpool_limits(1):
+        return _evaluate(
+            n_teachers, seed, adaptive_lengths, adaptive_sd_threshold, framework, item_bank, catalog
+        )
+
+
+def _evaluate(
+    n_teachers: int,
+    seed: int,
+    adaptive_lengths: tuple[int, ...],
+    adaptive_sd_threshold: float,
+    framework: Framework | None,
+    item_bank: ItemBank | None,
+    catalog: Any | None,
+) -> dict[str, Any]:
     from training_data.catalog import load_catalog
     from training_data.simulator import simulate_province
 
@@ -115,4 +132,3 @@ def evaluate_on_simulation(
             "total_seconds": round(time.perf_counter() - started, 2),
         },
     }
-

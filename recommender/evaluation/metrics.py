@@ -13,7 +13,8 @@ Every function takes ``recommended`` (one ranked sequence of item ids per user) 
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence, Set
+from typing import Any
 
 import numpy as np
 
@@ -28,8 +29,8 @@ __all__ = [
     "recall_at_k",
 ]
 
-Ranked = Sequence[Sequence[Hashable]]
-Relevant = Sequence[set[Hashable] | frozenset[Hashable]]
+Ranked = Sequence[Sequence[Any]]
+Relevant = Sequence[Set[Any]]
 
 
 def _pairs(recommended: Ranked, relevant: Relevant) -> list[tuple[Sequence[Hashable], set]]:

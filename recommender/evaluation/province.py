@@ -224,10 +224,7 @@ def _unmastered(model: HybridRecommender, rows: np.ndarray, cold: bool = False) 
 
 def default_diagnose(item_bank: Any, framework: Any, catalog: Any) -> Diagnose:
     """The project's :class:`~recommender.diagnosis.DiagnosisModel`, fitted on the training view."""
-    try:
-        from recommender.diagnosis import DiagnosisModel
-    except ImportError:  # the package may not re-export it
-        from recommender.diagnosis.model import DiagnosisModel
+    from recommender.diagnosis.model import DiagnosisModel
 
     def diagnose(province: Any) -> pd.DataFrame:
         model = DiagnosisModel().fit(province, item_bank, framework, catalog)

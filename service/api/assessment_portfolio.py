@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from competency_model.assessment import (
     DiagnosisEntry,
     EvidenceRecord,
+    GradeEntry,
     LearningEvent,
     Portfolio,
     Review,
@@ -31,7 +32,7 @@ from service.api.assessment_store import load_evidence, load_reviews
 from service.api.records import load_record
 from service.api.routes.teacher_models import policy_for
 from service.api.state import ServiceState
-from service.db.models import Event, School, Teacher
+from service.db.models import Event, Grade, School, Teacher
 
 __all__ = ["cycle_start_for", "school_portfolios", "teacher_portfolio"]
 
@@ -67,6 +68,7 @@ def _assemble(
     evidence: Sequence[EvidenceRecord],
     reviews: Sequence[Review],
     diagnoses: Sequence[DiagnosisEntry],
+    grades: Sequence[GradeEntry],
 ) -> Portfolio:
     stamps = [e.timestamp for e in events] + [r.submitted_at for r in evidence]
     now = datetime.now(UTC)
@@ -79,6 +81,7 @@ def _assemble(
         as_of=now,
         chosen_points=[c for c in school.chosen_points.split(";") if c],
         diagnoses=diagnoses,
+        grades=grades,
         events=events,
         evidence=evidence,
         reviews=reviews,
@@ -97,6 +100,16 @@ def _learning_events(rows: Sequence[Any]) -> list[LearningEvent]:
         for r in rows
         if r.event in _LEARNING_KINDS and r.item_id is not None
     ]
+
+
+def _grades(session: Session, condition: ColumnElement[bool]) -> dict[str, list[GradeEntry]]:
+    out: dict[str, list[GradeEntry]] = defaultdict(list)
+    rows = session.scalars(select(Grade).where(condition).order_by(Grade.assessed_at, Grade.id))
+    for g in rows:
+        out[g.teacher_id].append(
+            GradeEntry(point=g.point, grade=g.grade, assessed_at=g.assessed_at)
+        )
+    return out
 
 
 def teacher_portfolio(
@@ -124,8 +137,9 @@ def teacher_portfolio(
                 DiagnosisEntry(point=str(p), mastery_probability=float(m), diagnosed_at=now)
                 for p, m in zip(frame["point"], frame["mastery_probability"], strict=True)
             ]
+    grades = _grades(session, Grade.teacher_id == teacher.teacher_id)[teacher.teacher_id]
     return _assemble(
-        state, teacher, school, chosen, _learning_events(rows), evidence, reviews, diagnoses
+        state, teacher, school, chosen, _learning_events(rows), evidence, reviews, diagnoses, grades
     )
 
 
@@ -154,6 +168,12 @@ def school_portfolios(
     for record in evidence:
         evidence_of[record.teacher_id].append(record)
         owner[record.evidence_id] = record.teacher_id
+    grades = _grades(
+        session,
+        Grade.teacher_id.in_(
+            select(Teacher.teacher_id).where(Teacher.school_id == school.school_id)
+        ),
+    )
     reviews_of: dict[str, list[Review]] = defaultdict(list)
     for review in reviews:
         reviews_of[owner[review.evidence_id]].append(review)
@@ -167,6 +187,7 @@ def school_portfolios(
             evidence_of[t.teacher_id],
             reviews_of[t.teacher_id],
             [],
+            grades[t.teacher_id],
         )
         for t in teachers
     ]

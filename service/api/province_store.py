@@ -29,6 +29,8 @@ __all__ = ["LOCAL_TIMEZONE", "store_tables"]
 #: Platform exports carry Beijing time without an offset (see training_data.province).
 LOCAL_TIMEZONE = "Asia/Shanghai"
 CHUNK = 500
+#: Events are converted and written this many rows at a time, so memory stays bounded.
+EVENT_SLICE = 50_000
 
 
 def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
@@ -237,13 +239,10 @@ def _store_grades(session: Session, principal: Principal, frame: pd.DataFrame) -
     return len(new), 0
 
 
-def _store_events(
-    session: Session, principal: Principal, frame: pd.DataFrame, now: datetime
-) -> tuple[int, int]:
-    _require_visible_teachers(session, principal, set(frame["teacher_id"].astype(str)), "events")
-    stamps = _utc(frame["timestamp"])
+def _event_rows(frame: pd.DataFrame, tenant: str, now: datetime) -> list[dict[str, Any]]:
+    """Database rows of one slice of an events table, with the same content hash as the API."""
     rows: list[dict[str, Any]] = []
-    for record, ts in zip(frame.to_dict("records"), stamps, strict=True):
+    for record, ts in zip(frame.to_dict("records"), _utc(frame["timestamp"]), strict=True):
         event = EventIn.model_construct(
             event_id=str(record["event_id"]),
             teacher_id=str(record["teacher_id"]),
@@ -256,7 +255,7 @@ def _store_events(
         )
         rows.append(
             {
-                "tenant": principal.tenant,
+                "tenant": tenant,
                 "event_id": event.event_id,
                 "teacher_id": event.teacher_id,
                 "event": event.event,
@@ -269,29 +268,46 @@ def _store_events(
                 "received_at": now,
             }
         )
-    stored: dict[str, str] = {}
-    for chunk in _chunks([r["event_id"] for r in rows]):
-        found = session.execute(
-            select(Event.event_id, Event.content_hash).where(
-                Event.tenant == principal.tenant, Event.event_id.in_(chunk)
+    return rows
+
+
+def _store_events(
+    session: Session, principal: Principal, frame: pd.DataFrame, now: datetime
+) -> tuple[int, int]:
+    """Insert new events slice by slice (bounded memory); a conflict anywhere aborts all.
+
+    The caller's transaction is rolled back on the conflict, so slices written before it
+    disappear with it.
+    """
+    _require_visible_teachers(session, principal, set(frame["teacher_id"].astype(str)), "events")
+    inserted = 0
+    for start in range(0, len(frame), EVENT_SLICE):
+        rows = _event_rows(frame.iloc[start : start + EVENT_SLICE], principal.tenant, now)
+        stored: dict[str, str] = {}
+        for chunk in _chunks([r["event_id"] for r in rows]):
+            found = session.execute(
+                select(Event.event_id, Event.content_hash).where(
+                    Event.tenant == principal.tenant, Event.event_id.in_(chunk)
+                )
+            ).tuples()
+            stored.update(dict(list(found)))
+        conflicts = [
+            r["event_id"]
+            for r in rows
+            if r["event_id"] in stored and stored[r["event_id"]] != r["content_hash"]
+        ]
+        if conflicts:
+            raise ConflictError(
+                f"events: event_id {conflicts[0]!r} was already stored with other content "
+                f"({len(conflicts)} such ids in rows {start + 1}–{start + len(rows)}); nothing "
+                "was imported",
+                details={"conflicting_event_ids": conflicts[:1000]},
             )
-        ).tuples()
-        stored.update(dict(list(found)))
-    conflicts = [
-        r["event_id"]
-        for r in rows
-        if r["event_id"] in stored and stored[r["event_id"]] != r["content_hash"]
-    ]
-    if conflicts:
-        raise ConflictError(
-            f"events: event_id {conflicts[0]!r} was already stored with other content "
-            f"({len(conflicts)} such ids); nothing was imported",
-            details={"conflicting_event_ids": conflicts[:1000]},
-        )
-    new = [r for r in rows if r["event_id"] not in stored]
-    for chunk in _chunks(new, 5000):
-        session.execute(insert(Event), list(chunk))
-    return len(new), 0
+        new = [r for r in rows if r["event_id"] not in stored]
+        for chunk in _chunks(new, 5000):
+            session.execute(insert(Event), list(chunk))
+        inserted += len(new)
+    return inserted, 0
 
 
 def store_tables(

@@ -35,9 +35,7 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
             options = DiagnosisEvaluationOptions(teachers=teachers, seed=seed)
         except ValidationError as error:
             first = error.errors()[0]
-            raise NengliError(
-                f"--{first['loc'][0]} {first['input']!r}: {first['msg']}"
-            ) from None
+            raise NengliError(f"--{first['loc'][0]} {first['input']!r}: {first['msg']}") from None
         report = evaluate_on_simulation(options.teachers, options.seed)
         if as_json:
             typer.echo(json.dumps(report, ensure_ascii=False, indent=2))

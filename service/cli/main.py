@@ -26,6 +26,7 @@ app.add_typer(evaluate_app, name="evaluate")
 
 #: Modules under ``service.cli`` that register commands. Keep sorted.
 COMMAND_MODULES: list[str] = [
+    "assessment_cmd",
     "db_cmd",
     "evaluate_diagnosis_cmd",
     "evaluate_recommend_cmd",

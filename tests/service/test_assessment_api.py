@@ -346,6 +346,42 @@ def test_known_teacher_rating_is_folded_into_the_recommender(
     assert task.item_id not in after
 
 
+def _rate_all(api: TestClient, headers: dict[str, str], body: dict[str, Any], rating: str) -> Any:
+    for item in body["items"]:
+        response = review(api, headers, item["evidence_id"], "school", rating)
+        assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_resubmission_after_a_fail_replaces_the_result(
+    api: TestClient, keys: Keys, world: World
+) -> None:
+    teacher = new_teacher(api, keys, world.school)
+    school = keys.header("school")
+    first = _rate_all(api, school, submit(api, school, teacher).json(), "不合格")
+    assert first["feedback"]["grade"] == "不合格"
+    second = _rate_all(api, school, submit(api, school, teacher).json(), "合格")
+    assert second["feedback"]["grade"] == "合格" and second["feedback"]["remedial_courses"] == []
+    doc = api.get(f"/v1/teachers/{teacher}/portfolio", headers=school).json()
+    assert doc["results"] == {"A6": "合格"} and len(doc["rounds"]) == 2
+    listed = api.get(EVIDENCE_PATH.format(teacher_id=teacher), headers=school).json()
+    assert [s["review"]["school_result"] for s in listed["data"]] == ["不合格", "合格"]
+
+
+def test_school_revision_is_kept_in_the_history(api: TestClient, keys: Keys, world: World) -> None:
+    teacher = new_teacher(api, keys, world.school)
+    school = keys.header("school")
+    body = submit(api, school, teacher).json()
+    _rate_all(api, school, body, "合格")
+    evidence_id = body["items"][0]["evidence_id"]
+    revised = review(api, school, evidence_id, "school", "优秀")
+    assert revised.status_code == 201
+    assert revised.json()["feedback"] is None  # 合格 + 优秀 items: the point stays 合格
+    summary = api.get(f"/v1/evidence/{evidence_id}/reviews", headers=school).json()["summary"]
+    assert [h["rating"] for h in summary["school_history"]] == ["合格", "优秀"]
+    assert summary["school_rating"] == "优秀"
+
+
 # ------------------------------------------------------------------ exports
 @pytest.mark.parametrize(("fmt", "media"), [("html", "text/html"), ("xlsx", "application/vnd")])
 def test_portfolio_exports(api: TestClient, keys: Keys, world: World, fmt: str, media: str) -> None:

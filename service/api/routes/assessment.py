@@ -53,6 +53,7 @@ from service.db.assessment_models import (
     EvidenceSubmission,
     PeerAssignmentRow,
 )
+from training_data.catalog import PRACTICE_KINDS
 
 router = APIRouter(prefix="/v1", tags=["school-based assessment"])
 TEACHER_ID = Path(pattern=ID_PATTERN, examples=["T0000001"])
@@ -78,11 +79,7 @@ def submit_evidence(
     report = check_submission(body.point, body.items, state.framework)
     if body.task_id is not None:
         task = state.catalog.get(body.task_id) if body.task_id in state.catalog_item_ids else None
-        if (
-            task is None
-            or task.kind not in ("practice", "school_research")
-            or body.point not in task.points
-        ):
+        if task is None or task.kind not in PRACTICE_KINDS or body.point not in task.points:
             report.violations.append(_task_violation(body.task_id, body.point))
             report.accepted = False
     if not report.accepted:

@@ -13,6 +13,7 @@ from competency_model import default_framework, load_policy
 from competency_model.assessment import (
     DiagnosisEntry,
     EvidenceRecord,
+    GradeEntry,
     Portfolio,
     Review,
     TeacherProfile,
@@ -150,6 +151,28 @@ def test_portfolio_counts_learning_and_status() -> None:
     assert {v.rule for v in p.status.missing} >= {"total_hours", "unassessed_points"}
 
 
+def test_imported_grades_fill_points_without_a_rated_round() -> None:
+    mine = make("T1")
+    imported = [
+        GradeEntry(point="A1", grade="优秀", assessed_at=T0 - timedelta(days=400)),
+        GradeEntry(point="A6", grade="优秀", assessed_at=T0 - timedelta(days=400)),
+    ]
+    first = evidence("T1", "T1-sub1", T0)
+    p = build_portfolio(
+        mine.teacher,
+        policy=POLICY,
+        framework=FW,
+        catalog=CATALOG,
+        cycle_start=date(2025, 9, 1),
+        as_of=T0 + timedelta(days=5),
+        grades=imported,
+        evidence=first,
+        reviews=school_reviews(first, "合格", T0),
+    )
+    assert p.results == {"A1": "优秀", "A6": "合格"}  # the school-rated round wins for A6
+    assert [g.point for g in p.grades] == ["A1", "A6"]
+
+
 def test_other_teachers_records_are_ignored() -> None:
     mine = make("T1")
     foreign = evidence("T9", "T9-sub", T0)
@@ -182,12 +205,13 @@ def test_xlsx_export_has_one_sheet_per_section() -> None:
     assert [s.split()[0] for s in book.sheetnames] == [
         "概况",
         "诊断",
+        "成绩",
         "学习",
         "证据",
         "评审",
         "结果",
     ]
-    evidence_sheet = book[book.sheetnames[3]]
+    evidence_sheet = book[book.sheetnames[4]]
     assert evidence_sheet.max_row == 1 + 6  # header + two rounds of three items
 
 

@@ -71,8 +71,14 @@ def simulate_higher_order(
             draw_o = rng.choice(4, n, p=rating_other)
             x[:, j] = np.where(eta[:, j], draw_m, draw_o)
     return {
-        "x": x, "q": q, "cats": cats, "alpha": alpha, "guess": guess, "slip": slip,
-        "slope": slope, "intercept": intercept,
+        "x": x,
+        "q": q,
+        "cats": cats,
+        "alpha": alpha,
+        "guess": guess,
+        "slip": slip,
+        "slope": slope,
+        "intercept": intercept,
     }
 
 
@@ -102,3 +108,12 @@ def fitted_diagnosis(small_province: Any) -> Any:
     return DiagnosisModel(random_state=0, max_iter=60).fit(
         small_province, load_item_bank(framework=framework), framework, load_catalog()
     )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _single_blas_thread() -> Any:
+    """The matrices here are small; on a shared 2-core machine BLAS threads only contend."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        yield

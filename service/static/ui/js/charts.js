@@ -4,6 +4,9 @@ import {
   DIMENSIONS, ENVIRONMENTS, dimensionLabel, environmentLabel, pointInfo, pointName,
 } from "./points.js";
 
+// ECharts renders tooltip strings as HTML: anything from the API goes through esc().
+const esc = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
 const ENV_COLOURS = { multimedia: "#2f6fb0", blended: "#e08a1e", smart: "#3a9a5b", "": "#888" };
 const charts = new Map();
 
@@ -46,7 +49,7 @@ export function masteryBar(elementId, rows) {
       formatter: (items) => {
         const i = items[0].dataIndex;
         const r = rows[i];
-        return `${r.point} ${pointName(r.point)}<br>${t("col.mastery")}: ${r.mastery.toFixed(2)} ± ${r.sd.toFixed(2)}`;
+        return `${esc(r.point)} ${esc(pointName(r.point))}<br>${t("col.mastery")}: ${r.mastery.toFixed(2)} ± ${r.sd.toFixed(2)}`;
       },
     },
     xAxis: { type: "category", data: codes, axisLabel: { interval: 0, rotate: codes.length > 16 ? 60 : 0, fontSize: 10 } },
@@ -149,7 +152,7 @@ export function portraitHeatmap(elementId, codes, groups, cells) {
   chart.setOption({
     animation: false,
     tooltip: {
-      formatter: (p) => `${groups[p.value[1]]} · ${codes[p.value[0]]} ${pointName(codes[p.value[0]])}<br>${t("col.mastery")}: ${p.value[2]}`,
+      formatter: (p) => `${esc(groups[p.value[1]])} · ${esc(codes[p.value[0]])} ${esc(pointName(codes[p.value[0]]))}<br>${t("col.mastery")}: ${p.value[2]}`,
     },
     grid: { left: 110, right: 20, top: 10, bottom: 80 },
     xAxis: { type: "category", data: codes, splitArea: { show: true }, axisLabel: { interval: 0, rotate: 60, fontSize: 10 } },

@@ -6,7 +6,7 @@ import { clear, fmt, h, loading, showError, table } from "./dom.js";
 import { getLang, t } from "./i18n.js";
 import { dimensionLabel, environmentLabel, pointInfo, pointLabel, sortCodes } from "./points.js";
 
-const PRACTICE_KINDS = new Set(["practice", "school_research"]);
+const DEFAULT_PRACTICE_KINDS = ["practice", "school_research"];
 
 function enc(id) {
   return encodeURIComponent(id);
@@ -105,9 +105,10 @@ function violationList(violations) {
   );
 }
 
-function renderPath(payload, policy) {
-  const plan = payload.plan ?? payload;
-  const items = (plan.items || []).map((i) => ({ ...i, hours: Number(i.hours), week: Number(i.week), practice: PRACTICE_KINDS.has(i.kind) }));
+function renderPath(plan, policy) {
+  // Which kinds count as practice is the policy's call; the service's default otherwise.
+  const practiceKinds = new Set(policy?.practice_kinds ?? DEFAULT_PRACTICE_KINDS);
+  const items = (plan.items || []).map((i) => ({ ...i, hours: Number(i.hours), week: Number(i.week), practice: practiceKinds.has(i.kind) }));
   const totals = plan.totals || {};
   const required = policy && policy.total_hours;
   const summary = clear(document.getElementById("path-summary"));
@@ -128,14 +129,11 @@ function renderPath(payload, policy) {
   }
   if (items.length) pathTimeline("chart-path", items, required);
   const en = getLang() === "en";
-  // Plan items carry ids only; titles are shown when the API adds them.
-  const titled = items.some((i) => i.title_zh || i.title);
   clear(document.getElementById("table-path")).append(
     table(
       [
         { label: t("col.week"), value: (i) => i.week, num: true },
         { label: t("col.item"), value: (i) => h("span", { class: "id" }, i.id) },
-        titled ? { label: t("col.title"), value: (i) => i.title_zh ?? i.title ?? "" } : null,
         { label: t("col.kind"), value: (i) => h("span", { class: "nowrap" }, kindLabel(i.kind)) },
         { label: t("col.hours"), value: (i) => fmt(i.hours, 1), num: true },
         { label: t("col.point"), value: (i) => pointsCell(i.points) },
@@ -149,11 +147,11 @@ function renderPath(payload, policy) {
 }
 
 async function section(container, work) {
-  if (container) loading(container);
+  loading(container);
   try {
     return await work();
   } catch (error) {
-    showError(container || document.getElementById("banner"), error);
+    showError(container, error);
     if (error && error.status === 401) document.dispatchEvent(new CustomEvent("nengli:unauthorised"));
     return -1;
   }
@@ -164,9 +162,9 @@ export async function loadTeacher(teacherId, policyName) {
   const id = enc(teacherId);
   const summary = clear(document.getElementById("teacher-summary"));
   const tasks = [
-    section(null, async () => {
+    section(summary, async () => {
       const teacher = await apiGet(`/v1/teachers/${id}`);
-      summary.append(
+      clear(summary).append(
         h("span", {}, `${t("teacher.id")}: `, h("b", {}, teacher.teacher_id ?? teacherId)),
         h("span", {}, `${t("teacher.school")}: `, h("b", {}, teacher.school_id ?? "–")),
         h("span", {}, `${t("teacher.stage")}: `, h("b", {}, teacher.stage ?? "–")),
@@ -182,15 +180,14 @@ export async function loadTeacher(teacherId, policyName) {
       renderRecommendations(document.getElementById("list-tasks"), await apiGet(`/v1/teachers/${id}/recommendations`, { kind: "task", k: 6 })),
     ),
     section(document.getElementById("table-path"), async () => {
-      const path = await apiGet(`/v1/teachers/${id}/learning-path`, { policy: policyName });
-      const plan = path.plan ?? path;
+      const plan = await apiGet(`/v1/teachers/${id}/learning-path`, { policy: policyName });
       let policy = null;
       try {
-        policy = await apiGet(`/v1/policies/${enc(plan.policy || policyName || "")}`);
+        policy = await apiGet(`/v1/policies/${enc(plan.policy)}`);
       } catch {
         policy = null; // The chart still shows the hours; only the requirement line is missing.
       }
-      return renderPath(path, policy);
+      return renderPath(plan, policy);
     }),
   ];
   return Promise.all(tasks);

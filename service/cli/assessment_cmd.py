@@ -1,0 +1,71 @@
+"""``nengli assessment export``: one school's e-portfolios in one file, for the 县区 spot check (抽检).
+
+The same export as ``GET /v1/schools/{id}/assessment?format=…``, read straight from the
+configured database, for district staff who receive files rather than API access.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from competency_model.assessment import school_export
+from competency_model.errors import NotFoundError
+from service.api.assessment_portfolio import school_portfolios
+from service.api.state import ServiceState
+from service.db.engine import make_engine, make_session_factory
+from service.db.migrate import upgrade_database
+from service.db.models import School
+from service.model_registry import ModelRegistry
+from service.settings import get_settings
+
+assessment_app = typer.Typer(help="School-based assessment (校本应用考核).", no_args_is_help=True)
+FORMATS = ("json", "html", "xlsx")
+
+
+def export_school(
+    school_id: str, fmt: str, out: Path, policy: str | None = None, database_url: str | None = None
+) -> int:
+    """Write the school's export to ``out``; return the number of teachers in it."""
+    if fmt not in FORMATS:
+        raise NotFoundError(f"format {fmt!r} is not supported; use one of {', '.join(FORMATS)}")
+    settings = get_settings()
+    if database_url:
+        settings = settings.model_copy(update={"database_url": database_url})
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade_database(engine)
+        sessions = make_session_factory(engine)
+        state = ServiceState(
+            settings=settings,
+            engine=engine,
+            sessions=sessions,
+            registry=ModelRegistry(settings.model_dir),
+        )
+        with sessions() as session:
+            school = session.get(School, school_id)
+            if school is None:
+                raise NotFoundError(f"school {school_id!r} not found in {engine.url.database}")
+            portfolios = school_portfolios(session, state, school, policy)
+        out.write_bytes(school_export(portfolios, school_id, fmt))  # type: ignore[arg-type]
+    finally:
+        engine.dispose()
+    return len(portfolios)
+
+
+@assessment_app.command("export")
+def export(
+    school: str = typer.Option(..., help="school_id to export."),
+    out: Path = typer.Option(..., help="File to write."),
+    format: str = typer.Option("xlsx", help="xlsx | html | json"),
+    policy: str | None = typer.Option(None, help="Policy name; default: the region's."),
+) -> None:
+    """Write every teacher's portfolio of one school into one file."""
+    n = export_school(school, format, out, policy)
+    typer.echo(f"wrote {n} teacher portfolio(s) of {school} to {out}")
+
+
+def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
+    """Add ``nengli assessment …`` to the CLI."""
+    app.add_typer(assessment_app, name="assessment")

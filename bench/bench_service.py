@@ -7,9 +7,11 @@ Phases (each cached under ``--dir`` and skipped when its output exists):
    answers are left out, see below);
 3. train the models (``train_model_dir``, the code path of ``nengli train``);
 4. start ``uvicorn service.app:create_app`` (1 worker) on a free loopback port;
-5. drive it with an asyncio + httpx load generator (no wrk/locust needed): a closed loop with
-   ``--concurrency`` clients for ``--duration`` seconds per endpoint (throughput, p50, p99), then
-   an open loop at ``--rate`` requests/s (latency at a fixed offered load).
+5. drive it with an asyncio + httpx load generator: a closed loop with ``--concurrency``
+   clients for ``--duration`` seconds per endpoint (throughput, p50, p99), then an open loop at
+   ``--rate`` requests/s (latency at a fixed offered load). With ``--wrk`` the closed loops are
+   measured again with ``wrk`` (``apt-get install wrk``), whose client costs far less CPU; the
+   throughput ratio is then taken from the wrk runs.
 
 Teachers are drawn at random (seeded) from the province, so the recommendation requests hit
 the database and the model for many different teachers. The load generator runs on the same
@@ -30,6 +32,7 @@ import asyncio
 import json
 import os
 import platform
+import shutil
 import socket
 import subprocess
 import sys
@@ -88,6 +91,14 @@ def prepare(directory: Path, teachers: int, schools: int, seed: int) -> dict[str
         engine.dispose()
         staging.rename(database)  # the WAL was checkpointed on dispose
         timings["load_database"] = time.perf_counter() - started
+    if (model_dir / "metadata.json").is_file():
+        from competency_model.errors import ModelError
+        from service.model_registry import load_models
+
+        try:
+            load_models(model_dir)
+        except ModelError:  # written by an older nengli: retrain below
+            shutil.rmtree(model_dir)
     if not (model_dir / "metadata.json").is_file():
         started = time.perf_counter()
         train_model_dir(province_dir, model_dir, seed=seed)
@@ -95,7 +106,7 @@ def prepare(directory: Path, teachers: int, schools: int, seed: int) -> dict[str
     return {k: round(v, 1) for k, v in timings.items()}
 
 
-def start_server(directory: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(directory: Path, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     """Start uvicorn on the bench database and wait until /readyz says ready."""
     env = {
         **os.environ,
@@ -122,7 +133,7 @@ def start_server(directory: Path, port: int) -> subprocess.Popen[bytes]:
         env=env,
     )
     deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and server.poll() is None:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200:
                 return server
@@ -130,7 +141,57 @@ def start_server(directory: Path, port: int) -> subprocess.Popen[bytes]:
             pass
         time.sleep(0.5)
     server.kill()
-    raise RuntimeError("server not ready within 600 s")
+    raise RuntimeError("server exited or was not ready within 600 s")
+
+
+WRK_SCRIPT = r"""
+local paths = {}
+for line in io.lines(os.getenv("NENGLI_BENCH_PATHS")) do paths[#paths + 1] = line end
+local counter = 0
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("NENGLI_BENCH_TOKEN")
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", paths[(counter % #paths) + 1])
+end
+done = function(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write
+                 + summary.errors.status + summary.errors.timeout
+  io.write(string.format(
+    '{"requests": %d, "errors": %d, "seconds": %.3f, "p50_ms": %.2f, "p99_ms": %.2f}\n',
+    summary.requests, errors, summary.duration / 1e6,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
+"""
+
+
+def wrk_closed_loop(
+    port: int, token: str, paths: list[str], concurrency: int, duration: float, workdir: Path
+) -> dict[str, Any]:
+    """The same closed loop measured by ``wrk`` (C, one thread): far less client CPU than httpx."""
+    script, path_file = workdir / "bench.lua", workdir / "paths.txt"
+    script.write_text(WRK_SCRIPT, encoding="utf-8")
+    path_file.write_text("\n".join(paths) + "\n", encoding="utf-8")
+    env = {**os.environ, "NENGLI_BENCH_PATHS": str(path_file), "NENGLI_BENCH_TOKEN": token}
+    output = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{concurrency}",
+            f"-d{int(duration)}s",
+            "--timeout",
+            "30s",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    result = json.loads(output.strip().splitlines()[-1])
+    result["throughput_rps"] = round(result["requests"] / result.pop("seconds"), 1)
+    return result
 
 
 def _summary(latencies: list[float], errors: int, seconds: float) -> dict[str, Any]:
@@ -236,6 +297,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--duration", type=float, default=20.0, help="Seconds per measurement.")
     parser.add_argument("--rate", type=float, default=200.0, help="Open-loop rate (0 = skip).")
     parser.add_argument("--small", action="store_true", help="2,000 teachers, 5 s runs.")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes.")
+    parser.add_argument(
+        "--wrk",
+        action="store_true",
+        help="Also measure the closed loops with wrk (apt-get install wrk).",
+    )
     args = parser.parse_args(argv)
     if args.small:
         args.teachers, args.schools, args.duration, args.rate = 2000, 20, 5.0, 100.0
@@ -256,14 +323,23 @@ def main(argv: list[str] | None = None) -> None:
     rng = np.random.default_rng(args.seed)
     sample = rng.choice(teachers, size=min(5000, len(teachers)), replace=False).tolist()
     port = _free_port()
-    server = start_server(directory, port)
+    server = start_server(directory, port, args.workers)
     try:
         results = asyncio.run(drive(port, token, sample, args))
+        if args.wrk:
+            rec_paths = [f"/v1/teachers/{t}/recommendations?kind=course&k=10" for t in sample]
+            results["wrk_healthz_closed"] = wrk_closed_loop(
+                port, token, ["/healthz"], args.concurrency, args.duration, directory
+            )
+            results["wrk_recommendations_closed"] = wrk_closed_loop(
+                port, token, rec_paths, args.concurrency, args.duration, directory
+            )
     finally:
         server.terminate()
         server.wait(timeout=30)
-    closed = results["recommendations_closed"]["throughput_rps"]
-    trivial = results["healthz_closed"]["throughput_rps"]
+    source = "wrk_" if args.wrk else ""
+    closed = results[f"{source}recommendations_closed"]["throughput_rps"]
+    trivial = results[f"{source}healthz_closed"]["throughput_rps"]
     print(
         json.dumps(
             {

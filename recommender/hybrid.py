@@ -55,6 +55,7 @@ PARAM_NAMES: tuple[str, ...] = (
     "iterations",
     "neighbours",
     "mastered_threshold",
+    "keep_active_points",
     "max_ranker_teachers",
     "negatives_per_teacher",
     "ranker_c",
@@ -96,6 +97,9 @@ class HybridRecommender:
         Item-kNN neighbourhood size.
     mastered_threshold
         Mastery probability at or above which a point counts as mastered (filters, reasons).
+    keep_active_points
+        Exempt the school's chosen points and the points a teacher is studying from the
+        mastered-points filter (they stay open until assessed). ``False`` gives the strict rule.
     max_ranker_teachers, negatives_per_teacher
         Size of the ranker's training sample (teachers with a held-out item; sampled negatives).
     ranker_c
@@ -116,6 +120,7 @@ class HybridRecommender:
         iterations: int = 15,
         neighbours: int = 50,
         mastered_threshold: float = 0.9,
+        keep_active_points: bool = True,
         max_ranker_teachers: int = 4000,
         negatives_per_teacher: int = 40,
         ranker_c: float = 1.0,
@@ -129,6 +134,7 @@ class HybridRecommender:
         self.iterations = iterations
         self.neighbours = neighbours
         self.mastered_threshold = mastered_threshold
+        self.keep_active_points = keep_active_points
         self.max_ranker_teachers = max_ranker_teachers
         self.negatives_per_teacher = negatives_per_teacher
         self.ranker_c = ranker_c
@@ -371,6 +377,10 @@ class HybridRecommender:
         already studied: both are worked on until assessed, whatever the diagnosis says.
         """
         self._check_fitted()
+        if not self.keep_active_points:
+            chosen_for = rows if rows is not None else school_rows
+            count = 0 if chosen_for is None else len(chosen_for)
+            return np.zeros((count, len(self.points_.codes)), dtype=bool)
         if rows is not None:
             school_rows = self.teachers_.school_row[rows]
             studied = (

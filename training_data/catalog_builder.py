@@ -1,6 +1,6 @@
 """Generate the shipped sample catalog from the topic templates, deterministically.
 
-Why generate rather than hand-write 450 rows: the templates carry the domain judgement (which
+Why generate rather than hand-write 720 rows: the templates carry the domain judgement (which
 technique develops which point), while stage/subject pairing, 学时 and ids follow simple, stated
 rules that would be error-prone to type. The output is committed as
 ``training_data/data/catalog.json``; a test rebuilds it and checks the file is unchanged, so the
@@ -47,7 +47,7 @@ from training_data.catalog_templates import (
 __all__ = ["DEFAULT_SEED", "build_catalog", "catalog_json", "main", "max_item_hours"]
 
 DEFAULT_SEED = 20200414  # date of 苏教师〔2020〕5号; any fixed value would do
-CATALOG_VERSION = "2026.1"
+CATALOG_VERSION = "2026.2"  # 2026.2: point-generic items, hours capped at 6
 _ENV_ORDER = ("multimedia", "blended", "smart")
 #: How often a stage-specific item targets each stage (primary and junior teachers dominate).
 _STAGE_WEIGHTS = {"幼儿园": 0.05, "小学": 0.40, "初中": 0.28, "高中": 0.18, "中职": 0.09}

@@ -97,3 +97,24 @@ def check_responses(
                 f"responses[{row}, {col}] = {float(x[row, col])!r}; DINA responses must be 0, 1 or NaN"
             )
     return x
+
+
+def encode_responses(responses: ArrayLike, n_categories: NDArray[np.int64]) -> NDArray[np.int8]:
+    """Turn category responses (0..n-1, NaN = unanswered) into int8 codes with -1 for missing.
+
+    Raises
+    ------
+    NengliError
+        Naming the first (row, column, value) that is not a valid category of its item.
+    """
+    x = check_responses(responses, len(n_categories), binary=False)
+    observed = ~np.isnan(x)
+    valid = observed & (x == np.round(x)) & (x >= 0) & (x < n_categories[None, :])
+    bad = observed & ~valid
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise NengliError(
+            f"responses[{row}, {col}] = {float(x[row, col])!r}; item {col} takes categories "
+            f"0..{int(n_categories[col]) - 1} (or NaN when unanswered)"
+        )
+    return np.where(observed, np.nan_to_num(x), -1).astype(np.int8)

@@ -149,12 +149,12 @@ class DINA:
         best: tuple[float, NDArray, NDArray, NDArray, int] | None = None
         for start in range(self.n_init):
             if start == 0 and self.init == "fixed":
-                guess = np.full(q.shape[0], 0.2)
-                slip = np.full(q.shape[0], 0.2)
+                guess: NDArray[np.float64] = np.full(q.shape[0], 0.2)
+                slip: NDArray[np.float64] = np.full(q.shape[0], 0.2)
                 weights = np.full(len(profiles), 1.0 / len(profiles))
             else:
-                guess = rng.uniform(0.05, 0.35, q.shape[0])
-                slip = rng.uniform(0.05, 0.35, q.shape[0])
+                guess = np.asarray(rng.uniform(0.05, 0.35, size=(q.shape[0],)), dtype=np.float64)
+                slip = np.asarray(rng.uniform(0.05, 0.35, size=(q.shape[0],)), dtype=np.float64)
                 weights = (
                     rng.dirichlet(np.ones(len(profiles)))
                     if self.profile_prior == "saturated"

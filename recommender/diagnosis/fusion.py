@@ -6,9 +6,10 @@ two years ago says less about today than one from last month). Points with littl
 evidence borrow a share of their graph neighbours' evidence, and the prior they start from
 already borrows from peers (see :mod:`recommender.diagnosis.higher_order`).
 
-The likelihood ratios are stated assumptions, not fitted values: the programme publishes no
-data linking grades to independent mastery measurements. They are kept in one pydantic model
-so a province can override them from a config file.
+The course/task ratios are stated assumptions: the programme publishes no data linking them to
+an independent measure of mastery. The grade likelihoods start as assumptions too and are
+refined by EM on the province's own grades (:func:`estimate_grade_likelihood`), with the
+assumptions as a prior. All of them live in one pydantic model so a province can override them.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from competency_model.errors import NengliError
 
-__all__ = ["GRADES", "FusionConfig", "evidence_log_odds", "fuse"]
+__all__ = ["GRADES", "FusionConfig", "estimate_grade_likelihood", "evidence_log_odds", "fuse"]
 
 GRADES: tuple[str, ...] = ("优秀", "合格", "不合格")
 
@@ -56,12 +57,12 @@ class FusionConfig(BaseModel):
     grade_likelihood: dict[str, tuple[float, float]] = Field(
         default_factory=lambda: {"优秀": (0.35, 0.03), "合格": (0.60, 0.37), "不合格": (0.05, 0.60)}
     )
-    course_log_odds: float = Field(0.5, ge=0.0)
-    task_log_odds: float = Field(1.0, ge=0.0)
-    half_life_days: float = Field(365.0, gt=0.0)
-    neighbour_share: float = Field(0.3, ge=0.0, le=1.0)
-    sd_threshold: float = Field(0.4, gt=0.0, le=0.5)
-    min_evidence: int = Field(1, ge=0)
+    course_log_odds: float = Field(default=0.5, ge=0.0)
+    task_log_odds: float = Field(default=1.0, ge=0.0)
+    half_life_days: float = Field(default=365.0, gt=0.0)
+    neighbour_share: float = Field(default=0.3, ge=0.0, le=1.0)
+    sd_threshold: float = Field(default=0.4, gt=0.0, le=0.5)
+    min_evidence: int = Field(default=1, ge=0)
 
     @model_validator(mode="after")
     def _check_grades(self) -> FusionConfig:
@@ -194,3 +195,52 @@ def fuse(
         "evidence_count": counts,
         "insufficient_evidence": insufficient,
     }
+
+
+def estimate_grade_likelihood(
+    prior_probability: NDArray[np.float64],
+    grades: Sequence[str],
+    config: FusionConfig,
+    *,
+    prior_strength: float = 20.0,
+    max_iter: int = 200,
+    tol: float = 1e-6,
+) -> FusionConfig:
+    """Re-estimate P(grade | mastered) and P(grade | not) by EM from observed grades.
+
+    Each graded (teacher, point) pair has a prior mastery probability from the other evidence;
+    the grade is treated as one more noisy indicator of that mastery. The configured
+    likelihoods act as a Dirichlet prior worth ``prior_strength`` grades per row, so a few
+    hundred grades refine rather than replace them.
+
+    Parameters
+    ----------
+    prior_probability
+        Mastery probability of each graded pair without its grade, shape (n,).
+    grades
+        The grade of each pair (优秀/合格/不合格).
+    config
+        Current settings; the returned copy differs only in ``grade_likelihood``.
+    """
+    labels = np.asarray(grades)
+    if labels.shape != np.shape(prior_probability):
+        raise NengliError(
+            f"{labels.size} grades but {np.size(prior_probability)} prior probabilities"
+        )
+    one_hot = np.stack([labels == g for g in GRADES], axis=1).astype(np.float64)
+    start = np.array([config.grade_likelihood[g] for g in GRADES])  # grades x (master, not)
+    pseudo = prior_strength * start / start.sum(axis=0, keepdims=True)
+    table = start / start.sum(axis=0, keepdims=True)
+    p = np.clip(np.asarray(prior_probability, dtype=np.float64), 1e-6, 1 - 1e-6)
+    for _ in range(max_iter):
+        on_master = one_hot @ table[:, 0]
+        on_other = one_hot @ table[:, 1]
+        weight = p * on_master / (p * on_master + (1 - p) * on_other)
+        counts = np.stack([one_hot.T @ weight, one_hot.T @ (1 - weight)], axis=1) + pseudo
+        new = counts / counts.sum(axis=0, keepdims=True)
+        change = float(np.abs(new - table).max())
+        table = new
+        if change < tol:
+            break
+    learned = {g: (float(table[i, 0]), float(table[i, 1])) for i, g in enumerate(GRADES)}
+    return config.model_copy(update={"grade_likelihood": learned})

@@ -29,12 +29,17 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.optimize import minimize
 from scipy.special import expit, log_expit
 from threadpoolctl import threadpool_limits
 
 from competency_model.errors import NengliError
-from recommender.diagnosis._checks import check_is_fitted, check_q_matrix, check_responses
+from recommender.diagnosis._checks import (
+    check_is_fitted,
+    check_q_matrix,
+    check_responses,
+    encode_responses,
+)
+from recommender.diagnosis._mstep import fit_prior, initial_emission, item_tables
 
 __all__ = ["HigherOrderDINA", "encode_responses"]
 
@@ -42,27 +47,6 @@ _FITTED = ("emission_", "q_matrix_", "slope_", "intercept_", "group_offset_", "r
 _EPS = 1e-9
 #: Ratings count before a teacher's response style is trusted fully (n / (n + 3)).
 _STYLE_SHRINK = 3.0
-
-
-def encode_responses(responses: ArrayLike, n_categories: NDArray[np.int64]) -> NDArray[np.int8]:
-    """Turn category responses (0..n-1, NaN = unanswered) into int8 codes with -1 for missing.
-
-    Raises
-    ------
-    NengliError
-        Naming the first (row, column, value) that is not a valid category of its item.
-    """
-    x = check_responses(responses, len(n_categories), binary=False)
-    observed = ~np.isnan(x)
-    valid = observed & (x == np.round(x)) & (x >= 0) & (x < n_categories[None, :])
-    bad = observed & ~valid
-    if bad.any():
-        row, col = np.argwhere(bad)[0]
-        raise NengliError(
-            f"responses[{row}, {col}] = {float(x[row, col])!r}; item {col} takes categories "
-            f"0..{int(n_categories[col]) - 1} (or NaN when unanswered)"
-        )
-    return np.where(observed, np.nan_to_num(x), -1).astype(np.int8)
 
 
 class HigherOrderDINA:
@@ -181,7 +165,7 @@ class HigherOrderDINA:
         codes = self._centre(codes)
 
         self.q_matrix_ = q
-        self.emission_ = _initial_emission(cats)
+        self.emission_ = initial_emission(cats)
         self.slope_ = np.zeros(n_points)
         self.intercept_ = np.zeros(n_points)
         self.group_offset_ = np.zeros((n_groups, n_points))
@@ -198,10 +182,17 @@ class HigherOrderDINA:
                 codes, group_index, keep_nodes=fit_rows
             )
             old = self.emission_.copy()
-            self.emission_ = self._m_step_items(codes, eta, cats)
+            self.emission_ = item_tables(codes, eta, cats, self.smoothing)
             if self.prior != "uniform":
-                self._m_step_prior(
-                    node_mastery, theta_post[fit_rows], group_index[fit_rows], n_groups
+                self.slope_, self.intercept_, self.group_offset_ = fit_prior(
+                    node_mastery,
+                    theta_post[fit_rows],
+                    group_index[fit_rows],
+                    n_groups,
+                    self._nodes(),
+                    higher=self.prior == "higher_order",
+                    group_reg=self.group_reg,
+                    start=(self.slope_, self.intercept_, self.group_offset_),
                 )
             self.n_iter_ = iteration
             if np.max(np.abs(self.emission_ - old)) < self.tol:
@@ -230,79 +221,6 @@ class HigherOrderDINA:
                 f"groups must be {n} integers >= -1 (one per teacher, -1 = no known group)"
             )
         return g, max(int(g.max()) + 1, 1) if n else 1
-
-    def _m_step_items(
-        self, codes: NDArray[np.int8], eta: NDArray[np.float64], cats: NDArray[np.int64]
-    ) -> NDArray[np.float64]:
-        counts = np.zeros((codes.shape[1], 2, int(cats.max())))
-        for c in range(int(cats.max())):
-            hit = codes == c
-            counts[:, 1, c] = (eta * hit).sum(axis=0)
-            counts[:, 0, c] = ((1 - eta) * hit).sum(axis=0)
-        valid = np.arange(counts.shape[2])[None, :] < cats[:, None]
-        counts += self.smoothing * valid[:, None, :]
-        return counts / counts.sum(axis=2, keepdims=True)
-
-    def _m_step_prior(
-        self,
-        node_mastery: NDArray[np.float64],
-        theta_post: NDArray[np.float64],
-        groups: NDArray[np.int64],
-        n_groups: int,
-    ) -> None:
-        """Maximise the expected log-prior over slopes, intercepts and peer-group offsets.
-
-        The prior depends on a teacher only through their group, so the expectation reduces
-        to sufficient statistics per (group, grid node, point) and the optimisation never
-        touches individual teachers.
-        """
-        k = node_mastery.shape[2]
-        nodes = self._nodes()
-        higher = self.prior == "higher_order"
-        # -1 (unknown group) is folded into an extra all-zero-offset group.
-        member = np.vstack([np.eye(n_groups), np.zeros((1, n_groups))])[groups]
-        member = np.hstack([member, (groups < 0)[:, None].astype(np.float64)])
-        weight = member.T @ theta_post  # groups+1 x nodes
-        mastered = np.einsum("ih,igk->hgk", member, theta_post[:, :, None] * node_mastery)
-        n_offsets = n_groups * k if higher else 0
-
-        def unpack(p: NDArray) -> tuple[NDArray, NDArray, NDArray]:
-            slope = p[:k] if higher else np.zeros(k)
-            intercept = p[k : 2 * k] if higher else p[:k]
-            offset = np.zeros((n_groups, k))
-            if higher:
-                offset = p[2 * k :].reshape(n_groups, k)
-            return slope, intercept, np.vstack([offset, np.zeros((1, k))])
-
-        def objective(p: NDArray) -> tuple[float, NDArray]:
-            slope, intercept, offset = unpack(p)
-            eta = (
-                offset[:, None, :]
-                + intercept[None, None, :]
-                + nodes[None, :, None] * slope[None, None, :]
-            )
-            value = (mastered * eta + weight[:, :, None] * log_expit(-eta)).sum()
-            resid = mastered - weight[:, :, None] * expit(eta)  # groups x nodes x points
-            grad_intercept = resid.sum(axis=(0, 1))
-            if higher:
-                grad_slope = (resid * nodes[None, :, None]).sum(axis=(0, 1))
-                grad_offset = resid.sum(axis=1)[:n_groups] - self.group_reg * offset[:n_groups]
-                value -= 0.5 * self.group_reg * float((offset**2).sum())
-                grad = np.concatenate([grad_slope, grad_intercept, grad_offset.ravel()])
-            else:
-                grad = grad_intercept
-            scale = max(node_mastery.shape[0], 1)
-            return -value / scale, -grad / scale
-
-        if higher:
-            start = np.concatenate([self.slope_, self.intercept_, self.group_offset_.ravel()])
-            bounds = [(0.0, 6.0)] * k + [(-8.0, 8.0)] * k + [(-6.0, 6.0)] * n_offsets
-        else:
-            start, bounds = self.intercept_.copy(), [(-8.0, 8.0)] * k
-        result = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds)
-        slope, intercept, offset = unpack(result.x)
-        self.slope_, self.intercept_ = slope.copy(), intercept.copy()
-        self.group_offset_ = offset[:n_groups].copy()
 
     # ------------------------------------------------------------------ inference
     def _centre(self, codes: NDArray[np.int8]) -> NDArray[np.int8]:
@@ -401,7 +319,7 @@ class HigherOrderDINA:
         multi = [(j, np.flatnonzero(q[j])) for j in np.flatnonzero(~single)]
         for j, attrs in multi:
             for a in attrs:
-                by_point[a].append((j, attrs[attrs != a]))
+                by_point[int(a)].append((int(j), attrs[attrs != a]))
         nodes = self._nodes()
         log_w = -0.5 * nodes**2
         prior = (self.intercept_[None, :] + self._offsets(groups))[:, None, :] + (
@@ -409,13 +327,13 @@ class HigherOrderDINA:
         )  # teachers x nodes x points
         m = expit(prior + evidence[:, None, :])
         for _ in range(self.n_sweeps if multi else 0):
-            for a, linked in enumerate(by_point):
+            for point, linked in enumerate(by_point):
                 if not linked:
                     continue
-                logit = prior[:, :, a] + evidence[:, None, a]
-                for j, others in linked:
-                    logit = logit + llr[:, j, None] * np.prod(m[:, :, others], axis=2)
-                m[:, :, a] = expit(logit)
+                logit = prior[:, :, point] + evidence[:, None, point]
+                for item, others in linked:
+                    logit = logit + llr[:, item, None] * np.prod(m[:, :, others], axis=2)
+                m[:, :, point] = expit(logit)
         mc = np.clip(m, _EPS, 1 - _EPS)
         elbo = (m * prior + log_expit(-prior)).sum(axis=2)
         elbo += (m * evidence[:, None, :]).sum(axis=2)
@@ -492,17 +410,3 @@ class HigherOrderDINA:
         draws = (rng.random(eta.shape)[:, :, None] > cumulative).sum(axis=2)
         draws = np.minimum(draws, self.n_categories_[None, :] - 1)
         return draws.astype(np.float64), profiles
-
-
-def _initial_emission(cats: NDArray[np.int64]) -> NDArray[np.float64]:
-    """Start with masters leaning to the top categories (guess = slip = 0.2 for binary)."""
-    table = np.zeros((len(cats), 2, int(cats.max())))
-    for j, n in enumerate(cats):
-        if n == 2:
-            table[j, 0, :2] = (0.8, 0.2)
-            table[j, 1, :2] = (0.2, 0.8)
-        else:
-            levels = np.arange(1, n + 1, dtype=np.float64)
-            table[j, 1, :n] = levels / levels.sum()
-            table[j, 0, :n] = levels[::-1] / levels.sum()
-    return table

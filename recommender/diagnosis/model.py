@@ -9,23 +9,35 @@ arrays (:meth:`get_arrays`) so the model directory never needs pickle.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from competency_model.errors import ModelError, NengliError
+from competency_model.errors import NengliError
 from competency_model.framework import Framework, default_framework
 from competency_model.graph import CompetencyGraph
 from competency_model.item_bank import ItemBank
 from recommender.diagnosis._checks import check_is_fitted
 from recommender.diagnosis.adaptive import AdaptiveQuestionnaire
-from recommender.diagnosis.fusion import FusionConfig, evidence_log_odds, fuse
+from recommender.diagnosis.fusion import (
+    FusionConfig,
+    estimate_grade_likelihood,
+    evidence_log_odds,
+    fuse,
+)
 from recommender.diagnosis.higher_order import HigherOrderDINA
+from recommender.diagnosis.persistence import model_arrays, restore_model
+from recommender.diagnosis.province_inputs import (
+    WEIGHT_COLUMNS,
+    catalog_weights,
+    completions_of,
+    group_labels,
+    latest_moment,
+)
 
 __all__ = ["OUTPUT_COLUMNS", "DiagnosisModel"]
 
@@ -38,7 +50,8 @@ OUTPUT_COLUMNS = (
     "insufficient_evidence",
 )
 _FITTED = ("estimator_", "codes_", "item_ids_")
-_WEIGHT_COLUMNS = ("item_id", "point", "weight", "kind")
+#: Fewer grades than this leave the assumed grade likelihoods unchanged.
+_MIN_GRADES_TO_LEARN = 200
 
 
 class DiagnosisModel:
@@ -57,6 +70,10 @@ class DiagnosisModel:
         Evidence-fusion settings; default :class:`FusionConfig()`.
     sd_threshold, max_items
         Stopping rule of :meth:`next_item` (adaptive questionnaire).
+    learn_grades
+        Refine the grade likelihoods of ``fusion`` by EM on the province's grades (when it has
+        at least 200); the learned settings are ``fusion_``. Off by default: on the simulated
+        province it did not help (docs/diagnosis.md).
     random_state
         Seed of the EM subsample.
     """
@@ -64,12 +81,13 @@ class DiagnosisModel:
     def __init__(
         self,
         *,
-        prior: str = "higher_order",
+        prior: Literal["higher_order", "independent", "uniform"] = "higher_order",
         peer_group: str = "environment",
         max_iter: int = 100,
         fusion: FusionConfig | None = None,
         sd_threshold: float = 0.2,
         max_items: int = 30,
+        learn_grades: bool = False,
         random_state: int | None = 0,
     ) -> None:
         self.prior = prior
@@ -78,6 +96,7 @@ class DiagnosisModel:
         self.fusion = fusion
         self.sd_threshold = sd_threshold
         self.max_items = max_items
+        self.learn_grades = learn_grades
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fitting
@@ -92,12 +111,12 @@ class DiagnosisModel:
         framework = framework or default_framework()
         self._setup(item_bank, framework)
         if catalog is not None:
-            self.point_weights_ = _catalog_weights(catalog)
+            self.point_weights_ = catalog_weights(catalog)
         teachers = province.teachers
         if len(teachers) == 0:
             raise NengliError("province has no teachers; nothing to fit")
         codes = self.encode(province.responses, teachers["teacher_id"])
-        labels = _group_labels(teachers, province.schools, self.peer_group)
+        labels = group_labels(teachers, province.schools, self.peer_group)
         self.group_names_ = np.array(sorted(set(labels)), dtype=str)
         groups = self._group_index(labels)
         self.estimator_ = HigherOrderDINA(
@@ -108,7 +127,34 @@ class DiagnosisModel:
             n_categories=self.n_categories_,
             groups=groups,
         )
+        self.fusion_ = self.fusion or FusionConfig()
+        if self.learn_grades and len(province.grades) >= _MIN_GRADES_TO_LEARN:
+            self.fusion_ = self._learn_grades(province, codes, groups)
         return self
+
+    def _learn_grades(
+        self, province: Any, codes: NDArray[np.int8], groups: NDArray[np.int64]
+    ) -> FusionConfig:
+        """Refine the grade likelihoods on this province's grades (see fusion module)."""
+        teacher_ids = province.teachers["teacher_id"].astype(str).to_numpy()
+        index = {t: i for i, t in enumerate(teacher_ids)}
+        grades = province.grades[
+            province.grades["teacher_id"].isin(index) & province.grades["point"].isin(self.codes_)
+        ]
+        if len(grades) < _MIN_GRADES_TO_LEARN:
+            return self.fusion_
+        questionnaire = self.estimator_.predict_proba_codes(codes, groups)
+        completions = completions_of(province.events)
+        moment = latest_moment(grades["assessed_at"], completions["timestamp"])
+        no_grades = grades.iloc[:0]
+        log_odds, counts = evidence_log_odds(
+            index, self.codes_, no_grades, completions, self.point_weights_, self.fusion_, moment
+        )
+        learning = fuse(questionnaire, log_odds, counts, self.adjacency_, self.fusion_)
+        rows = grades["teacher_id"].map(index).to_numpy(dtype=np.int64)
+        cols = grades["point"].map({c: i for i, c in enumerate(self.codes_)}).to_numpy()
+        prior = learning["mastery_probability"][rows, cols.astype(np.int64)]
+        return estimate_grade_likelihood(prior, grades["grade"].to_numpy(dtype=str), self.fusion_)
 
     def _setup(self, item_bank: ItemBank, framework: Framework) -> None:
         self.item_bank_ = item_bank
@@ -121,7 +167,7 @@ class DiagnosisModel:
         )
         self.rating_offset_ = np.array([0 if i.kind == "scenario" else 1 for i in item_bank.items])
         self.adjacency_ = CompetencyGraph(framework).adjacency_matrix()
-        self.point_weights_ = pd.DataFrame({c: [] for c in _WEIGHT_COLUMNS})
+        self.point_weights_ = pd.DataFrame({c: [] for c in WEIGHT_COLUMNS})
 
     # ------------------------------------------------------------------ encoding
     def encode(self, responses: pd.DataFrame, teacher_ids: Sequence[str]) -> NDArray[np.int8]:
@@ -159,9 +205,7 @@ class DiagnosisModel:
     def peer_groups(self, province: Any) -> NDArray[np.int64]:
         """Peer-group index of each teacher of ``province`` (-1 for a group unseen in fit)."""
         check_is_fitted(self, _FITTED)
-        return self._group_index(
-            _group_labels(province.teachers, province.schools, self.peer_group)
-        )
+        return self._group_index(group_labels(province.teachers, province.schools, self.peer_group))
 
     def _group_index(self, labels: Sequence[str]) -> NDArray[np.int64]:
         index = pd.Index(self.group_names_).get_indexer(pd.Series(labels, dtype=str))
@@ -173,7 +217,7 @@ class DiagnosisModel:
         check_is_fitted(self, _FITTED)
         codes = self.encode(province.responses, province.teachers["teacher_id"])
         groups = self._group_index(
-            _group_labels(province.teachers, province.schools, self.peer_group)
+            group_labels(province.teachers, province.schools, self.peer_group)
         )
         return self.estimator_.predict_proba_codes(codes, groups)
 
@@ -185,11 +229,11 @@ class DiagnosisModel:
         teacher_ids = province.teachers["teacher_id"].astype(str).to_numpy()
         codes = self.encode(province.responses, teacher_ids)
         groups = self._group_index(
-            _group_labels(province.teachers, province.schools, self.peer_group)
+            group_labels(province.teachers, province.schools, self.peer_group)
         )
         prior = self.estimator_.predict_proba_codes(codes, groups)
-        completions = _completions(province.events)
-        moment = as_of or _latest(province.grades["assessed_at"], completions["timestamp"])
+        completions = completions_of(province.events)
+        moment = as_of or latest_moment(province.grades["assessed_at"], completions["timestamp"])
         log_odds, counts = evidence_log_odds(
             {t: i for i, t in enumerate(teacher_ids)},
             self.codes_,
@@ -301,7 +345,7 @@ class DiagnosisModel:
         return None if index is None else self.item_ids_[index]
 
     def _fusion(self) -> FusionConfig:
-        return self.fusion or FusionConfig()
+        return getattr(self, "fusion_", None) or self.fusion or FusionConfig()
 
     def _long(self, result: Mapping[str, NDArray[Any]]) -> pd.DataFrame:
         n, k = result["mastery_probability"].shape
@@ -320,120 +364,11 @@ class DiagnosisModel:
     def get_arrays(self) -> dict[str, NDArray[Any]]:
         """All learned state as numeric or fixed-width string arrays (safe for allow_pickle=False)."""
         check_is_fitted(self, _FITTED)
-        e = self.estimator_
-        w = self.point_weights_
-        return {
-            "emission": e.emission_,
-            "slope": e.slope_,
-            "intercept": e.intercept_,
-            "group_offset": e.group_offset_,
-            "n_sweeps": np.array(e.n_sweeps),
-            "n_quadrature": np.array(e.n_quadrature),
-            "rating_mean": np.array(e.rating_mean_),
-            "rating_centring": np.array(e.rating_centring),
-            "prior": np.array(e.prior),
-            "item_ids": np.array(self.item_ids_, dtype=str),
-            "point_codes": np.array(self.codes_, dtype=str),
-            "group_names": self.group_names_,
-            "weight_item_ids": w["item_id"].to_numpy(dtype=str),
-            "weight_points": w["point"].to_numpy(dtype=str),
-            "weight_values": w["weight"].to_numpy(dtype=np.float64),
-            "weight_kinds": w["kind"].to_numpy(dtype=str),
-            "fusion_config": np.array(self._fusion().model_dump_json()),
-            "adaptive": np.array([self.sd_threshold, float(self.max_items)]),
-            "peer_group": np.array(self.peer_group),
-        }
+        return model_arrays(self)
 
     @classmethod
     def from_arrays(
         cls, arrays: Mapping[str, NDArray[Any]], item_bank: ItemBank, framework: Framework
     ) -> DiagnosisModel:
         """Rebuild a fitted model from :meth:`get_arrays` output, checking bank and framework."""
-        try:
-            fusion = FusionConfig(**json.loads(str(arrays["fusion_config"])))
-            model = cls(
-                prior=str(arrays["prior"]),
-                peer_group=str(arrays["peer_group"]),
-                fusion=fusion,
-                sd_threshold=float(arrays["adaptive"][0]),
-                max_items=int(arrays["adaptive"][1]),
-            )
-            model._setup(item_bank, framework)
-            if list(arrays["item_ids"]) != model.item_ids_:
-                raise ModelError(
-                    "the saved diagnosis model was fitted on a different item bank "
-                    f"({len(arrays['item_ids'])} items); refit or load the matching bank"
-                )
-            if list(arrays["point_codes"]) != model.codes_:
-                raise ModelError(
-                    "the saved diagnosis model was fitted on a different framework; refit"
-                )
-            est = HigherOrderDINA(
-                prior=str(arrays["prior"]),  # type: ignore[arg-type]
-                n_sweeps=int(arrays["n_sweeps"]),
-                n_quadrature=int(arrays["n_quadrature"]),
-                rating_centring=bool(arrays["rating_centring"]),
-            )
-            est.rating_mean_ = float(arrays["rating_mean"])
-            est.emission_ = np.asarray(arrays["emission"], dtype=np.float64)
-            est.slope_ = np.asarray(arrays["slope"], dtype=np.float64)
-            est.intercept_ = np.asarray(arrays["intercept"], dtype=np.float64)
-            est.group_offset_ = np.asarray(arrays["group_offset"], dtype=np.float64)
-            est.q_matrix_ = model.q_matrix_
-            est.n_categories_ = model.n_categories_
-            model.estimator_ = est
-            model.group_names_ = np.asarray(arrays["group_names"], dtype=str)
-            model.point_weights_ = pd.DataFrame(
-                {
-                    "item_id": np.asarray(arrays["weight_item_ids"], dtype=str),
-                    "point": np.asarray(arrays["weight_points"], dtype=str),
-                    "weight": np.asarray(arrays["weight_values"], dtype=np.float64),
-                    "kind": np.asarray(arrays["weight_kinds"], dtype=str),
-                }
-            )
-        except KeyError as missing:
-            raise ModelError(
-                f"diagnosis arrays lack {missing}; the model directory is incomplete"
-            ) from None
-        return model
-
-
-PEER_GROUPS: dict[str, tuple[str, ...]] = {
-    "environment": (),
-    "environment_stage": ("stage",),
-    "environment_research_group": ("research_group",),
-}
-
-
-def _group_labels(
-    teachers: pd.DataFrame, schools: pd.DataFrame, peer_group: str = "environment"
-) -> list[str]:
-    """Peer group of each teacher: the school environment, optionally x stage or 教研组."""
-    if peer_group not in PEER_GROUPS:
-        raise NengliError(f"peer_group={peer_group!r}; choose one of {sorted(PEER_GROUPS)}")
-    environment = teachers["school_id"].map(
-        schools.drop_duplicates("school_id").set_index("school_id")["environment"]
-    )
-    parts = [environment.astype(str)] + [teachers[c].astype(str) for c in PEER_GROUPS[peer_group]]
-    return ["|".join(values) for values in zip(*parts, strict=True)]
-
-
-def _catalog_weights(catalog: Any) -> pd.DataFrame:
-    rows = [
-        (item.item_id, code, float(weight), "online" if item.is_online else "practice")
-        for item in catalog.items
-        for code, weight in item.points.items()
-    ]
-    return pd.DataFrame(rows, columns=list(_WEIGHT_COLUMNS))
-
-
-def _completions(events: pd.DataFrame) -> pd.DataFrame:
-    done = events[events["event"] == "complete"]
-    return done[["teacher_id", "item_id", "timestamp"]]
-
-
-def _latest(*series: pd.Series) -> pd.Timestamp:
-    stamps = [s.max() for s in series if len(s)]
-    stamps = [s for s in stamps if pd.notna(s)]
-    # Without any dated evidence the moment does not matter: nothing decays.
-    return max(stamps) if stamps else pd.Timestamp("2000-01-01")
+        return restore_model(cls, arrays, item_bank, framework)

@@ -115,8 +115,8 @@ def _count_component(q: np.ndarray, component: list[int]) -> int:
     # inside the set; single-item attributes are always covered by their own item.
     profiles = all_profiles(len(bits)).astype(bool)
     covered = np.zeros_like(profiles)
-    for a in [local[s] for s in linked]:
-        covered[:, a] = True
+    for column in [local[s] for s in linked]:
+        covered[:, column] = True
     if sub_q.shape[0]:
         contained = ideal_responses(sub_q, profiles).T  # profiles x rows
         covered |= (contained.astype(np.int64) @ sub_q.astype(np.int64)) > 0

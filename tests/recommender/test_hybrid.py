@@ -73,6 +73,19 @@ def test_hard_filters_hold_in_recommendations(fitted_hybrid, small_province):
         assert any(open_points[fitted_hybrid.points_.index([p])[0]] for p in rec.points)
 
 
+def test_strict_mastered_filter_drops_items_on_mastered_points_only(small_province):
+    from competency_model.framework import default_framework
+    from training_data.catalog import load_catalog
+
+    model = HybridRecommender(
+        factors=8, iterations=5, keep_active_points=False, random_state=0
+    ).fit(small_province, small_province.mastery, load_catalog(), default_framework())
+    row = model.row_of("T0000011")
+    for rec in model.recommend("T0000011", k=20):
+        columns = model.points_.index(list(rec.points))
+        assert (model.mastery_[row, columns] < model.mastered_threshold).any()
+
+
 def test_only_points_restricts_the_list(fitted_hybrid):
     recs = fitted_hybrid.recommend("T0000003", k=10, only_points=["A5", "A6"])
     assert recs and all({"A5", "A6"} & set(r.points) for r in recs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import warnings
 from pathlib import Path
@@ -73,10 +74,14 @@ def test_nothing_is_loaded_from_another_origin() -> None:
         assert "@import" not in text and "cdn" not in text.lower(), path.name
 
 
-def test_vendored_echarts_carries_its_licence() -> None:
+def test_vendored_echarts_carries_its_licence_and_recorded_hash() -> None:
     vendor = UI_DIR / "vendor"
-    assert (vendor / "echarts.min.js").stat().st_size > 100_000
     assert "Apache License" in (vendor / "LICENSE-echarts").read_text(encoding="utf-8")
+    recorded = re.search(
+        r"sha256 of `echarts.min.js`: `([0-9a-f]{64})`", (vendor / "README.md").read_text("utf-8")
+    )
+    assert recorded is not None
+    assert hashlib.sha256((vendor / "echarts.min.js").read_bytes()).hexdigest() == recorded.group(1)
 
 
 def test_unknown_file_is_404(ui_client: TestClient) -> None:

@@ -261,54 +261,58 @@ def browser_session(browser: Any, demo: Demo, shots: Path) -> Iterator[Session]:
     session.page.context.close()
 
 
-def _open(session: Session, demo: Demo, fragment: str, view: str) -> str:
+def _open(session: Session, demo: Demo, fragment: str, view: str) -> tuple[str, dict[str, Any]]:
+    """Navigate to a view and wait until it has loaded.
+
+    Returns the view's text and the JSON of every v1 response the page received, keyed by path
+    (query dropped, ``kind=`` kept for recommendations), so checks compare the page with what
+    it was actually sent rather than with a second request.
+    """
     page = session.page
+    received: list[Any] = []
+
+    def record(response: Any) -> None:
+        if "/v1/" in response.url and response.status == 200:
+            received.append(response)
+
+    page.on("response", record)
     # Forget the previous load, so "ready" below can only mean this navigation has finished.
     page.evaluate("document.querySelectorAll('.view').forEach(v => { v.dataset.state = 'stale'; })")
     page.goto(f"{demo.base_url}/ui/#/{fragment}")
     page.wait_for_selector(f"#view-{view}[data-state=ready]")
-    return page.inner_text(f"#view-{view}")
-
-
-def _api(demo: Demo, path: str, **params: object) -> Any:
-    response = httpx.get(
-        f"{demo.base_url}{path}",
-        params=params,
-        headers={"Authorization": f"Bearer {demo.key}"},
-        timeout=HTTP_TIMEOUT,
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
+    page.remove_listener("response", record)
+    bodies: dict[str, Any] = {}
+    for response in received:
+        url = httpx.URL(response.url)
+        kind = url.params.get("kind")
+        bodies[url.path + (f"?kind={kind}" if kind else "")] = response.json()
+    return page.inner_text(f"#view-{view}"), bodies
 
 
 def test_teacher_view_shows_diagnosis_recommendations_and_path(
     demo: Demo, browser_session: Session
 ) -> None:
-    text = _open(browser_session, demo, f"teacher/{demo.teacher_id}", "teacher")
+    text, sent = _open(browser_session, demo, f"teacher/{demo.teacher_id}", "teacher")
     page = browser_session.page
     page.screenshot(path=str(browser_session.shots / "teacher_zh.png"), full_page=True)
+    base = f"/v1/teachers/{demo.teacher_id}"
 
     assert page.locator("#view-teacher .error").count() == 0, text
-    codes = [
-        row["point"] for row in _api(demo, f"/v1/teachers/{demo.teacher_id}/diagnosis")["points"]
-    ]
     rows = page.locator("[data-testid=diagnosis] tbody tr")
-    assert rows.count() == len(codes) == 30
+    assert rows.count() == len(sent[f"{base}/diagnosis"]["points"]) == 30
     for code in ("A1", "B3", "C4"):
         assert page.locator(f"[data-testid=diagnosis] [data-code={code}]").count() == 1
     # Unverified point names are labelled as such, verified ones (A1) are not.
     assert "未核实" in text
     assert page.locator("[data-testid=diagnosis] [data-code=A1] .tag").count() == 0
 
-    courses = _api(demo, f"/v1/teachers/{demo.teacher_id}/recommendations", kind="course", k=8)
-    titles = [item["title_zh"] for item in courses["data"]]
+    titles = [item["title_zh"] for item in sent[f"{base}/recommendations?kind=course"]["data"]]
     assert titles and all(title in text for title in titles)
-    tasks = _api(demo, f"/v1/teachers/{demo.teacher_id}/recommendations", kind="task", k=6)
-    assert all(item["item_id"] in text for item in tasks["data"])
+    tasks = sent[f"{base}/recommendations?kind=task"]["data"]
+    assert tasks and all(item["item_id"] in text for item in tasks)
 
-    plan = _api(demo, f"/v1/teachers/{demo.teacher_id}/learning-path")
-    path_rows = page.locator("[data-testid=path] tbody tr")
-    assert path_rows.count() == len(plan["items"]) > 0
+    plan = sent[f"{base}/learning-path"]
+    assert page.locator("[data-testid=path] tbody tr").count() == len(plan["items"]) > 0
     for chart in ("#chart-mastery-bar", "#chart-mastery-radar", "#chart-path"):
         assert page.locator(f"{chart} svg").count() >= 1, chart
 
@@ -316,15 +320,17 @@ def test_teacher_view_shows_diagnosis_recommendations_and_path(
 def test_school_view_shows_heatmap_targets_and_progress(
     demo: Demo, browser_session: Session
 ) -> None:
-    text = _open(browser_session, demo, f"school/{demo.school_id}", "school")
+    text, sent = _open(browser_session, demo, f"school/{demo.school_id}", "school")
     page = browser_session.page
     page.screenshot(path=str(browser_session.shots / "school_zh.png"), full_page=True)
 
     assert page.locator("#view-school .error").count() == 0, text
     assert demo.school_id in text
     assert page.locator("#chart-heatmap svg").count() >= 1
-    assert page.locator("[data-testid=targets] tbody tr").count() >= 1
-    assert page.locator("[data-testid=targets] [data-code]").count() >= 1
+    targets = sent[f"/v1/schools/{demo.school_id}/plan"]["targets"]
+    assert page.locator("[data-testid=targets] tbody tr").count() == len(targets) > 0
+    for code in targets:
+        assert page.locator(f"[data-testid=targets] [data-code={code}]").count() == 1
     assert page.locator("[data-testid=progress] tbody tr").count() >= 1
 
 
@@ -351,7 +357,7 @@ def test_teacher_key_sees_its_teacher_and_no_school_data(
 ) -> None:
     session = _session(browser, demo, demo.teacher_key, shots)
     page = session.page
-    text = _open(session, demo, f"teacher/{demo.teacher_id}", "teacher")
+    text, _ = _open(session, demo, f"teacher/{demo.teacher_id}", "teacher")
     assert page.locator("#view-teacher .error").count() == 0, text
     assert page.locator("[data-testid=diagnosis] tbody tr").count() == 30
     # The school's plan and portrait are outside a teacher key's scope: each card says so

@@ -101,3 +101,29 @@ def test_outputs_are_valid_probabilities(prior, grades):
     p = result["mastery_probability"]
     assert np.all((p > 0) & (p < 1))
     np.testing.assert_allclose(result["sd"], np.sqrt(p * (1 - p)))
+
+
+def test_grade_likelihood_em_recovers_truth(rng):
+    from recommender.diagnosis.fusion import GRADES, estimate_grade_likelihood
+
+    truth = {"优秀": (0.5, 0.05), "合格": (0.45, 0.45), "不合格": (0.05, 0.5)}
+    prior = rng.uniform(0.05, 0.95, 20_000)
+    mastered = rng.random(prior.size) < prior
+    grades = np.empty(prior.size, dtype=object)
+    for flag, column in ((True, 0), (False, 1)):
+        probs = [truth[g][column] for g in GRADES]
+        grades[mastered == flag] = rng.choice(GRADES, (mastered == flag).sum(), p=probs)
+    learned = estimate_grade_likelihood(prior, grades.astype(str), FusionConfig())
+    for grade in GRADES:
+        assert learned.grade_likelihood[grade] == pytest.approx(truth[grade], abs=0.03)
+
+
+def test_model_can_learn_grades(small_province):
+    from competency_model.framework import default_framework
+    from competency_model.item_bank import load_item_bank
+    from recommender.diagnosis.model import DiagnosisModel
+
+    model = DiagnosisModel(learn_grades=True, max_iter=5).fit(
+        small_province, load_item_bank(), default_framework()
+    )
+    assert model.fusion_.grade_likelihood != FusionConfig().grade_likelihood

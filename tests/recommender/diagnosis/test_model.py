@@ -10,6 +10,7 @@ from competency_model.errors import ModelError, NengliError
 from competency_model.framework import default_framework
 from competency_model.item_bank import load_item_bank
 from recommender.artifacts import load_model_dir, save_model_dir
+from recommender.diagnosis.adaptive import simulate_adaptive
 from recommender.diagnosis.evaluation import mastery_metrics, sum_score_mastery
 from recommender.diagnosis.model import OUTPUT_COLUMNS, DiagnosisModel
 from recommender.diagnosis.simulation_report import truth_matrix
@@ -108,3 +109,18 @@ def test_next_item_is_new(fitted_diagnosis):
 def test_unseen_peer_group_gets_province_prior(fitted_diagnosis):
     frame = fitted_diagnosis.diagnose_teacher({}, school_environment="nowhere")
     assert np.isfinite(frame["mastery_probability"]).all()
+
+
+def test_adaptive_30_of_90_items_close_to_full_questionnaire(
+    fitted_diagnosis, small_province, truth
+):
+    """Stated target on the shipped bank: within 0.03 accuracy of the full questionnaire."""
+    model = fitted_diagnosis
+    codes = model.encode(small_province.responses, small_province.teachers["teacher_id"])
+    groups = model.peer_groups(small_province)
+    full = mastery_metrics(truth, model.questionnaire_proba(small_province))
+    mastery, asked = simulate_adaptive(
+        model.estimator_, codes, max_items=30, sd_threshold=0.0, groups=groups
+    )
+    assert asked.max() <= 30 < codes.shape[1] // 2
+    assert mastery_metrics(truth, mastery)["accuracy"] >= full["accuracy"] - 0.03

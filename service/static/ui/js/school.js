@@ -140,9 +140,10 @@ function renderPairing(payload) {
     return 0;
   }
   const columns = Object.keys(rows[0]).map((name) => ({
-    label: name,
+    label: t(`pair.${name}`) === `pair.${name}` ? name : t(`pair.${name}`),
     value: (r) => {
       const value = r[name];
+      if (name === "point" && value) return pointLabel(value);
       if (Array.isArray(value)) return value.join(", ");
       if (value && typeof value === "object") return JSON.stringify(value);
       if (typeof value === "number") return fmt(value, Number.isInteger(value) ? 0 : 2);
@@ -213,10 +214,12 @@ export async function loadSchool(schoolId, region, policyName) {
     // Only call an endpoint this server documents: no 404 noise against servers without one.
     const paths = await apiPaths();
     const box = document.getElementById("list-pairing");
-    if (paths.has("/v1/schools/{school_id}/pairing")) {
+    // Match by shape, whatever the server calls its path parameters.
+    const offers = (pattern) => [...paths].some((path) => pattern.test(path));
+    if (offers(/^\/v1\/schools\/\{[^}]+\}\/pairing$/)) {
       return renderPairing(await apiGet(`/v1/schools/${id}/pairing`, { policy: policyName }));
     }
-    if (paths.has("/v1/regions/{region}/pairing")) {
+    if (offers(/^\/v1\/regions\/\{[^}]+\}\/pairing$/)) {
       const school = await schoolTask;
       const regionId = region || (school && school.region);
       if (regionId) {

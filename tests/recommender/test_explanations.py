@@ -20,16 +20,16 @@ def tables():
 
 
 def context(points, items, **overrides):
-    base = dict(
-        mastery=np.full(len(points.codes), 0.3),
-        mastered_threshold=0.9,
-        stage="小学",
-        subject="数学",
-        research_group="小学数学组",
-        group_completed=np.zeros(len(items.item_ids), np.float32),
-        school_took=np.zeros(len(items.item_ids), np.float32),
-        item_took=np.full(len(items.item_ids), 40, np.float32),
-    )
+    base = {
+        "mastery": np.full(len(points.codes), 0.3),
+        "mastered_threshold": 0.9,
+        "stage": "小学",
+        "subject": "数学",
+        "research_group": "小学数学组",
+        "group_completed": np.zeros(len(items.item_ids), np.float32),
+        "school_took": np.zeros(len(items.item_ids), np.float32),
+        "item_took": np.full(len(items.item_ids), 40, np.float32),
+    }
     base.update(overrides)
     return ExplanationContext(**base)
 

@@ -169,11 +169,11 @@ def main() -> None:
         s = time.perf_counter()
         model.als_.recommend(row, k=10)
         cf_only.append(time.perf_counter() - s)
-    row = model.row_of(str(queries[0]))
+    # Select the new events before starting the clock: filtering 30 million rows is not fold-in.
+    events = province.events
+    new_events = events[events["teacher_id"] == queries[0]].head(3).copy()
     s = time.perf_counter()
-    model.fold_in(
-        str(queries[0]), province.events[province.events["teacher_id"] == queries[0]].head(3)
-    )
+    model.fold_in(str(queries[0]), new_events)
     fold_in = time.perf_counter() - s
     print(
         json.dumps(

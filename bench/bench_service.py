@@ -128,6 +128,8 @@ def start_server(directory: Path, port: int, workers: int = 1) -> subprocess.Pop
             "--log-level",
             "warning",
             "--no-access-log",
+            "--workers",
+            str(workers),
         ],
         cwd=ROOT,
         env=env,
@@ -348,8 +350,10 @@ def main(argv: list[str] | None = None) -> None:
                 "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
                 "teachers": args.teachers,
                 "schools": args.schools,
-                "server": "uvicorn, 1 worker, SQLite (WAL)",
-                "load_generator": "asyncio + httpx on the same machine",
+                "server": f"uvicorn, {args.workers} worker(s), SQLite (WAL)",
+                "load_generator": "asyncio + httpx"
+                + (" and wrk (apt-get install wrk)" if args.wrk else "")
+                + " on the same machine",
                 "concurrency": args.concurrency,
                 "duration_s": args.duration,
                 "prepare_seconds": timings,

@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, Field
 
 from competency_model.errors import NotFittedError, NotFoundError
-from recommender.cf import Algorithm, CollaborativeFilter, confidence_matrix, replace_csr_row
+from recommender.cf import Algorithm, CollaborativeFilter, confidence_matrix
 from recommender.cold_start import TeacherProfile
 from recommender.explanations import ExplanationContext, explain_item
 from recommender.filters import PolicyRules, apply_filters
@@ -518,46 +518,23 @@ class HybridRecommender:
         return result
 
     # ================================================================== fold-in
-    def fold_in(self, teacher_id: str, events: pd.DataFrame) -> None:
+    def fold_in(
+        self,
+        teacher_id: str,
+        events: pd.DataFrame,
+        mastery: Mapping[str, float] | None = None,
+    ) -> None:
         """Add a known teacher's new events and update only that teacher.
 
         Their confidence row, ALS factors (implicit's ``partial_fit_users``), item-kNN row,
         taken/completed sets and their contribution to colleague and popularity counts change;
-        item factors, the rankers and every other teacher stay as trained.
+        item factors, the rankers and every other teacher stay as trained. ``mastery``
+        (``{point: probability}``, e.g. from ``DiagnosisModel.diagnose_teacher`` after the same
+        events) replaces those points of the teacher's stored diagnosis.
         """
-        row = self.row_of(teacher_id)
-        events = events.assign(teacher_id=str(teacher_id))
-        one = pd.Index([str(teacher_id)])
-        item_index = pd.Index(self.items_.item_ids)
-        unknown = sorted(set(events["item_id"].astype(str)) - set(self.items_.item_ids.tolist()))
-        if unknown:
-            raise NotFoundError(
-                f"events name unknown catalog items {unknown[:5]}; check item_id",
-                details={"item_ids": unknown[:20]},
-            )
-        new = confidence_matrix(events, one, item_index, self.event_weights)
-        done = confidence_matrix(
-            events[events["event"] == "complete"],
-            one,
-            item_index,
-            {"complete": 1.0, "enrol": 0.0, "progress": 0.0, "rate": 0.0},
-        )
-        confidence = self.als_.user_items_[row] + new
-        old_took = np.asarray(self.took_[row].todense(), dtype=np.float32).ravel()
-        old_done = np.asarray(self.completed_[row].todense(), dtype=np.float32).ravel()
-        took = (np.asarray(confidence.todense()).ravel() > 0).astype(np.float32)
-        completed = np.maximum(
-            old_done, (np.asarray(done.todense()).ravel() > 0).astype(np.float32)
-        )
-        self.als_.fold_in(row, confidence)
-        self.knn_.user_items_ = self.als_.user_items_
-        self.took_ = _replace_row(self.took_, row, took)
-        self.completed_ = _replace_row(self.completed_, row, completed)
-        t = self.teachers_
-        self.social_.group_took[t.group_row[row]] += took - old_took
-        self.social_.group_completed[t.group_row[row]] += completed - old_done
-        self.social_.school_took[t.school_row[row]] += took - old_took
-        self.social_.item_took += took - old_took
+        from recommender.fold_in import fold_in_teacher
+
+        fold_in_teacher(self, teacher_id, events, mastery)
 
     # ================================================================== persistence
     def get_params(self) -> dict[str, Any]:
@@ -600,7 +577,3 @@ def load_recommender(directory: str | Path) -> HybridRecommender:
     from recommender.model_dir import load_recommender as load
 
     return load(directory)
-
-
-def _replace_row(matrix: sp.csr_matrix, row: int, values: NDArray[np.float32]) -> sp.csr_matrix:
-    return replace_csr_row(matrix, row, sp.csr_matrix(values[None, :]))

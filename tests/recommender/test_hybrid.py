@@ -143,6 +143,19 @@ def test_fold_in_changes_recommendations(small_province):
     assert after != before
 
 
+def test_fold_in_with_new_mastery_updates_expected_gain(small_province):
+    from competency_model.framework import default_framework
+    from training_data.catalog import load_catalog
+
+    model = HybridRecommender(factors=8, iterations=5, random_state=0).fit(
+        small_province, small_province.mastery, load_catalog(), default_framework()
+    )
+    empty = pd.DataFrame({"item_id": [], "event": [], "value": [], "timestamp": []})
+    model.fold_in("T0000020", empty, mastery=dict.fromkeys(model.points_.codes.tolist(), 0.99))
+    recs = model.recommend("T0000020", k=5)
+    assert all(r.signals["expected_gain"] < 0.05 for r in recs)
+
+
 def test_save_load_round_trip_and_tamper(fitted_hybrid, tmp_path):
     directory = fitted_hybrid.save(tmp_path / "model", {"data_hash": "x"})
     loaded = load_recommender(directory)

@@ -129,3 +129,11 @@ def test_every_message_key_used_is_defined() -> None:
     for module in (UI_DIR / "js").glob("*.js"):
         used |= set(re.findall(r'\bt\("([a-zA-Z]+\.[a-zA-Z0-9]+)"\)', module.read_text("utf-8")))
     assert used - defined == set()
+
+
+def test_api_data_is_never_parsed_as_html() -> None:
+    # Research-group names and reasons come from platforms: the dashboard inserts them as text.
+    for module in (UI_DIR / "js").glob("*.js"):
+        text = module.read_text(encoding="utf-8")
+        for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+            assert sink not in text, f"{module.name} uses {sink}"

@@ -1,4 +1,4 @@
-// DOM helpers. Data from the API is only ever inserted as text (never innerHTML).
+// DOM helpers. Data from the API is only ever inserted as text nodes, never parsed as HTML.
 import { t } from "./i18n.js";
 
 /** Create an element: h("td", {class: "num"}, "0.42"). */

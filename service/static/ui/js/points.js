@@ -13,43 +13,39 @@ export const DIMENSION_LABELS = {
   learning_guidance: { zh: "学法指导", en: "Learning guidance" },
   assessment: { zh: "学业评价", en: "Assessment" },
 };
-const ENV_BY_ZH = { 多媒体教学环境: "multimedia", 混合式学习环境: "blended", 混合学习环境: "blended", 智慧学习环境: "smart" };
-const DIM_BY_ZH = { 学情分析: "learner_analysis", 教学设计: "instructional_design", 学法指导: "learning_guidance", 学业评价: "assessment" };
 
 let registry = new Map();
 let order = [];
 
+/** One point of GET /v1/competencies, reduced to what the views label with. */
 function normalise(raw) {
-  const code = raw.code;
-  const verification = raw.verification || {};
-  const status = verification.status || verification.name || raw.verification_status || "unverified";
   return {
-    code,
-    name_zh: raw.name_zh || code,
-    name_en: raw.name_en || raw.name_zh || code,
-    environment: ENV_BY_ZH[raw.environment] || (ENVIRONMENTS.includes(raw.environment) ? raw.environment : ENVIRONMENT_LETTERS[code[0]] || ""),
-    dimension: DIM_BY_ZH[raw.dimension] || raw.dimension || "",
-    status,
+    code: raw.code,
+    name_zh: raw.name_zh,
+    name_en: raw.name_en || raw.name_zh,
+    environment: raw.environment,
+    dimension: raw.dimension,
+    status: raw.verification ? raw.verification.status : "unverified",
   };
 }
 
-/** Load the framework once per page; on failure fall back to codes only (letters give the environment). */
+/** Load the framework once per page (every page of it); on failure views fall back to bare codes. */
 export async function loadPoints() {
   if (order.length) return;
   try {
-    const payload = await apiGet("/v1/competencies");
-    const rows = listOf(payload, "points", "competencies");
+    const rows = [];
+    let cursor = null;
+    do {
+      const page = await apiGet("/v1/competencies", { limit: 500, cursor });
+      rows.push(...listOf(page, "data"));
+      cursor = page.next_cursor;
+    } while (cursor);
     registry = new Map(rows.map((row) => [row.code, normalise(row)]));
     order = rows.map((row) => row.code);
-  } catch (error) {
+  } catch {
     registry = new Map();
     order = [];
   }
-}
-
-export function resetPoints() {
-  registry = new Map();
-  order = [];
 }
 
 /** Point metadata, synthesised from the code when the framework could not be loaded. */

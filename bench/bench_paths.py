@@ -47,38 +47,12 @@ def _percentiles(values: list[float]) -> dict[str, float]:
 
 def bench_gap(seeds: int = 30, n_items: int = 14) -> dict[str, object]:
     """MILP and greedy vs brute force on random instances with ``n_items`` candidates."""
-    from recommender.paths.optimiser import PathProblem, solve_exact
+    from recommender.paths.optimiser import solve_exact
+    from recommender.paths.synthetic import random_problem
 
     milp_gaps, greedy_gaps = [], []
     for seed in range(seeds):
-        rng = np.random.default_rng(seed)
-        kinds = np.array(["online_video", "practice"] * (n_items // 2))
-        rng.shuffle(kinds)
-        practice = kinds == "practice"
-        hours = rng.choice([2.0, 3.0, 4.0, 5.0, 6.0], n_items)
-        covers = rng.random((n_items, 3)) < 0.3
-        covers[np.arange(n_items), np.arange(n_items) % 3] = True
-        weights = covers * rng.random((n_items, 3))
-        weights /= weights.sum(axis=1, keepdims=True)
-        gain = weights * (np.where(practice, 0.06, 0.04) * hours)[:, None]
-        gaps = rng.uniform(0.2, 0.9, 3)
-        problem = PathProblem(
-            item_ids=[f"I{i}" for i in range(n_items)],
-            kinds=list(kinds),
-            hours=hours,
-            is_online=~practice,
-            is_practice=practice,
-            gain=gain,
-            covers=covers,
-            gaps=gaps,
-            importance=gaps.copy(),
-            targets=["P0", "P1", "P2"],
-            min_total_hours=20.0,
-            max_total_hours=24.0,
-            min_practice_hours=10.0,
-            min_practice_share=0.5,
-            min_online_hours=6.0,
-        )
+        problem = random_problem(seed, n_items)
         exact = solve_exact(problem)
         milp_gaps.append((exact.objective - solve_milp(problem).objective) / exact.objective)
         greedy_gaps.append((exact.objective - solve_greedy(problem).objective) / exact.objective)

@@ -145,6 +145,9 @@ def prepare_path(
     gain = np.zeros((len(candidates), len(targets)))
     covers = np.zeros((len(candidates), len(targets)), dtype=bool)
     for i, item in enumerate(candidates):
+        for code in item.points:
+            if code in column:
+                covers[i, column[code]] = True
         if item.item_id in done:
             continue  # already reflected in the diagnosed mastery: hours count, gain does not
         per_point = gains.item_gain(
@@ -153,10 +156,6 @@ def prepare_path(
         for code, value in per_point.items():
             if code in column:
                 gain[i, column[code]] = value
-    for i, item in enumerate(candidates):
-        for code in item.points:
-            if code in column:
-                covers[i, column[code]] = True
     gaps = np.array([choice.gaps[c] for c in targets])
     chosen_set = set(chosen_points)
     importance = gaps * np.array(
@@ -201,7 +200,9 @@ def _reason(
 
 
 def _solve(prepared: PreparedPath, method: Method) -> Selection:
+    """Precheck the necessary conditions, then select items; raise when nothing is compliant."""
     problem = prepared.problem
+    precheck(problem, prepared.policy, prepared.school_environment)
     selection = solve_milp(problem) if method == "milp" else solve_greedy(problem)
     if selection.feasible:
         return selection
@@ -239,26 +240,10 @@ def _select(
     """Prepare and solve; without an explicit ``n_targets``, widen the target set until the
     catalog's items on the targets can supply the policy's hours (a thin catalog per point
     needs more points to reach 50 学时)."""
-    if n_targets is not None:
-        prepared = prepare_path(
-            mastery,
-            school_environment,
-            policy,
-            catalog,
-            framework,
-            chosen_points,
-            completed,
-            n_targets=n_targets,
-            **options,
-        )
-        precheck(prepared.problem, policy, prepared.school_environment)
-        return prepared, _solve(prepared, method)
-    first_error: InfeasibleError | None = None
-    last_error: InfeasibleError | None = None
-    count = max(policy.min_points, policy.min_dimensions, 3)
-    while True:
+
+    def prepare(count: int) -> PreparedPath:
         # target-rule failures (min_points, gating …) raise here and are final
-        prepared = prepare_path(
+        return prepare_path(
             mastery,
             school_environment,
             policy,
@@ -269,8 +254,16 @@ def _select(
             n_targets=count,
             **options,
         )
+
+    if n_targets is not None:
+        prepared = prepare(n_targets)
+        return prepared, _solve(prepared, method)
+    first_error: InfeasibleError | None = None
+    last_error: InfeasibleError | None = None
+    count = max(policy.min_points, policy.min_dimensions, 3)
+    while True:
+        prepared = prepare(count)
         try:
-            precheck(prepared.problem, policy, prepared.school_environment)
             return prepared, _solve(prepared, method)
         except InfeasibleError as error:
             first_error, last_error = first_error or error, error

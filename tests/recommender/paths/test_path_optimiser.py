@@ -15,38 +15,7 @@ from recommender.paths.optimiser import (
     solve_greedy,
     solve_milp,
 )
-
-
-def random_problem(seed: int, n_items: int = 14, n_targets: int = 3) -> PathProblem:
-    """A small random instance with overlapping items, always feasible by construction."""
-    rng = np.random.default_rng(seed)
-    kinds = np.array(["online_video", "practice"] * (n_items // 2))
-    rng.shuffle(kinds)
-    practice = kinds == "practice"
-    hours = rng.choice([2.0, 3.0, 4.0, 5.0, 6.0], n_items)
-    covers = rng.random((n_items, n_targets)) < 0.3
-    covers[np.arange(n_items), np.arange(n_items) % n_targets] = True
-    weights = covers * rng.random((n_items, n_targets))
-    weights /= weights.sum(axis=1, keepdims=True)
-    gain = weights * (np.where(practice, 0.06, 0.04) * hours)[:, None]
-    gaps = rng.uniform(0.2, 0.9, n_targets)
-    return PathProblem(
-        item_ids=[f"I{i}" for i in range(n_items)],
-        kinds=list(kinds),
-        hours=hours,
-        is_online=~practice,
-        is_practice=practice,
-        gain=gain,
-        covers=covers,
-        gaps=gaps,
-        importance=gaps.copy(),
-        targets=[f"P{j}" for j in range(n_targets)],
-        min_total_hours=20.0,
-        max_total_hours=24.0,
-        min_practice_hours=10.0,
-        min_practice_share=0.5,
-        min_online_hours=6.0,
-    )
+from recommender.paths.synthetic import random_problem
 
 
 def test_credited_gain_is_concave_and_capped_at_the_gap() -> None:

@@ -25,7 +25,10 @@ Hierarchy::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 __all__ = [
     "AuthError",
@@ -41,6 +44,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDenied",
     "PolicyError",
+    "first_validation_problem",
 ]
 
 
@@ -148,3 +152,13 @@ class PermissionDenied(AuthError):
 
     slug = "forbidden"
     http_status = 403
+
+
+def first_validation_problem(error: ValidationError) -> tuple[str, str, Any]:
+    """The first problem pydantic found: (dotted field path, its message, the offending input).
+
+    Loaders report one field at a time, so a person fixing a file sees where to look first;
+    the path is ``""`` when the whole document is wrong (callers substitute their own label).
+    """
+    first = error.errors()[0]
+    return ".".join(str(part) for part in first["loc"]), first["msg"], first.get("input")

@@ -25,7 +25,7 @@ from typing import Any, Literal
 import networkx as nx
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from competency_model.errors import FrameworkError
+from competency_model.errors import FrameworkError, first_validation_problem
 from competency_model.vocabulary import (
     DIMENSION_LABELS_EN,
     DIMENSION_LABELS_ZH,
@@ -294,10 +294,8 @@ def _check_framework(fw: Framework) -> None:
 
 
 def _first_error(error: ValidationError) -> str:
-    first = error.errors()[0]
-    where = ".".join(str(x) for x in first["loc"])
-    value = first.get("input")
-    return f"field {where!r} = {value!r}: {first['msg']}"
+    where, message, value = first_validation_problem(error)
+    return f"field {where!r} = {value!r}: {message}"
 
 
 def parse_framework(data: Mapping[str, Any], origin: str = "<data>") -> Framework:

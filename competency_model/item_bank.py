@@ -31,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from competency_model.errors import FrameworkError
+from competency_model.errors import FrameworkError, first_validation_problem
 from competency_model.framework import Framework, default_framework
 
 __all__ = [
@@ -286,10 +286,9 @@ def parse_item_bank(
         try:
             item = Item.model_validate(entry)
         except ValidationError as error:
-            first = error.errors()[0]
-            where = ".".join(str(x) for x in first["loc"])
+            where, message, _ = first_validation_problem(error)
             raise FrameworkError(
-                f"{origin}: item {label} field {where!r}: {first['msg']}",
+                f"{origin}: item {label} field {where!r}: {message}",
                 details={"item": label, "field": where},
             ) from None
         if item.item_id in seen:

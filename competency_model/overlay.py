@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from competency_model.errors import FrameworkError
+from competency_model.errors import FrameworkError, first_validation_problem
 from competency_model.framework import (
     Artifact,
     Edge,
@@ -108,9 +108,8 @@ def apply_overlay(base: Framework, overlay: Overlay | Mapping[str, Any]) -> Fram
         try:
             overlay = Overlay.model_validate(overlay)
         except ValidationError as error:
-            first = error.errors()[0]
-            where = ".".join(str(x) for x in first["loc"])
-            raise FrameworkError(f"overlay field {where!r}: {first['msg']}") from None
+            where, message, _ = first_validation_problem(error)
+            raise FrameworkError(f"overlay field {where!r}: {message}") from None
     tag = f"overlay {overlay.name!r}"
     points = {p.code: p for p in base.points}
     order = list(base.codes)
@@ -161,11 +160,10 @@ def apply_overlay(base: Framework, overlay: Overlay | Mapping[str, Any]) -> Fram
         try:
             points[code] = Point.model_validate(item)
         except ValidationError as error:
-            first = error.errors()[0]
-            where = ".".join(str(x) for x in first["loc"])
+            where, message, value = first_validation_problem(error)
             raise FrameworkError(
                 f"{tag}: add_points #{i} ({code}) is invalid: field {where!r} = "
-                f"{first.get('input')!r}: {first['msg']}",
+                f"{value!r}: {message}",
                 details={"code": code},
             ) from None
         order.append(code)

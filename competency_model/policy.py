@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from competency_model.errors import PolicyError
+from competency_model.errors import PolicyError, first_validation_problem
 from competency_model.framework import (
     ENVIRONMENTS,
     Framework,
@@ -212,10 +212,10 @@ def _load_file(path: Path) -> Policy:
     try:
         return Policy.model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(x) for x in first["loc"]) or "policy"
+        where, message, value = first_validation_problem(error)
+        where = where or "policy"
         raise PolicyError(
-            f"policy file {str(path)!r}: {where}: {first['msg']} (value {first.get('input')!r})",
+            f"policy file {str(path)!r}: {where}: {message} (value {value!r})",
             details={"field": where},
         ) from None
 
@@ -264,9 +264,8 @@ def validate_plan(
         try:
             plan = Plan.model_validate(plan)
         except ValidationError as error:
-            first = error.errors()[0]
-            where = ".".join(str(x) for x in first["loc"])
-            raise PolicyError(f"plan field {where!r}: {first['msg']}") from None
+            where, message, _ = first_validation_problem(error)
+            raise PolicyError(f"plan field {where!r}: {message}") from None
     env = normalize_environment(school_environment) if school_environment else None
     fw = framework if framework is not None else default_framework()
     pol = _as_policy(policy)

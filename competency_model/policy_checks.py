@@ -249,8 +249,9 @@ def _schedule_rules(plan: Plan, policy: Policy, fw: Framework) -> list[Violation
         load[item.week] += item.hours
         for c in item.points:
             first_week[c] = min(item.week, first_week.get(c, item.week))
+    known = set(fw.codes)
     for code in dict.fromkeys(plan.targets):
-        if code in set(fw.codes) and code not in first_week:
+        if code in known and code not in first_week:
             out.append(
                 Violation(
                     rule="target_coverage",

@@ -252,19 +252,20 @@ class SocialCounts(_Arrays):
         cls, took: sp.csr_matrix, completed: sp.csr_matrix, teachers: TeacherTable
     ) -> SocialCounts:
         """Aggregate binary teacher × item matrices to groups and schools."""
-        n = len(teachers.teacher_ids)
-        to_group = sp.csr_matrix(
-            (np.ones(n), (teachers.group_row, np.arange(n))), shape=(len(teachers.group_keys), n)
-        )
-        to_school = sp.csr_matrix(
-            (np.ones(n), (teachers.school_row, np.arange(n))), shape=(len(teachers.school_ids), n)
-        )
+        to_group = _membership(teachers.group_row, len(teachers.group_keys))
+        to_school = _membership(teachers.school_row, len(teachers.school_ids))
         return cls(
             group_took=np.asarray((to_group @ took).todense(), dtype=np.float32),
             group_completed=np.asarray((to_group @ completed).todense(), dtype=np.float32),
             school_took=np.asarray((to_school @ took).todense(), dtype=np.float32),
             item_took=np.asarray(took.sum(axis=0), dtype=np.float32).ravel(),
         )
+
+
+def _membership(rows: NDArray[np.int64], n_rows: int) -> sp.csr_matrix:
+    """Sparse ``n_rows`` × teachers 0/1 matrix: left-multiplying sums teacher rows per row."""
+    n = len(rows)
+    return sp.csr_matrix((np.ones(n), (rows, np.arange(n))), shape=(n_rows, n))
 
 
 def feasibility(
@@ -322,14 +323,9 @@ def content_signals(
     group = np.zeros_like(own)
     group[known_group] = social.group_took[group_rows[known_group]] - own[known_group]
     school = social.school_took[school_rows] - own
-    stage_cache: dict[str, NDArray[np.float32]] = {}
-    subject_cache: dict[str, NDArray[np.float32]] = {}
-    stage = np.array(
-        [stage_cache.setdefault(s, items.stage_fit(s)) for s in stages], dtype=np.float32
-    )
-    subject = np.array(
-        [subject_cache.setdefault(s, items.subject_fit(s)) for s in subjects], dtype=np.float32
-    )
+    # subject_fit memoises per subject and stage_fit is a column slice: no cache needed here
+    stage = np.array([items.stage_fit(s) for s in stages], dtype=np.float32)
+    subject = np.array([items.subject_fit(s) for s in subjects], dtype=np.float32)
     chosen = teachers.school_chosen[school_rows].astype(np.float64) @ weights.T
     popularity = np.log1p(np.maximum(social.item_took[None, :] - own, 0))
     studied = own.astype(np.float64) @ weights

@@ -35,7 +35,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from competency_model.errors import CatalogError, NotFoundError
+from competency_model.errors import CatalogError, NotFoundError, first_validation_problem
 from competency_model.framework import ENVIRONMENTS, Framework, default_framework
 
 __all__ = [
@@ -62,34 +62,14 @@ LEVELS: tuple[str, ...] = ("入门", "进阶", "高阶")
 STAGES: tuple[str, ...] = ("幼儿园", "小学", "初中", "高中", "中职")
 #: Subject value meaning "suitable for any subject" (学科通用).
 GENERAL_SUBJECT = "通用"
+#: Subjects 初中 and 高中 share; they differ only in the civics and IT course names.
+_SECONDARY_SUBJECTS = ("语文", "数学", "英语", "物理", "化学", "生物", "历史", "地理")
 #: Subjects taught per stage (kindergarten teaches by domain, so it has only 通用 here).
 SUBJECTS_BY_STAGE: dict[str, tuple[str, ...]] = {
     "幼儿园": (GENERAL_SUBJECT,),
     "小学": ("语文", "数学", "英语", "科学", "道德与法治", "音乐", "美术", "体育", "信息科技"),
-    "初中": (
-        "语文",
-        "数学",
-        "英语",
-        "物理",
-        "化学",
-        "生物",
-        "历史",
-        "地理",
-        "道德与法治",
-        "信息科技",
-    ),
-    "高中": (
-        "语文",
-        "数学",
-        "英语",
-        "物理",
-        "化学",
-        "生物",
-        "历史",
-        "地理",
-        "思想政治",
-        "信息技术",
-    ),
+    "初中": (*_SECONDARY_SUBJECTS, "道德与法治", "信息科技"),
+    "高中": (*_SECONDARY_SUBJECTS, "思想政治", "信息技术"),
     "中职": ("语文", "数学", "英语", "计算机应用", "机电技术", "护理"),
 }
 _ID_PREFIX = {"online_video": "CRS-", "live": "CRS-", "practice": "TSK-", "school_research": "TSK-"}
@@ -324,9 +304,8 @@ def _validate_item(raw: Mapping[str, Any], row: int, framework: Framework) -> Ca
     try:
         item = CatalogItem.model_validate(raw)
     except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "?"
-        raise _row_error(row, item_id, field, first["msg"]) from error
+        field, message, _ = first_validation_problem(error)
+        raise _row_error(row, item_id, field or "?", message) from error
     prefix = _ID_PREFIX[item.kind]
     if not item.item_id.startswith(prefix):
         raise _row_error(

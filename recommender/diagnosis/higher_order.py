@@ -350,17 +350,14 @@ class HigherOrderDINA:
     ) -> NDArray[np.float64]:
         """Posterior probability that each teacher masters each point, shape (n, K)."""
         check_is_fitted(self, _FITTED)
-        codes = encode_responses(responses, self.n_categories_)
-        group_index, _ = self._check_groups(groups, codes.shape[0])
-        return self._e_step(self._centre(codes), group_index)[0]
+        return self._posterior(encode_responses(responses, self.n_categories_), groups)[0]
 
     def predict_proba_codes(
         self, codes: NDArray[np.int8], groups: ArrayLike | None = None
     ) -> NDArray[np.float64]:
         """Like :meth:`predict_proba` for already encoded responses (-1 = unanswered)."""
         check_is_fitted(self, _FITTED)
-        group_index, _ = self._check_groups(groups, codes.shape[0])
-        return self._e_step(self._centre(np.asarray(codes, dtype=np.int8)), group_index)[0]
+        return self._posterior(np.asarray(codes, dtype=np.int8), groups)[0]
 
     def predict_theta(
         self, responses: ArrayLike, groups: ArrayLike | None = None
@@ -368,8 +365,14 @@ class HigherOrderDINA:
         """Posterior mean of the general proficiency ``theta`` per teacher."""
         check_is_fitted(self, _FITTED)
         codes = encode_responses(responses, self.n_categories_)
+        return self._posterior(codes, groups)[1] @ self._nodes()
+
+    def _posterior(
+        self, codes: NDArray[np.int8], groups: ArrayLike | None
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """:meth:`_e_step` for encoded answers (``-1`` = unanswered) and raw group labels."""
         group_index, _ = self._check_groups(groups, codes.shape[0])
-        return self._e_step(self._centre(codes), group_index)[1] @ self._nodes()
+        return self._e_step(self._centre(codes), group_index)
 
     def transform(self, responses: ArrayLike, groups: ArrayLike | None = None) -> NDArray[np.int8]:
         """Most probable mastery state per point (posterior >= 0.5), shape (n, K)."""

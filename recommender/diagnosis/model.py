@@ -216,10 +216,7 @@ class DiagnosisModel:
         """Questionnaire-only posterior (teachers x points), rows in ``province.teachers`` order."""
         check_is_fitted(self, _FITTED)
         codes = self.encode(province.responses, province.teachers["teacher_id"])
-        groups = self._group_index(
-            group_labels(province.teachers, province.schools, self.peer_group)
-        )
-        return self.estimator_.predict_proba_codes(codes, groups)
+        return self.estimator_.predict_proba_codes(codes, self.peer_groups(province))
 
     def diagnose_arrays(
         self, province: Any, as_of: datetime | None = None
@@ -228,23 +225,17 @@ class DiagnosisModel:
         check_is_fitted(self, _FITTED)
         teacher_ids = province.teachers["teacher_id"].astype(str).to_numpy()
         codes = self.encode(province.responses, teacher_ids)
-        groups = self._group_index(
-            group_labels(province.teachers, province.schools, self.peer_group)
-        )
-        prior = self.estimator_.predict_proba_codes(codes, groups)
+        prior = self.estimator_.predict_proba_codes(codes, self.peer_groups(province))
         completions = completions_of(province.events)
         moment = as_of or latest_moment(province.grades["assessed_at"], completions["timestamp"])
-        log_odds, counts = evidence_log_odds(
+        result = self._fuse_evidence(
+            prior,
+            codes,
             {t: i for i, t in enumerate(teacher_ids)},
-            self.codes_,
             province.grades,
             completions,
-            self.point_weights_,
-            self._fusion(),
             moment,
         )
-        counts = counts + (codes >= 0).astype(np.int64) @ self.q_matrix_.astype(np.int64)
-        result = fuse(prior, log_odds, counts, self.adjacency_, self._fusion())
         result["teacher_id"] = teacher_ids
         result["questionnaire_probability"] = prior
         return result
@@ -317,17 +308,7 @@ class DiagnosisModel:
         }[self.peer_group]
         label = "|".join(str(v) for v in (school_environment, *extra))
         prior = self.estimator_.predict_proba_codes(codes, self._group_index([label]))
-        log_odds, counts = evidence_log_odds(
-            {tid: 0},
-            self.codes_,
-            grade_frame,
-            completion_frame,
-            self.point_weights_,
-            self._fusion(),
-            moment,
-        )
-        counts = counts + (codes >= 0).astype(np.int64) @ self.q_matrix_.astype(np.int64)
-        result = fuse(prior, log_odds, counts, self.adjacency_, self._fusion())
+        result = self._fuse_evidence(prior, codes, {tid: 0}, grade_frame, completion_frame, moment)
         result["teacher_id"] = np.array([teacher_id])
         return self._long(result)
 
@@ -346,6 +327,30 @@ class DiagnosisModel:
 
     def _fusion(self) -> FusionConfig:
         return getattr(self, "fusion_", None) or self.fusion or FusionConfig()
+
+    def _fuse_evidence(
+        self,
+        prior: NDArray[np.float64],
+        codes: NDArray[np.int8],
+        teacher_row: dict[str, int],
+        grades: pd.DataFrame,
+        completions: pd.DataFrame,
+        moment: datetime | pd.Timestamp,
+    ) -> dict[str, NDArray[Any]]:
+        """Fuse the questionnaire prior with grades and completions (one path for batch and one
+        teacher, so both count answered questionnaire items as evidence the same way)."""
+        fusion = self._fusion()
+        log_odds, counts = evidence_log_odds(
+            teacher_row,
+            self.codes_,
+            grades,
+            completions,
+            self.point_weights_,
+            fusion,
+            moment,
+        )
+        counts = counts + (codes >= 0).astype(np.int64) @ self.q_matrix_.astype(np.int64)
+        return fuse(prior, log_odds, counts, self.adjacency_, fusion)
 
     def _long(self, result: Mapping[str, NDArray[Any]]) -> pd.DataFrame:
         n, k = result["mastery_probability"].shape

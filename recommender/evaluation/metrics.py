@@ -13,7 +13,7 @@ Every function takes ``recommended`` (one ranked sequence of item ids per user) 
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence, Set
+from collections.abc import Callable, Hashable, Iterable, Sequence, Set
 from typing import Any
 
 import numpy as np
@@ -55,22 +55,28 @@ def _hits(ranked: Sequence[Hashable], truth: set, k: int) -> np.ndarray:
     return np.fromiter((item in truth for item in ranked[:k]), dtype=bool)
 
 
-def precision_at_k(recommended: Ranked, relevant: Relevant, k: int = 10) -> float:
-    """Mean share of the top ``k`` that is relevant (divides by ``k`` even if fewer were ranked)."""
+def _mean_over_users(
+    recommended: Ranked,
+    relevant: Relevant,
+    k: int,
+    per_user: Callable[[Sequence[Hashable], set], float],
+) -> float:
+    """Mean of ``per_user(ranked, truth)`` over users with a relevant item (0 if there is none)."""
     _check_k(k)
     pairs = _pairs(recommended, relevant)
     if not pairs:
         return 0.0
-    return float(np.mean([_hits(r, t, k).sum() / k for r, t in pairs]))
+    return float(np.mean([per_user(ranked, truth) for ranked, truth in pairs]))
+
+
+def precision_at_k(recommended: Ranked, relevant: Relevant, k: int = 10) -> float:
+    """Mean share of the top ``k`` that is relevant (divides by ``k`` even if fewer were ranked)."""
+    return _mean_over_users(recommended, relevant, k, lambda r, t: _hits(r, t, k).sum() / k)
 
 
 def recall_at_k(recommended: Ranked, relevant: Relevant, k: int = 10) -> float:
     """Mean share of each user's relevant items found in the top ``k``."""
-    _check_k(k)
-    pairs = _pairs(recommended, relevant)
-    if not pairs:
-        return 0.0
-    return float(np.mean([_hits(r, t, k).sum() / len(t) for r, t in pairs]))
+    return _mean_over_users(recommended, relevant, k, lambda r, t: _hits(r, t, k).sum() / len(t))
 
 
 def _discounts(n: int) -> np.ndarray:
@@ -82,18 +88,15 @@ def ndcg_at_k(recommended: Ranked, relevant: Relevant, k: int = 10) -> float:
 
     The log base cancels in the ratio, so this equals the library's natural-log variant.
     """
-    _check_k(k)
-    pairs = _pairs(recommended, relevant)
-    if not pairs:
-        return 0.0
-    discounts = _discounts(k)
-    values = []
-    for ranked, truth in pairs:
+    discounts = _discounts(k)  # empty for k < 1, which _mean_over_users rejects
+
+    def ndcg(ranked: Sequence[Hashable], truth: set) -> float:
         hits = _hits(ranked, truth, k)
         dcg = float(discounts[: hits.size][hits].sum())
         ideal = float(discounts[: min(k, len(truth))].sum())
-        values.append(dcg / ideal)
-    return float(np.mean(values))
+        return dcg / ideal
+
+    return _mean_over_users(recommended, relevant, k, ndcg)
 
 
 def _average_precision(ranked: Sequence[Hashable], truth: set, k: int, denominator: int) -> float:
@@ -106,20 +109,16 @@ def _average_precision(ranked: Sequence[Hashable], truth: set, k: int, denominat
 
 def mean_average_precision(recommended: Ranked, relevant: Relevant, k: int = 10) -> float:
     """MAP over the top ``k`` normalised by the number of relevant items (the library's ``map``)."""
-    _check_k(k)
-    pairs = _pairs(recommended, relevant)
-    if not pairs:
-        return 0.0
-    return float(np.mean([_average_precision(r, t, k, len(t)) for r, t in pairs]))
+    return _mean_over_users(
+        recommended, relevant, k, lambda r, t: _average_precision(r, t, k, len(t))
+    )
 
 
 def map_at_k(recommended: Ranked, relevant: Relevant, k: int = 10) -> float:
     """MAP@k normalised by ``min(k, |relevant|)`` (the library's ``map_at_k``)."""
-    _check_k(k)
-    pairs = _pairs(recommended, relevant)
-    if not pairs:
-        return 0.0
-    return float(np.mean([_average_precision(r, t, k, min(k, len(t))) for r, t in pairs]))
+    return _mean_over_users(
+        recommended, relevant, k, lambda r, t: _average_precision(r, t, k, min(k, len(t)))
+    )
 
 
 def catalog_coverage(recommended: Ranked, catalog_size: int, k: int = 10) -> float:

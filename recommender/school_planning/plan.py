@@ -26,7 +26,7 @@ from competency_model.graph import CompetencyGraph
 from competency_model.policy import Policy
 from recommender.paths.gain import GainModel
 from recommender.paths.optimiser import credited_gain
-from recommender.paths.targets import choose_targets
+from recommender.paths.targets import TargetChoice, choose_targets
 from recommender.school_planning.mastery import attach_teachers
 from training_data.catalog import Catalog, CatalogItem, environment_rank
 
@@ -177,27 +177,24 @@ def plan_school(
     wanted = n_targets if n_targets is not None else max(policy.min_points, 4)
     school_policy = policy.model_copy(update={"min_dimensions": len(DIMENSIONS)})
     notes: list[str] = []
-    try:
-        choice = choose_targets(
-            {c: 1.0 - float(need[c]) for c in codes},
+    school_mastery = {c: 1.0 - float(need[c]) for c in codes}
+
+    def choose(rules: Policy) -> TargetChoice:
+        return choose_targets(
+            school_mastery,
             environment,
-            school_policy,
+            rules,
             framework,
             graph=graph,
             coverable=coverable,
             n_targets=wanted,
         )
+
+    try:
+        choice = choose(school_policy)
     except InfeasibleError:  # fewer than four dimensions available: use the policy's own rule
         notes.append("环境或课程目录不足以覆盖全部四个维度，按政策最低维度要求选点")
-        choice = choose_targets(
-            {c: 1.0 - float(need[c]) for c in codes},
-            environment,
-            policy,
-            framework,
-            graph=graph,
-            coverable=coverable,
-            n_targets=wanted,
-        )
+        choice = choose(policy)
     targets = choice.codes
     hours_per_point = policy.total_hours / max(len(targets), 1)
     improvement = {

@@ -12,11 +12,10 @@ from sqlalchemy.orm import Session
 from competency_model.errors import PermissionDenied
 from service.api.state import ServiceState
 from service.auth import Principal, authenticate
-from service.model_registry import LoadedModels
 
 __all__ = [
+    "AdminKey",
     "CurrentKey",
-    "ModelsDep",
     "SessionDep",
     "StateDep",
     "get_db",
@@ -74,15 +73,3 @@ def require_admin(principal: CurrentKey) -> Principal:
 
 
 AdminKey = Annotated[Principal, Depends(require_admin)]
-
-
-def get_models(state: StateDep) -> LoadedModels:
-    """The model bundle current at the start of this request (503 when none is loaded).
-
-    A request keeps this bundle even if ``/v1/admin/reload`` swaps in another meanwhile, so a
-    reload never changes models under a running request.
-    """
-    return state.registry.require()
-
-
-ModelsDep = Annotated[LoadedModels, Depends(get_models)]

@@ -83,6 +83,12 @@ class CatalogArrays:
             quality=rng.normal(0.0, 0.5, len(items)),
         )
 
+    def hosted(
+        self, columns: NDArray[np.int64], school_env: NDArray[np.int64]
+    ) -> NDArray[np.bool_]:
+        """Rows × ``columns``: True where the row's school environment rank can host the item."""
+        return self.environment[columns][None, :] <= school_env[:, None]
+
 
 def _top_k_mask(score: NDArray[np.float64], k: NDArray[np.int64]) -> NDArray[np.bool_]:
     """Per row, True at the ``k[row]`` largest finite scores."""
@@ -123,9 +129,7 @@ def school_recommendations(
         score = arrays.popularity[candidates][None, :] + rng.gumbel(
             size=(n_schools, candidates.size)
         )
-        score = np.where(
-            arrays.environment[candidates][None, :] <= school_env[:, None], score, -np.inf
-        )
+        score = np.where(arrays.hosted(candidates, school_env), score, -np.inf)
         top = _top_k_mask(score, np.full(n_schools, 2)) & chosen[:, point][:, None]
         recommended[:, candidates] |= top
     return recommended
@@ -155,8 +159,7 @@ def _static_utility(
         - config.weight_level * np.abs(arrays.level[columns][None, :] - ideal_level)
         + live_preference[:, None] * arrays.live[columns][None, :]
     )
-    feasible = arrays.environment[columns][None, :] <= school_env[:, None]
-    return np.where(feasible, utility, -np.inf), need
+    return np.where(arrays.hosted(columns, school_env), utility, -np.inf), need
 
 
 def _group_share(
@@ -258,7 +261,7 @@ def choose_tasks(
         + 0.5 * arrays.popularity[columns][None, :]
         + rng.gumbel(size=covers.shape)
     )
-    feasible = covers & (arrays.environment[columns][None, :] <= school_env[teacher][:, None])
+    feasible = covers & arrays.hosted(columns, school_env[teacher])
     utility = np.where(feasible, utility, -np.inf)
     best = utility.argmax(axis=1)
     has = feasible.any(axis=1)

@@ -107,13 +107,7 @@ def build_events(
     day = np.concatenate([e.start, step_day, complete_day, rate_day])
     teacher = e.teacher[owner]
     order = np.lexsort((kind, day, teacher))
-    teacher, owner, kind, value, day = (
-        teacher[order],
-        owner[order],
-        kind[order],
-        value[order],
-        day[order],
-    )
+    teacher, owner, kind, value, day = (a[order] for a in (teacher, owner, kind, value, day))
     first_row = np.searchsorted(teacher, teacher, side="left")
     sequence = np.arange(teacher.size) - first_row + 1
     item_series = pd.Series(item_ids, dtype=STRING_DTYPE)

@@ -41,7 +41,9 @@ RESOURCES = [
     Resource("put_school", "PUT", "/v1/schools/{id}", "school", body="school"),
     Resource("school_plan", "GET", "/v1/schools/{id}/plan?policy=jiangsu", "school"),
     Resource("school_portrait", "GET", "/v1/schools/{id}/portrait", "school"),
+    Resource("school_pairing", "GET", "/v1/schools/{id}/pairing", "school"),
     Resource("region_progress", "GET", "/v1/regions/{id}/progress", "region"),
+    Resource("region_pairing", "GET", "/v1/regions/{id}/pairing", "region"),
 ]
 
 

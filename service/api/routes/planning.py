@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path
 
 from competency_model.errors import InfeasibleError
 from recommender.school_planning import attach_teachers, mastery_matrix, plan_school
+from recommender.school_planning.pairing import mentor_teachers, pair_schools
 from recommender.school_planning.portrait import build_portrait
 from recommender.school_planning.progress import (
     assessment_summary,
@@ -131,4 +132,50 @@ def get_region_progress(
         "mean_practice_hours": float(hours["practice_hours"].mean()) if n_teachers else 0.0,
         "assessments": _records(assessments),
         "rollout": _records(rollout),
+    }
+
+
+def _region_pairing(state: ServiceState, session: SessionDep, region: str) -> tuple[Any, Any]:
+    """Pairs and mentors for every school of ``region`` (pairing needs the whole region)."""
+    models = state.registry.require()
+    cohort = load_cohort(session, region=region)
+    teacher_mastery = _teacher_mastery(state, models, cohort)
+    pairs = pair_schools(teacher_mastery, cohort.schools, state.framework)
+    mentors = mentor_teachers(pairs, teacher_mastery)
+    return pairs, mentors
+
+
+@router.get("/regions/{region}/pairing")
+def get_region_pairing(
+    session: SessionDep, state: StateDep, principal: CurrentKey, region: str = REGION
+) -> dict[str, Any]:
+    """结对帮扶 for a region: weak schools, complementary partners, focus points and mentors."""
+    visible_region(session, principal, region)
+    pairs, mentors = _region_pairing(state, session, region)
+    record_read(session, principal, "region_pairing", detail=f"region={region}")
+    return {"region": region, "pairs": _records(pairs), "mentors": _records(mentors)}
+
+
+@router.get("/schools/{school_id}/pairing")
+def get_school_pairing(
+    session: SessionDep, state: StateDep, principal: CurrentKey, school_id: str = SCHOOL_ID
+) -> dict[str, Any]:
+    """The pairs this school takes part in, as the weak school or as the partner.
+
+    Mentor teacher ids are shown only for the caller's own staff: a weak school learns which
+    教研组 and point its mentor covers, not another school's teacher ids.
+    """
+    school = visible_school(session, principal, school_id)
+    pairs, mentors = _region_pairing(state, session, school.region)
+    involved = (pairs["weak_school"] == school_id) | (pairs["partner_school"] == school_id)
+    mine = mentors.loc[
+        (mentors["weak_school"] == school_id) | (mentors["partner_school"] == school_id)
+    ].copy()
+    foreign = mine["partner_school"] != school_id
+    mine["mentor_teacher_id"] = mine["mentor_teacher_id"].where(~foreign, None)
+    record_read(session, principal, "school_pairing", school_id=school_id)
+    return {
+        "school_id": school_id,
+        "pairs": _records(pairs.loc[involved]),
+        "mentors": _records(mine),
     }

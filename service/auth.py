@@ -23,6 +23,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -33,7 +36,15 @@ from sqlalchemy.orm import Session
 from competency_model.errors import AuthError, NengliError
 from service.db.models import ApiKey, School, Teacher
 
-__all__ = ["ROLES", "Principal", "authenticate", "create_key", "hash_secret", "revoke_key"]
+__all__ = [
+    "ROLES",
+    "KeyCache",
+    "Principal",
+    "authenticate",
+    "create_key",
+    "hash_secret",
+    "revoke_key",
+]
 
 Role = Literal["admin", "platform", "school", "teacher"]
 ROLES: tuple[Role, ...] = ("admin", "platform", "school", "teacher")
@@ -121,6 +132,7 @@ def revoke_key(session: Session, key_id: str) -> bool:
     if row is None:
         return False
     row.revoked_at = datetime.now(UTC)
+    KeyCache.forget_everywhere()
     return True
 
 
@@ -148,3 +160,56 @@ def authenticate(session: Session, authorization: str | None) -> Principal:
     if not hmac.compare_digest(row.secret_hash, hash_secret(parts[2])):
         raise invalid
     return Principal(key_id=row.key_id, role=row.role, scope=row.scope)  # type: ignore[arg-type]
+
+
+class KeyCache:
+    """Principals of recently verified keys, kept ``ttl_seconds`` so a busy client skips the lookup.
+
+    Only successful verifications are kept, under the SHA-256 of the whole token (never the
+    token itself). A key revoked through :func:`revoke_key` in this process is forgotten at
+    once; one revoked by another process (``nengli keys revoke``) is refused at the latest
+    ``ttl_seconds`` later, when the entry expires and the row is read again.
+
+    Parameters
+    ----------
+    ttl_seconds
+        How long a verified key is trusted without reading its row (0 disables the cache).
+    max_entries
+        Bound on the number of keys kept; the cache is emptied when it is reached.
+    """
+
+    _instances: weakref.WeakSet[KeyCache] = weakref.WeakSet()
+
+    def __init__(self, ttl_seconds: float = 5.0, max_entries: int = 10_000) -> None:
+        self.ttl_seconds = ttl_seconds
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[Principal, float]] = {}
+        self._lock = threading.Lock()
+        KeyCache._instances.add(self)
+
+    def authenticate(self, session: Session, authorization: str | None) -> Principal:
+        """:func:`authenticate`, answered from the cache while the key's entry is fresh."""
+        if not authorization or self.ttl_seconds <= 0:
+            return authenticate(session, authorization)
+        digest = hashlib.sha256(authorization.encode("utf-8")).hexdigest()
+        now = time.monotonic()
+        hit = self._entries.get(digest)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        principal = authenticate(session, authorization)
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[digest] = (principal, now + self.ttl_seconds)
+        return principal
+
+    def clear(self) -> None:
+        """Forget every verified key (the next request of each reads its row again)."""
+        with self._lock:
+            self._entries.clear()
+
+    @classmethod
+    def forget_everywhere(cls) -> None:
+        """Clear every cache of this process (called when a key is revoked)."""
+        for cache in list(cls._instances):
+            cache.clear()

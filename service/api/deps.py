@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from competency_model.errors import PermissionDenied
 from service.api.state import ServiceState
-from service.auth import Principal, authenticate
+from service.auth import KeyCache, Principal
 
 __all__ = [
     "AdminKey",
@@ -50,15 +50,29 @@ def get_db(state: StateDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_db)]
 
 
+def key_cache(state: ServiceState) -> KeyCache:
+    """The app's cache of verified keys (created on first use, one per app)."""
+    cache = state.extras.get("key_cache")
+    if not isinstance(cache, KeyCache):
+        cache = state.extras["key_cache"] = KeyCache()
+    return cache
+
+
 def require_key(
+    state: StateDep,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """Authenticate the bearer key (401 problem when missing or wrong)."""
+    """Authenticate the bearer key (401 problem when missing or wrong).
+
+    A key verified in the last few seconds is answered from :class:`KeyCache` without a query,
+    so most requests open no transaction here at all.
+    """
     header = f"{credentials.scheme} {credentials.credentials}" if credentials else None
-    principal = authenticate(session, header)
-    # The lookup opened a transaction; end it so a long model call holds no read snapshot.
-    session.commit()
+    principal = key_cache(state).authenticate(session, header)
+    if session.in_transaction():
+        # The lookup opened a transaction; end it so a long model call holds no read snapshot.
+        session.commit()
     return principal
 
 

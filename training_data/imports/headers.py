@@ -171,6 +171,17 @@ def recognised_count(headers: Iterable[object]) -> int:
     return sum(1 for h in headers if clean_header(h) in _LOOKUP)
 
 
+def is_province_responses(columns: Iterable[str]) -> bool:
+    """True for a ``responses`` table written by :func:`training_data.province.write_province`.
+
+    nengli's own province files name the questionnaire item ``item_id`` (the column is shared
+    with learning events); an answer column without an event column tells them apart, so a
+    province exported by nengli imports back unchanged.
+    """
+    present = set(columns)
+    return {"item_id", "response"} <= present and "event" not in present
+
+
 def detect_table(columns: Iterable[str]) -> str | None:
     """Which province table a file with these canonical ``columns`` holds, or ``None``.
 
@@ -180,7 +191,7 @@ def detect_table(columns: Iterable[str]) -> str | None:
     attribute and no teacher id.
     """
     present = set(columns)
-    if {"question_id", "response"} <= present:
+    if {"question_id", "response"} <= present or is_province_responses(present):
         return "responses"
     if {"point", "grade"} <= present:
         return "grades"

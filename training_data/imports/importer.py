@@ -24,6 +24,7 @@ from training_data.imports.headers import (
     HEADER_ALIASES,
     REQUIRED_COLUMNS,
     detect_table,
+    is_province_responses,
     map_headers,
 )
 from training_data.imports.sources import Source, open_sources
@@ -133,6 +134,8 @@ def _describe_missing(missing: Sequence[str]) -> str:
 
 def _classify(source: Source) -> tuple[str, dict[int, str], FileReport]:
     mapping, private, ignored = map_headers(source.headers)
+    if is_province_responses(mapping.values()):
+        mapping = {k: "question_id" if v == "item_id" else v for k, v in mapping.items()}
     table = detect_table(mapping.values())
     if table is None:
         raise ImportRowError(

@@ -316,3 +316,18 @@ def test_conflicting_progress_is_quarantined_with_its_cells_and_repeats_merge(
     events = result.tables["events"]
     assert len(events) == 4 and events["value"].dropna().tolist() == [0.5]
     assert result.quarantine["value"].tolist() == [0.6]
+
+
+def test_a_province_written_by_nengli_imports_back_unchanged(tmp_path: Path) -> None:
+    """Round trip: ``nengli generate --format csv`` output is a valid platform export."""
+    from training_data.simulator import simulate_province
+
+    province = simulate_province(60, 2, seed=5)
+    source = tmp_path / "source"
+    write_province(province, source, format="csv")
+    names = ["schools", "teachers", "responses", "grades", "events"]
+    result = import_files([source / f"{name}.csv" for name in names])
+    assert result.report.rejected == 0
+    for name in names:
+        assert len(result.tables[name]) == len(getattr(province, name)), name
+    assert set(result.tables["responses"]["item_id"]) <= set(province.responses["item_id"])

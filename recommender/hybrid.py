@@ -79,29 +79,33 @@ class Recommendation(BaseModel):
     signals: dict[str, float] = Field(default_factory=dict)
 
 
-def _dense_rows(matrix: sp.spmatrix, rows: NDArray[np.int64]) -> NDArray[np.float32]:
-    """``matrix[rows]`` as a dense float32 array.
+def _dense_rows(
+    matrix: sp.spmatrix, rows: NDArray[np.int64], dtype: Any = np.float32
+) -> NDArray[Any]:
+    """``matrix[rows]`` as a dense array of ``dtype`` (duplicate entries summed, as ``todense``).
 
-    For a CSR matrix the rows are copied straight from ``indptr``/``indices``: scipy's fancy
-    indexing builds two intermediate sparse matrices, which costs more than the rest of a
-    one-teacher recommendation.
+    For a CSR matrix and a handful of rows the rows are copied straight from
+    ``indptr``/``indices``: scipy's fancy indexing builds intermediate sparse matrices, which
+    for one teacher costs more than scoring every item.
     """
-    if not sp.isspmatrix_csr(matrix) and not isinstance(matrix, sp.csr_array):
-        return np.asarray(matrix[rows].todense(), dtype=np.float32)
     rows = np.asarray(rows, dtype=np.int64)
-    dense = np.zeros((len(rows), matrix.shape[1]), dtype=np.float32)
+    if matrix.format != "csr" or len(rows) > 64:
+        return np.asarray(matrix[rows].todense(), dtype=dtype)
+    dense = np.zeros((len(rows), matrix.shape[1]), dtype=dtype)
     for out, row in enumerate(rows):
         start, stop = matrix.indptr[row], matrix.indptr[row + 1]
-        dense[out, matrix.indices[start:stop]] = matrix.data[start:stop]
+        np.add.at(dense[out], matrix.indices[start:stop], matrix.data[start:stop])
     return dense
 
 
 def _share_below(values: NDArray[np.float32]) -> NDArray[np.float64]:
     """Per entry, the share of entries strictly smaller (``(v[:, None] > v[None, :]).mean(1)``).
 
-    A sort and a binary search instead of the n × n comparison: the same numbers in
-    O(n log n).
+    A sort and a binary search give the same numbers in O(n log n) instead of an n × n
+    comparison; NaN (never produced by the CF models) falls back to the comparison.
     """
+    if np.isnan(values).any():
+        return (values[:, None] > values[None, :]).mean(axis=1)
     ordered = np.sort(values)
     return np.searchsorted(ordered, values, side="left") / float(values.size)
 
@@ -326,9 +330,7 @@ class HybridRecommender:
         knn: CollaborativeFilter | None,
     ) -> dict[str, NDArray[np.float32]]:
         t = self.teachers_
-        own = _dense_rows(took, rows) if len(rows) <= 64 else np.asarray(
-            took[rows].todense(), dtype=np.float32
-        )
+        own = _dense_rows(took, rows)
         features = content_signals(
             self.mastery_[rows],
             t.school_row[rows],
@@ -475,7 +477,7 @@ class HybridRecommender:
         own = _dense_rows(self.took_, np.array([row]))[0]
         group_done = (
             self.social_.group_completed[t.group_row[row]]
-            - _dense_rows(self.completed_, np.array([row]))[0]
+            - _dense_rows(self.completed_, np.array([row]), self.completed_.dtype)[0]
         )
         cf = features["cf_als"][0]
         context = ExplanationContext(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -26,7 +26,7 @@ __all__ = [
 _bearer = HTTPBearer(auto_error=False, description="An API key from `nengli keys create`.")
 
 
-def get_state(request: Request) -> ServiceState:
+async def get_state(request: Request) -> ServiceState:
     """The service state attached by :func:`service.app.create_app`."""
     state: ServiceState = request.app.state.nengli
     return state
@@ -35,7 +35,7 @@ def get_state(request: Request) -> ServiceState:
 StateDep = Annotated[ServiceState, Depends(get_state)]
 
 
-def get_db(state: StateDep) -> Iterator[Session]:
+async def get_db(state: StateDep) -> AsyncIterator[Session]:
     """One session per request; rolled back if the route raised, closed afterwards."""
     session = state.sessions()
     try:
@@ -58,7 +58,7 @@ def key_cache(state: ServiceState) -> KeyCache:
     return cache
 
 
-def require_key(
+async def require_key(
     state: StateDep,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -79,7 +79,7 @@ def require_key(
 CurrentKey = Annotated[Principal, Depends(require_key)]
 
 
-def require_admin(principal: CurrentKey) -> Principal:
+async def require_admin(principal: CurrentKey) -> Principal:
     """Only admin keys pass (403 otherwise: the route's existence is public in /docs)."""
     if principal.role != "admin":
         raise PermissionDenied(f"this endpoint needs an admin key, not a {principal.role} key")

@@ -20,7 +20,13 @@ import typer
 
 from competency_model.errors import ModelError, NotFoundError
 
-__all__ = ["MAX_FRESH_FIT_TEACHERS", "diagnose_teachers", "province_subset", "register"]
+__all__ = [
+    "MAX_FRESH_FIT_TEACHERS",
+    "diagnose_teachers",
+    "load_province_and_model",
+    "province_subset",
+    "register",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +95,14 @@ def diagnose_teachers(
     return model.diagnose(subset), "fresh fit (no model directory)"
 
 
-def _load_common(data: Path | None, model: Path | None) -> tuple[Any, Path | None, Any, Any]:
+def load_province_and_model(
+    data: Path | None, model: Path | None
+) -> tuple[Any, Path | None, Any, Any]:
+    """The province, the model directory (if it exists), the framework and the catalog.
+
+    Shared by every CLI command that answers for one teacher or school, so they all read the
+    same ``--data``/``--model`` defaults (``NENGLI_DATA_DIR``/``NENGLI_MODEL_DIR``).
+    """
     from competency_model.framework import default_framework
     from service.settings import get_settings
     from training_data.catalog import load_catalog
@@ -136,7 +149,7 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
 
         if method not in ("milp", "greedy"):
             raise typer.BadParameter(f"--method {method!r}: use milp or greedy")
-        province, model_dir, framework, catalog = _load_common(data, model)
+        province, model_dir, framework, catalog = load_province_and_model(data, model)
         rows = province.teachers.loc[province.teachers["teacher_id"].astype(str) == teacher_id]
         if rows.empty:
             raise NotFoundError(f"teacher {teacher_id!r} is not in the province's teachers table")

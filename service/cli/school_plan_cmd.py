@@ -40,9 +40,9 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
             to_markdown,
             write_xlsx,
         )
-        from service.cli.path_cmd import _load_common, diagnose_teachers
+        from service.cli.path_cmd import diagnose_teachers, load_province_and_model
 
-        province, model_dir, framework, catalog = _load_common(data, model)
+        province, model_dir, framework, catalog = load_province_and_model(data, model)
         school = province.schools.loc[province.schools["school_id"].astype(str) == school_id]
         if school.empty:
             raise NotFoundError(f"school {school_id!r} is not in the province's schools table")

@@ -159,7 +159,7 @@ def get_diagnosis(
 
 
 @router.get("/{teacher_id}/recommendations", response_model=RecommendationsOut)
-def get_recommendations(
+async def get_recommendations(
     session: SessionDep,
     state: StateDep,
     principal: CurrentKey,

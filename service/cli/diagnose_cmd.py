@@ -1,0 +1,132 @@
+"""``nengli diagnose TEACHER_ID``: one teacher's 30-point diagnosis from the trained model.
+
+The mastery comes only from the model directory written by ``nengli train`` (``diagnosis.npz``,
+every file's sha256 verified), through the same :func:`service.cli.path_cmd.diagnose_teachers`
+that ``nengli path`` uses. Unlike ``nengli path`` this command never fits a model on the fly: a
+diagnosis shown to a teacher must come from the parameters the service would also use.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from competency_model.errors import ModelError, NotFoundError
+
+__all__ = ["diagnosis_table_rows", "register", "require_model_dir"]
+
+
+def require_model_dir(model_dir: Path | None) -> Path:
+    """``model_dir`` if it holds a trained model (``metadata.json``), else a :class:`ModelError`."""
+    if model_dir is None or not (model_dir / "metadata.json").is_file():
+        raise ModelError(
+            f"{model_dir} is not a trained model directory (no metadata.json); run "
+            "`nengli train --data DIR --out MODEL_DIR` and pass --model MODEL_DIR"
+        )
+    return model_dir
+
+
+def diagnosis_table_rows(diagnosis: Any, framework: Any) -> list[dict[str, Any]]:
+    """One JSON-ready row per point: framework labels joined to the teacher's diagnosis.
+
+    Parameters
+    ----------
+    diagnosis
+        Long diagnosis frame of one teacher (``DiagnosisModel.diagnose`` output).
+    framework
+        The framework the model was trained with; gives names, environment and dimension.
+    """
+    from service.api.modeling import diagnosis_rows
+    from service.cli.framework_cmd import point_rows
+
+    labels = {row["code"]: row for row in point_rows(framework)}
+    rows = []
+    for estimate in diagnosis_rows(diagnosis):
+        code = estimate.pop("point")
+        point = labels[code]
+        rows.append(
+            {
+                "code": code,
+                "name": framework.point(code).display_name_zh,
+                "name_en": point["name_en"],
+                "verification": point["verification"],
+                "environment": point["environment"],
+                "environment_letter": point["environment_letter"],
+                "dimension": point["dimension"],
+                "dimension_zh": point["dimension_zh"],
+                **estimate,
+            }
+        )
+    return rows
+
+
+def _width(text: str) -> int:
+    # CJK characters take two terminal columns
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    header = ["code", "name", "env", "dimension", "mastery", "sd", "evidence", "note"]
+    body = [
+        [
+            row["code"],
+            row["name"],
+            row["environment"],
+            row["dimension_zh"],
+            f"{row['mastery_probability']:.3f}",
+            f"{row['sd']:.3f}",
+            str(row["evidence_count"]),
+            "证据不足/insufficient" if row["insufficient_evidence"] else "",
+        ]
+        for row in rows
+    ]
+    widths = [max(_width(v) for v in column) for column in zip(header, *body, strict=True)]
+    lines = []
+    for values in [header, *body]:
+        cells = [v + " " * (w - _width(v)) for v, w in zip(values, widths, strict=True)]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
+    """Add ``nengli diagnose`` to the CLI."""
+
+    @app.command("diagnose")
+    def diagnose(
+        teacher_id: Annotated[str, typer.Argument(help="Teacher id, e.g. T0000001.")],
+        data: Annotated[Path | None, typer.Option("--data", help="Province directory.")] = None,
+        model: Annotated[
+            Path | None, typer.Option("--model", help="Trained model directory (nengli train).")
+        ] = None,
+        as_json: Annotated[
+            bool, typer.Option("--json", help="Print JSON instead of a table.")
+        ] = False,
+    ) -> None:
+        """Show a teacher's mastery probability, uncertainty and evidence for every point."""
+        from service.cli.path_cmd import diagnose_teachers, load_province_and_model
+
+        province, model_dir, framework, catalog = load_province_and_model(data, model)
+        model_dir = require_model_dir(model_dir)
+        known = province.teachers["teacher_id"].astype(str)
+        if not (known == teacher_id).any():
+            raise NotFoundError(
+                f"teacher {teacher_id!r} is not in the teachers table of {data or 'the data dir'}"
+                f" ({len(known)} teachers, e.g. {known.iloc[0] if len(known) else 'none'})",
+                details={"teacher_id": teacher_id},
+            )
+        diagnosis, source = diagnose_teachers(province, [teacher_id], model_dir, framework, catalog)
+        rows = diagnosis_table_rows(diagnosis, framework)
+        if as_json:
+            payload = {"teacher_id": teacher_id, "source": source, "points": rows}
+            typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+            return
+        typer.echo(f"教师 {teacher_id}  (mastery: {source})")
+        typer.echo(_table(rows))
+        insufficient = sum(row["insufficient_evidence"] for row in rows)
+        typer.echo(
+            f"\n{len(rows)} points; {insufficient} with insufficient evidence. "
+            "Names marked （未核实） were not confirmed by a public source, （弱核实） only weakly."
+        )

@@ -1,0 +1,110 @@
+"""``nengli recommend TEACHER_ID``: top courses or practice tasks with the reasons behind them.
+
+The list comes from the hybrid recommender in the model directory (:func:`load_recommender`,
+sha256-verified). The province directory is read for two things the model cannot know: whether
+the teacher exists at all (a clear error instead of "not in this model") and which items the
+teacher completed after training, which are excluded at once as the service does.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from competency_model.errors import NotFoundError
+
+__all__ = ["Kind", "Language", "register"]
+
+
+class Kind(StrEnum):
+    """What to recommend: online courses or practice tasks."""
+
+    course = "course"
+    task = "task"
+
+
+class Language(StrEnum):
+    """Language of the printed reasons."""
+
+    zh = "zh"
+    en = "en"
+
+
+def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
+    """Add ``nengli recommend`` to the CLI."""
+
+    @app.command("recommend")
+    def recommend(
+        teacher_id: Annotated[str, typer.Argument(help="Teacher id, e.g. T0000001.")],
+        data: Annotated[Path | None, typer.Option("--data", help="Province directory.")] = None,
+        model: Annotated[
+            Path | None, typer.Option("--model", help="Trained model directory (nengli train).")
+        ] = None,
+        kind: Annotated[Kind, typer.Option("--kind", help="course or task.")] = Kind.course,
+        k: Annotated[int, typer.Option("--k", min=1, help="How many items.")] = 10,
+        personalized: Annotated[
+            bool,
+            typer.Option(
+                "--personalized/--no-personalized",
+                help="--no-personalized: policy, environment and popularity only.",
+            ),
+        ] = True,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+        lang: Annotated[
+            Language, typer.Option("--lang", help="Language of the reasons: zh or en.")
+        ] = Language.zh,
+    ) -> None:
+        """Recommend courses or practice tasks for a teacher, each with its reasons."""
+        from recommender.hybrid import load_recommender
+        from service.cli.diagnose_cmd import require_model_dir
+        from service.cli.path_cmd import load_province_and_model
+
+        province, model_dir, _, _ = load_province_and_model(data, model)
+        teachers = province.teachers["teacher_id"].astype(str)
+        if not (teachers == teacher_id).any():
+            raise NotFoundError(
+                f"teacher {teacher_id!r} is not in the teachers table of {data or 'the data dir'}"
+                f" ({len(teachers)} teachers, e.g. {teachers.iloc[0] if len(teachers) else 'none'})",
+                details={"teacher_id": teacher_id},
+            )
+        recommender = load_recommender(require_model_dir(model_dir))
+        events = province.events
+        completed = sorted(
+            set(
+                events.loc[
+                    (events["teacher_id"].astype(str) == teacher_id)
+                    & (events["event"] == "complete"),
+                    "item_id",
+                ].astype(str)
+            )
+        )
+        items = recommender.recommend(
+            teacher_id, k=k, kind=kind.value, personalized=personalized, exclude=completed
+        )
+        if as_json:
+            payload = {
+                "teacher_id": teacher_id,
+                "kind": kind.value,
+                "personalized": personalized,
+                "model_version": recommender.model_version,
+                "items": [item.model_dump(mode="json") for item in items],
+            }
+            typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+            return
+        mode = "个性化" if personalized else "非个性化（政策+环境+热度）"
+        typer.echo(f"教师 {teacher_id}  {kind.value}  {mode}  model {recommender.model_version}")
+        for rank, item in enumerate(items, start=1):
+            points = ",".join(item.points)
+            typer.echo(
+                f"{rank:>2}. {item.item_id}  {item.title_zh}  {item.hours:g}h  "
+                f"[{points}]  score {item.score:.3f}"
+            )
+            reasons = item.reasons_zh if lang is Language.zh else item.reasons_en
+            for reason in reasons:
+                typer.echo(f"      - {reason}")
+        if not items:
+            typer.echo("(no eligible items: all filtered by policy, environment or history)")

@@ -1,0 +1,97 @@
+"""``nengli recommend``: top courses or tasks from the trained hybrid recommender, with reasons."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from service.cli.main import app
+from training_data.catalog import default_catalog
+
+
+def _args(trained, teacher_id: str, *extra: str) -> list[str]:
+    return [
+        "recommend",
+        teacher_id,
+        "--data",
+        str(trained.data_dir),
+        "--model",
+        str(trained.model_dir),
+        *extra,
+    ]
+
+
+def _items(trained, *extra: str) -> list[dict]:
+    result = CliRunner().invoke(app, _args(trained, trained.teacher_id, "--json", *extra))
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)["items"]
+
+
+@pytest.mark.parametrize(("kind", "prefix"), [("course", "CRS-"), ("task", "TSK-")])
+def test_json_lists_k_distinct_items_of_the_kind_with_reasons(trained_province, kind, prefix):
+    items = _items(trained_province, "--kind", kind, "--k", "5")
+    catalog = default_catalog()
+    assert 0 < len(items) <= 5
+    assert len({item["item_id"] for item in items}) == len(items)
+    for item in items:
+        assert item["item_id"].startswith(prefix)
+        assert item["title_zh"] == catalog.get(item["item_id"]).title_zh
+        assert item["hours"] > 0 and item["points"]
+        assert item["reasons_zh"] and item["reasons_en"]
+    scores = [item["score"] for item in items]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_completed_items_are_not_recommended(trained_province) -> None:
+    events = trained_province.province.events
+    done = set(
+        events.loc[
+            (events["teacher_id"].astype(str) == trained_province.teacher_id)
+            & (events["event"] == "complete"),
+            "item_id",
+        ].astype(str)
+    )
+    recommended = {item["item_id"] for item in _items(trained_province, "--k", "20")}
+    assert not recommended & done
+
+
+def test_no_personalized_uses_popularity_only(trained_province) -> None:
+    items = _items(trained_province, "--no-personalized", "--k", "5")
+    assert items
+    assert all(set(item["signals"]) == {"popularity"} for item in items)
+
+
+@pytest.mark.parametrize(("lang", "field"), [("zh", "reasons_zh"), ("en", "reasons_en")])
+def test_table_prints_reasons_in_the_chosen_language(trained_province, lang, field) -> None:
+    items = _items(trained_province, "--k", "3")
+    result = CliRunner().invoke(
+        app, _args(trained_province, trained_province.teacher_id, "--k", "3", "--lang", lang)
+    )
+    assert result.exit_code == 0, result.output
+    for item in items:
+        assert item["item_id"] in result.output and item["title_zh"] in result.output
+        for reason in item[field]:
+            assert f"- {reason}" in result.output
+
+
+def test_unknown_teacher_exits_2_with_message(trained_province, run_main) -> None:
+    result = run_main(_args(trained_province, "T9999999"))
+    assert result.exit_code == 2
+    assert "T9999999" in result.stderr
+
+
+def test_bad_kind_is_a_usage_error(trained_province) -> None:
+    result = CliRunner().invoke(
+        app, _args(trained_province, trained_province.teacher_id, "--kind", "video")
+    )
+    assert result.exit_code == 2
+
+
+def test_missing_model_directory_exits_2_naming_train(trained_province, run_main, tmp_path):
+    args = _args(trained_province, trained_province.teacher_id)
+    args[args.index("--model") + 1] = str(tmp_path / "absent")
+    result = run_main(args)
+    assert result.exit_code == 2
+    assert "nengli train" in result.stderr

@@ -6,7 +6,9 @@ Phases (each cached under ``--dir`` and skipped when its output exists):
 2. load it into a SQLite database (``store_tables``, the code path of imports; questionnaire
    answers are left out, see below);
 3. train the models (``train_model_dir``, the code path of ``nengli train``);
-4. start ``uvicorn service.app:create_app`` (1 worker) on a free loopback port;
+4. start ``uvicorn service.app:create_app`` (``--workers``, default 1) on a free loopback port
+   and wait until every worker has loaded the models (uvloop and httptools are used when
+   installed, as uvicorn does by default);
 5. drive it with an asyncio + httpx load generator: a closed loop with ``--concurrency``
    clients for ``--duration`` seconds per endpoint (throughput, p50, p99), then an open loop at
    ``--rate`` requests/s (latency at a fixed offered load). With ``--wrk`` the closed loops are
@@ -15,11 +17,13 @@ Phases (each cached under ``--dir`` and skipped when its output exists):
 
 Teachers are drawn at random (seeded) from the province, so the recommendation requests hit
 the database and the model for many different teachers. The load generator runs on the same
-machine as the server and competes with it for the CPU; the figures include that.
+machine as the server and competes with it for the CPU; the figures include that, and the
+JSON records the load average before and after the run.
 
 Usage::
 
     python -m bench.bench_service --small                       # about a minute
+    nice -n 10 python -m bench.bench_service --teachers 20000 --schools 200 --wrk --workers 2
     nice -n 10 python -m bench.bench_service --teachers 100000 --schools 1000
 
 Prints one JSON document.
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import os
 import platform
@@ -36,6 +41,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -106,8 +112,15 @@ def prepare(directory: Path, teachers: int, schools: int, seed: int) -> dict[str
     return {k: round(v, 1) for k, v in timings.items()}
 
 
-def start_server(directory: Path, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
-    """Start uvicorn on the bench database and wait until /readyz says ready."""
+def start_server(directory: Path, port: int, workers: int = 1) -> subprocess.Popen[str]:
+    """Start uvicorn on the bench database and wait until every worker has started.
+
+    Each worker loads the models in its own lifespan startup and accepts connections only
+    afterwards, so ``/readyz`` answering once proves only one worker ready: connections opened
+    before the others finish would all stick to it. uvicorn logs "Application startup
+    complete." once per worker (at log level info; access logs stay off), which is what this
+    waits for.
+    """
     env = {
         **os.environ,
         "NENGLI_DATABASE_URL": f"sqlite:///{directory / 'bench.sqlite'}",
@@ -126,15 +139,32 @@ def start_server(directory: Path, port: int, workers: int = 1) -> subprocess.Pop
             "--port",
             str(port),
             "--log-level",
-            "warning",
+            "info",
             "--no-access-log",
             "--workers",
             str(workers),
         ],
         cwd=ROOT,
         env=env,
+        stderr=subprocess.PIPE,
+        text=True,
     )
+    started = threading.Semaphore(0)
+
+    def follow_log() -> None:
+        assert server.stderr is not None
+        for line in server.stderr:
+            if "Application startup complete" in line:
+                started.release()
+            elif not line.startswith("INFO:"):
+                sys.stderr.write(line)  # warnings and errors still reach the console
+
+    threading.Thread(target=follow_log, daemon=True).start()
     deadline = time.monotonic() + 600
+    for _ in range(workers):
+        if not started.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            server.kill()
+            raise RuntimeError(f"not all {workers} uvicorn worker(s) started within 600 s")
     while time.monotonic() < deadline and server.poll() is None:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200:
@@ -144,6 +174,13 @@ def start_server(directory: Path, port: int, workers: int = 1) -> subprocess.Pop
         time.sleep(0.5)
     server.kill()
     raise RuntimeError("server exited or was not ready within 600 s")
+
+
+def server_stack() -> str:
+    """Event loop and HTTP parser uvicorn picks by default (uvloop/httptools when installed)."""
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    return f"{loop} + {http}"
 
 
 WRK_SCRIPT = r"""
@@ -220,7 +257,12 @@ async def closed_loop(
         i = offset
         while time.perf_counter() < stop:
             began = time.perf_counter()
-            response = await client.get(urls[i % len(urls)])
+            try:
+                response = await client.get(urls[i % len(urls)])
+            except httpx.HTTPError:  # e.g. a keep-alive connection closed under us: count it
+                errors += 1
+                i += concurrency
+                continue
             if response.status_code == 200:
                 latencies.append(time.perf_counter() - began)
             else:
@@ -325,6 +367,7 @@ def main(argv: list[str] | None = None) -> None:
     rng = np.random.default_rng(args.seed)
     sample = rng.choice(teachers, size=min(5000, len(teachers)), replace=False).tolist()
     port = _free_port()
+    load_before = os.getloadavg()
     server = start_server(directory, port, args.workers)
     try:
         results = asyncio.run(drive(port, token, sample, args))
@@ -339,6 +382,7 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+    load_after = os.getloadavg()
     source = "wrk_" if args.wrk else ""
     closed = results[f"{source}recommendations_closed"]["throughput_rps"]
     trivial = results[f"{source}healthz_closed"]["throughput_rps"]
@@ -347,10 +391,15 @@ def main(argv: list[str] | None = None) -> None:
             {
                 "benchmark": "service",
                 "date": datetime.now(UTC).isoformat(timespec="seconds"),
-                "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+                "machine": {
+                    "cpus": os.cpu_count(),
+                    "python": platform.python_version(),
+                    "load_average_before": [round(x, 2) for x in load_before],
+                    "load_average_after": [round(x, 2) for x in load_after],
+                },
                 "teachers": args.teachers,
                 "schools": args.schools,
-                "server": f"uvicorn, {args.workers} worker(s), SQLite (WAL)",
+                "server": f"uvicorn ({server_stack()}), {args.workers} worker(s), SQLite (WAL)",
                 "load_generator": "asyncio + httpx"
                 + (" and wrk (apt-get install wrk)" if args.wrk else "")
                 + " on the same machine",

@@ -414,9 +414,12 @@ class HybridRecommender:
             return np.zeros((count, len(self.points_.codes)), dtype=bool)
         if rows is not None:
             school_rows = self.teachers_.school_row[rows]
-            studied = (
-                np.asarray((self.took_[rows] @ self.items_.point_weights).astype(np.float64)) > 0
+            # One teacher: copy the CSR row; a batch stays sparse (a dense batch × items
+            # matrix of a whole province would not fit in memory).
+            took = (
+                _dense_rows(self.took_, rows, np.float64) if len(rows) <= 64 else self.took_[rows]
             )
+            studied = np.asarray(took @ self.items_.point_weights) > 0
         assert school_rows is not None
         chosen = self.teachers_.school_chosen[school_rows]
         return chosen | studied if rows is not None else chosen
@@ -525,25 +528,37 @@ class HybridRecommender:
             raise ValueError(f"k={k} must be at least 1")
         candidates = np.flatnonzero(allowed & np.isfinite(scores))
         order = candidates[np.lexsort((self.items_.item_ids[candidates], -scores[candidates]))][:k]
-        codes = self.points_.codes
+        # Gather the k rows once and convert with ``tolist`` (exactly ``float(x)`` per value):
+        # per-item numpy scalar access cost more than scoring every candidate.
+        items, codes = self.items_, self.points_.codes.tolist()
+        weights = items.point_weights[order].tolist()
+        values = {name: np.asarray(value)[order].tolist() for name, value in signals.items()}
         result = []
-        for row in order:
-            zh, en = explain_item(int(row), self.items_, self.points_, context)
-            weights = self.items_.point_weights[row]
+        for i, (row, item_id, title, kind, hours, score) in enumerate(
+            zip(
+                order.tolist(),
+                items.item_ids[order].tolist(),
+                items.titles_zh[order].tolist(),
+                items.kinds[order].tolist(),
+                items.hours[order].tolist(),
+                scores[order].tolist(),
+                strict=True,
+            )
+        ):
+            zh, en = explain_item(row, items, self.points_, context)
             result.append(
                 Recommendation(
-                    item_id=str(self.items_.item_ids[row]),
-                    title_zh=str(self.items_.titles_zh[row]),
-                    kind=str(self.items_.kinds[row]),
-                    hours=float(self.items_.hours[row]),
+                    item_id=str(item_id),
+                    title_zh=str(title),
+                    kind=str(kind),
+                    hours=float(hours),
                     points={
-                        str(codes[c]): round(float(weights[c]), 4)
-                        for c in np.flatnonzero(weights > 0)
+                        str(codes[c]): round(float(w), 4) for c, w in enumerate(weights[i]) if w > 0
                     },
-                    score=float(scores[row]),
+                    score=float(score),
                     reasons_zh=zh,
                     reasons_en=en,
-                    signals={name: round(float(value[row]), 4) for name, value in signals.items()},
+                    signals={name: round(float(v[i]), 4) for name, v in values.items()},
                 )
             )
         return result

@@ -1,4 +1,10 @@
-"""Typed FastAPI dependencies shared by every route (built once, imported everywhere)."""
+"""Typed FastAPI dependencies shared by every route (built once, imported everywhere).
+
+They are ``async`` on purpose: each does microseconds of work (create a session, look a key up
+in :class:`~service.auth.KeyCache`), and FastAPI runs a plain ``def`` dependency in the thread
+pool, a hand-off that cost more than the work itself. A key missing from the cache costs one
+indexed query on the event loop.
+"""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from competency_model.errors import AuthError, NengliError
 from service.audit import entries_for_teacher
-from service.auth import authenticate, create_key, hash_secret, revoke_key
+from service.auth import KeyCache, authenticate, create_key, hash_secret, revoke_key
 from service.db.models import ApiKey
 from tests.service.conftest import Keys, World, assert_problem
 
@@ -69,3 +69,60 @@ def test_reading_a_teacher_is_audited(client, keys: Keys, world: World) -> None:
 def test_admin_only_reload(client, keys: Keys) -> None:  # type: ignore[no-untyped-def]
     for role in ("platform", "school", "teacher"):
         assert_problem(client.post("/v1/admin/reload", headers=keys.header(role)), 403)
+
+
+class _NoDatabase:
+    """A session stand-in that fails on any query: proves an answer came from the cache."""
+
+    def scalars(self, *_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the key cache should have answered without a query")
+
+
+def test_key_cache_answers_a_verified_key_without_a_query(client) -> None:  # type: ignore[no-untyped-def]
+    cache = KeyCache(ttl_seconds=60)
+    with client.app.state.nengli.sessions() as session:
+        token, _ = create_key(session, "school", "S000001")
+        session.commit()
+        first = cache.authenticate(session, f"Bearer {token}")
+    assert cache.authenticate(_NoDatabase(), f"Bearer {token}") == first  # type: ignore[arg-type]
+
+
+def test_key_cache_never_keeps_a_refused_key(client, keys: Keys) -> None:  # type: ignore[no-untyped-def]
+    cache = KeyCache(ttl_seconds=60)
+    tampered = keys.platform[:-2] + ("AA" if not keys.platform.endswith("AA") else "BB")
+    with client.app.state.nengli.sessions() as session:
+        for _ in range(2):
+            with pytest.raises(AuthError):
+                cache.authenticate(session, f"Bearer {tampered}")
+
+
+def test_key_cache_entry_expires_and_rereads_the_row(client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    cache = KeyCache(ttl_seconds=5)
+    clock = [1000.0]
+    monkeypatch.setattr("service.auth.time.monotonic", lambda: clock[0])
+    with client.app.state.nengli.sessions() as session:
+        token, row = create_key(session, "platform", "江苏")
+        session.commit()
+        cache.authenticate(session, f"Bearer {token}")
+        # Revoked elsewhere (another process): this cache is not told, so the entry serves
+        # until it expires, then the row is read again and the key refused.
+        row.revoked_at = row.created_at
+        session.commit()
+        clock[0] += 4.0
+        assert cache.authenticate(session, f"Bearer {token}").scope == "江苏"
+        clock[0] += 2.0
+        with pytest.raises(AuthError):
+            cache.authenticate(session, f"Bearer {token}")
+
+
+def test_revoking_in_process_takes_effect_at_once_over_http(client) -> None:  # type: ignore[no-untyped-def]
+    state = client.app.state.nengli
+    with state.sessions() as session:
+        token, row = create_key(session, "platform", "江苏")
+        session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/v1/competencies", headers=headers).status_code == 200
+    with state.sessions() as session:
+        assert revoke_key(session, row.key_id)
+        session.commit()
+    assert_problem(client.get("/v1/competencies", headers=headers), 401)

@@ -10,11 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-# Register the ORM classes of these tables with the shared metadata whenever the migrations
-# load, so ``Base.metadata`` describes the migrated schema even in an app that does not mount
-# the assessment routes (``tests/service/test_db.py`` compares the two).
-import service.db.assessment_models  # noqa: F401
-
 revision = "0002"
 down_revision = "0001"
 branch_labels = None

@@ -8,7 +8,7 @@ first problem, so a school administrator sees everything that needs fixing at on
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from competency_model.framework import (
     DIMENSION_LABELS_ZH,
@@ -20,7 +20,7 @@ from competency_model.plan import Plan, Violation, compute_totals
 if TYPE_CHECKING:
     from competency_model.policy import Policy
 
-__all__ = ["KNOWN_KINDS", "check_plan", "check_selection"]
+__all__ = ["KNOWN_KINDS", "HourShortfall", "check_plan", "check_selection", "hour_shortfalls"]
 
 #: Item kinds the catalog defines (online: online_video, live; practice: practice, school_research).
 KNOWN_KINDS: tuple[str, ...] = ("online_video", "live", "practice", "school_research")
@@ -105,49 +105,69 @@ def check_selection(
     return out
 
 
-def _hour_rules(plan: Plan, policy: Policy) -> list[Violation]:
-    out: list[Violation] = []
-    totals = compute_totals(plan.items, policy.online_kinds, policy.practice_kinds)
-    share = totals.practice_hours / totals.hours if totals.hours > 0 else 0.0
+class HourShortfall(NamedTuple):
+    """One hour rule that a set of hours does not meet (labels for the caller's message)."""
+
+    rule: str
+    expected: float
+    actual: float
+    label_zh: str
+    label_en: str
+
+
+def hour_shortfalls(
+    hours: float, practice_hours: float, online_hours: float, policy: Policy
+) -> list[HourShortfall]:
+    """The policy's hour rules (total, practice, online, practice share) that these hours miss.
+
+    Shared by plan validation (hours planned) and the assessment process status (hours done), so
+    both read the rules the same way; each words its own message. A share is reported as a
+    fraction rounded to 4 places.
+    """
+    share = practice_hours / hours if hours > 0 else 0.0
     checks = [
-        ("total_hours", policy.total_hours, totals.hours, "总学时", "total hours"),
-        (
+        HourShortfall("total_hours", policy.total_hours, hours, "总学时", "total hours"),
+        HourShortfall(
             "min_practice_hours",
             policy.min_practice_hours,
-            totals.practice_hours,
+            practice_hours,
             "实践学时",
             "practice hours",
         ),
-        (
-            "min_online_hours",
-            policy.min_online_hours,
-            totals.online_hours,
-            "线上学时",
-            "online hours",
+        HourShortfall(
+            "min_online_hours", policy.min_online_hours, online_hours, "线上学时", "online hours"
+        ),
+        HourShortfall(
+            "min_practice_share",
+            policy.min_practice_share,
+            round(share, 4),
+            "实践学时占比",
+            "practice share",
         ),
     ]
-    for rule, expected, actual, zh, en in checks:
-        if actual + _TOL < expected:
-            out.append(
-                Violation(
-                    rule=rule,
-                    expected=expected,
-                    actual=actual,
-                    message_zh=f"{zh}不少于 {expected:g}，计划仅 {actual:g}",
-                    message_en=f"{en} must be at least {expected:g}; the plan has {actual:g}",
-                )
+    return [c for c in checks if c.actual + _TOL < c.expected]
+
+
+def _hour_rules(plan: Plan, policy: Policy) -> list[Violation]:
+    out: list[Violation] = []
+    totals = compute_totals(plan.items, policy.online_kinds, policy.practice_kinds)
+    for gap in hour_shortfalls(totals.hours, totals.practice_hours, totals.online_hours, policy):
+        if gap.rule == "min_practice_share":
+            zh = f"实践学时占比不少于 {gap.expected:.0%}，计划为 {gap.actual:.0%}"
+            en = (
+                f"practice must be at least {gap.expected:.0%} of the hours; "
+                f"the plan has {gap.actual:.0%}"
             )
-    if share + _TOL < policy.min_practice_share:
+        else:
+            zh = f"{gap.label_zh}不少于 {gap.expected:g}，计划仅 {gap.actual:g}"
+            en = f"{gap.label_en} must be at least {gap.expected:g}; the plan has {gap.actual:g}"
         out.append(
             Violation(
-                rule="min_practice_share",
-                expected=policy.min_practice_share,
-                actual=round(share, 4),
-                message_zh=f"实践学时占比不少于 {policy.min_practice_share:.0%}，计划为 {share:.0%}",
-                message_en=(
-                    f"practice must be at least {policy.min_practice_share:.0%} of the hours; "
-                    f"the plan has {share:.0%}"
-                ),
+                rule=gap.rule,
+                expected=gap.expected,
+                actual=gap.actual,
+                message_zh=zh,
+                message_en=en,
             )
         )
     declared = plan.totals

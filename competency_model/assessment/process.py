@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from competency_model.plan import Violation, compute_totals
 from competency_model.policy import Policy
+from competency_model.policy_checks import hour_shortfalls
 
 __all__ = [
     "CreditedItem",
@@ -153,46 +154,25 @@ def cycle_end(cycle_start: date, policy: Policy) -> date:
 
 
 def _hour_gaps(record: ProcessRecord, policy: Policy) -> list[Violation]:
-    share = record.practice_hours / record.hours if record.hours > 0 else 0.0
-    checks = [
-        ("total_hours", policy.total_hours, record.hours, "总学时", "total hours"),
-        (
-            "min_practice_hours",
-            policy.min_practice_hours,
-            record.practice_hours,
-            "实践学时",
-            "practice hours",
-        ),
-        (
-            "min_online_hours",
-            policy.min_online_hours,
-            record.online_hours,
-            "线上学时",
-            "online hours",
-        ),
-    ]
-    out = [
-        Violation(
-            rule=rule,
-            expected=expected,
-            actual=actual,
-            subject=record.teacher_id,
-            message_zh=f"{zh}需达到 {expected:g}，已完成 {actual:g}，还差 {expected - actual:g}",
-            message_en=f"{en}: {actual:g} of {expected:g} done, {expected - actual:g} to go",
-        )
-        for rule, expected, actual, zh, en in checks
-        if actual + _TOL < expected
-    ]
-    if share + _TOL < policy.min_practice_share:
+    out = []
+    for gap in hour_shortfalls(record.hours, record.practice_hours, record.online_hours, policy):
+        if gap.rule == "min_practice_share":
+            zh = f"实践学时占比需不少于 {gap.expected:.0%}，当前 {gap.actual:.0%}"
+            en = (
+                f"practice must be at least {gap.expected:.0%} of the hours; it is {gap.actual:.0%}"
+            )
+        else:
+            missing = gap.expected - gap.actual
+            zh = f"{gap.label_zh}需达到 {gap.expected:g}，已完成 {gap.actual:g}，还差 {missing:g}"
+            en = f"{gap.label_en}: {gap.actual:g} of {gap.expected:g} done, {missing:g} to go"
         out.append(
             Violation(
-                rule="min_practice_share",
-                expected=policy.min_practice_share,
-                actual=round(share, 4),
+                rule=gap.rule,
+                expected=gap.expected,
+                actual=gap.actual,
                 subject=record.teacher_id,
-                message_zh=f"实践学时占比需不少于 {policy.min_practice_share:.0%}，当前 {share:.0%}",
-                message_en=f"practice must be at least {policy.min_practice_share:.0%} of the "
-                f"hours; it is {share:.0%}",
+                message_zh=zh,
+                message_en=en,
             )
         )
     return out

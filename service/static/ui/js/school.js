@@ -147,6 +147,7 @@ function renderPairing(payload) {
       if (Array.isArray(value)) return value.join(", ");
       if (value && typeof value === "object") return JSON.stringify(value);
       if (typeof value === "number") return fmt(value, Number.isInteger(value) ? 0 : 2);
+      if (typeof value === "boolean") return t(value ? "value.yes" : "value.no");
       return value ?? "";
     },
   }));

@@ -118,7 +118,7 @@ def build_events(
             "item_id": take_strings(item_series, e.item[owner]),
             "event": pd.Series(_EVENT_NAMES[kind], dtype=STRING_DTYPE),
             "value": value,
-            "timestamp": days_to_timestamps(config.cycle_start, day),
+            "timestamp": days_to_timestamps(config.cycle_start, np.asarray(day, dtype=np.float64)),
         }
     )
 

@@ -12,7 +12,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -21,7 +20,7 @@ from competency_model.errors import FrameworkError, NotFoundError
 from competency_model.policy import Policy, available_policies, load_policy
 from service.api import modeling
 from service.api.deps import CurrentKey, SessionDep, StateDep
-from service.api.records import load_record
+from service.api.records import load_completed, load_record
 from service.api.schemas.common import ID_PATTERN
 from service.api.schemas.models import (
     Answer,
@@ -33,7 +32,7 @@ from service.api.schemas.models import (
 from service.api.scope import visible_teacher
 from service.api.state import ServiceState
 from service.audit import record_read
-from service.db.models import Event, Response
+from service.db.models import Response
 
 router = APIRouter(prefix="/v1/teachers", tags=["diagnosis & recommendations"])
 TEACHER_ID = Path(pattern=ID_PATTERN, examples=["T0000001"])
@@ -62,21 +61,6 @@ def policy_for(region: str, name: str | None) -> Policy:
         if region and policy.label_zh.startswith(region):
             return policy
     return _cached_policy("national")
-
-
-# The query of ``records.load_completed``, built once: on the recommendation hot path,
-# constructing the statement took about three times as long as running it.
-_COMPLETED_ITEMS = (
-    select(Event.item_id)
-    .where(Event.teacher_id == bindparam("teacher_id"), Event.event == "complete")
-    .order_by(Event.timestamp, Event.id)
-)
-
-
-def _completed_items(session: Session, teacher_id: str) -> list[str]:
-    """Catalog ids the teacher completed, in completion order, without repeats."""
-    rows = session.execute(_COMPLETED_ITEMS, {"teacher_id": teacher_id}).scalars()
-    return list(dict.fromkeys(str(item) for item in rows if item is not None))
 
 
 def _check_answers(state: ServiceState, answers: list[Answer]) -> None:
@@ -191,7 +175,7 @@ async def get_recommendations(
     """Top-k courses or practice tasks with scores and reasons (``personalized=false``: popularity and policy only)."""
     teacher, school = visible_teacher(session, principal, teacher_id)
     models = state.registry.require()
-    completed = _completed_items(session, teacher_id)
+    completed = load_completed(session, teacher_id)
     mastery = None
     if personalized and not modeling.is_known(models, teacher_id):
         # A teacher newer than the model: their own diagnosis drives the cold-start ranker.

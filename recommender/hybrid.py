@@ -20,104 +20,35 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from pydantic import BaseModel, Field
 
 from competency_model.errors import NotFittedError, NotFoundError
-from recommender.cf import Algorithm, CollaborativeFilter, confidence_matrix
+from recommender.cf import CollaborativeFilter
 from recommender.cold_start import TeacherProfile
-from recommender.explanations import ExplanationContext, explain_item
-from recommender.filters import PolicyRules, apply_filters
-from recommender.ranker import LinearRanker, training_rows, validation_metrics
-from recommender.signals import (
-    CONTENT_SIGNALS,
-    SIGNALS,
-    ItemTable,
-    PointTable,
-    SocialCounts,
-    TeacherTable,
-    content_signals,
-)
+from recommender.explanations import ExplanationContext
+from recommender.filters import apply_filters
+from recommender.hybrid_fit import eligible_items, fit_recommender
+from recommender.hybrid_state import PARAM_NAMES, FittedState
+from recommender.scoring import Recommendation, popular_recommendations, top_recommendations
+
+# The fast-path helpers are bound (and looked up at call time) in this module, so the
+# equivalence test can swap them here for the general formulas.
+from recommender.scoring import dense_rows as _dense_rows
+from recommender.scoring import share_below as _share_below
+from recommender.scoring import zscore_rows as _zscore_rows
+from recommender.signals import SocialCounts, content_signals
 
 __all__ = ["HybridRecommender", "Recommendation", "TeacherProfile", "load_recommender"]
 
 Kind = Literal["course", "task"]
-#: Constructor arguments, stored in ``metadata.json`` so a model directory rebuilds the estimator.
-PARAM_NAMES: tuple[str, ...] = (
-    "factors",
-    "regularization",
-    "alpha",
-    "iterations",
-    "neighbours",
-    "mastered_threshold",
-    "keep_active_points",
-    "max_ranker_teachers",
-    "negatives_per_teacher",
-    "ranker_c",
-    "event_weights",
-    "num_threads",
-    "random_state",
-)
 
 
-class Recommendation(BaseModel):
-    """One recommended course or practice task with its score, signals and reasons."""
-
-    item_id: str
-    title_zh: str
-    kind: str
-    hours: float
-    points: dict[str, float]
-    score: float
-    reasons_zh: list[str]
-    reasons_en: list[str]
-    signals: dict[str, float] = Field(default_factory=dict)
-
-
-def _dense_rows(
-    matrix: sp.spmatrix, rows: NDArray[np.int64], dtype: Any = np.float32
-) -> NDArray[Any]:
-    """``matrix[rows]`` as a dense array of ``dtype`` (duplicate entries summed, as ``todense``).
-
-    For a CSR matrix and a handful of rows the rows are copied straight from
-    ``indptr``/``indices``: scipy's fancy indexing builds intermediate sparse matrices, which
-    for one teacher costs more than scoring every item.
-    """
-    rows = np.asarray(rows, dtype=np.int64)
-    if matrix.format != "csr" or len(rows) > 64:
-        return np.asarray(matrix[rows].todense(), dtype=dtype)
-    dense = np.zeros((len(rows), matrix.shape[1]), dtype=dtype)
-    for out, row in enumerate(rows):
-        start, stop = matrix.indptr[row], matrix.indptr[row + 1]
-        np.add.at(dense[out], matrix.indices[start:stop], matrix.data[start:stop])
-    return dense
-
-
-def _share_below(values: NDArray[np.float32]) -> NDArray[np.float64]:
-    """Per entry, the share of entries strictly smaller (``(v[:, None] > v[None, :]).mean(1)``).
-
-    A sort and a binary search give the same numbers in O(n log n) instead of an n × n
-    comparison; NaN (never produced by the CF models) falls back to the comparison.
-    """
-    if np.isnan(values).any():
-        return (values[:, None] > values[None, :]).mean(axis=1)
-    ordered = np.sort(values)
-    return np.searchsorted(ordered, values, side="left") / float(values.size)
-
-
-def _zscore_rows(scores: NDArray[np.float32]) -> NDArray[np.float32]:
-    """Per-teacher standardisation, so CF scores from users of any activity level compare."""
-    mean = scores.mean(axis=1, keepdims=True)
-    spread = scores.std(axis=1, keepdims=True)
-    return ((scores - mean) / np.where(spread > 1e-9, spread, 1.0)).astype(np.float32)
-
-
-class HybridRecommender:
+class HybridRecommender(FittedState):
     """Learned blend of collaborative filtering and competency-gap signals.
 
     Parameters
@@ -174,32 +105,6 @@ class HybridRecommender:
         self.random_state = random_state
 
     # ================================================================== fitting
-    def _cf(self, algorithm: str) -> CollaborativeFilter:
-        return CollaborativeFilter(
-            algorithm=cast(Algorithm, algorithm),
-            factors=self.factors,
-            regularization=self.regularization,
-            alpha=self.alpha,
-            iterations=self.iterations,
-            neighbours=self.neighbours,
-            num_threads=self.num_threads,
-            random_state=self.random_state,
-        )
-
-    def _matrices(self, events: pd.DataFrame) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-        teacher_index = pd.Index(self.teachers_.teacher_ids)
-        item_index = pd.Index(self.items_.item_ids)
-        confidence = confidence_matrix(events, teacher_index, item_index, self.event_weights)
-        done = events[events["event"] == "complete"]
-        completed = confidence_matrix(
-            done,
-            teacher_index,
-            item_index,
-            {"complete": 1.0, "enrol": 0.0, "progress": 0.0, "rate": 0.0},
-        )
-        completed.data[:] = 1.0
-        return confidence, completed
-
     def fit(
         self,
         province: Any,
@@ -223,103 +128,12 @@ class HybridRecommender:
         policy
             Regional policy for kind and environment gating (``None`` = cumulative default).
         """
-        from recommender.evaluation.splits import time_split
-
-        self.points_ = PointTable.from_framework(framework)
-        codes = self.points_.codes.tolist()
-        self.items_ = ItemTable.from_catalog(catalog, codes)
-        self.teachers_ = TeacherTable.from_frames(province.teachers, province.schools, codes)
-        self.rules_ = PolicyRules.default() if policy is None else PolicyRules.from_policy(policy)
-        self.mastery_ = self._mastery_matrix(mastery)
-        self.mastery_prior_ = (
-            self.mastery_.mean(axis=0) if len(self.mastery_) else np.full(len(codes), 0.5)
-        )
-        self._teacher_lookup = {t: i for i, t in enumerate(self.teachers_.teacher_ids.tolist())}
-
-        # 1. Validation split: everything before each teacher's latest item trains inner models;
-        #    the latest item is what the ranker learns to find.
-        events = province.events
-        inner_events, validation = time_split(events, holdout_items=1, min_train_items=1)
-        confidence, completed = self._matrices(inner_events)
-        took = (confidence > 0).astype(np.float32)
-        inner_social = SocialCounts.from_matrices(took, completed, self.teachers_)
-        inner_als = self._cf("als").fit(confidence)
-        inner_knn = self._cf("item_knn").fit(confidence)
-        rng = np.random.default_rng(self.random_state)
-        val_rows = pd.Index(self.teachers_.teacher_ids).get_indexer(validation["teacher_id"])
-        val_cols = pd.Index(self.items_.item_ids).get_indexer(validation["item_id"])
-        ok = (val_rows >= 0) & (val_cols >= 0)
-        val_rows, val_cols = val_rows[ok], val_cols[ok]
-        teachers = np.unique(val_rows)
-        if teachers.size > self.max_ranker_teachers:
-            teachers = np.sort(rng.choice(teachers, self.max_ranker_teachers, replace=False))
-        keep = np.isin(val_rows, teachers)
-        features = self._features(teachers, inner_social, took, inner_als, inner_knn)
-        X, y = training_rows(
-            features,
-            SIGNALS,
-            teachers,
-            val_rows[keep],
-            val_cols[keep],
-            took,
-            self._eligible(teachers),
-            self.negatives_per_teacher,
-            rng,
-        )
-        self.ranker_ = LinearRanker(c=self.ranker_c).fit(X, y, SIGNALS)
-        content = [SIGNALS.index(s) for s in CONTENT_SIGNALS]
-        self.cold_ranker_ = LinearRanker(c=self.ranker_c).fit(X[:, content], y, CONTENT_SIGNALS)
-        allowed = self._eligible(teachers) & ~(np.asarray(took[teachers].todense()) > 0)
-        self.validation_metrics_ = validation_metrics(
-            {
-                "blend": self.ranker_.decision(features),
-                "popularity": np.tile(np.log1p(inner_social.item_took), (len(teachers), 1)),
-            },
-            allowed,
-            teachers,
-            val_rows[keep],
-            val_cols[keep],
-        )
-
-        # 2. Final models on all events.
-        confidence, completed = self._matrices(events)
-        self.took_ = (confidence > 0).astype(np.float32).tocsr()
-        self.completed_ = completed
-        self.social_ = SocialCounts.from_matrices(self.took_, completed, self.teachers_)
-        self.als_ = self._cf("als").fit(confidence)
-        self.knn_ = self._cf("item_knn").fit(confidence)
-        # One confidence matrix serves both CF models (item-kNN scores from the same rows).
-        self.knn_.user_items_ = self.als_.user_items_
-        self.model_version = "unsaved"
+        fit_recommender(self, province, mastery, catalog, framework, policy)
         return self
-
-    def _mastery_matrix(self, mastery: pd.DataFrame) -> NDArray[np.float64]:
-        codes = self.points_.codes.tolist()
-        if "point" in mastery.columns:
-            wide = mastery.pivot_table(
-                index="teacher_id", columns="point", values="mastery_probability", aggfunc="mean"
-            ).reindex(columns=codes)
-        else:
-            # Already wide (teacher_id + one column per point): saves a 30-million-row pivot
-            # for a million teachers.
-            wide = mastery.set_index("teacher_id").reindex(columns=codes)
-        wide.index = wide.index.astype(str)
-        prior = wide.mean(axis=0).fillna(0.5)
-        wide = wide.reindex(self.teachers_.teacher_ids).fillna(prior)
-        return np.clip(wide.to_numpy(dtype=np.float64), 0.0, 1.0)
 
     def _eligible(self, rows: NDArray[np.int64]) -> NDArray[np.bool_]:
         """Items each teacher could be shown at all (environment and policy gating)."""
-        from recommender.filters import environment_mask
-
-        ranks = self.teachers_.school_environment_rank[self.teachers_.school_row[rows]]
-        by_rank = {
-            int(r): environment_mask(self.items_, self.points_, int(r), self.rules_)
-            for r in np.unique(ranks)
-        }
-        return np.array([by_rank[int(r)] for r in ranks]).reshape(
-            len(rows), len(self.items_.item_ids)
-        )
+        return eligible_items(self, rows)
 
     def _features(
         self,
@@ -447,21 +261,7 @@ class HybridRecommender:
         t = self.teachers_
         school_rank = int(t.school_environment_rank[t.school_row[row]])
         if not personalized:
-            allowed, _ = apply_filters(
-                self.items_,
-                self.points_,
-                self.rules_,
-                kind,
-                school_rank,
-                None,
-                exclude=exclude,
-                only_points=only_points,
-            )
-            context = ExplanationContext(
-                None, self.mastered_threshold, None, None, None, None, None, self.social_.item_took
-            )
-            scores = self.popularity_scores()
-            return self._top(scores, allowed, k, context, {"popularity": scores.astype(np.float32)})
+            return popular_recommendations(self, school_rank, k, kind, exclude, only_points)
         scores, features = self.score_teachers(np.array([row]))
         taken = self.took_.indices[self.took_.indptr[row] : self.took_.indptr[row + 1]]
         allowed, _ = apply_filters(
@@ -524,44 +324,7 @@ class HybridRecommender:
         context: ExplanationContext,
         signals: Mapping[str, NDArray[np.float32]],
     ) -> list[Recommendation]:
-        if k < 1:
-            raise ValueError(f"k={k} must be at least 1")
-        candidates = np.flatnonzero(allowed & np.isfinite(scores))
-        order = candidates[np.lexsort((self.items_.item_ids[candidates], -scores[candidates]))][:k]
-        # Gather the k rows once and convert with ``tolist`` (exactly ``float(x)`` per value):
-        # per-item numpy scalar access cost more than scoring every candidate.
-        items, codes = self.items_, self.points_.codes.tolist()
-        weights = items.point_weights[order].tolist()
-        values = {name: np.asarray(value)[order].tolist() for name, value in signals.items()}
-        result = []
-        for i, (row, item_id, title, kind, hours, score) in enumerate(
-            zip(
-                order.tolist(),
-                items.item_ids[order].tolist(),
-                items.titles_zh[order].tolist(),
-                items.kinds[order].tolist(),
-                items.hours[order].tolist(),
-                scores[order].tolist(),
-                strict=True,
-            )
-        ):
-            zh, en = explain_item(row, items, self.points_, context)
-            result.append(
-                Recommendation(
-                    item_id=str(item_id),
-                    title_zh=str(title),
-                    kind=str(kind),
-                    hours=float(hours),
-                    points={
-                        str(codes[c]): round(float(w), 4) for c, w in enumerate(weights[i]) if w > 0
-                    },
-                    score=float(score),
-                    reasons_zh=zh,
-                    reasons_en=en,
-                    signals={name: round(float(v[i]), 4) for name, v in values.items()},
-                )
-            )
-        return result
+        return top_recommendations(self.items_, self.points_, scores, allowed, k, context, signals)
 
     # ================================================================== fold-in
     def fold_in(

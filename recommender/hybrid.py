@@ -34,7 +34,13 @@ from recommender.explanations import ExplanationContext
 from recommender.filters import apply_filters
 from recommender.hybrid_fit import eligible_items, fit_recommender
 from recommender.hybrid_state import PARAM_NAMES, FittedState
-from recommender.scoring import Recommendation, popular_recommendations, top_recommendations
+from recommender.scoring import (
+    RankedItems,
+    Recommendation,
+    popular_ranking,
+    rank_items,
+    top_recommendations,
+)
 
 # The fast-path helpers are bound (and looked up at call time) in this module, so the
 # equivalence test can swap them here for the general formulas.
@@ -257,11 +263,29 @@ class HybridRecommender(FittedState):
         With ``personalized=False`` the list uses only the policy, the school's environment and
         province-wide popularity, never the teacher's history or diagnosis.
         """
+        if k < 1:
+            raise ValueError(f"k={k} must be at least 1")
+        return self.ranked(teacher_id, kind, personalized, exclude, only_points, depth=k).top(k)
+
+    def ranked(
+        self,
+        teacher_id: str,
+        kind: Kind = "course",
+        personalized: bool = True,
+        exclude: Sequence[str] = (),
+        only_points: Sequence[str] = (),
+        depth: int | None = None,
+    ) -> RankedItems:
+        """The ranking behind :meth:`recommend`, unexplained, cut at ``depth`` items.
+
+        A service keeps it to answer later requests of the same teacher by skipping newly
+        completed items (see :class:`~recommender.scoring.RankedItems`).
+        """
         row = self.row_of(teacher_id)
         t = self.teachers_
         school_rank = int(t.school_environment_rank[t.school_row[row]])
         if not personalized:
-            return popular_recommendations(self, school_rank, k, kind, exclude, only_points)
+            return popular_ranking(self, school_rank, kind, exclude, only_points, depth)
         scores, features = self.score_teachers(np.array([row]))
         taken = self.took_.indices[self.took_.indptr[row] : self.took_.indptr[row + 1]]
         allowed, _ = apply_filters(
@@ -295,7 +319,8 @@ class HybridRecommender(FittedState):
             _share_below(cf) if cf.size < 4000 else None,
             t.school_chosen[t.school_row[row]],
         )
-        return self._top(scores[0], allowed, k, context, {n: f[0] for n, f in features.items()})
+        signals = {n: f[0] for n, f in features.items()}
+        return rank_items(self.items_, self.points_, scores[0], allowed, context, signals, depth)
 
     def recommend_for_profile(
         self,
@@ -344,6 +369,16 @@ class HybridRecommender(FittedState):
         from recommender.fold_in import fold_in_teacher
 
         fold_in_teacher(self, teacher_id, events, mastery)
+        self._revision = self.revision + 1
+
+    @property
+    def revision(self) -> int:
+        """How many fold-ins have changed this fitted model in memory (0 after fit or load).
+
+        A fold-in also moves colleague and popularity counts, so it can change any teacher's
+        list: whoever keeps rankings (the service's cache) keys them by this number.
+        """
+        return int(getattr(self, "_revision", 0))
 
     # ================================================================== persistence
     def get_params(self) -> dict[str, Any]:

@@ -9,7 +9,8 @@ general formula it replaces; ``tests/recommender/test_hybrid_fast_path.py`` pins
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,7 +28,9 @@ if TYPE_CHECKING:
 __all__ = [
     "Recommendation",
     "dense_rows",
-    "popular_recommendations",
+    "RankedItems",
+    "popular_ranking",
+    "rank_items",
     "share_below",
     "top_recommendations",
     "zscore_rows",
@@ -86,6 +89,128 @@ def zscore_rows(scores: NDArray[np.float32]) -> NDArray[np.float32]:
     return ((scores - mean) / np.where(spread > 1e-9, spread, 1.0)).astype(np.float32)
 
 
+@dataclass(frozen=True)
+class RankedItems:
+    """One teacher's allowed items of one kind, best first, explained only when shown.
+
+    Ranking is cheap next to explaining, and a teacher's ranking does not change between two
+    retrainings except for the items they complete meanwhile. Keeping the ranking (not the
+    explained list) lets a caller answer every later request for the same teacher by skipping
+    the newly completed items: because no score or reason depends on what is excluded,
+    ``ranked(exclude=()).top(k, exclude=done)`` equals ``ranked(exclude=done).top(k)``.
+
+    Attributes
+    ----------
+    rows, item_ids, scores
+        Catalog rows, their ids and ranker scores, best first (ties broken by item id).
+    signals
+        Per-signal values aligned with ``rows``.
+    exhaustive
+        Whether ``rows`` holds every allowed item (False when cut at ``depth``).
+    """
+
+    items: ItemTable
+    points: PointTable
+    rows: NDArray[np.int64]
+    item_ids: list[str]
+    scores: NDArray[np.float64]
+    signals: Mapping[str, NDArray[np.float32]]
+    context: ExplanationContext
+    exhaustive: bool
+
+    def positions(self, k: int, exclude: Collection[str] = ()) -> list[int] | None:
+        """Positions of the ``k`` best items not in ``exclude``.
+
+        ``None`` when the ranking was cut short and too many of its items are excluded to
+        fill ``k`` (the caller must rank again with ``exclude``); fewer than ``k`` positions
+        only when the teacher has fewer allowed items.
+        """
+        if k < 1:
+            raise ValueError(f"k={k} must be at least 1")
+        chosen: list[int] = []
+        for position, item_id in enumerate(self.item_ids):
+            if item_id not in exclude:
+                chosen.append(position)
+                if len(chosen) == k:
+                    return chosen
+        return chosen if self.exhaustive else None
+
+    def explain(self, position: int) -> Recommendation:
+        """The item at ``position`` with its score, signals and reasons."""
+        row = int(self.rows[position])
+        weights = self.items.point_weights[row].tolist()
+        codes = self.points.codes
+        zh, en = explain_item(row, self.items, self.points, self.context)
+        return Recommendation(
+            item_id=self.item_ids[position],
+            title_zh=str(self.items.titles_zh[row]),
+            kind=str(self.items.kinds[row]),
+            hours=float(self.items.hours[row]),
+            points={str(codes[c]): round(float(w), 4) for c, w in enumerate(weights) if w > 0},
+            score=float(self.scores[position]),
+            reasons_zh=zh,
+            reasons_en=en,
+            signals={name: round(float(v[position]), 4) for name, v in self.signals.items()},
+        )
+
+    def top(self, k: int, exclude: Collection[str] = ()) -> list[Recommendation]:
+        """The ``k`` best items not in ``exclude``, explained.
+
+        Raises
+        ------
+        ValueError
+            When the ranking was cut short and cannot fill ``k`` (rank with ``exclude``).
+        """
+        positions = self.positions(k, exclude)
+        if positions is None:
+            raise ValueError(
+                f"this ranking holds {len(self.rows)} items and cannot fill k={k} once "
+                f"{len(exclude)} are excluded; rank again with exclude"
+            )
+        return [self.explain(position) for position in positions]
+
+
+def rank_items(
+    items: ItemTable,
+    points: PointTable,
+    scores: NDArray[np.float64],
+    allowed: NDArray[np.bool_],
+    context: ExplanationContext,
+    signals: Mapping[str, NDArray[np.float32]],
+    depth: int | None = None,
+) -> RankedItems:
+    """Allowed items with finite scores in rank order (best first, ties by item id).
+
+    Parameters
+    ----------
+    items, points
+        The fitted catalog and point tables.
+    scores, allowed
+        One teacher's score and filter verdict per item; non-finite scores are never shown.
+    context
+        What the explanations may cite about this teacher.
+    signals
+        Per-item signal values reported with each recommendation (rounded to 4 places).
+    depth
+        Keep only the first ``depth`` items (None: all of them).
+    """
+    candidates = np.flatnonzero(allowed & np.isfinite(scores))
+    order = candidates[np.lexsort((items.item_ids[candidates], -scores[candidates]))]
+    exhaustive = depth is None or depth >= len(order)
+    if not exhaustive:
+        order = order[:depth]
+    return RankedItems(
+        items=items,
+        points=points,
+        rows=order,
+        item_ids=[str(item) for item in items.item_ids[order].tolist()],
+        scores=scores[order],
+        signals={name: np.asarray(value)[order] for name, value in signals.items()},
+        context=context,
+        exhaustive=exhaustive,
+    )
+
+
 def top_recommendations(
     items: ItemTable,
     points: PointTable,
@@ -95,69 +220,20 @@ def top_recommendations(
     context: ExplanationContext,
     signals: Mapping[str, NDArray[np.float32]],
 ) -> list[Recommendation]:
-    """The ``k`` best allowed items, explained, ties broken by item id.
-
-    Parameters
-    ----------
-    items, points
-        The fitted catalog and point tables.
-    scores, allowed
-        One teacher's score and filter verdict per item; non-finite scores are never shown.
-    k
-        List length (at least 1).
-    context
-        What the explanations may cite about this teacher.
-    signals
-        Per-item signal values reported with each recommendation (rounded to 4 places).
-    """
+    """The ``k`` best allowed items, explained (see :func:`rank_items` for the parameters)."""
     if k < 1:
         raise ValueError(f"k={k} must be at least 1")
-    candidates = np.flatnonzero(allowed & np.isfinite(scores))
-    order = candidates[np.lexsort((items.item_ids[candidates], -scores[candidates]))][:k]
-    # Gather the k rows once and convert with ``tolist`` (exactly ``float(x)`` per value):
-    # per-item numpy scalar access cost more than scoring every candidate.
-    codes = points.codes.tolist()
-    weights = items.point_weights[order].tolist()
-    values = {name: np.asarray(value)[order].tolist() for name, value in signals.items()}
-    result = []
-    for i, (row, item_id, title, kind, hours, score) in enumerate(
-        zip(
-            order.tolist(),
-            items.item_ids[order].tolist(),
-            items.titles_zh[order].tolist(),
-            items.kinds[order].tolist(),
-            items.hours[order].tolist(),
-            scores[order].tolist(),
-            strict=True,
-        )
-    ):
-        zh, en = explain_item(row, items, points, context)
-        result.append(
-            Recommendation(
-                item_id=str(item_id),
-                title_zh=str(title),
-                kind=str(kind),
-                hours=float(hours),
-                points={
-                    str(codes[c]): round(float(w), 4) for c, w in enumerate(weights[i]) if w > 0
-                },
-                score=float(score),
-                reasons_zh=zh,
-                reasons_en=en,
-                signals={name: round(float(v[i]), 4) for name, v in values.items()},
-            )
-        )
-    return result
+    return rank_items(items, points, scores, allowed, context, signals, depth=k).top(k)
 
 
-def popular_recommendations(
+def popular_ranking(
     model: HybridRecommender,
     school_rank: int,
-    k: int,
     kind: Kind,
-    exclude: Sequence[str],
-    only_points: Sequence[str],
-) -> list[Recommendation]:
+    exclude: Sequence[str] = (),
+    only_points: Sequence[str] = (),
+    depth: int | None = None,
+) -> RankedItems:
     """The non-personalised list: policy, school environment and province-wide popularity.
 
     Never reads the teacher's history or diagnosis, so it serves as the baseline a teacher can
@@ -177,4 +253,5 @@ def popular_recommendations(
         None, model.mastered_threshold, None, None, None, None, None, model.social_.item_took
     )
     scores = model.popularity_scores()
-    return model._top(scores, allowed, k, context, {"popularity": scores.astype(np.float32)})
+    signals = {"popularity": scores.astype(np.float32)}
+    return rank_items(model.items_, model.points_, scores, allowed, context, signals, depth)

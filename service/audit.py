@@ -1,27 +1,51 @@
 """Append-only audit log of reads of teacher data.
 
-Every route that returns one teacher's data (profile, diagnosis, recommendations, path) calls
-:func:`record_read`. The row is added to the request's session and committed with it, so the
-audit entry exists whenever the data left the server. UPDATE and DELETE on ``audit_log`` are
-refused by database triggers (see migration 0001).
+Every route that returns one teacher's data (profile, diagnosis, recommendations, path) writes
+an entry before answering: :func:`record_read` inside the request's session, or, on the
+recommendation hot path, :class:`AuditBatcher`, which commits the entries of concurrent requests
+in one transaction (group commit) and lets each request answer only after its entry is
+committed. Either way the audit entry exists whenever the data left the server. UPDATE and
+DELETE on ``audit_log`` are refused by database triggers (see migration 0001).
 """
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from datetime import UTC, datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Engine, Table, insert, select
 from sqlalchemy.orm import Session
 
 from service.auth import Principal
 from service.db.models import AuditEntry
 
-__all__ = ["entries_for_teacher", "record_read"]
+__all__ = ["AuditBatcher", "audit_row", "entries_for_teacher", "record_read"]
 
 # Built once, on the table rather than the ORM class: constructing a statement per request and
 # the ORM's bulk-insert machinery each cost more than the INSERT itself.
 _INSERT_ENTRY = insert(cast(Table, AuditEntry.__table__))
+
+
+def audit_row(
+    principal: Principal,
+    action: str,
+    *,
+    teacher_id: str | None = None,
+    school_id: str | None = None,
+    detail: str | None = None,
+) -> dict[str, Any]:
+    """The ``audit_log`` row for one read by ``principal``, stamped now (UTC)."""
+    return {
+        "at": datetime.now(UTC),
+        "key_id": principal.key_id,
+        "role": principal.role,
+        "action": action,
+        "teacher_id": teacher_id,
+        "school_id": school_id,
+        "detail": detail,
+    }
 
 
 def record_read(
@@ -42,17 +66,62 @@ def record_read(
     """
     session.execute(
         _INSERT_ENTRY,
-        {
-            "at": datetime.now(UTC),
-            "key_id": principal.key_id,
-            "role": principal.role,
-            "action": action,
-            "teacher_id": teacher_id,
-            "school_id": school_id,
-            "detail": detail,
-        },
+        audit_row(principal, action, teacher_id=teacher_id, school_id=school_id, detail=detail),
     )
     session.commit()
+
+
+class AuditBatcher:
+    """Group commit of audit entries for ``async`` routes.
+
+    :meth:`append` queues the row and waits until a transaction holding it has committed. While
+    one batch is being written (in a worker thread, so the event loop keeps accepting requests),
+    the rows of newer requests gather for the next one: under load one commit serves many
+    requests, and at any load no request answers before its own entry is durable. If the write
+    fails, every request of that batch fails with the database error and sends no data.
+
+    Rows are queued per event loop (a test may drive one app from several loops in turn).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._queues: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, list[tuple[dict[str, Any], asyncio.Future[None]]]
+        ] = weakref.WeakKeyDictionary()
+        self._writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]]
+        self._writers = weakref.WeakKeyDictionary()
+
+    async def append(self, row: dict[str, Any]) -> None:
+        """Queue ``row`` (from :func:`audit_row`) and return once it is committed."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        self._queues.setdefault(loop, []).append((row, done))
+        writer = self._writers.get(loop)
+        if writer is None or writer.done():
+            self._writers[loop] = loop.create_task(self._write_batches(loop))
+        # Shielded: a client that disconnects cancels its request, never the shared write.
+        await asyncio.shield(done)
+
+    async def _write_batches(self, loop: asyncio.AbstractEventLoop) -> None:
+        queue = self._queues[loop]
+        await asyncio.sleep(0)  # let the requests already received join this batch
+        while queue:
+            batch = queue[:]
+            del queue[:]
+            try:
+                self._insert([row for row, _ in batch])
+            except Exception as error:  # every waiter of the batch gets the database error
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(error)
+            else:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+
+    def _insert(self, rows: list[dict[str, Any]]) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(_INSERT_ENTRY, rows)
 
 
 def entries_for_teacher(session: Session, teacher_id: str) -> list[AuditEntry]:

@@ -68,21 +68,29 @@ class Principal:
         """Whether this key may see ``school`` (False for None, so callers answer 404)."""
         if school is None:
             return False
+        return self.can_see_school_in(school.school_id, school.region)
+
+    def can_see_school_in(self, school_id: str, region: str) -> bool:
+        """Whether this key may see the school ``school_id`` of ``region``."""
         if self.role == "admin":
             return True
         if self.role == "platform":
-            return school.region == self.scope
+            return region == self.scope
         if self.role == "school":
-            return school.school_id == self.scope
+            return school_id == self.scope
         return False
 
     def can_see_teacher(self, teacher: Teacher | None, school: School | None) -> bool:
         """Whether this key may see ``teacher`` (its ``school`` decides for platform keys)."""
-        if teacher is None:
+        if teacher is None or school is None:
             return False
+        return self.can_see_teacher_at(teacher.teacher_id, school.school_id, school.region)
+
+    def can_see_teacher_at(self, teacher_id: str, school_id: str, region: str) -> bool:
+        """Whether this key may see the teacher ``teacher_id`` of that school and region."""
         if self.role == "teacher":
-            return teacher.teacher_id == self.scope
-        return self.can_see_school(school)
+            return teacher_id == self.scope
+        return self.can_see_school_in(school_id, region)
 
     def can_see_region(self, region: str) -> bool:
         """Whether this key may see the aggregate progress of ``region``."""
@@ -187,15 +195,24 @@ class KeyCache:
         self._lock = threading.Lock()
         KeyCache._instances.add(self)
 
+    def cached(self, authorization: str | None) -> Principal | None:
+        """The principal of a key verified less than ``ttl_seconds`` ago, else None."""
+        if not authorization or self.ttl_seconds <= 0:
+            return None
+        hit = self._entries.get(hashlib.sha256(authorization.encode("utf-8")).hexdigest())
+        if hit is not None and hit[1] > time.monotonic():
+            return hit[0]
+        return None
+
     def authenticate(self, session: Session, authorization: str | None) -> Principal:
         """:func:`authenticate`, answered from the cache while the key's entry is fresh."""
+        hit = self.cached(authorization)
+        if hit is not None:
+            return hit
         if not authorization or self.ttl_seconds <= 0:
             return authenticate(session, authorization)
         digest = hashlib.sha256(authorization.encode("utf-8")).hexdigest()
         now = time.monotonic()
-        hit = self._entries.get(digest)
-        if hit is not None and hit[1] > now:
-            return hit[0]
         principal = authenticate(session, authorization)
         with self._lock:
             if len(self._entries) >= self.max_entries:

@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=20 * 1024 * 1024, description="Largest accepted request body."
     )
+    ranking_cache_entries: int = Field(
+        default=10_000,
+        ge=0,
+        description="Teacher rankings kept per worker between requests (0: none; ~10-20 KB each).",
+    )
 
 
 @lru_cache(maxsize=1)

@@ -3,7 +3,8 @@
 They are ``async`` on purpose: each does microseconds of work (create a session, look a key up
 in :class:`~service.auth.KeyCache`), and FastAPI runs a plain ``def`` dependency in the thread
 pool, a hand-off that cost more than the work itself. A key missing from the cache costs one
-indexed query on the event loop.
+indexed query on the event loop, in a session of its own: authentication does not depend on the
+request's session, so a route that needs none (the recommendation hot path) opens none.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 from sqlalchemy.orm import Session
 
 from competency_model.errors import PermissionDenied
@@ -28,8 +29,6 @@ __all__ = [
     "require_admin",
     "require_key",
 ]
-
-_bearer = HTTPBearer(auto_error=False, description="An API key from `nengli keys create`.")
 
 
 async def get_state(request: Request) -> ServiceState:
@@ -64,24 +63,34 @@ def key_cache(state: ServiceState) -> KeyCache:
     return cache
 
 
-async def require_key(
-    state: StateDep,
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
+class BearerKey(HTTPBearer):
     """Authenticate the bearer key (401 problem when missing or wrong).
 
-    A key verified in the last few seconds is answered from :class:`KeyCache` without a query,
-    so most requests open no transaction here at all.
+    A subclass of FastAPI's ``HTTPBearer`` so ``/openapi.json`` declares the scheme on every
+    operation that needs a key, but one dependency with no sub-dependencies of its own: each
+    sub-dependency cost the solver more than the key lookup (measured in docs/benchmarks.md,
+    section service).
+
+    A key verified in the last few seconds is answered from :class:`KeyCache` without a query;
+    otherwise its row is read in a short session of its own.
     """
-    header = f"{credentials.scheme} {credentials.credentials}" if credentials else None
-    principal = key_cache(state).authenticate(session, header)
-    if session.in_transaction():
-        # The lookup opened a transaction; end it so a long model call holds no read snapshot.
-        session.commit()
-    return principal
+
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        state: ServiceState = request.app.state.nengli
+        header = request.headers.get("authorization")
+        cache = key_cache(state)
+        principal = cache.cached(header)
+        if principal is None:
+            with state.sessions() as session:
+                principal = cache.authenticate(session, header)
+        return principal
 
 
+require_key = BearerKey(
+    scheme_name="HTTPBearer",
+    auto_error=False,
+    description="An API key from `nengli keys create`.",
+)
 CurrentKey = Annotated[Principal, Depends(require_key)]
 
 

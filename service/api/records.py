@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.db.models import Event, Grade, Response, School, Teacher
 
-__all__ = ["TeacherRecord", "load_completed", "load_record"]
+__all__ = ["TeacherRecord", "load_record"]
 
 
 @dataclass
@@ -61,21 +61,3 @@ def load_record(session: Session, teacher: Teacher, school: School) -> TeacherRe
     return TeacherRecord(
         teacher=teacher, school=school, responses=responses, grades=grades, events=events
     )
-
-
-# Built once: on the recommendation hot path, constructing the statement took about three
-# times as long as running it.
-_COMPLETED_ITEMS = (
-    select(Event.item_id)
-    .where(Event.teacher_id == bindparam("teacher_id"), Event.event == "complete")
-    .order_by(Event.timestamp, Event.id)
-)
-
-
-def load_completed(session: Session, teacher_id: str) -> list[str]:
-    """Catalog ids the teacher completed, in completion order (one indexed query, no pandas).
-
-    The recommendation hot path needs only this, not the whole record.
-    """
-    rows = session.execute(_COMPLETED_ITEMS, {"teacher_id": teacher_id}).scalars()
-    return list(dict.fromkeys(str(item) for item in rows if item is not None))

@@ -6,14 +6,23 @@ a key cannot learn which ids other tenants use.
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from competency_model.errors import NotFoundError
 from service.auth import Principal
-from service.db.models import School, Teacher
+from service.db.driver_query import DriverQuery
+from service.db.models import Event, School, Teacher
 
-__all__ = ["visible_region", "visible_school", "visible_teacher"]
+__all__ = [
+    "TeacherScope",
+    "visible_region",
+    "visible_school",
+    "visible_teacher",
+    "visible_teacher_with_completed",
+]
 
 # Built once (statement construction costs more than the indexed lookup it runs).
 _TEACHER_AND_SCHOOL = (
@@ -21,6 +30,26 @@ _TEACHER_AND_SCHOOL = (
     .join(School, School.school_id == Teacher.school_id)
     .where(Teacher.teacher_id == bindparam("teacher_id"))
 )
+
+# The teacher's school, region and completed items in one round trip (one row per completed
+# item; one row with a NULL item when there is none).
+_SCOPE_AND_COMPLETED = (
+    select(Teacher.school_id, School.region, Event.item_id)
+    .join(School, School.school_id == Teacher.school_id)
+    .outerjoin(Event, and_(Event.teacher_id == Teacher.teacher_id, Event.event == "complete"))
+    .where(Teacher.teacher_id == bindparam("teacher_id"))
+    .order_by(Event.timestamp, Event.id)
+)
+_compiled_for: dict[tuple[str, str], DriverQuery] = {}
+
+
+@dataclass(frozen=True)
+class TeacherScope:
+    """Where a teacher belongs: enough to check tenancy and write the audit entry."""
+
+    teacher_id: str
+    school_id: str
+    region: str
 
 
 def visible_school(session: Session, principal: Principal, school_id: str) -> School:
@@ -50,3 +79,23 @@ def visible_region(session: Session, principal: Principal, region: str) -> str:
     if not principal.can_see_region(region) or exists is None:
         raise NotFoundError(f"region {region!r} not found", details={"region": region})
     return region
+
+
+def visible_teacher_with_completed(
+    engine: Engine, principal: Principal, teacher_id: str
+) -> tuple[TeacherScope, list[str]]:
+    """Tenancy check plus the teacher's completed catalog ids, in one query on a raw cursor.
+
+    The recommendation hot path needs exactly this; same 404 as :func:`visible_teacher`.
+    """
+    dialect = engine.dialect
+    query = _compiled_for.get((dialect.name, dialect.paramstyle))
+    if query is None:
+        query = _compiled_for[(dialect.name, dialect.paramstyle)] = DriverQuery(
+            engine, _SCOPE_AND_COMPLETED
+        )
+    rows = query.rows(engine, teacher_id=teacher_id)
+    if not rows or not principal.can_see_teacher_at(teacher_id, rows[0][0], rows[0][1]):
+        raise NotFoundError(f"teacher {teacher_id!r} not found", details={"teacher_id": teacher_id})
+    completed = list(dict.fromkeys(str(row[2]) for row in rows if row[2] is not None))
+    return TeacherScope(teacher_id, rows[0][0], rows[0][1]), completed

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from competency_model.framework import Framework, active_framework
 from competency_model.graph import CompetencyGraph
 from competency_model.item_bank import ItemBank, default_item_bank, load_item_bank
+from service.api.ranking_cache import RankingCache
+from service.audit import AuditBatcher
 from service.model_registry import ModelRegistry
 from service.settings import Settings
 from training_data.catalog import Catalog, load_catalog
@@ -52,3 +54,13 @@ class ServiceState:
         if self.settings.framework_file is None:
             return default_item_bank()
         return load_item_bank(framework=self.framework)
+
+    @cached_property
+    def ranking_cache(self) -> RankingCache:
+        """Known teachers' rankings kept between requests (see :mod:`service.api.ranking_cache`)."""
+        return RankingCache(self.settings.ranking_cache_entries)
+
+    @cached_property
+    def audit_batcher(self) -> AuditBatcher:
+        """Group commit of audit entries for ``async`` routes."""
+        return AuditBatcher(self.engine)

@@ -37,6 +37,35 @@ def test_top_k_has_no_duplicates_and_finite_scores(fitted_hybrid, teacher, k, ki
     assert [r.score for r in recs] == sorted((r.score for r in recs), reverse=True)
 
 
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    teacher=st.integers(0, 149),
+    k=st.integers(1, 15),
+    kind=st.sampled_from(["course", "task"]),
+    personalized=st.booleans(),
+    depth=st.sampled_from([None, 5, 20, 40]),
+    drop=st.lists(st.integers(0, 39), max_size=12, unique=True),
+)
+def test_a_kept_ranking_minus_completed_items_equals_ranking_again(
+    fitted_hybrid, teacher, k, kind, personalized, depth, drop
+):
+    """What the service's ranking cache relies on: exclusion never changes scores or reasons."""
+    teacher_id = f"T{teacher + 1:07d}"
+    full = fitted_hybrid.ranked(teacher_id, kind, personalized)
+    done = [full.item_ids[i] for i in drop if i < len(full.item_ids)]
+    fresh = fitted_hybrid.recommend(teacher_id, k, kind, personalized, exclude=done)
+    kept = fitted_hybrid.ranked(teacher_id, kind, personalized, depth=depth)
+    positions = kept.positions(k, done)
+    if positions is None:  # cut short: the caller must rank again
+        assert depth is not None and depth - sum(i < depth for i in drop) < k
+        with pytest.raises(ValueError, match="rank again"):
+            kept.top(k, done)
+        return
+    assert [r.model_dump() for r in kept.top(k, done)] == [r.model_dump() for r in fresh]
+
+
 @pytest.mark.parametrize("kind", ["course", "task"])
 def test_every_item_is_explained_in_both_languages(fitted_hybrid, kind):
     for teacher in ("T0000001", "T0000042"):

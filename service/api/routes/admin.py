@@ -16,6 +16,7 @@ def reload_models(state: StateDep, _admin: AdminKey) -> dict[str, Any]:
     """Load the model directory again (hashes verified) and swap it in atomically."""
     previous = state.registry.current
     bundle = state.registry.reload()
+    state.ranking_cache.clear()  # rankings of the old version would only wait for eviction
     return {
         "version": bundle.version,
         "previous_version": previous.version if previous else None,

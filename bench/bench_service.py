@@ -307,28 +307,78 @@ async def open_loop(
     return result
 
 
-async def drive(
-    port: int, token: str, teacher_ids: list[str], args: argparse.Namespace
-) -> dict[str, Any]:
-    base = f"http://127.0.0.1:{port}"
-    rec = [f"{base}/v1/teachers/{t}/recommendations?kind=course&k=10" for t in teacher_ids]
-    health = [f"{base}/healthz"]
-    limits = httpx.Limits(
-        max_connections=args.concurrency, max_keepalive_connections=args.concurrency
-    )
+async def warm_up(port: int, token: str, paths: list[str], concurrency: int) -> float:
+    """Request every path once (so each teacher's ranking is kept); returns the seconds taken."""
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(headers=headers, limits=limits, timeout=60) as client:
-        await closed_loop(client, rec[:50], min(4, args.concurrency), 2.0)  # warm-up
-        results = {
-            "healthz_closed": await closed_loop(client, health, args.concurrency, args.duration),
-            "recommendations_closed": await closed_loop(
-                client, rec, args.concurrency, args.duration
-            ),
-        }
-        if args.rate:
-            results["healthz_open"] = await open_loop(client, health, args.rate, args.duration)
-            results["recommendations_open"] = await open_loop(client, rec, args.rate, args.duration)
+    queue = list(reversed(paths))
+    started = time.perf_counter()
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}", headers=headers, limits=limits, timeout=60
+    ) as client:
+
+        async def worker() -> None:
+            while queue:
+                response = await client.get(queue.pop())
+                response.raise_for_status()
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return round(time.perf_counter() - started, 1)
+
+
+async def open_loops(
+    port: int, token: str, named_paths: dict[str, list[str]], rate: float, duration: float
+) -> dict[str, Any]:
+    """The open loop at ``rate`` requests/s for each list of paths, one after the other."""
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
+    headers = {"Authorization": f"Bearer {token}"}
+    results = {}
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}", headers=headers, limits=limits, timeout=60
+    ) as client:
+        await closed_loop(client, ["/healthz"], 4, 1.0)  # open the connections
+        for name, paths in named_paths.items():
+            results[name] = await open_loop(client, paths, rate, duration)
     return results
+
+
+def closed(
+    port: int, token: str, paths: list[str], args: argparse.Namespace, workdir: Path
+) -> dict[str, Any]:
+    """A closed loop of ``--concurrency`` clients: wrk when installed, else httpx."""
+    if shutil.which("wrk"):
+        result = wrk_closed_loop(port, token, paths, args.concurrency, args.duration, workdir)
+        result["generator"] = "wrk"
+        return result
+
+    async def run() -> dict[str, Any]:
+        limits = httpx.Limits(
+            max_connections=args.concurrency, max_keepalive_connections=args.concurrency
+        )
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}",
+            headers={"Authorization": f"Bearer {token}"},
+            limits=limits,
+            timeout=60,
+        ) as client:
+            return await closed_loop(client, paths, args.concurrency, args.duration)
+
+    result = asyncio.run(run())
+    result["generator"] = "httpx (install wrk for throughput figures)"
+    return result
+
+
+def server_memory_mib(server: subprocess.Popen[str]) -> float:
+    """Resident memory of the uvicorn workers (the parent too when it serves itself)."""
+    import psutil
+
+    process = psutil.Process(server.pid)
+    workers = process.children(recursive=True) or [process]
+    return round(sum(w.memory_info().rss for w in workers) / 2**20, 1)
+
+
+def recommendation_path(teacher_id: str) -> str:
+    return f"/v1/teachers/{teacher_id}/recommendations?kind=course&k=10"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -343,13 +393,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--small", action="store_true", help="2,000 teachers, 5 s runs.")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes.")
     parser.add_argument(
-        "--wrk",
-        action="store_true",
-        help="Also measure the closed loops with wrk (apt-get install wrk).",
+        "--repeat-teachers", type=int, default=5000, help="Teachers of the repeat-request runs."
     )
     args = parser.parse_args(argv)
     if args.small:
         args.teachers, args.schools, args.duration, args.rate = 2000, 20, 5.0, 100.0
+        args.repeat_teachers = 500
     directory = (args.dir or ROOT / "bench" / "out" / f"service-{args.teachers}").resolve()
     directory.mkdir(parents=True, exist_ok=True)
     timings = prepare(directory, args.teachers, args.schools, args.seed)
@@ -364,28 +413,75 @@ def main(argv: list[str] | None = None) -> None:
         session.commit()
     engine.dispose()
     teachers = read_province(directory / "province").teachers["teacher_id"].astype(str).to_numpy()
-    rng = np.random.default_rng(args.seed)
-    sample = rng.choice(teachers, size=min(5000, len(teachers)), replace=False).tolist()
+    shuffled = np.random.default_rng(args.seed).permutation(teachers).tolist()
+    # Disjoint samples: teachers asked again (their ranking kept), teachers asked for the first
+    # time since the server started (closed loop), and first-timers for the open loop.
+    repeat = shuffled[: args.repeat_teachers]
+    first = shuffled[args.repeat_teachers :]
+    open_first_count = int(args.rate * args.duration)
+    first_closed, first_open = first[:-open_first_count] or first, first[-open_first_count:]
     port = _free_port()
     load_before = os.getloadavg()
     server = start_server(directory, port, args.workers)
     try:
-        results = asyncio.run(drive(port, token, sample, args))
-        if args.wrk:
-            rec_paths = [f"/v1/teachers/{t}/recommendations?kind=course&k=10" for t in sample]
-            results["wrk_healthz_closed"] = wrk_closed_loop(
-                port, token, ["/healthz"], args.concurrency, args.duration, directory
+        memory_started = server_memory_mib(server)
+        results: dict[str, Any] = {
+            "healthz_closed": closed(port, token, ["/healthz"], args, directory),
+            "me_closed": closed(port, token, ["/v1/me"], args, directory),
+        }
+        results["recommendations_first_closed"] = closed(
+            port, token, [recommendation_path(t) for t in first_closed], args, directory
+        )
+        results["recommendations_first_closed"]["share_of_first_requests"] = round(
+            min(
+                1.0, len(first_closed) / max(1, results["recommendations_first_closed"]["requests"])
+            ),
+            3,
+        )
+        repeat_paths = [recommendation_path(t) for t in repeat]
+        memory_before_warm_up = server_memory_mib(server)
+        results["warm_up_seconds"] = asyncio.run(
+            warm_up(port, token, repeat_paths, args.concurrency)
+        )
+        results["memory_mib"] = {
+            "started": memory_started,
+            "before_warm_up": memory_before_warm_up,
+            "after_warm_up": server_memory_mib(server),
+        }
+        results["recommendations_repeat_closed"] = closed(
+            port, token, repeat_paths, args, directory
+        )
+        if args.rate:
+            results.update(
+                asyncio.run(
+                    open_loops(
+                        port,
+                        token,
+                        {
+                            "healthz_open": ["/healthz"],
+                            "recommendations_first_open": [
+                                recommendation_path(t) for t in first_open
+                            ],
+                            "recommendations_repeat_open": repeat_paths,
+                        },
+                        args.rate,
+                        args.duration,
+                    )
+                )
             )
-            results["wrk_recommendations_closed"] = wrk_closed_loop(
-                port, token, rec_paths, args.concurrency, args.duration, directory
-            )
+        results["memory_mib"]["end"] = server_memory_mib(server)
     finally:
         server.terminate()
         server.wait(timeout=30)
     load_after = os.getloadavg()
-    source = "wrk_" if args.wrk else ""
-    closed = results[f"{source}recommendations_closed"]["throughput_rps"]
-    trivial = results[f"{source}healthz_closed"]["throughput_rps"]
+    trivial = results["healthz_closed"]["throughput_rps"]
+    keyed = results["me_closed"]["throughput_rps"]
+    ratios = {
+        f"{run}_to_{base}": round(results[f"recommendations_{run}_closed"]["throughput_rps"] / d, 3)
+        for run in ("first", "repeat")
+        for base, d in (("healthz", trivial), ("me", keyed))
+        if d
+    }
     print(
         json.dumps(
             {
@@ -400,16 +496,18 @@ def main(argv: list[str] | None = None) -> None:
                 "teachers": args.teachers,
                 "schools": args.schools,
                 "server": f"uvicorn ({server_stack()}), {args.workers} worker(s), SQLite (WAL)",
-                "load_generator": "asyncio + httpx"
-                + (" and wrk (apt-get install wrk)" if args.wrk else "")
-                + " on the same machine",
+                "load_generator": "wrk (closed loops) and asyncio + httpx (open loops, warm-up)"
+                " on the same machine",
                 "concurrency": args.concurrency,
                 "duration_s": args.duration,
+                "samples": {
+                    "repeat_teachers": len(repeat),
+                    "first_closed_teachers": len(first_closed),
+                    "first_open_teachers": len(first_open),
+                },
                 "prepare_seconds": timings,
                 "results": results,
-                "recommendation_to_healthz_throughput": round(closed / trivial, 3)
-                if trivial
-                else None,
+                "throughput_ratios": ratios,
             },
             ensure_ascii=False,
             indent=2,

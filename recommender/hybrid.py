@@ -322,6 +322,25 @@ class HybridRecommender(FittedState):
         signals = {n: f[0] for n, f in features.items()}
         return rank_items(self.items_, self.points_, scores[0], allowed, context, signals, depth)
 
+    def recommend_popular(
+        self, school_id: str, k: int = 10, kind: Kind = "course", exclude: Sequence[str] = ()
+    ) -> list[Recommendation]:
+        """The non-personalised list for any teacher of ``school_id``, known to the model or not.
+
+        Only the policy, the school's environment and province-wide popularity decide it: the
+        same list :meth:`recommend` gives with ``personalized=False``, for teachers the model
+        has never seen too (their profile is not read).
+        """
+        self._check_fitted()
+        rows = np.flatnonzero(self.teachers_.school_ids == school_id)
+        if rows.size == 0:
+            raise NotFoundError(
+                f"school {school_id!r} is not in this model; check the school_id",
+                details={"school_id": school_id},
+            )
+        school_rank = int(self.teachers_.school_environment_rank[rows[0]])
+        return popular_ranking(self, school_rank, kind, exclude, (), depth=k).top(k)
+
     def recommend_for_profile(
         self,
         profile: TeacherProfile | Mapping[str, Any],

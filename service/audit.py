@@ -99,17 +99,17 @@ class AuditBatcher:
         writer = self._writers.get(loop)
         if writer is None or writer.done():
             self._writers[loop] = loop.create_task(self._write_batches(loop))
-        # Shielded: a client that disconnects cancels its request, never the shared write.
-        await asyncio.shield(done)
+        # A client that disconnects cancels only this wait: the row stays in the batch and is
+        # written anyway (the writer skips futures already cancelled).
+        await done
 
     async def _write_batches(self, loop: asyncio.AbstractEventLoop) -> None:
         queue = self._queues[loop]
-        await asyncio.sleep(0)  # let the requests already received join this batch
         while queue:
             batch = queue[:]
             del queue[:]
             try:
-                self._insert([row for row, _ in batch])
+                await asyncio.to_thread(self._insert, [row for row, _ in batch])
             except Exception as error:  # every waiter of the batch gets the database error
                 for _, done in batch:
                     if not done.done():

@@ -138,7 +138,8 @@ def recommend(
 
     Items the teacher completed after training are excluded at once, even before the next
     ``nengli train``. A teacher newer than the model gets the cold-start ranker on their
-    profile; with ``personalized=False`` their diagnosis is not passed to it.
+    profile and diagnosis; with ``personalized=False`` every teacher gets the school's
+    non-personalised list (policy, environment, popularity), whatever the model knows of them.
     """
     recommender = models.recommender
     if is_known(models, teacher.teacher_id):
@@ -150,12 +151,17 @@ def recommend(
         school_id=school.school_id,
         stage=teacher.stage,
         subject=teacher.subject,
-        research_group=(teacher.research_group or "") if personalized else "",
+        research_group=teacher.research_group or "",
     )
     try:
-        items = recommender.recommend_for_profile(
-            profile, mastery=mastery if personalized else None, k=k, kind=kind, exclude=completed
-        )
+        if personalized:
+            items = recommender.recommend_for_profile(
+                profile, mastery=mastery, k=k, kind=kind, exclude=completed
+            )
+        else:  # the teacher's profile is not read, as for known teachers
+            items = recommender.recommend_popular(
+                school.school_id, k=k, kind=kind, exclude=completed
+            )
     except NotFoundError as error:
         raise ConflictError(
             f"school {school.school_id!r} was added after the model was trained; run "

@@ -130,6 +130,22 @@ def test_non_personalised_list_ignores_history(fitted_hybrid, small_province):
     assert lists[0] == lists[1]
 
 
+@pytest.mark.parametrize("kind", ["course", "task"])
+def test_school_popular_list_is_the_known_teachers_non_personalised_list(
+    fitted_hybrid, small_province, kind
+):
+    teacher = small_province.teachers.iloc[3]
+    known = fitted_hybrid.recommend(teacher["teacher_id"], k=8, kind=kind, personalized=False)
+    popular = fitted_hybrid.recommend_popular(teacher["school_id"], k=8, kind=kind)
+    assert [r.model_dump() for r in popular] == [r.model_dump() for r in known]
+    done = [known[0].item_id]
+    assert known[0].item_id not in {
+        r.item_id for r in fitted_hybrid.recommend_popular(teacher["school_id"], 8, kind, done)
+    }
+    with pytest.raises(NotFoundError, match="S999999"):
+        fitted_hybrid.recommend_popular("S999999")
+
+
 def test_cold_start_returns_explained_items_that_follow_the_questionnaire(fitted_hybrid):
     recs = fitted_hybrid.recommend_for_profile(PROFILE, {"A5": 0.05, "A6": 0.05}, k=10)
     assert len(recs) == 10 and all(r.reasons_zh and r.reasons_en for r in recs)

@@ -126,3 +126,26 @@ def test_revoking_in_process_takes_effect_at_once_over_http(client) -> None:  # 
         assert revoke_key(session, row.key_id)
         session.commit()
     assert_problem(client.get("/v1/competencies", headers=headers), 401)
+
+
+@pytest.mark.parametrize("role", ["admin", "platform", "school", "teacher"])
+def test_me_names_the_calling_key_and_its_scope(client, keys: Keys, world: World, role: str) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/v1/me", headers=keys.header(role))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    expected_scope = {
+        "admin": None,
+        "platform": "江苏",
+        "school": world.school,
+        "teacher": world.teacher,
+    }[role]
+    assert (body["role"], body["scope"]) == (role, expected_scope)
+    assert getattr(keys, role).split("_")[1] == body["key_id"]
+
+
+@pytest.mark.parametrize(
+    "header", [None, "Bearer", "Basic abc", "Bearer nl_nope_nope", "bearer   "]
+)
+def test_missing_or_malformed_keys_are_401_problems(client, header: str | None) -> None:  # type: ignore[no-untyped-def]
+    headers = {"Authorization": header} if header is not None else {}
+    assert_problem(client.get("/v1/me", headers=headers), 401)

@@ -73,3 +73,56 @@ def test_unreadable_upload_is_a_problem(client, keys: Keys) -> None:  # type: ig
     assert_problem(_post(client, keys, "data.exe", b"MZ"), 422)
     assert_problem(_post(client, keys, "schools.csv", b"", role="platform"), 422)
     assert_problem(_post(client, keys, "schools.csv", _schools_csv("S1"), role="teacher"), 403)
+
+
+def test_multipart_upload_imports_like_a_raw_body(client, keys: Keys, world: World) -> None:  # type: ignore[no-untyped-def]
+    """A browser form or ``curl -F file=@教师名单.xlsx``: the upload's own name picks the parser."""
+    school_id = f"SM{uuid.uuid4().hex[:6].upper()}"
+    headers = keys.header("platform")
+    schools = client.post(
+        "/v1/imports",
+        files={"file": ("schools.csv", _schools_csv(school_id), "text/csv")},
+        headers=headers,
+    )
+    assert schools.status_code == 200, schools.text
+    assert schools.json()["filename"] == "schools.csv" and schools.json()["inserted"] == {
+        "schools": 1
+    }
+    teachers = _teachers_xlsx([(f"TM{school_id[2:]}{i}", school_id) for i in range(2)])
+    loaded = client.post(
+        "/v1/imports", files={"file": ("教师名单.xlsx", teachers)}, headers=headers
+    )
+    assert loaded.status_code == 200, loaded.text
+    assert loaded.json()["inserted"] == {"teachers": 2}
+    # ?filename= overrides the upload's name (e.g. a form that sends "blob").
+    renamed = client.post(
+        "/v1/imports?filename=teachers.xlsx", files={"file": ("blob", teachers)}, headers=headers
+    )
+    assert renamed.status_code == 200 and renamed.json()["updated"] == {"teachers": 2}
+
+
+def test_bad_multipart_uploads_are_problems_that_write_nothing(client, keys: Keys) -> None:  # type: ignore[no-untyped-def]
+    headers = keys.header("platform")
+    before = client.get("/v1/teachers?limit=500", headers=headers).json()["count"]
+    wrong_field = client.post(
+        "/v1/imports", files={"upload": ("schools.csv", b"x")}, headers=headers
+    )
+    assert "'file'" in assert_problem(wrong_field, 422)["detail"]
+    bad_name = client.post(
+        "/v1/imports", files={"file": ("../../etc/passwd.csv.exe", b"x")}, headers=headers
+    )
+    assert "not accepted" in assert_problem(bad_name, 422)["detail"]
+    no_name = client.post("/v1/imports", files={"file": ("blob", b"a,b\n1,2\n")}, headers=headers)
+    assert_problem(no_name, 422)
+    empty = client.post("/v1/imports", files={"file": ("schools.csv", b"")}, headers=headers)
+    assert "empty" in assert_problem(empty, 422)["detail"]
+    broken = client.post(
+        "/v1/imports",
+        content=b'--xyz\r\nContent-Disposition: form-data; name="file"\r\n',
+        headers={**headers, "Content-Type": "multipart/form-data; boundary=xyz"},
+    )
+    assert 400 <= broken.status_code < 500
+    assert broken.headers["content-type"].startswith("application/problem+json")
+    assert client.get("/v1/teachers?limit=500", headers=headers).json()["count"] == before
+    raw_without_name = client.post("/v1/imports", content=b"a,b\n", headers=headers)
+    assert "filename" in assert_problem(raw_without_name, 422)["detail"]

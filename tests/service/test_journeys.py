@@ -137,3 +137,29 @@ def test_out_of_range_answer_is_rejected(client, keys: Keys, world: World) -> No
     )
     body = assert_problem(response, 422)
     assert "Q001" in body["detail"]
+
+
+def test_non_personalised_list_of_a_new_teacher_reads_nothing_of_them(
+    client, keys: Keys, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    """A teacher newer than the model gets their school's list, not one fitted to their profile."""
+    platform = keys.header("platform")
+    suffix = uuid.uuid4().hex[:6].upper()
+    lists = []
+    for n, (stage, subject) in enumerate([("小学", "数学"), ("高中", "物理")]):
+        teacher_id = f"TN{suffix}{n}"
+        created = client.put(
+            f"/v1/teachers/{teacher_id}",
+            headers=platform,
+            json={"school_id": world.school, "stage": stage, "subject": subject},
+        )
+        assert created.status_code == 200, created.text
+        response = client.get(
+            f"/v1/teachers/{teacher_id}/recommendations?k=6&personalized=false", headers=platform
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["cold_start"] is True
+        lists.append(response.json()["data"])
+    assert lists[0] == lists[1]
+    assert all(set(item["signals"]) == {"popularity"} for item in lists[0])
+    assert not any("设计" in reason for item in lists[0] for reason in item["reasons_zh"])

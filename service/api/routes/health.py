@@ -1,4 +1,4 @@
-"""Liveness and readiness probes (no key needed, no tenant data)."""
+"""Liveness and readiness probes (no key needed, no tenant data) and the caller's own key."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from service.api.deps import StateDep
+from service.api.deps import CurrentKey, StateDep
 
 router = APIRouter(tags=["health"])
 
@@ -43,3 +43,12 @@ def readyz(state: StateDep) -> JSONResponse:
         }
     body["status"] = "ready" if ready else "not ready"
     return JSONResponse(body, status_code=200 if ready else 503)
+
+
+@router.get("/v1/me")
+async def who_am_i(principal: CurrentKey) -> dict[str, str | None]:
+    """The key making the request: id, role and scope (a platform's region, a school, a teacher).
+
+    Lets an integration check its configuration before sending data; reads no tenant data.
+    """
+    return {"key_id": principal.key_id, "role": principal.role, "scope": principal.scope}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 import tempfile
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from competency_model.errors import ImportRowError, PermissionDenied
 from service.api.deps import CurrentKey, SessionDep, StateDep
@@ -23,16 +25,19 @@ from training_data.imports.importer import IMPORT_SUFFIXES
 
 router = APIRouter(prefix="/v1", tags=["imports"])
 
+FILENAME_PATTERN = r"^[^/\\\x00]+\.(csv|tsv|txt|xlsx)$"
 FilenameQuery = Annotated[
-    str,
+    str | None,
     Query(
         min_length=5,
         max_length=200,
-        pattern=r"^[^/\\\x00]+\.(csv|tsv|txt|xlsx)$",
-        description="Name of the uploaded file; its suffix (.csv/.tsv/.txt/.xlsx) picks the parser.",
+        pattern=FILENAME_PATTERN,
+        description="Name of the uploaded file; its suffix (.csv/.tsv/.txt/.xlsx) picks the "
+        "parser. Required with a raw body; a multipart upload's own file name is used otherwise.",
         examples=["teachers.csv"],
     ),
 ]
+BINARY = {"type": "string", "format": "binary"}
 
 
 def _known_teachers(session: Any, principal: Any) -> list[str]:
@@ -50,9 +55,16 @@ def _known_teachers(session: Any, principal: Any) -> list[str]:
         "requestBody": {
             "required": True,
             "content": {
-                "text/csv": {"schema": {"type": "string", "format": "binary"}},
+                "text/csv": {"schema": BINARY},
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
-                    "schema": {"type": "string", "format": "binary"}
+                    "schema": BINARY
+                },
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": BINARY},
+                        "required": ["file"],
+                    }
                 },
             },
         }
@@ -64,21 +76,57 @@ async def post_import(
     session: SessionDep,
     state: StateDep,
     principal: CurrentKey,
-    filename: FilenameQuery,
+    filename: FilenameQuery = None,
     strict: bool = False,
 ) -> dict[str, Any]:
-    """Import one export file (raw body); rows are validated, then written in one transaction.
+    """Import one export file; rows are validated, then written in one transaction.
 
+    Send the file either as the raw body with ``?filename=teachers.csv``, or as a
+    ``multipart/form-data`` field ``file`` (a browser form, ``curl -F file=@teachers.csv``).
     Rows the importer rejects are listed in the report and skipped (``strict=true``: any
     rejected row refuses the whole file). Re-importing the same file changes nothing.
     """
     if principal.role == "teacher":
         raise PermissionDenied("teacher keys cannot import data; use a platform or school key")
-    body = await request.body()
+    if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+        body, uploaded_name = await _multipart_file(request)
+        if filename is None and uploaded_name is not None:
+            if not re.fullmatch(FILENAME_PATTERN, uploaded_name):
+                raise ImportRowError(
+                    f"uploaded file name {uploaded_name!r} is not accepted; use a .csv, .tsv, "
+                    ".txt or .xlsx name without path separators, or pass ?filename=",
+                    details={"field": "file", "value": uploaded_name},
+                )
+            filename = uploaded_name
+    else:
+        body = await request.body()
+    if filename is None:
+        raise ImportRowError(
+            "name the file: ?filename=teachers.csv with a raw body, or upload it as the "
+            "multipart field 'file' with a file name",
+            details={"field": "filename"},
+        )
     if not body:
-        raise ImportRowError("the request body is empty; send the file's bytes as the body")
+        raise ImportRowError(
+            f"{filename} is empty; send the file's bytes (raw body or multipart field 'file')"
+        )
     # Parsing and writing are blocking work: keep them off the event loop.
     return await run_in_threadpool(_import, session, state, principal, filename, strict, body)
+
+
+async def _multipart_file(request: Request) -> tuple[bytes, str | None]:
+    """The bytes and file name of the form's ``file`` field (a 422 problem without one)."""
+    form = await request.form(max_files=1, max_fields=10)
+    try:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise ImportRowError(
+                "the multipart body has no file field 'file'; send -F file=@teachers.csv",
+                details={"field": "file"},
+            )
+        return await upload.read(), upload.filename
+    finally:
+        await form.close()
 
 
 def _import(

@@ -3,7 +3,9 @@
 The list comes from the hybrid recommender in the model directory (:func:`load_recommender`,
 sha256-verified). The province directory is read for two things the model cannot know: whether
 the teacher exists at all (a clear error instead of "not in this model") and which items the
-teacher completed after training, which are excluded at once as the service does.
+teacher completed after training, which are excluded at once as the service does. A teacher added
+after training is ranked like the API's cold start: from their profile and a diagnosis of their
+answers (or, with ``--no-personalized``, their school's non-personalised list).
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         from service.cli.diagnose_cmd import require_model_dir
         from service.cli.path_cmd import load_province_and_model
 
-        province, model_dir, _, _ = load_province_and_model(data, model)
+        province, model_dir, framework, catalog = load_province_and_model(data, model)
         teachers = province.teachers["teacher_id"].astype(str)
         if not (teachers == teacher_id).any():
             raise NotFoundError(
@@ -82,20 +84,53 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
                 ].astype(str)
             )
         )
-        items = recommender.recommend(
-            teacher_id, k=k, kind=kind.value, personalized=personalized, exclude=completed
-        )
+        try:
+            recommender.row_of(teacher_id)
+            cold_start = False
+        except NotFoundError:
+            cold_start = True
+        if not cold_start:
+            items = recommender.recommend(
+                teacher_id, k=k, kind=kind.value, personalized=personalized, exclude=completed
+            )
+        else:  # added after training: rank from the profile and a fresh diagnosis, as the API does
+            row = province.teachers.loc[teachers == teacher_id].iloc[0]
+            if not personalized:
+                items = recommender.recommend_popular(
+                    str(row["school_id"]), k=k, kind=kind.value, exclude=completed
+                )
+            else:
+                from service.cli.path_cmd import diagnose_teachers
+
+                diagnosis, _ = diagnose_teachers(
+                    province, [teacher_id], model_dir, framework, catalog
+                )
+                profile = {
+                    "school_id": str(row["school_id"]),
+                    "stage": str(row["stage"]),
+                    "subject": str(row["subject"]),
+                    "research_group": str(row.get("research_group") or ""),
+                }
+                mastery = dict(
+                    zip(diagnosis["point"], diagnosis["mastery_probability"].astype(float))
+                )
+                items = recommender.recommend_for_profile(
+                    profile, mastery=mastery, k=k, kind=kind.value, exclude=completed
+                )
         if as_json:
             payload = {
                 "teacher_id": teacher_id,
                 "kind": kind.value,
                 "personalized": personalized,
                 "model_version": recommender.model_version,
+                "cold_start": cold_start,
                 "items": [item.model_dump(mode="json") for item in items],
             }
             typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
             return
         mode = "个性化" if personalized else "非个性化（政策+环境+热度）"
+        if cold_start:
+            mode += "，新教师（模型训练后加入：按档案与诊断推荐）"
         typer.echo(f"教师 {teacher_id}  {kind.value}  {mode}  model {recommender.model_version}")
         for rank, item in enumerate(items, start=1):
             points = ",".join(item.points)

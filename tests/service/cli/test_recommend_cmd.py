@@ -95,3 +95,45 @@ def test_missing_model_directory_exits_2_naming_train(trained_province, run_main
     result = run_main(args)
     assert result.exit_code == 2
     assert "nengli train" in result.stderr
+
+
+def test_teacher_added_after_training_gets_a_cold_start_list(trained_province, tmp_path) -> None:
+    """As the API does: profile plus a diagnosis of their answers, or the school's generic list."""
+    import dataclasses
+
+    import pandas as pd
+
+    from training_data.province import write_province
+
+    province = trained_province.province
+    newcomer = province.teachers.iloc[[0]].assign(teacher_id="T9999999")
+    answers = province.responses.loc[
+        province.responses["teacher_id"] == trained_province.teacher_id
+    ].assign(teacher_id="T9999999")
+    grown = dataclasses.replace(
+        province,
+        teachers=pd.concat([province.teachers, newcomer], ignore_index=True),
+        responses=pd.concat([province.responses, answers], ignore_index=True),
+    )
+    data_dir = tmp_path / "grown"
+    write_province(grown, data_dir)
+    base = [
+        "recommend",
+        "T9999999",
+        "--data",
+        str(data_dir),
+        "--model",
+        str(trained_province.model_dir),
+    ]
+    personal = CliRunner().invoke(app, [*base, "--json", "--k", "5"])
+    assert personal.exit_code == 0, personal.output
+    body = json.loads(personal.output)
+    assert body["cold_start"] is True and 0 < len(body["items"]) <= 5
+    assert all(len(item["signals"]) > 1 for item in body["items"])  # profile and diagnosis signals
+    generic = CliRunner().invoke(app, [*base, "--json", "--k", "5", "--no-personalized"])
+    assert generic.exit_code == 0, generic.output
+    assert all(
+        set(item["signals"]) == {"popularity"} for item in json.loads(generic.output)["items"]
+    )
+    text = CliRunner().invoke(app, [*base, "--k", "3"])
+    assert text.exit_code == 0 and "新教师" in text.output

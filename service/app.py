@@ -85,6 +85,13 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         lifespan=lifespan,
         docs_url="/docs",
         openapi_url="/openapi.json",
+        # Off unless asked for: when on, every request first asks the OpenTelemetry providers
+        # whether anyone listens (measured in docs/benchmarks.md, section service).
+        telemetry={
+            "tracing": settings.telemetry,
+            "metrics": settings.telemetry,
+            "logs": settings.telemetry,
+        },
     )
     app.state.nengli = state
     install_problem_handlers(app)

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=20 * 1024 * 1024, description="Largest accepted request body."
     )
+    telemetry: bool = Field(
+        default=False,
+        description="FastAPI's OpenTelemetry tracing, metrics and logs (off: checked per request).",
+    )
     ranking_cache_entries: int = Field(
         default=10_000,
         ge=0,

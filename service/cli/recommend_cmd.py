@@ -100,6 +100,7 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
                     str(row["school_id"]), k=k, kind=kind.value, exclude=completed
                 )
             else:
+                from service.api.modeling import mastery_of
                 from service.cli.path_cmd import diagnose_teachers
 
                 diagnosis, _ = diagnose_teachers(
@@ -111,9 +112,7 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
                     "subject": str(row["subject"]),
                     "research_group": str(row.get("research_group") or ""),
                 }
-                mastery = dict(
-                    zip(diagnosis["point"], diagnosis["mastery_probability"].astype(float))
-                )
+                mastery = mastery_of(diagnosis)
                 items = recommender.recommend_for_profile(
                     profile, mastery=mastery, k=k, kind=kind.value, exclude=completed
                 )

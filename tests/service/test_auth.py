@@ -129,7 +129,9 @@ def test_revoking_in_process_takes_effect_at_once_over_http(client) -> None:  # 
 
 
 @pytest.mark.parametrize("role", ["admin", "platform", "school", "teacher"])
-def test_me_names_the_calling_key_and_its_scope(client, keys: Keys, world: World, role: str) -> None:  # type: ignore[no-untyped-def]
+def test_me_names_the_calling_key_and_its_scope(
+    client, keys: Keys, world: World, role: str
+) -> None:  # type: ignore[no-untyped-def]
     response = client.get("/v1/me", headers=keys.header(role))
     assert response.status_code == 200, response.text
     body = response.json()

@@ -10,6 +10,7 @@ general formula it replaces; ``tests/recommender/test_hybrid_fast_path.py`` pins
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -203,7 +204,8 @@ def rank_items(
         items=items,
         points=points,
         rows=order,
-        item_ids=[str(item) for item in items.item_ids[order].tolist()],
+        # Interned: a ranking kept for many teachers then shares one string per catalog item.
+        item_ids=[sys.intern(str(item)) for item in items.item_ids[order].tolist()],
         scores=scores[order],
         signals={name: np.asarray(value)[order] for name, value in signals.items()},
         context=context,

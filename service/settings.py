@@ -38,9 +38,9 @@ class Settings(BaseSettings):
         description="FastAPI's OpenTelemetry tracing, metrics and logs (off: checked per request).",
     )
     ranking_cache_entries: int = Field(
-        default=10_000,
+        default=5_000,
         ge=0,
-        description="Teacher rankings kept per worker between requests (0: none; ~10-20 KB each).",
+        description="Teacher rankings kept per worker between requests (0: none; ~40 KB each).",
     )
 
 

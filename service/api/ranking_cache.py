@@ -54,10 +54,10 @@ class RankingCache:
     ----------
     max_entries
         Rankings kept (one per teacher, kind and ``personalized``); 0 disables the cache.
-        An entry holds about 10–20 KB (``docs/benchmarks.md``, section service).
+        An entry holds about 40 KB (``docs/benchmarks.md``, section service).
     """
 
-    def __init__(self, max_entries: int = 10_000) -> None:
+    def __init__(self, max_entries: int = 5_000) -> None:
         self.max_entries = max_entries
         self._entries: OrderedDict[tuple[object, ...], _Entry] = OrderedDict()
         self._lock = threading.Lock()

@@ -76,6 +76,8 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         gc.collect()
         gc.freeze()
         yield
+        if "audit_batcher" in vars(state):  # created on first use
+            state.audit_batcher.close()
         engine.dispose()
 
     app = FastAPI(

@@ -16,8 +16,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def make_engine(database_url: str) -> Engine:
-    """Create an engine for ``database_url`` with the per-dialect settings described above."""
+def make_engine(database_url: str, *, checkpoint_on_commit: bool = True) -> Engine:
+    """Create an engine for ``database_url`` with the per-dialect settings described above.
+
+    ``checkpoint_on_commit=False`` (SQLite only) turns off the automatic WAL checkpoint that
+    SQLite runs inside the commit that fills the log: for a writer whose commits someone waits
+    on (the audit group commit), which then checkpoints off that path itself.
+    """
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
@@ -32,6 +37,8 @@ def make_engine(database_url: str) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
+        if not checkpoint_on_commit:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     return engine

@@ -131,7 +131,8 @@ def test_concurrent_requests_each_commit_their_audit_row_in_few_transactions(
     def count_commit(_connection: object) -> None:
         commits.append(1)
 
-    event.listen(state.engine, "commit", count_commit)
+    writer = state.audit_batcher._engine  # SQLite: the audit writer's own connection
+    event.listen(writer, "commit", count_commit)
     with state.sessions() as session:
         before = len(entries_for_teacher(session, world.teacher))
     n = 60
@@ -151,7 +152,7 @@ def test_concurrent_requests_each_commit_their_audit_row_in_few_transactions(
     try:
         responses = asyncio.run(burst())
     finally:
-        event.remove(state.engine, "commit", count_commit)
+        event.remove(writer, "commit", count_commit)
     assert [r.status_code for r in responses] == [200] * n
     with state.sessions() as session:
         entries = entries_for_teacher(session, world.teacher)
@@ -218,3 +219,30 @@ def test_foreign_and_unknown_teachers_are_the_same_404_on_the_hot_path(
     unknown = client.get("/v1/teachers/T7777777/recommendations", headers=keys.header("platform"))
     a, b = assert_problem(foreign, 404), assert_problem(unknown, 404)
     assert a["title"] == b["title"] and a["detail"] != "" and b["detail"] != ""
+
+
+def test_audit_writer_checkpoints_the_wal_off_the_commit_path(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine = create_engine(f"sqlite:///{tmp_path / 'audit.sqlite'}")
+    upgrade_database(engine)
+    batcher = AuditBatcher(engine)
+    with batcher._engine.connect() as connection:  # the writer never checkpoints in a commit
+        assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+    statements: list[str] = []
+    event.listen(
+        engine, "before_cursor_execute", lambda _c, _cur, sql, *_rest: statements.append(sql)
+    )
+    who = Principal("k1", "admin", None)
+
+    async def write(count: int) -> None:
+        await asyncio.gather(*(batcher.append(audit_row(who, "read")) for _ in range(count)))
+
+    asyncio.run(write(AuditBatcher.checkpoint_rows - 1))
+    batcher._checkpointer.submit(lambda: None).result()  # let a submitted checkpoint finish
+    assert not any("wal_checkpoint" in sql for sql in statements)
+    asyncio.run(write(2))
+    batcher.close()
+    assert sum("wal_checkpoint(PASSIVE)" in sql for sql in statements) == 1
+    with engine.connect() as connection:
+        count = connection.scalar(select(func.count()).select_from(AuditEntry))
+    assert count == AuditBatcher.checkpoint_rows + 1
+    engine.dispose()

@@ -5,9 +5,10 @@ rule) is final. It is then
 
 1. stored as an assessment grade in ``grades`` — the same table ``POST /v1/events`` writes
    assessment results to — so every later diagnosis uses it;
-2. folded into the recommender for a teacher the model knows: the practice task the evidence
-   came from counts as done (``HybridRecommender.fold_in``), so the next recommendations move
-   on from it without waiting for ``nengli train``;
+2. recorded with the practice task the evidence came from as a ``complete`` event (so every
+   worker drops the task from the teacher's lists at once and the next ``nengli train`` learns
+   from it) and folded into this worker's recommender for a teacher the model knows
+   (``HybridRecommender.fold_in``), so its signals move on without waiting for a retraining;
 3. answered with the teacher's updated mastery of the point and, for 不合格, remedial courses
    and a new practice task on that point, ranked with the updated diagnosis.
 
@@ -22,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from competency_model.assessment import PointReview, summarize_point
@@ -31,9 +33,10 @@ from service.api import modeling
 from service.api.assessment_store import load_evidence, load_reviews
 from service.api.province_store import LOCAL_TIMEZONE
 from service.api.records import load_record
+from service.api.schemas.events import EventIn
 from service.api.state import ServiceState
 from service.db.assessment_models import EvidenceSubmission
-from service.db.models import Grade, School, Teacher
+from service.db.models import Event, Grade, School, Teacher
 
 __all__ = ["REMEDIAL_COURSES", "finalize_if_rated", "point_review"]
 
@@ -79,8 +82,48 @@ def finalize_if_rated(
     session.add(
         Grade(teacher_id=teacher.teacher_id, point=submission.point, grade=result, assessed_at=now)
     )
+    _record_task_done(session, submission, now)
     session.commit()
     return review, _model_feedback(session, state, submission, teacher, school, result)
+
+
+#: Tenant of the events the service records itself (no platform can send under it).
+ASSESSMENT_TENANT = "assessment:*"
+
+
+def _record_task_done(session: Session, submission: EvidenceSubmission, now: datetime) -> None:
+    """Store the rated practice task as a ``complete`` event, once per submission.
+
+    Every worker reads completed items from ``events``, so the task leaves the teacher's
+    recommendations in all of them at once (the in-memory fold-in reaches only the worker that
+    ran it), and the next ``nengli train`` learns from it.
+    """
+    if submission.task_id is None:
+        return
+    event = EventIn(
+        event_id=f"evidence-{submission.submission_id}",
+        teacher_id=submission.teacher_id,
+        event="complete",
+        item_id=submission.task_id,
+        timestamp=now,
+    )
+    exists = session.scalar(
+        select(Event.id).where(Event.tenant == ASSESSMENT_TENANT, Event.event_id == event.event_id)
+    )
+    if exists is not None:  # re-rated: the task was recorded the first time
+        return
+    session.add(
+        Event(
+            tenant=ASSESSMENT_TENANT,
+            event_id=event.event_id,
+            teacher_id=event.teacher_id,
+            event=event.event,
+            item_id=event.item_id,
+            timestamp=event.timestamp,
+            content_hash=event.content_hash(),
+            received_at=now,
+        )
+    )
 
 
 def _model_feedback(
@@ -108,7 +151,11 @@ def _model_feedback(
     record = load_record(session, teacher, school)
     mastery = modeling.mastery_of(modeling.diagnose(models, record))
     feedback["mastery_probability"] = mastery.get(submission.point)
-    feedback["folded_in"] = _fold_in_task(models.recommender, submission, record.completed)
+    own_event = f"evidence-{submission.submission_id}"
+    events = record.events
+    before = events[events["event_id"] != own_event] if not events.empty else events
+    completed_before = list(before.loc[before["event"] == "complete", "item_id"].astype(str))
+    feedback["folded_in"] = _fold_in_task(models.recommender, submission, completed_before)
     if result != "不合格":
         return feedback
     profile = TeacherProfile(

@@ -338,6 +338,18 @@ def test_known_teacher_rating_is_folded_into_the_recommender(
     assert response.json()["feedback"]["folded_in"] is True
     after = [r.item_id for r in recommender.recommend(teacher, k=10, kind="task")]
     assert task.item_id not in after
+    # Another worker (its own app and model copy, no fold-in) drops the task too: the rated
+    # task is stored as a completion, which every worker reads.
+    from service.app import create_app
+
+    with TestClient(create_app(state.settings)) as other_worker:
+        listed = other_worker.get(
+            f"/v1/teachers/{teacher}/recommendations?kind=task&k=10",
+            headers=keys.header("school"),
+        )
+    assert listed.status_code == 200, listed.text
+    assert task.item_id not in {item["item_id"] for item in listed.json()["data"]}
+    assert other_worker.app.state.nengli.registry.current.recommender.revision == 0
 
 
 def _rate_all(api: TestClient, headers: dict[str, str], body: dict[str, Any], rating: str) -> Any:

@@ -9,8 +9,8 @@ general formula it replaces; ``tests/recommender/test_hybrid_fast_path.py`` pins
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
 import sys
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 

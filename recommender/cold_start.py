@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from competency_model.errors import NotFoundError
 from recommender.explanations import ExplanationContext
 from recommender.filters import apply_filters
+from recommender.scoring import rank_items
 
 if TYPE_CHECKING:
     from recommender.hybrid import HybridRecommender, Recommendation
@@ -95,4 +96,7 @@ def recommend_for_profile(
         None,
         t.school_chosen[school_row],
     )
-    return model._top(scores, allowed, k, context, {n: f[0] for n, f in features.items()})
+    signals = {n: f[0] for n, f in features.items()}
+    return rank_items(model.items_, model.points_, scores, allowed, context, signals, depth=k).top(
+        k
+    )

@@ -39,7 +39,6 @@ from recommender.scoring import (
     Recommendation,
     popular_ranking,
     rank_items,
-    top_recommendations,
 )
 
 # The fast-path helpers are bound (and looked up at call time) in this module, so the
@@ -359,16 +358,6 @@ class HybridRecommender(FittedState):
         from recommender.cold_start import recommend_for_profile
 
         return recommend_for_profile(self, profile, mastery, k, kind, exclude, only_points)
-
-    def _top(
-        self,
-        scores: NDArray[np.float64],
-        allowed: NDArray[np.bool_],
-        k: int,
-        context: ExplanationContext,
-        signals: Mapping[str, NDArray[np.float32]],
-    ) -> list[Recommendation]:
-        return top_recommendations(self.items_, self.points_, scores, allowed, k, context, signals)
 
     # ================================================================== fold-in
     def fold_in(

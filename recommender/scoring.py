@@ -33,7 +33,6 @@ __all__ = [
     "popular_ranking",
     "rank_items",
     "share_below",
-    "top_recommendations",
     "zscore_rows",
 ]
 
@@ -211,21 +210,6 @@ def rank_items(
         context=context,
         exhaustive=exhaustive,
     )
-
-
-def top_recommendations(
-    items: ItemTable,
-    points: PointTable,
-    scores: NDArray[np.float64],
-    allowed: NDArray[np.bool_],
-    k: int,
-    context: ExplanationContext,
-    signals: Mapping[str, NDArray[np.float32]],
-) -> list[Recommendation]:
-    """The ``k`` best allowed items, explained (see :func:`rank_items` for the parameters)."""
-    if k < 1:
-        raise ValueError(f"k={k} must be at least 1")
-    return rank_items(items, points, scores, allowed, context, signals, depth=k).top(k)
 
 
 def popular_ranking(

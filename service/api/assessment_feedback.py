@@ -31,6 +31,7 @@ from competency_model.errors import NengliError
 from recommender.hybrid import TeacherProfile
 from service.api import modeling
 from service.api.assessment_store import load_evidence, load_reviews
+from service.api.ingest import event_row
 from service.api.province_store import LOCAL_TIMEZONE
 from service.api.records import load_record
 from service.api.schemas.events import EventIn
@@ -112,18 +113,7 @@ def _record_task_done(session: Session, submission: EvidenceSubmission, now: dat
     )
     if exists is not None:  # re-rated: the task was recorded the first time
         return
-    session.add(
-        Event(
-            tenant=ASSESSMENT_TENANT,
-            event_id=event.event_id,
-            teacher_id=event.teacher_id,
-            event=event.event,
-            item_id=event.item_id,
-            timestamp=event.timestamp,
-            content_hash=event.content_hash(),
-            received_at=now,
-        )
-    )
+    session.add(event_row(ASSESSMENT_TENANT, event, now))
 
 
 def _model_feedback(

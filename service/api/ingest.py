@@ -28,7 +28,7 @@ from service.api.schemas.events import EventIn, EventsResult, RejectedEvent
 from service.auth import Principal
 from service.db.models import Event, Grade, School, Teacher
 
-__all__ = ["InvalidBatchError", "ingest_events"]
+__all__ = ["InvalidBatchError", "event_row", "ingest_events"]
 
 CHUNK = 400
 
@@ -125,6 +125,23 @@ def validate_batch(
     return distinct
 
 
+def event_row(tenant: str, event: EventIn, received_at: datetime) -> Event:
+    """The ``events`` row of a validated event received from ``tenant``."""
+    return Event(
+        tenant=tenant,
+        event_id=event.event_id,
+        teacher_id=event.teacher_id,
+        event=event.event,
+        item_id=event.item_id,
+        point=event.point,
+        value=event.value,
+        grade=event.grade,
+        timestamp=event.timestamp,
+        content_hash=event.content_hash(),
+        received_at=received_at,
+    )
+
+
 def _store(session: Session, principal: Principal, events: list[EventIn]) -> EventsResult:
     tenant = principal.tenant
     stored: dict[str, str] = {}
@@ -149,21 +166,7 @@ def _store(session: Session, principal: Principal, events: list[EventIn]) -> Eve
     now = datetime.now(UTC)
     fresh = [e for e in events if e.event_id not in stored]
     for event in fresh:
-        session.add(
-            Event(
-                tenant=tenant,
-                event_id=event.event_id,
-                teacher_id=event.teacher_id,
-                event=event.event,
-                item_id=event.item_id,
-                point=event.point,
-                value=event.value,
-                grade=event.grade,
-                timestamp=event.timestamp,
-                content_hash=event.content_hash(),
-                received_at=now,
-            )
-        )
+        session.add(event_row(tenant, event, now))
         if event.event == "assessment":
             assert event.point is not None and event.grade is not None
             session.add(

@@ -7,10 +7,11 @@ build as many apps as they need, each on its own database.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 
@@ -32,6 +33,7 @@ from service.api.ui import mount_ui
 from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade_database
 from service.model_registry import ModelRegistry, load_models
+from service.reloads import follow_reloads
 from service.settings import Settings, get_settings
 
 __all__ = ["create_app"]
@@ -75,7 +77,14 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         # collector's reach, so its full passes stop walking them (they showed as p99 stalls).
         gc.collect()
         gc.freeze()
+        follower = None
+        if settings.reload_poll_seconds > 0:
+            follower = asyncio.create_task(follow_reloads(state, settings.reload_poll_seconds))
         yield
+        if follower is not None:
+            follower.cancel()
+            with suppress(asyncio.CancelledError):
+                await follower
         if "audit_batcher" in vars(state):  # created on first use
             state.audit_batcher.close()
         engine.dispose()

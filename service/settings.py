@@ -37,6 +37,11 @@ class Settings(BaseSettings):
         default=False,
         description="FastAPI's OpenTelemetry tracing, metrics and logs (off: checked per request).",
     )
+    reload_poll_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="How often each worker checks for an admin's model reload (0: never).",
+    )
     ranking_cache_entries: int = Field(
         default=5_000,
         ge=0,

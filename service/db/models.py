@@ -172,6 +172,21 @@ class AuditEntry(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
+class ModelReload(Base):
+    """An admin's ``POST /v1/admin/reload``: every worker loads the model directory again.
+
+    Workers are separate processes, each with its own model in memory; the request reaches one
+    of them, which records it here, and the others follow when they next poll this table.
+    """
+
+    __tablename__ = "model_reloads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version: Mapped[str] = mapped_column(String(16))
+    key_id: Mapped[str] = mapped_column(String(32))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class ImportRun(Base):
     """One ``POST /v1/imports`` call: its report, written in the same transaction as the rows."""
 

@@ -62,3 +62,42 @@ def test_reload_under_load_drops_no_request(client, keys: Keys, world: World) ->
 
 def test_reload_needs_admin(client, keys: Keys) -> None:  # type: ignore[no-untyped-def]
     assert_problem(client.post("/v1/admin/reload", headers=keys.header("platform")), 403)
+
+
+def test_every_worker_follows_a_reload_sent_to_one(
+    settings, model_dir: Path, tmp_path: Path, keys: Keys
+) -> None:  # type: ignore[no-untyped-def]
+    """Two apps on one database stand for two worker processes: the reload reaches one."""
+    import json
+    import time
+
+    from starlette.testclient import TestClient
+
+    from service.app import create_app
+
+    copy = tmp_path / "model"
+    shutil.copytree(model_dir, copy)
+    fast = settings.model_copy(update={"model_dir": copy, "reload_poll_seconds": 0.1})
+    with (
+        TestClient(create_app(fast)) as first,
+        TestClient(create_app(fast)) as second,
+    ):
+        old = second.get("/readyz").json()["model"]["version"]
+        assert first.get("/readyz").json()["model"]["version"] == old
+        metadata = json.loads((copy / "metadata.json").read_text(encoding="utf-8"))
+        metadata["note"] = "retrained"  # a new metadata.json is a new model version
+        (copy / "metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
+        reloaded = first.post("/v1/admin/reload", headers=keys.header("admin"))
+        assert reloaded.status_code == 200, reloaded.text
+        new = reloaded.json()["version"]
+        assert new != old
+        deadline = time.monotonic() + 10
+        while second.get("/readyz").json()["model"]["version"] != new:
+            assert time.monotonic() < deadline, "the other worker never followed the reload"
+            time.sleep(0.05)
+        # A directory that no longer loads: the requesting worker answers 503 and keeps its
+        # model; nothing is recorded, so the other worker keeps its model too.
+        (copy / "diagnosis.npz").unlink()
+        assert_problem(first.post("/v1/admin/reload", headers=keys.header("admin")), 503)
+        time.sleep(0.3)
+        assert second.get("/readyz").json()["model"]["version"] == new

@@ -21,7 +21,11 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", responses={503: {"description": "Database or model not ready."}})
 def readyz(state: StateDep) -> JSONResponse:
-    """Readiness: the database answers and a model is loaded (with its version)."""
+    """Readiness: the database answers and a model is loaded (with its version).
+
+    Also reports this worker's ranking cache (entries, hits, misses since start), so an
+    operator can size ``NENGLI_RANKING_CACHE_ENTRIES`` from the hit rate.
+    """
     body: dict[str, Any] = {"database": "ok", "model": None}
     ready = True
     try:
@@ -41,6 +45,13 @@ def readyz(state: StateDep) -> JSONResponse:
             "loaded_at": current.loaded_at.isoformat(),
             "created_at": current.metadata.get("created_at"),
         }
+    cache = state.ranking_cache
+    body["ranking_cache"] = {
+        "entries": len(cache),
+        "max_entries": cache.max_entries,
+        "hits": cache.hits,
+        "misses": cache.misses,
+    }
     body["status"] = "ready" if ready else "not ready"
     return JSONResponse(body, status_code=200 if ready else 503)
 

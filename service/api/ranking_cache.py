@@ -15,7 +15,6 @@ first; the cache belongs to one worker process (workers do not share memory).
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import Collection
@@ -35,10 +34,8 @@ Kind = Literal["course", "task"]
 
 
 def recommendation_json(recommendation: Recommendation) -> bytes:
-    """One item as compact UTF-8 JSON (the shape of ``RecommendationOut``)."""
-    return json.dumps(
-        recommendation.model_dump(), ensure_ascii=False, allow_nan=False, separators=(",", ":")
-    ).encode("utf-8")
+    """One item as compact UTF-8 JSON (the shape of ``RecommendationOut``; pydantic's encoder)."""
+    return recommendation.model_dump_json().encode("utf-8")
 
 
 @dataclass

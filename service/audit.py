@@ -80,9 +80,8 @@ class AuditBatcher:
     one batch is being written, the rows of newer requests gather for the next one: under load
     one commit serves many requests, and at any load no request answers before its own entry is
     committed. If the write fails, every request of that batch fails with the database error and
-    sends no data. A server database is written from a worker thread (the event loop keeps
-    serving during the round trip); SQLite is written on the event loop, where the commit (a
-    local append to the write-ahead log) costs less than handing it to a thread.
+    sends no data. Batches are written from a worker thread, so the event loop keeps serving
+    during the commit (a network round trip, or a wait for another process's SQLite lock).
 
     Rows are queued per event loop (a test may drive one app from several loops in turn).
 
@@ -128,11 +127,9 @@ class AuditBatcher:
             batch = queue[:]
             del queue[:]
             try:
-                rows = [row for row, _ in batch]
-                if self._engine is self._main_engine:
-                    await asyncio.to_thread(self._insert, rows)
-                else:  # SQLite: a local append, cheaper than the hand-off to a thread
-                    self._insert(rows)
+                # In a thread even for SQLite: with several worker processes a commit may wait
+                # for another process's write lock, which must not stall this event loop.
+                await asyncio.to_thread(self._insert, [row for row, _ in batch])
             except Exception as error:  # every waiter of the batch gets the database error
                 for _, done in batch:
                     if not done.done():

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Engine, Table, insert, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from service.auth import Principal
@@ -80,8 +81,11 @@ class AuditBatcher:
     one batch is being written, the rows of newer requests gather for the next one: under load
     one commit serves many requests, and at any load no request answers before its own entry is
     committed. If the write fails, every request of that batch fails with the database error and
-    sends no data. Batches are written from a worker thread, so the event loop keeps serving
-    during the commit (a network round trip, or a wait for another process's SQLite lock).
+    sends no data. A server database is written from a worker thread, so the event loop keeps
+    serving during the round trip. SQLite is first tried on the event loop without waiting for
+    the write lock (a local append costs less than the hand-off to a thread); only when another
+    process holds the lock does the batch go to a thread that waits for it, so one worker's
+    write never stalls another worker's event loop.
 
     Rows are queued per event loop (a test may drive one app from several loops in turn).
 
@@ -96,10 +100,11 @@ class AuditBatcher:
     def __init__(self, engine: Engine) -> None:
         self._main_engine = engine
         self._engine = engine
+        self._no_wait_engine: Engine | None = None
         if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
-            self._engine = make_engine(
-                engine.url.render_as_string(hide_password=False), checkpoint_on_commit=False
-            )
+            url = engine.url.render_as_string(hide_password=False)
+            self._engine = make_engine(url, checkpoint_on_commit=False)
+            self._no_wait_engine = make_engine(url, checkpoint_on_commit=False, lock_wait_seconds=0)
         self._rows_since_checkpoint = 0
         self._checkpointer = ThreadPoolExecutor(1, thread_name_prefix="nengli-wal-checkpoint")
         self._checkpoint_pending: Future[None] | None = None
@@ -126,10 +131,10 @@ class AuditBatcher:
         while queue:
             batch = queue[:]
             del queue[:]
+            rows = [row for row, _ in batch]
             try:
-                # In a thread even for SQLite: with several worker processes a commit may wait
-                # for another process's write lock, which must not stall this event loop.
-                await asyncio.to_thread(self._insert, [row for row, _ in batch])
+                if not self._try_insert_at_once(rows):
+                    await asyncio.to_thread(self._insert, rows, self._engine)
             except Exception as error:  # every waiter of the batch gets the database error
                 for _, done in batch:
                     if not done.done():
@@ -139,10 +144,22 @@ class AuditBatcher:
                     if not done.done():
                         done.set_result(None)
 
-    def _insert(self, rows: list[dict[str, Any]]) -> None:
-        with self._engine.begin() as connection:
+    def _try_insert_at_once(self, rows: list[dict[str, Any]]) -> bool:
+        """SQLite: write now if the lock is free; False (nothing written) if it is held."""
+        if self._no_wait_engine is None:
+            return False
+        try:
+            self._insert(rows, self._no_wait_engine)
+        except OperationalError as error:
+            if "locked" in str(error) or "busy" in str(error):
+                return False  # rolled back: the thread writes the batch, waiting for the lock
+            raise
+        return True
+
+    def _insert(self, rows: list[dict[str, Any]], engine: Engine) -> None:
+        with engine.begin() as connection:
             connection.execute(_INSERT_ENTRY, rows)
-        if self._engine is self._main_engine:
+        if engine is self._main_engine:
             return
         self._rows_since_checkpoint += len(rows)
         pending = self._checkpoint_pending
@@ -162,6 +179,8 @@ class AuditBatcher:
         self._checkpointer.shutdown(wait=True)
         if self._engine is not self._main_engine:
             self._engine.dispose()
+        if self._no_wait_engine is not None:
+            self._no_wait_engine.dispose()
 
 
 def entries_for_teacher(session: Session, teacher_id: str) -> list[AuditEntry]:

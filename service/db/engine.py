@@ -16,19 +16,25 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def make_engine(database_url: str, *, checkpoint_on_commit: bool = True) -> Engine:
+def make_engine(
+    database_url: str, *, checkpoint_on_commit: bool = True, lock_wait_seconds: float = 30.0
+) -> Engine:
     """Create an engine for ``database_url`` with the per-dialect settings described above.
 
     ``checkpoint_on_commit=False`` (SQLite only) turns off the automatic WAL checkpoint that
     SQLite runs inside the commit that fills the log: for a writer whose commits someone waits
     on (the audit group commit), which then checkpoints off that path itself.
+    ``lock_wait_seconds`` (SQLite only) is how long a write waits for another connection's
+    write lock before failing with "database is locked" (0: fail at once).
     """
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": lock_wait_seconds}
+    )
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -36,7 +42,7 @@ def make_engine(database_url: str, *, checkpoint_on_commit: bool = True) -> Engi
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(lock_wait_seconds * 1000)}")
         if not checkpoint_on_commit:
             cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()

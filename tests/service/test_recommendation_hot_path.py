@@ -134,8 +134,10 @@ def test_concurrent_requests_each_commit_their_audit_row_in_few_transactions(
     def count_commit(_connection: object) -> None:
         commits.append(1)
 
-    writer = state.audit_batcher._engine  # SQLite: the audit writer's own connection
-    event.listen(writer, "commit", count_commit)
+    batcher = state.audit_batcher  # SQLite: the audit writer's own connections
+    writers = {batcher._engine, batcher._no_wait_engine or batcher._engine}
+    for writer in writers:
+        event.listen(writer, "commit", count_commit)
     with state.sessions() as session:
         before = len(entries_for_teacher(session, world.teacher))
     n = 60
@@ -155,7 +157,8 @@ def test_concurrent_requests_each_commit_their_audit_row_in_few_transactions(
     try:
         responses = asyncio.run(burst())
     finally:
-        event.remove(writer, "commit", count_commit)
+        for writer in writers:
+            event.remove(writer, "commit", count_commit)
     assert [r.status_code for r in responses] == [200] * n
     with state.sessions() as session:
         entries = entries_for_teacher(session, world.teacher)
@@ -248,4 +251,43 @@ def test_audit_writer_checkpoints_the_wal_off_the_commit_path(tmp_path) -> None:
     with engine.connect() as connection:
         count = connection.scalar(select(func.count()).select_from(AuditEntry))
     assert count == AuditBatcher.checkpoint_rows + 1
+    engine.dispose()
+
+
+def test_a_held_sqlite_lock_moves_the_batch_to_a_thread_and_the_loop_keeps_running(
+    tmp_path,
+) -> None:  # type: ignore[no-untyped-def]
+    """Another process (here: connection) holds the write lock: no row is lost, no loop stall."""
+    import sqlite3
+
+    path = tmp_path / "audit.sqlite"
+    engine = create_engine(f"sqlite:///{path}")
+    upgrade_database(engine)
+    batcher = AuditBatcher(engine)
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("PRAGMA journal_mode=WAL")
+    other.execute("BEGIN IMMEDIATE")  # holds the write lock
+    who = Principal("k1", "admin", None)
+
+    async def scenario() -> int:
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticker = asyncio.create_task(tick())
+        asyncio.get_running_loop().call_later(0.4, other.execute, "COMMIT")
+        await asyncio.gather(*(batcher.append(audit_row(who, "read")) for _ in range(25)))
+        ticker.cancel()
+        return ticks
+
+    ticks = asyncio.run(scenario())
+    assert ticks >= 10  # the loop ran while the batch waited for the lock in a thread
+    with engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(AuditEntry)) == 25
+    other.close()
+    batcher.close()
     engine.dispose()

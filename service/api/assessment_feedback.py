@@ -92,6 +92,11 @@ def finalize_if_rated(
 ASSESSMENT_TENANT = "assessment:*"
 
 
+def _task_event_id(submission: EvidenceSubmission) -> str:
+    """Id of the ``complete`` event that records the submission's rated practice task."""
+    return f"evidence-{submission.submission_id}"
+
+
 def _record_task_done(session: Session, submission: EvidenceSubmission, now: datetime) -> None:
     """Store the rated practice task as a ``complete`` event, once per submission.
 
@@ -102,7 +107,7 @@ def _record_task_done(session: Session, submission: EvidenceSubmission, now: dat
     if submission.task_id is None:
         return
     event = EventIn(
-        event_id=f"evidence-{submission.submission_id}",
+        event_id=_task_event_id(submission),
         teacher_id=submission.teacher_id,
         event="complete",
         item_id=submission.task_id,
@@ -141,7 +146,7 @@ def _model_feedback(
     record = load_record(session, teacher, school)
     mastery = modeling.mastery_of(modeling.diagnose(models, record))
     feedback["mastery_probability"] = mastery.get(submission.point)
-    own_event = f"evidence-{submission.submission_id}"
+    own_event = _task_event_id(submission)
     events = record.events
     before = events[events["event_id"] != own_event] if not events.empty else events
     completed_before = list(before.loc[before["event"] == "complete", "item_id"].astype(str))

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from competency_model.errors import PermissionDenied
 from service.api.state import ServiceState
-from service.auth import KeyCache, Principal
+from service.auth import Principal
 
 __all__ = [
     "AdminKey",
@@ -55,14 +55,6 @@ async def get_db(state: StateDep) -> AsyncIterator[Session]:
 SessionDep = Annotated[Session, Depends(get_db)]
 
 
-def key_cache(state: ServiceState) -> KeyCache:
-    """The app's cache of verified keys (created on first use, one per app)."""
-    cache = state.extras.get("key_cache")
-    if not isinstance(cache, KeyCache):
-        cache = state.extras["key_cache"] = KeyCache()
-    return cache
-
-
 class BearerKey(HTTPBearer):
     """Authenticate the bearer key (401 problem when missing or wrong).
 
@@ -78,7 +70,7 @@ class BearerKey(HTTPBearer):
     async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
         state: ServiceState = request.app.state.nengli
         header = request.headers.get("authorization")
-        cache = key_cache(state)
+        cache = state.key_cache
         principal = cache.cached(header)
         if principal is None:
             with state.sessions() as session:

@@ -19,8 +19,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Literal
 
+from recommender.filters import Kind
 from recommender.scoring import RankedItems, Recommendation
 from service.model_registry import LoadedModels
 
@@ -29,8 +29,6 @@ __all__ = ["RANKING_DEPTH", "RankingCache", "recommendation_json"]
 #: Items kept per ranking: the largest ``k`` the API accepts (100) plus room for items
 #: completed after training. A request that cannot be filled from them ranks again.
 RANKING_DEPTH = 150
-
-Kind = Literal["course", "task"]
 
 
 def recommendation_json(recommendation: Recommendation) -> bytes:

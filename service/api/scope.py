@@ -32,13 +32,12 @@ _TEACHER_AND_SCHOOL = (
 )
 
 # The teacher's school, region and completed items in one round trip (one row per completed
-# item; one row with a NULL item when there is none).
+# item; one row with a NULL item when there is none). Unordered: callers only exclude them.
 _SCOPE_AND_COMPLETED = (
     select(Teacher.school_id, School.region, Event.item_id)
     .join(School, School.school_id == Teacher.school_id)
     .outerjoin(Event, and_(Event.teacher_id == Teacher.teacher_id, Event.event == "complete"))
     .where(Teacher.teacher_id == bindparam("teacher_id"))
-    .order_by(Event.timestamp, Event.id)
 )
 _compiled_for: dict[tuple[str, str], DriverQuery] = {}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 from sqlalchemy import Engine
@@ -13,6 +13,7 @@ from competency_model.graph import CompetencyGraph
 from competency_model.item_bank import ItemBank, default_item_bank, load_item_bank
 from service.api.ranking_cache import RankingCache
 from service.audit import AuditBatcher
+from service.auth import KeyCache
 from service.model_registry import ModelRegistry
 from service.settings import Settings
 from training_data.catalog import Catalog, load_catalog
@@ -26,7 +27,6 @@ class ServiceState:
     engine: Engine
     sessions: sessionmaker[Session]
     registry: ModelRegistry
-    extras: dict[str, object] = field(default_factory=dict)
 
     @cached_property
     def framework(self) -> Framework:
@@ -54,6 +54,11 @@ class ServiceState:
         if self.settings.framework_file is None:
             return default_item_bank()
         return load_item_bank(framework=self.framework)
+
+    @cached_property
+    def key_cache(self) -> KeyCache:
+        """Keys verified in the last few seconds (see :class:`~service.auth.KeyCache`)."""
+        return KeyCache()
 
     @cached_property
     def ranking_cache(self) -> RankingCache:

@@ -31,7 +31,7 @@ from competency_model.assessment import (
     build_portfolio,
     school_export,
 )
-from training_data.catalog import default_catalog
+from competency_model.catalog import default_catalog
 
 POINTS = ("A1", "A6", "B6")
 GROUPS = ("语文组", "数学组", "英语组", "科学组", "艺体组", "综合组")

@@ -23,10 +23,10 @@ from threadpoolctl import threadpool_limits
 
 def run(n_teachers: int, fit_teachers: int, block: int, seed: int) -> dict[str, object]:
     """Fit, then draw and score ``n_teachers`` answer sheets block by block."""
+    from competency_model.catalog import load_catalog
     from competency_model.framework import default_framework
     from competency_model.item_bank import load_item_bank
     from recommender.diagnosis.model import DiagnosisModel
-    from training_data.catalog import load_catalog
     from training_data.simulator import simulate_province
 
     framework = default_framework()

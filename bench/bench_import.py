@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training_data.catalog import default_catalog
+from competency_model.catalog import default_catalog
 from training_data.imports import import_files, write_import
 
 

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
+from competency_model.catalog import load_catalog
 from competency_model.errors import InfeasibleError
 from competency_model.framework import default_framework
 from competency_model.graph import CompetencyGraph
@@ -31,7 +32,6 @@ from competency_model.policy import load_policy
 from recommender.paths import build_learning_path, prepare_path, solve_greedy, solve_milp
 from recommender.paths.feasibility import precheck
 from recommender.school_planning import mastery_matrix, plan_schools
-from training_data.catalog import load_catalog
 from training_data.simulator import iter_chunks, prepare
 
 

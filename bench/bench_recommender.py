@@ -27,9 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from competency_model.catalog import load_catalog
 from competency_model.framework import ENVIRONMENTS, default_framework
-from recommender.hybrid import HybridRecommender
-from training_data.catalog import load_catalog
+from recommender.ranking import HybridRecommender
 
 
 @dataclass

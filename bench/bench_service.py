@@ -63,12 +63,12 @@ def _free_port() -> int:
 
 def prepare(directory: Path, teachers: int, schools: int, seed: int) -> dict[str, float]:
     """Phases 1–3; returns the seconds each phase took (0 when reused)."""
+    from competency_model.province import read_province
     from recommender.training import train_model_dir
     from service.api.province_store import store_tables
     from service.auth import Principal
     from service.db.engine import make_engine, make_session_factory
     from service.db.migrate import upgrade_database
-    from training_data.province import read_province
     from training_data.simulator.writer import write_simulated_province
 
     timings = {"simulate": 0.0, "load_database": 0.0, "train": 0.0}
@@ -101,10 +101,10 @@ def prepare(directory: Path, teachers: int, schools: int, seed: int) -> dict[str
         timings["load_database"] = time.perf_counter() - started
     if (model_dir / "metadata.json").is_file():
         from competency_model.errors import ModelError
-        from service.model_registry import load_models
+        from recommender.bundle import load_bundle
 
         try:
-            load_models(model_dir)
+            load_bundle(model_dir)
         except ModelError:  # written by an older nengli: retrain below
             shutil.rmtree(model_dir)
     if not (model_dir / "metadata.json").is_file():
@@ -408,9 +408,9 @@ def main(argv: list[str] | None = None) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     timings = prepare(directory, args.teachers, args.schools, args.seed)
 
+    from competency_model.province import read_province
     from service.auth import create_key
     from service.db.engine import make_engine, make_session_factory
-    from training_data.province import read_province
 
     engine = make_engine(f"sqlite:///{directory / 'bench.sqlite'}")
     with make_session_factory(engine)() as session:

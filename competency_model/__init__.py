@@ -1,9 +1,17 @@
-"""The competency model: the 30 micro-competency points, their graph and regional policies.
+"""The competency model: the 30 points, their graph, regional policies and the data contracts.
 
-Lowest layer of nengli (stdlib + pydantic + networkx + numpy); nothing here imports the other
-packages. Public names are re-exported here so callers write ``from competency_model import …``.
+Lowest layer of nengli (stdlib + pydantic + networkx + numpy + pandas); nothing here imports the
+other packages. Besides the framework it holds the two contracts every layer consumes: the course
+and task :class:`Catalog` and the :class:`Province` (the tables a model learns from). Public names are re-exported here so callers write ``from competency_model import …``.
 """
 
+from competency_model.catalog import (
+    Catalog,
+    CatalogItem,
+    Kind,
+    default_catalog,
+    load_catalog,
+)
 from competency_model.errors import FrameworkError, NengliError, PolicyError
 from competency_model.framework import (
     DIMENSION_LABELS_EN,
@@ -45,6 +53,7 @@ from competency_model.policy import (
     validate_plan,
     validate_selection,
 )
+from competency_model.province import Province, read_province, write_province
 
 __all__ = [
     "DEFAULT_GATING",
@@ -59,10 +68,13 @@ __all__ = [
     "RATINGS",
     "VERIFICATION_LABELS",
     "Artifact",
+    "Catalog",
+    "CatalogItem",
     "CompetencyGraph",
     "Edge",
     "Framework",
     "FrameworkError",
+    "Kind",
     "NengliError",
     "Overlay",
     "Plan",
@@ -72,6 +84,7 @@ __all__ = [
     "Policy",
     "PolicyError",
     "Provenance",
+    "Province",
     "RatingRule",
     "Verification",
     "Violation",
@@ -79,11 +92,15 @@ __all__ = [
     "apply_overlay",
     "available_policies",
     "compute_totals",
+    "default_catalog",
     "default_framework",
+    "load_catalog",
     "load_framework",
     "load_policy",
     "normalize_environment",
+    "read_province",
     "required_evidence",
     "validate_plan",
     "validate_selection",
+    "write_province",
 ]

@@ -1,0 +1,48 @@
+"""The recommender layer: diagnosis, ranking, learning paths and school plans, and their bundle.
+
+Data flows one way: framework + catalog + events → :mod:`~recommender.diagnosis` →
+:mod:`~recommender.ranking` (candidate generation, the learned blend, filters, reasons) →
+:mod:`~recommender.paths` and :mod:`~recommender.school_planning`. A trained diagnosis and
+recommender travel together as a :class:`ModelBundle` (:mod:`recommender.bundle`), written by
+:func:`train_model_dir` and read by the service and the CLI.
+
+Example
+-------
+>>> from recommender import load_bundle
+>>> bundle = load_bundle("var/model")                     # doctest: +SKIP
+>>> bundle.recommender.recommend("T0000001", k=5)         # doctest: +SKIP
+"""
+
+from recommender.bundle import (
+    ModelBundle,
+    load_bundle,
+    load_recommender,
+    save_bundle,
+    save_recommender,
+)
+from recommender.diagnosis import DiagnosisModel
+from recommender.ranking import (
+    CollaborativeFilter,
+    HybridRecommender,
+    Kind,
+    RankedItems,
+    Recommendation,
+    TeacherProfile,
+)
+from recommender.training import train_model_dir
+
+__all__ = [
+    "CollaborativeFilter",
+    "DiagnosisModel",
+    "HybridRecommender",
+    "Kind",
+    "ModelBundle",
+    "RankedItems",
+    "Recommendation",
+    "TeacherProfile",
+    "load_bundle",
+    "load_recommender",
+    "save_bundle",
+    "save_recommender",
+    "train_model_dir",
+]

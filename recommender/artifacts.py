@@ -4,8 +4,8 @@ A trained recommender is a directory, not a pickle, because a pickle executes co
 model directory travels between machines (trained on a workstation, served in a container). Every
 array file is a plain ``.npz`` read with ``allow_pickle=False``; ``metadata.json`` records the
 package versions that wrote it, a hash of the training data, the evaluation metrics and the
-sha256 of every array file, and :func:`load_model_dir` refuses a directory whose files do not
-match. Writing goes to a sibling temporary directory that is renamed into place, so a crash never
+sha256, dtype and shape of every array, and :func:`load_model_dir` refuses a directory whose
+files do not match, whose metadata is not a JSON object, or whose archives cannot be read. Writing goes to a sibling temporary directory that is renamed into place, so a crash never
 leaves half a model where the service expects a whole one.
 
 Example
@@ -22,6 +22,8 @@ import os
 import platform
 import shutil
 import tempfile
+import zipfile
+import zlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from importlib import metadata as importlib_metadata
@@ -44,8 +46,9 @@ __all__ = [
 ]
 
 METADATA_NAME = "metadata.json"
-#: Bumped when the layout changes incompatibly; loaders refuse other versions.
-FORMAT_VERSION = 1
+#: Bumped when the layout changes incompatibly; loaders refuse other versions. Version 2 adds
+#: the ``arrays`` table (dtype and shape of every array).
+FORMAT_VERSION = 2
 _VERSIONED_PACKAGES = ("nengli", "numpy", "scipy", "pandas", "scikit-learn", "implicit", "pydantic")
 
 
@@ -109,7 +112,8 @@ def save_model_dir(
         because those would need pickle to load.
     metadata
         JSON-serialisable dictionary (data hash, metrics, hyperparameters, …). The keys
-        ``files``, ``versions``, ``format_version`` and ``created_at`` are filled in here.
+        ``files``, ``arrays``, ``versions``, ``format_version`` and ``created_at`` are filled
+        in here.
 
     Returns
     -------
@@ -121,6 +125,7 @@ def save_model_dir(
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         files: dict[str, str] = {}
+        described: dict[str, dict[str, dict[str, Any]]] = {}
         for name, arrays in arrays_by_file.items():
             _check_file_name(name)
             for key, array in arrays.items():
@@ -132,9 +137,11 @@ def save_model_dir(
             payload = {key: np.asarray(value) for key, value in arrays.items()}
             cast(Any, np.savez)(staging / name, **payload)
             files[name] = file_sha256(staging / name)
+            described[name] = {key: _describe(value) for key, value in payload.items()}
         document = dict(metadata)
         document.update(
             files=files,
+            arrays=described,
             versions=package_versions(),
             format_version=FORMAT_VERSION,
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -154,6 +161,10 @@ def save_model_dir(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
+
+
+def _describe(array: NDArray[Any]) -> dict[str, Any]:
+    return {"dtype": array.dtype.str, "shape": list(array.shape)}
 
 
 def _jsonable(value: Any) -> Any:
@@ -190,16 +201,25 @@ def load_model_dir(
         )
     try:
         metadata = json.loads(meta_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ModelError(f"{meta_path} is not valid JSON ({error}); retrain the model") from error
+    if not isinstance(metadata, dict):
+        raise ModelError(
+            f"{meta_path} holds a JSON {type(metadata).__name__}, not an object with 'files' "
+            "and 'arrays'; retrain or restore the model"
+        )
     if metadata.get("format_version") != FORMAT_VERSION:
         raise ModelError(
             f"{root} has format_version {metadata.get('format_version')!r}, this nengli reads "
             f"{FORMAT_VERSION}; retrain the model with this version"
         )
-    files = metadata.get("files")
-    if not isinstance(files, dict):
-        raise ModelError(f"{meta_path} has no 'files' table; retrain the model")
+    files, described = metadata.get("files"), metadata.get("arrays")
+    if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+        raise ModelError(f"{meta_path} has no 'files' table of sha256 strings; retrain the model")
+    if not isinstance(described, dict) or set(described) != set(files):
+        raise ModelError(
+            f"{meta_path} has no 'arrays' table describing every file in 'files'; retrain the model"
+        )
     unlisted = sorted(p.name for p in root.glob("*.npz") if p.name not in files)
     if unlisted:
         raise ModelError(f"{root} contains files not listed in metadata.json: {unlisted}")
@@ -215,9 +235,37 @@ def load_model_dir(
                 f"model file {path} has sha256 {actual[:12]}…, metadata.json expects "
                 f"{expected[:12]}…; the file was modified, retrain or restore the model"
             )
-        try:
-            with np.load(path, allow_pickle=False) as archive:
-                arrays_by_file[name] = {key: archive[key] for key in archive.files}
-        except ValueError as error:
-            raise ModelError(f"model file {path} cannot be read without pickle: {error}") from error
+        arrays_by_file[name] = _read_archive(path)
+        _check_described(path, arrays_by_file[name], described[name])
     return arrays_by_file, metadata
+
+
+def _read_archive(path: Path) -> dict[str, NDArray[Any]]:
+    """Every array of one ``.npz``; a damaged archive is a :class:`ModelError`, not a crash."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return {key: archive[key] for key in archive.files}
+    except ValueError as error:
+        raise ModelError(f"model file {path} cannot be read without pickle: {error}") from error
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as error:
+        raise ModelError(
+            f"model file {path} is not a readable .npz archive ({type(error).__name__}: "
+            f"{error}); it is truncated or damaged, retrain or restore the model"
+        ) from error
+
+
+def _check_described(path: Path, arrays: Mapping[str, NDArray[Any]], described: Any) -> None:
+    """The archive holds exactly the arrays ``metadata.json`` lists, with their dtype and shape."""
+    if not isinstance(described, dict) or set(described) != set(arrays):
+        listed = sorted(described) if isinstance(described, dict) else described
+        raise ModelError(
+            f"model file {path} holds arrays {sorted(arrays)}, metadata.json lists {listed}; "
+            "retrain or restore the model"
+        )
+    for key, array in arrays.items():
+        if described[key] != _describe(array):
+            raise ModelError(
+                f"model file {path} array {key!r} has dtype {array.dtype.str} and shape "
+                f"{list(array.shape)}, metadata.json expects {described[key]}; "
+                "retrain or restore the model"
+            )

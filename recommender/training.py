@@ -2,9 +2,10 @@
 
 Reads the province tables, fits the diagnosis model and diagnoses every teacher, fits the
 hybrid recommender on the events and that diagnosis, measures it on a held-out slice of the same
-data, and writes one self-contained model directory (see :mod:`recommender.artifacts`): the
+data, and writes one self-contained model bundle (:func:`recommender.bundle.save_bundle`): the
 hybrid's arrays, the diagnosis arrays, the teacher and item indexes, and ``metadata.json`` with
-versions, the data hash and the metrics. The service loads it with :func:`load_recommender`.
+versions, the data hash and the metrics. The service loads it with
+:func:`recommender.bundle.load_bundle`.
 """
 
 from __future__ import annotations
@@ -14,29 +15,32 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from competency_model.catalog import Catalog
+from competency_model.framework import Framework
+from competency_model.item_bank import ItemBank
+from competency_model.province import Province
 from recommender.artifacts import hash_frames
-from recommender.hybrid import HybridRecommender, load_recommender
+from recommender.bundle import ModelBundle, save_bundle
+from recommender.diagnosis.model import DiagnosisModel
+from recommender.ranking import HybridRecommender
 
-__all__ = ["diagnose_province", "load_recommender", "train_model_dir"]
+__all__ = ["diagnose_province", "train_model_dir"]
 
 logger = logging.getLogger(__name__)
 
 
 def diagnose_province(
-    province: Any, item_bank: Any, framework: Any, catalog: Any
-) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    province: Province, item_bank: ItemBank, framework: Framework, catalog: Catalog
+) -> tuple[pd.DataFrame, DiagnosisModel]:
     """Fit :class:`~recommender.diagnosis.DiagnosisModel` and diagnose every teacher.
 
-    Returns the long diagnosis table and the model's arrays (stored next to the recommender so
+    Returns the long diagnosis table and the fitted model (stored next to the recommender so
     the service can diagnose new questionnaires with the same parameters).
     """
-    from recommender.diagnosis.model import DiagnosisModel
-
     model = DiagnosisModel().fit(province, item_bank, framework, catalog)
-    return model.diagnose(province), model.get_arrays()
+    return model.diagnose(province), model
 
 
 def train_model_dir(
@@ -53,11 +57,11 @@ def train_model_dir(
     dict
         The metadata written to ``metadata.json`` (without the file hashes).
     """
+    from competency_model.catalog import load_catalog
     from competency_model.framework import default_framework
     from competency_model.item_bank import load_item_bank
     from competency_model.policy import load_policy
-    from training_data.catalog import load_catalog
-    from training_data.province import read_province
+    from competency_model.province import read_province
 
     started = time.perf_counter()
     province = read_province(data_dir)
@@ -65,7 +69,7 @@ def train_model_dir(
     catalog = load_catalog(framework=framework)
     item_bank = load_item_bank(framework=framework)
     regional = load_policy(policy) if policy else None
-    mastery, diagnosis_arrays = diagnose_province(province, item_bank, framework, catalog)
+    mastery, diagnosis = diagnose_province(province, item_bank, framework, catalog)
     diagnosed = time.perf_counter()
     model = HybridRecommender(random_state=seed, **(params or {})).fit(
         province, mastery, catalog, framework, regional
@@ -95,8 +99,7 @@ def train_model_dir(
             "recommender": round(time.perf_counter() - diagnosed, 2),
         },
     }
-    diagnosis_file = {key: np.asarray(value) for key, value in diagnosis_arrays.items()}
-    model.save(out_dir, metadata, extra_arrays={"diagnosis.npz": diagnosis_file})
+    save_bundle(ModelBundle(diagnosis, model, metadata), out_dir)
     logger.info(
         "model written", extra={"out_dir": str(out_dir), "teachers": metadata["n_teachers"]}
     )

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 
+from recommender.bundle import load_bundle
 from service.api.problems import BodySizeLimit, install_problem_handlers
 from service.api.routes import (
     admin,
@@ -32,7 +33,7 @@ from service.api.state import ServiceState
 from service.api.ui import mount_ui
 from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade_database
-from service.model_registry import ModelRegistry, load_models
+from service.model_registry import ModelRegistry
 from service.reloads import follow_reloads
 from service.settings import Settings, get_settings
 
@@ -67,7 +68,7 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
     )
     if registry is None:
         # Models are checked against this deployment's framework and item bank.
-        state.registry.use_loader(lambda path: load_models(path, state.item_bank, state.framework))
+        state.registry.use_loader(lambda path: load_bundle(path, state.item_bank, state.framework))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -56,8 +56,8 @@ def _say(message: str) -> None:
 
 def build(paths: DemoPaths, teachers: int, schools: int, seed: int, fresh: bool) -> Settings:
     """Generate, import and train unless a previous run left them in place."""
+    from competency_model.province import read_province, write_province
     from recommender.training import train_model_dir
-    from training_data.province import read_province, write_province
     from training_data.simulator import simulate_province
 
     settings = Settings(

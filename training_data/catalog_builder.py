@@ -3,7 +3,7 @@
 Why generate rather than hand-write 720 rows: the templates carry the domain judgement (which
 technique develops which point), while stage/subject pairing, 学时 and ids follow simple, stated
 rules that would be error-prone to type. The output is committed as
-``training_data/data/catalog.json``; a test rebuilds it and checks the file is unchanged, so the
+``competency_model/data/catalog.json``; a test rebuilds it and checks the file is unchanged, so the
 data in the repository is always reproducible from this module and its seed.
 
 Per point the builder emits 11 online courses (5 topics × {学科通用, one stage+subject} + one
@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
+from competency_model.catalog import CATALOG_PATH, GENERAL_SUBJECT, STAGES, SUBJECTS_BY_STAGE
 from competency_model.framework import Framework, default_framework
 from competency_model.policy import available_policies, load_policy
-from training_data.catalog import CATALOG_PATH, GENERAL_SUBJECT, STAGES, SUBJECTS_BY_STAGE
 from training_data.catalog_templates import (
     COURSE_TOPICS,
     GENERAL_COURSE_FORMATS,

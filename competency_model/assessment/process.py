@@ -18,7 +18,7 @@ policy:
 ``missing`` lists every unmet requirement as a :class:`~competency_model.plan.Violation`.
 
 This module takes plain records (no DataFrames, no catalog import): any object with
-``item_id``, ``hours`` and ``kind`` — such as ``training_data.catalog.CatalogItem`` — can be the
+``item_id``, ``hours`` and ``kind`` — such as ``competency_model.catalog.CatalogItem`` — can be the
 catalog entry.
 """
 

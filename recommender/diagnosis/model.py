@@ -1,6 +1,6 @@
 """DiagnosisModel: the province-facing diagnostic scorer (questionnaire + evidence fusion).
 
-Turns a :class:`~training_data.province.Province` into per-teacher, per-point mastery with
+Turns a :class:`~competency_model.province.Province` into per-teacher, per-point mastery with
 uncertainty. The questionnaire is scored by :class:`HigherOrderDINA` (peer group = school
 environment x research group, graph prior from the competency graph); grades and completed
 courses/tasks are then fused in (:mod:`recommender.diagnosis.fusion`). Learned state is plain

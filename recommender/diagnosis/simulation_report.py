@@ -73,7 +73,7 @@ def _evaluate(
     item_bank: ItemBank | None,
     catalog: Any | None,
 ) -> dict[str, Any]:
-    from training_data.catalog import load_catalog
+    from competency_model.catalog import load_catalog
     from training_data.simulator import simulate_province
 
     framework = framework or default_framework()

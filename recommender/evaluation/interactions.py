@@ -17,9 +17,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from competency_model.errors import DatasetError
-from recommender.cf import CollaborativeFilter
 from recommender.evaluation.metrics import catalog_coverage, ranking_report
 from recommender.evaluation.splits import stratified_split
+from recommender.ranking.cf import CollaborativeFilter
 
 __all__ = ["MOVIELENS_MODELS", "evaluate_interactions", "read_interactions", "top_k_unseen"]
 

@@ -25,11 +25,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from recommender.cf import CollaborativeFilter
 from recommender.evaluation.metrics import catalog_coverage, gap_hit_at_k, ranking_report
 from recommender.evaluation.splits import holdout_users, time_split
-from recommender.filters import kind_mask, unmastered_mask
-from recommender.hybrid import HybridRecommender
+from recommender.ranking import HybridRecommender
+from recommender.ranking.cf import CollaborativeFilter
+from recommender.ranking.filters import kind_mask, unmastered_mask
 
 __all__ = ["evaluate_province", "evaluate_recommend"]
 
@@ -76,7 +76,7 @@ def evaluate_province(
     Parameters
     ----------
     province
-        A :class:`~training_data.province.Province` (or any dataclass with the same tables)
+        A :class:`~competency_model.province.Province` (or any dataclass with the same tables)
         including ``truth_mastery_initial``.
     diagnose
         Maps a province (restricted to training data) to the diagnosis DataFrame
@@ -123,7 +123,7 @@ def evaluate_province(
     warm_ids = relevant_by.index.astype(str).tolist()
     rows = np.array([model.row_of(t) for t in warm_ids], dtype=np.int64)
     relevant = [set(s) for s in relevant_by]
-    eligible = model._eligible(rows) & kind_mask(items, kind, model.rules_)[None, :]
+    eligible = model.eligible(rows) & kind_mask(items, kind, model.rules_)[None, :]
     taken = np.asarray(model.took_[rows].todense()) > 0
     base_allowed = eligible & ~taken
     hybrid_allowed = base_allowed & _unmastered(model, rows)
@@ -172,7 +172,7 @@ def evaluate_province(
         t.subjects[cold_rows],
         model.mastery_[cold_rows],
     )
-    cold_allowed = model._eligible(cold_rows) & kind_mask(items, kind, model.rules_)[None, :]
+    cold_allowed = model.eligible(cold_rows) & kind_mask(items, kind, model.rules_)[None, :]
     cold_truth = developing(cold_ids)
     cold_relevant = [set(s) for s in cold_by]
     results["cold_start"]["hybrid"] = _report(
@@ -237,9 +237,9 @@ def evaluate_recommend(
     n_teachers: int, seed: int, n_schools: int | None = None, **options: Any
 ) -> dict[str, Any]:
     """Simulate a province and run :func:`evaluate_province` on it (``nengli evaluate recommend``)."""
+    from competency_model.catalog import load_catalog
     from competency_model.framework import default_framework
     from competency_model.item_bank import load_item_bank
-    from training_data.catalog import load_catalog
     from training_data.simulator import simulate_province
 
     framework = default_framework()

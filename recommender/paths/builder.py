@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from competency_model.catalog import Catalog, CatalogItem, environment_rank
 from competency_model.errors import InfeasibleError
 from competency_model.framework import Framework, normalize_environment
 from competency_model.graph import CompetencyGraph
@@ -29,7 +30,6 @@ from recommender.paths.gain import GainModel
 from recommender.paths.optimiser import PathProblem, Selection, solve_greedy, solve_milp
 from recommender.paths.schedule import ScheduledItem, schedule_items
 from recommender.paths.targets import DEFAULT_MASTERY, TargetChoice, choose_targets
-from training_data.catalog import Catalog, CatalogItem, environment_rank
 
 __all__ = ["PreparedPath", "build_learning_path", "prepare_path"]
 

@@ -11,9 +11,9 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from competency_model.catalog import Catalog
 from competency_model.framework import DIMENSION_LABELS_ZH, ENVIRONMENT_LABELS_ZH, Framework
 from recommender.school_planning.plan import SchoolPlan
-from training_data.catalog import Catalog
 
 __all__ = ["plan_rows", "to_markdown", "write_xlsx"]
 

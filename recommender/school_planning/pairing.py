@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
+from competency_model.catalog import environment_rank
 from competency_model.framework import Framework
 from competency_model.graph import CompetencyGraph
-from training_data.catalog import environment_rank
 
 __all__ = ["mentor_teachers", "pair_schools", "school_mastery"]
 

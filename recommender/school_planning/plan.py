@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from competency_model.catalog import Catalog, CatalogItem, environment_rank
 from competency_model.errors import InfeasibleError, NotFoundError
 from competency_model.framework import DIMENSION_LABELS_ZH, DIMENSIONS, Framework
 from competency_model.graph import CompetencyGraph
@@ -28,7 +29,6 @@ from recommender.paths.gain import GainModel
 from recommender.paths.optimiser import credited_gain
 from recommender.paths.targets import TargetChoice, choose_targets
 from recommender.school_planning.mastery import attach_teachers
-from training_data.catalog import Catalog, CatalogItem, environment_rank
 
 __all__ = ["SchoolPlan", "plan_school", "plan_schools", "point_need"]
 

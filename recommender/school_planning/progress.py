@@ -13,10 +13,10 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from competency_model.catalog import Catalog
 from competency_model.errors import ImportRowError
 from competency_model.framework import RATINGS
 from competency_model.policy import Policy
-from training_data.catalog import Catalog
 
 __all__ = [
     "assessment_summary",

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from competency_model.assessment import PointReview, summarize_point
 from competency_model.errors import NengliError
-from recommender.hybrid import TeacherProfile
+from recommender.ranking import TeacherProfile
 from service.api import modeling
 from service.api.assessment_store import load_evidence, load_reviews
 from service.api.ingest import event_row

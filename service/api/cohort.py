@@ -1,7 +1,7 @@
 """Province-shaped tables of one school or region, read from the database for the models.
 
 School plans, portraits and regional progress work on whole groups of teachers; the model code
-expects the province tables of ``training_data.province``, so this module builds exactly those
+expects the province tables of ``competency_model.province``, so this module builds exactly those
 (timestamps as naive Beijing time, like an imported export) for the teachers in scope.
 """
 

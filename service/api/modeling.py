@@ -15,13 +15,13 @@ import pandas as pd
 from competency_model.errors import ConflictError, NotFoundError
 from competency_model.plan import Plan
 from competency_model.policy import Policy
-from recommender.hybrid import Recommendation, TeacherProfile
+from recommender.bundle import ModelBundle
 from recommender.paths import build_learning_path
+from recommender.ranking import Recommendation, TeacherProfile
 from service.api.province_store import LOCAL_TIMEZONE
 from service.api.records import TeacherRecord
 from service.api.state import ServiceState
 from service.db.models import School, Teacher
-from service.model_registry import LoadedModels
 
 __all__ = [
     "diagnose",
@@ -47,7 +47,7 @@ def _local(moment: datetime) -> pd.Timestamp:
     return pd.Timestamp(moment).tz_convert(LOCAL_TIMEZONE).tz_localize(None)
 
 
-def diagnose(models: LoadedModels, record: TeacherRecord) -> pd.DataFrame:
+def diagnose(models: ModelBundle, record: TeacherRecord) -> pd.DataFrame:
     """Per-point diagnosis of one teacher from their answers, grades and completed items."""
     grades = [
         {"point": g["point"], "grade": g["grade"], "assessed_at": _local(g["assessed_at"])}
@@ -75,7 +75,7 @@ def diagnose(models: LoadedModels, record: TeacherRecord) -> pd.DataFrame:
 
 
 def next_item(
-    models: LoadedModels, state: ServiceState, record: TeacherRecord
+    models: ModelBundle, state: ServiceState, record: TeacherRecord
 ) -> dict[str, Any] | None:
     """The adaptive questionnaire's next item for the stored answers (None: stop asking)."""
     item_id = models.diagnosis.next_item(record.responses)
@@ -115,7 +115,7 @@ def diagnosis_rows(diagnosis: pd.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
-def is_known(models: LoadedModels, teacher_id: str) -> bool:
+def is_known(models: ModelBundle, teacher_id: str) -> bool:
     """Whether the recommender was trained with this teacher (else: cold start)."""
     try:
         models.recommender.row_of(teacher_id)
@@ -125,7 +125,7 @@ def is_known(models: LoadedModels, teacher_id: str) -> bool:
 
 
 def recommend(
-    models: LoadedModels,
+    models: ModelBundle,
     teacher: Teacher,
     school: School,
     completed: list[str],

@@ -26,7 +26,7 @@ from service.db.models import Event, Grade, Response, School, Teacher
 
 __all__ = ["LOCAL_TIMEZONE", "store_tables"]
 
-#: Platform exports carry Beijing time without an offset (see training_data.province).
+#: Platform exports carry Beijing time without an offset (see competency_model.province).
 LOCAL_TIMEZONE = "Asia/Shanghai"
 CHUNK = 500
 #: Events are converted and written this many rows at a time, so memory stays bounded.

@@ -2,10 +2,10 @@
 
 Scoring the catalog for one teacher takes most of a recommendation request, yet a known
 teacher's ranking changes only when the model does: a retraining (new model version) or a
-fold-in (new :attr:`~recommender.hybrid.HybridRecommender.revision`). Items the teacher
+fold-in (new :attr:`~recommender.ranking.HybridRecommender.revision`). Items the teacher
 completed since training are skipped when the list is read, which gives exactly the list that
 ranking again with those items excluded would give (see
-:class:`~recommender.scoring.RankedItems`; pinned by
+:class:`~recommender.ranking.RankedItems`; pinned by
 ``test_a_kept_ranking_minus_completed_items_equals_ranking_again``).
 
 Each entry keeps the ranking cut at :data:`RANKING_DEPTH` items and the JSON of every item
@@ -20,9 +20,9 @@ from collections import OrderedDict
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from recommender.filters import Kind
-from recommender.scoring import RankedItems, Recommendation
-from service.model_registry import LoadedModels
+from competency_model.catalog import Kind
+from recommender.bundle import ModelBundle
+from recommender.ranking import RankedItems, Recommendation
 
 __all__ = ["RANKING_DEPTH", "RankingCache", "recommendation_json"]
 
@@ -64,7 +64,7 @@ class RankingCache:
 
     def top(
         self,
-        models: LoadedModels,
+        models: ModelBundle,
         teacher_id: str,
         kind: Kind,
         personalized: bool,

@@ -8,6 +8,7 @@ from functools import cached_property
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from competency_model.catalog import Catalog, load_catalog
 from competency_model.framework import Framework, active_framework
 from competency_model.graph import CompetencyGraph
 from competency_model.item_bank import ItemBank, default_item_bank, load_item_bank
@@ -16,7 +17,6 @@ from service.audit import AuditBatcher
 from service.auth import KeyCache
 from service.model_registry import ModelRegistry
 from service.settings import Settings
-from training_data.catalog import Catalog, load_catalog
 
 
 @dataclass

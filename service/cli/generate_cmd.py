@@ -35,9 +35,9 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Simulate schools, teachers, questionnaires, grades, learning events and the hidden truth."""
+        from competency_model.catalog import load_catalog
         from competency_model.item_bank import load_item_bank
         from service.cli.framework_cmd import resolve_framework
-        from training_data.catalog import load_catalog
         from training_data.simulator.writer import write_simulated_province
 
         framework = resolve_framework(framework_file) if framework_file else None

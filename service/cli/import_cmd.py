@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 
 import typer
 
+from competency_model.catalog import default_catalog, load_catalog
 from service.cli.framework_cmd import resolve_framework
-from training_data.catalog import default_catalog, load_catalog
 from training_data.imports import (
     ImportReport,
     existing_teacher_ids,

@@ -13,12 +13,15 @@ import json
 import logging
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import typer
 
+from competency_model.catalog import Catalog
 from competency_model.errors import ModelError, NotFoundError
+from competency_model.framework import Framework
+from competency_model.plan import Plan
+from competency_model.province import Province
 
 __all__ = [
     "MAX_FRESH_FIT_TEACHERS",
@@ -34,7 +37,7 @@ logger = logging.getLogger(__name__)
 MAX_FRESH_FIT_TEACHERS = 5_000
 
 
-def province_subset(province: Any, teacher_ids: list[str]) -> Any:
+def province_subset(province: Province, teacher_ids: list[str]) -> Province:
     """The province restricted to some teachers (their school rows kept whole)."""
     wanted = set(teacher_ids)
     teachers = province.teachers.loc[province.teachers["teacher_id"].astype(str).isin(wanted)]
@@ -59,7 +62,11 @@ def province_subset(province: Any, teacher_ids: list[str]) -> Any:
 
 
 def diagnose_teachers(
-    province: Any, teacher_ids: list[str], model_dir: Path | None, framework: Any, catalog: Any
+    province: Province,
+    teacher_ids: list[str],
+    model_dir: Path | None,
+    framework: Framework,
+    catalog: Catalog,
 ) -> tuple[pd.DataFrame, str]:
     """Long diagnosis table for ``teacher_ids`` and where it came from (``model`` / ``fresh fit``).
 
@@ -74,14 +81,9 @@ def diagnose_teachers(
     item_bank = load_item_bank(framework=framework)
     subset = province_subset(province, teacher_ids)
     if model_dir is not None and (model_dir / "metadata.json").is_file():
-        from recommender.artifacts import load_model_dir
+        from recommender.bundle import load_bundle
 
-        arrays, _ = load_model_dir(model_dir)
-        if "diagnosis.npz" not in arrays:
-            raise ModelError(
-                f"model directory {model_dir} has no diagnosis.npz; retrain with `nengli train`"
-            )
-        model = DiagnosisModel.from_arrays(arrays["diagnosis.npz"], item_bank, framework)
+        model = load_bundle(model_dir, item_bank, framework).diagnosis
         return model.diagnose(subset), f"model {model_dir}"
     n_teachers = len(province.teachers)
     if n_teachers > MAX_FRESH_FIT_TEACHERS:
@@ -97,16 +99,16 @@ def diagnose_teachers(
 
 def load_province_and_model(
     data: Path | None, model: Path | None
-) -> tuple[Any, Path | None, Any, Any]:
+) -> tuple[Province, Path | None, Framework, Catalog]:
     """The province, the model directory (if it exists), the framework and the catalog.
 
     Shared by every CLI command that answers for one teacher or school, so they all read the
     same ``--data``/``--model`` defaults (``NENGLI_DATA_DIR``/``NENGLI_MODEL_DIR``).
     """
+    from competency_model.catalog import load_catalog
     from competency_model.framework import default_framework
+    from competency_model.province import read_province
     from service.settings import get_settings
-    from training_data.catalog import load_catalog
-    from training_data.province import read_province
 
     settings = get_settings()
     data_dir = data if data is not None else settings.data_dir
@@ -115,7 +117,7 @@ def load_province_and_model(
     return read_province(data_dir), model_dir, framework, load_catalog(framework=framework)
 
 
-def _print_plan(plan: Any) -> None:
+def _print_plan(plan: Plan) -> None:
     typer.echo(f"教师 {plan.teacher_id}  政策 {plan.policy}  目标能力点 {'、'.join(plan.targets)}")
     totals = plan.totals
     typer.echo(

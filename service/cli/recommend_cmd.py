@@ -61,7 +61,7 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         ] = Language.zh,
     ) -> None:
         """Recommend courses or practice tasks for a teacher, each with its reasons."""
-        from recommender.hybrid import load_recommender
+        from recommender.bundle import load_recommender
         from service.cli.diagnose_cmd import require_model_dir
         from service.cli.path_cmd import load_province_and_model
 

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from competency_model.catalog import load_catalog
 from competency_model.framework import ENVIRONMENTS, default_framework
-from training_data.catalog import load_catalog
 
 
 @dataclass
@@ -153,7 +153,7 @@ def small_province() -> SmallProvince:
 
 @pytest.fixture(scope="session")
 def fitted_hybrid(small_province: SmallProvince):
-    from recommender.hybrid import HybridRecommender
+    from recommender.ranking import HybridRecommender
 
     return HybridRecommender(factors=8, iterations=5, random_state=0).fit(
         small_province, small_province.mastery, load_catalog(), default_framework()

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from recommender.training import load_recommender, train_model_dir
-from training_data.province import write_province
+from competency_model.province import write_province
+from recommender.bundle import load_recommender
+from recommender.training import train_model_dir
 from training_data.simulator import simulate_province
 
 

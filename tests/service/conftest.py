@@ -18,16 +18,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from competency_model.catalog import load_catalog
 from competency_model.framework import default_framework
 from competency_model.item_bank import load_item_bank
+from competency_model.province import Province
+from recommender.bundle import ModelBundle, save_bundle
 from recommender.diagnosis.model import DiagnosisModel
-from recommender.hybrid import HybridRecommender
+from recommender.ranking import HybridRecommender
 from service.api.province_store import store_tables
 from service.app import create_app
 from service.auth import Principal, create_key
 from service.settings import Settings
-from training_data.catalog import load_catalog
-from training_data.province import Province
 from training_data.simulator import simulate_province
 
 with warnings.catch_warnings():
@@ -93,11 +94,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory, province: Province) -> P
         province, diagnosis.diagnose(province), catalog, framework
     )
     directory = tmp_path_factory.mktemp("model") / "model"
-    recommender.save(
-        directory,
-        {"purpose": "service tests"},
-        extra_arrays={"diagnosis.npz": diagnosis.get_arrays()},
-    )
+    save_bundle(ModelBundle(diagnosis, recommender, {"purpose": "service tests"}), directory)
     return directory
 
 

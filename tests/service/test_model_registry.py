@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from competency_model.errors import ModelError
-from service.model_registry import ModelRegistry, load_models
+from recommender.bundle import load_bundle
+from service.model_registry import ModelRegistry
 from tests.service.conftest import Keys, World, assert_problem
 
 
@@ -27,7 +28,7 @@ def test_tampered_model_is_refused(model_dir: Path, tmp_path: Path) -> None:
     with open(copy / "ranker.npz", "ab") as handle:
         handle.write(b"tampered")
     with pytest.raises(ModelError, match="sha256"):
-        load_models(copy)
+        load_bundle(copy)
 
 
 def test_failed_reload_keeps_serving_old_model(model_dir: Path, tmp_path: Path) -> None:

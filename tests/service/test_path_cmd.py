@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from competency_model.province import write_province
 from service.cli import path_cmd
 from service.cli.main import app
-from training_data.province import write_province
 from training_data.simulator import simulate_province
 
 
@@ -97,11 +97,11 @@ def test_school_plan_json_and_exports(province_dir, truth_diagnosis, tmp_path) -
 
 
 def test_diagnosis_comes_from_the_model_directory(province_dir, tmp_path) -> None:
+    from competency_model.catalog import load_catalog
     from competency_model.framework import default_framework
     from competency_model.item_bank import load_item_bank
     from recommender.artifacts import save_model_dir
     from recommender.diagnosis.model import DiagnosisModel
-    from training_data.catalog import load_catalog
 
     _, province = province_dir
     framework = default_framework()

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from competency_model.catalog import Catalog, default_catalog
 from competency_model.errors import InfeasibleError
 from competency_model.framework import default_framework
 from competency_model.item_bank import default_item_bank
-from training_data.catalog import Catalog, default_catalog
-from training_data.province import TABLE_COLUMNS, Province, read_province
+from competency_model.province import TABLE_COLUMNS, Province, read_province
 from training_data.simulator import SimulatorConfig, simulate_province
 from training_data.simulator.ids import format_ids
 from training_data.simulator.schools import allocate_school_sizes

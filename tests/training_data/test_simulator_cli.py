@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from training_data.province import read_province
+from competency_model.province import read_province
 from training_data.simulator import simulate_province
 
 runner = CliRunner()

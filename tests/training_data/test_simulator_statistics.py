@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from competency_model.catalog import default_catalog
 from competency_model.framework import default_framework
 from competency_model.item_bank import default_item_bank
-from training_data.catalog import default_catalog
-from training_data.province import Province
+from competency_model.province import Province
 from training_data.simulator import SimulatorConfig, prepare, simulate_province
 
 CODES = default_framework().codes

@@ -172,7 +172,7 @@ def recognised_count(headers: Iterable[object]) -> int:
 
 
 def is_province_responses(columns: Iterable[str]) -> bool:
-    """True for a ``responses`` table written by :func:`training_data.province.write_province`.
+    """True for a ``responses`` table written by :func:`competency_model.province.write_province`.
 
     nengli's own province files name the questionnaire item ``item_id`` (the column is shared
     with learning events); an answer column without an event column tells them apart, so a

@@ -15,10 +15,11 @@ from pathlib import Path
 import pandas as pd
 from pydantic import BaseModel
 
+from competency_model.catalog import Catalog, default_catalog
 from competency_model.errors import ImportRowError
 from competency_model.framework import Framework, default_framework
 from competency_model.item_bank import ItemBank, default_item_bank
-from training_data.catalog import Catalog, default_catalog
+from competency_model.province import TABLE_COLUMNS, normalize_table
 from training_data.imports.checks import Issue
 from training_data.imports.headers import (
     HEADER_ALIASES,
@@ -29,7 +30,6 @@ from training_data.imports.headers import (
 )
 from training_data.imports.sources import Source, open_sources
 from training_data.imports.validate import Validator
-from training_data.province import TABLE_COLUMNS, normalize_table
 
 __all__ = [
     "IMPORT_SUFFIXES",

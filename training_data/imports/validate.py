@@ -14,12 +14,12 @@ from collections.abc import Collection
 import numpy as np
 import pandas as pd
 
+from competency_model.catalog import Catalog
 from competency_model.framework import Framework
 from competency_model.item_bank import ItemBank
-from training_data.catalog import Catalog
+from competency_model.province import TABLE_COLUMNS
 from training_data.imports import fields as f
 from training_data.imports.checks import Checker, ChunkResult, event_ids
-from training_data.province import TABLE_COLUMNS
 
 __all__ = ["Validator"]
 

@@ -20,8 +20,7 @@ from typing import Literal
 import pandas as pd
 
 from competency_model.errors import ImportRowError
-from training_data.imports.importer import NATURAL_KEYS, ImportReport, ImportResult
-from training_data.province import (
+from competency_model.province import (
     CORE_TABLES,
     MANIFEST_NAME,
     TABLE_COLUMNS,
@@ -32,6 +31,7 @@ from training_data.province import (
     read_province,
     write_tables,
 )
+from training_data.imports.importer import NATURAL_KEYS, ImportReport, ImportResult
 
 __all__ = [
     "QUARANTINE_NAME",

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from training_data.catalog import GENERAL_SUBJECT, LEVELS, ONLINE_KINDS, STAGES, Catalog
+from competency_model.catalog import GENERAL_SUBJECT, LEVELS, ONLINE_KINDS, STAGES, Catalog
 from training_data.simulator.config import SimulatorConfig
 from training_data.simulator.teachers import SUBJECTS
 

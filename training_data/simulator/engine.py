@@ -16,11 +16,11 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import sparse
 
+from competency_model.catalog import Catalog, default_catalog
 from competency_model.framework import Framework, default_framework
 from competency_model.graph import CompetencyGraph
 from competency_model.item_bank import ItemBank, default_item_bank
-from training_data.catalog import Catalog, default_catalog
-from training_data.province import Province
+from competency_model.province import Province
 from training_data.simulator.choices import (
     CatalogArrays,
     choose_courses,

@@ -8,7 +8,7 @@ a Chinese province's K-12 workforce, not official statistics.
 
 from __future__ import annotations
 
-from training_data.catalog import GENERAL_SUBJECT, STAGES, SUBJECTS_BY_STAGE
+from competency_model.catalog import GENERAL_SUBJECT, STAGES, SUBJECTS_BY_STAGE
 
 __all__ = [
     "CITIES",

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from training_data.catalog import STAGES
+from competency_model.catalog import STAGES
 from training_data.simulator.config import SimulatorConfig
 from training_data.simulator.geography import SCHOOL_TYPES, SUBJECT_SHARES, research_group_name
 from training_data.simulator.ids import format_ids

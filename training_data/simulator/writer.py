@@ -1,7 +1,7 @@
 """Stream a simulated province to disk chunk by chunk, so a million teachers fit in memory.
 
-The files have the layout of :func:`training_data.province.write_province` (one file per table
-plus ``province.json``) and are read back with :func:`training_data.province.read_province`.
+The files have the layout of :func:`competency_model.province.write_province` (one file per table
+plus ``province.json``) and are read back with :func:`competency_model.province.read_province`.
 Writing goes through the same atomic-directory helper: an interrupted run leaves ``out_dir``
 untouched.
 """
@@ -17,11 +17,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from competency_model.catalog import Catalog
 from competency_model.errors import DatasetError
 from competency_model.framework import Framework
 from competency_model.item_bank import ItemBank
-from training_data.catalog import Catalog
-from training_data.province import (
+from competency_model.province import (
     CORE_TABLES,
     MANIFEST_NAME,
     TRUTH_TABLES,

@@ -24,6 +24,7 @@ from competency_model.assessment import (
     summarize_item,
 )
 from competency_model.assessment.export import portfolio_html, portfolio_xlsx
+from competency_model.catalog import PRACTICE_KINDS
 from competency_model.errors import ConflictError, PermissionDenied
 from competency_model.plan import Violation
 from service.api.assessment_feedback import finalize_if_rated, point_review
@@ -53,7 +54,6 @@ from service.db.assessment_models import (
     EvidenceSubmission,
     PeerAssignmentRow,
 )
-from training_data.catalog import PRACTICE_KINDS
 
 router = APIRouter(prefix="/v1", tags=["school-based assessment"])
 TEACHER_ID = Path(pattern=ID_PATTERN, examples=["T0000001"])

@@ -8,6 +8,7 @@ import pandas as pd
 from fastapi import APIRouter, Path
 
 from competency_model.errors import InfeasibleError
+from recommender.bundle import ModelBundle
 from recommender.school_planning import attach_teachers, mastery_matrix, plan_school
 from recommender.school_planning.pairing import mentor_teachers, pair_schools
 from recommender.school_planning.portrait import build_portrait
@@ -24,14 +25,13 @@ from service.api.schemas.common import ID_PATTERN
 from service.api.scope import visible_region, visible_school
 from service.api.state import ServiceState
 from service.audit import record_read
-from service.model_registry import LoadedModels
 
 router = APIRouter(prefix="/v1", tags=["schools & regions"])
 SCHOOL_ID = Path(pattern=ID_PATTERN, examples=["S000001"])
 REGION = Path(min_length=1, max_length=64, examples=["江苏"])
 
 
-def _teacher_mastery(state: ServiceState, models: LoadedModels, cohort: Cohort) -> pd.DataFrame:
+def _teacher_mastery(state: ServiceState, models: ModelBundle, cohort: Cohort) -> pd.DataFrame:
     if cohort.teachers.empty:
         raise InfeasibleError(
             "no teachers are registered here yet; PUT teachers or import them first"

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from competency_model.errors import FrameworkError, NotFoundError
 from competency_model.policy import Policy, available_policies, load_policy
+from recommender.bundle import ModelBundle
 from service.api import modeling
 from service.api.deps import CurrentKey, SessionDep, StateDep
 from service.api.ranking_cache import recommendation_json
@@ -36,7 +37,6 @@ from service.api.state import ServiceState
 from service.audit import audit_row, record_read
 from service.auth import Principal
 from service.db.models import Response as StoredResponse
-from service.model_registry import LoadedModels
 
 router = APIRouter(prefix="/v1/teachers", tags=["diagnosis & recommendations"])
 TEACHER_ID = Path(pattern=ID_PATTERN, examples=["T0000001"])
@@ -214,7 +214,7 @@ async def get_recommendations(
 def _cold_start_list(
     state: ServiceState,
     principal: Principal,
-    models: LoadedModels,
+    models: ModelBundle,
     teacher_id: str,
     completed: list[str],
     kind: Literal["course", "task"],

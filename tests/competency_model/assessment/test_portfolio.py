@@ -23,8 +23,8 @@ from competency_model.assessment import (
     portfolio_xlsx,
     school_export,
 )
+from competency_model.catalog import default_catalog
 from competency_model.errors import NengliError
-from training_data.catalog import default_catalog
 
 FW = default_framework()
 POLICY = load_policy("jiangsu")

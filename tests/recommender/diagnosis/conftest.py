@@ -99,10 +99,10 @@ def small_province() -> Any:
 @pytest.fixture(scope="session")
 def fitted_diagnosis(small_province: Any) -> Any:
     """DiagnosisModel fitted on :func:`small_province` with the shipped bank and catalog."""
+    from competency_model.catalog import load_catalog
     from competency_model.framework import default_framework
     from competency_model.item_bank import load_item_bank
     from recommender.diagnosis.model import DiagnosisModel
-    from training_data.catalog import load_catalog
 
     framework = default_framework()
     return DiagnosisModel(random_state=0, max_iter=60).fit(

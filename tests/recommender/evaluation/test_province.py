@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from competency_model.catalog import load_catalog
 from competency_model.framework import default_framework
 from recommender.evaluation.province import evaluate_province
-from training_data.catalog import load_catalog
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from competency_model.catalog import Catalog, CatalogItem
 from competency_model.framework import Framework, default_framework
 from competency_model.graph import CompetencyGraph
-from training_data.catalog import Catalog, CatalogItem
 
 _LEVELS = ("入门", "进阶", "高阶")
 

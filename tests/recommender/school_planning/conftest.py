@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from competency_model.catalog import Catalog, CatalogItem, load_catalog
 from competency_model.framework import Framework, default_framework
 from competency_model.policy import Policy, load_policy
-from training_data.catalog import Catalog, CatalogItem, load_catalog
 
 
 @pytest.fixture(scope="session")

@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from competency_model.catalog import load_catalog
 from competency_model.framework import default_framework
 from competency_model.item_bank import load_item_bank
+from competency_model.province import Province, write_province
+from recommender.bundle import ModelBundle, save_bundle
 from recommender.diagnosis.model import DiagnosisModel
-from recommender.hybrid import HybridRecommender
+from recommender.ranking import HybridRecommender
 from service.cli.main import main
-from training_data.catalog import load_catalog
-from training_data.province import Province, write_province
 from training_data.simulator import simulate_province
 
 
@@ -52,9 +53,7 @@ def trained_province(tmp_path_factory: pytest.TempPathFactory) -> TrainedProvinc
         province, diagnosis.diagnose(province), catalog, framework
     )
     model_dir = tmp_path_factory.mktemp("cli_model") / "model"
-    recommender.save(
-        model_dir, {"purpose": "cli tests"}, extra_arrays={"diagnosis.npz": diagnosis.get_arrays()}
-    )
+    save_bundle(ModelBundle(diagnosis, recommender, {"purpose": "cli tests"}), model_dir)
     return TrainedProvince(province, data_dir, model_dir)
 
 

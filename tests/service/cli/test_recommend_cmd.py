@@ -7,8 +7,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from competency_model.catalog import default_catalog
 from service.cli.main import app
-from training_data.catalog import default_catalog
 
 
 def _args(trained, teacher_id: str, *extra: str) -> list[str]:
@@ -103,7 +103,7 @@ def test_teacher_added_after_training_gets_a_cold_start_list(trained_province, t
 
     import pandas as pd
 
-    from training_data.province import write_province
+    from competency_model.province import write_province
 
     province = trained_province.province
     newcomer = province.teachers.iloc[[0]].assign(teacher_id="T9999999")

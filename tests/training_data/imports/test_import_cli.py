@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from competency_model.errors import ImportRowError
+from competency_model.province import read_province
 from service.cli.main import app
 from training_data.imports import QUARANTINE_NAME
-from training_data.province import read_province
 
 runner = CliRunner()
 BAD_TEACHER = ["T004", "赵六", "S01", "大学", "数学", "3"]
@@ -66,7 +66,7 @@ def test_unknown_on_error_value_is_a_usage_error(
 def test_custom_catalog_decides_which_course_ids_exist(
     samples: SimpleNamespace, write_csv: Callable[..., Path], tmp_path: Path
 ) -> None:
-    from training_data.catalog import default_catalog
+    from competency_model.catalog import default_catalog
 
     catalog = tmp_path / "catalog.csv"
     default_catalog().to_frame().iloc[[0]].to_csv(catalog, index=False)  # only CRS-0001

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from competency_model.errors import ImportRowError
+from competency_model.province import Province, read_province, write_province
 from training_data.imports import (
     QUARANTINE_NAME,
     REPORT_NAME,
@@ -20,7 +21,6 @@ from training_data.imports import (
     import_files,
     write_import,
 )
-from training_data.province import Province, read_province, write_province
 
 
 def _all_exports(samples: SimpleNamespace, write_csv: Callable[..., Path]) -> list[Path]:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from recommender.cf import CollaborativeFilter, confidence_matrix, replace_csr_row
+from recommender.ranking.cf import CollaborativeFilter, confidence_matrix, replace_csr_row
 
 MODELS = {
     "als": {"factors": 4, "iterations": 15, "regularization": 0.01},

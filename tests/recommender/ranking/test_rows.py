@@ -1,7 +1,7 @@
 """The one-teacher fast path of HybridRecommender gives exactly what the general path gave.
 
-``recommend`` copies a teacher's sparse rows straight from CSR arrays (``_dense_rows``) and
-ranks CF scores by sorting (``_share_below``) instead of scipy fancy indexing and an n × n
+``recommend`` copies a teacher's sparse rows straight from CSR arrays (``dense_rows``) and
+ranks CF scores by sorting (``share_below``) instead of scipy fancy indexing and an n × n
 comparison. These tests pin both helpers to the formulas they replace and the whole
 recommendation (items, scores, signals, reasons) to the output of the replaced formulas.
 """
@@ -15,8 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from recommender import hybrid
-from recommender.hybrid import _dense_rows, _share_below
+from recommender.ranking import serving
+from recommender.ranking.rows import dense_rows as _dense_rows
+from recommender.ranking.rows import share_below as _share_below
 
 
 def _slow_dense_rows(matrix, rows, dtype=np.float32):  # type: ignore[no-untyped-def]
@@ -61,8 +62,8 @@ def test_recommend_matches_the_general_formulas(
         ]
         for t in teachers
     ]
-    monkeypatch.setattr(hybrid, "_dense_rows", _slow_dense_rows)
-    monkeypatch.setattr(hybrid, "_share_below", _slow_share_below)
+    monkeypatch.setattr(serving, "dense_rows", _slow_dense_rows)
+    monkeypatch.setattr(serving, "share_below", _slow_share_below)
     slow = [
         [
             r.model_dump()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from recommender.signals import ItemTable, PointTable
+from recommender.ranking.signals import ItemTable, PointTable
 
 __all__ = ["ExplanationContext", "explain_item"]
 

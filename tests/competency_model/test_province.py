@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from competency_model import province as province_module
 from competency_model.errors import DatasetError
-from training_data import province as province_module
-from training_data.province import (
+from competency_model.province import (
     MANIFEST_NAME,
     TABLE_COLUMNS,
     TIMESTAMP_DTYPE,

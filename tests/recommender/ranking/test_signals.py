@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from competency_model.catalog import load_catalog
 from competency_model.framework import default_framework
-from recommender.signals import ItemTable, PointTable, feasibility
-from training_data.catalog import load_catalog
+from recommender.ranking.signals import ItemTable, PointTable, feasibility
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from competency_model.catalog import load_catalog
 from competency_model.framework import default_framework
-from recommender.explanations import ExplanationContext, explain_item
-from recommender.signals import ItemTable, PointTable
-from training_data.catalog import load_catalog
+from recommender.ranking.explanations import ExplanationContext, explain_item
+from recommender.ranking.signals import ItemTable, PointTable
 
 
 @pytest.fixture(scope="module")

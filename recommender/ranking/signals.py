@@ -28,6 +28,7 @@ import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from competency_model.catalog import Catalog
 from competency_model.framework import ENVIRONMENTS, Framework
 from competency_model.graph import CompetencyGraph
 
@@ -141,7 +142,7 @@ class ItemTable(_Arrays):
     )
 
     @classmethod
-    def from_catalog(cls, catalog: Any, codes: Sequence[str]) -> ItemTable:
+    def from_catalog(cls, catalog: Catalog, codes: Sequence[str]) -> ItemTable:
         items = list(catalog.items)
         position = {c: i for i, c in enumerate(codes)}
         weights = np.zeros((len(items), len(codes)), dtype=np.float32)

@@ -5,7 +5,7 @@ A :class:`CatalogItem` is either an online course (``online_video``, ``live``; c
 producing evidence artifacts for the school's assessment). Every item says which points it
 develops and with what weight, so diagnosis can credit completions and ranking can match gaps.
 
-The shipped catalog (``training_data/data/catalog.json``) is generated deterministically by
+The shipped catalog (``competency_model/data/catalog.json``) is generated deterministically by
 :mod:`training_data.catalog_builder`; a province can load its own file instead. Either way
 :func:`load_catalog` validates every row against the framework, because a course pointing at a
 point code that does not exist would silently never be recommended.
@@ -42,6 +42,7 @@ __all__ = [
     "CATALOG_PATH",
     "GENERAL_SUBJECT",
     "KINDS",
+    "Kind",
     "LEVELS",
     "ONLINE_KINDS",
     "PRACTICE_KINDS",
@@ -58,6 +59,10 @@ CATALOG_PATH = Path(__file__).parent / "data" / "catalog.json"
 ONLINE_KINDS: tuple[str, ...] = ("online_video", "live")
 PRACTICE_KINDS: tuple[str, ...] = ("practice", "school_research")
 KINDS: tuple[str, ...] = ONLINE_KINDS + PRACTICE_KINDS
+#: What a list of recommendations holds: courses (the online kinds) or practice tasks (the
+#: practice kinds), as the policy classifies them. Defined once here because the ranking, the
+#: service schemas and the CLI all ask for one or the other.
+Kind = Literal["course", "task"]
 LEVELS: tuple[str, ...] = ("入门", "进阶", "高阶")
 STAGES: tuple[str, ...] = ("幼儿园", "小学", "初中", "高中", "中职")
 #: Subject value meaning "suitable for any subject" (学科通用).

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from competency_model.catalog import load_catalog
 from competency_model.errors import NotFoundError
 from competency_model.framework import default_framework
 from competency_model.policy import load_policy
-from recommender.filters import (
+from recommender.ranking.filters import (
     PolicyRules,
     apply_filters,
     completed_mask,
@@ -18,8 +19,7 @@ from recommender.filters import (
     only_points_mask,
     unmastered_mask,
 )
-from recommender.signals import ItemTable, PointTable
-from training_data.catalog import load_catalog
+from recommender.ranking.signals import ItemTable, PointTable
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from competency_model.errors import ModelError, NotFoundError
 from recommender.artifacts import METADATA_NAME
-from recommender.hybrid import HybridRecommender, load_recommender
+from recommender.bundle import load_recommender, save_recommender
+from recommender.ranking import HybridRecommender
 
 PROFILE = {
     "school_id": "S000003",
@@ -103,8 +104,8 @@ def test_hard_filters_hold_in_recommendations(fitted_hybrid, small_province):
 
 
 def test_strict_mastered_filter_drops_items_on_mastered_points_only(small_province):
+    from competency_model.catalog import load_catalog
     from competency_model.framework import default_framework
-    from training_data.catalog import load_catalog
 
     model = HybridRecommender(
         factors=8, iterations=5, keep_active_points=False, random_state=0
@@ -166,8 +167,8 @@ def test_unknown_teacher_raises_not_found(fitted_hybrid):
 
 
 def test_fold_in_changes_recommendations(small_province):
+    from competency_model.catalog import load_catalog
     from competency_model.framework import default_framework
-    from training_data.catalog import load_catalog
 
     model = HybridRecommender(factors=8, iterations=5, random_state=0).fit(
         small_province, small_province.mastery, load_catalog(), default_framework()
@@ -189,8 +190,8 @@ def test_fold_in_changes_recommendations(small_province):
 
 
 def test_fold_in_with_new_mastery_updates_expected_gain(small_province):
+    from competency_model.catalog import load_catalog
     from competency_model.framework import default_framework
-    from training_data.catalog import load_catalog
 
     model = HybridRecommender(factors=8, iterations=5, random_state=0).fit(
         small_province, small_province.mastery, load_catalog(), default_framework()
@@ -202,7 +203,7 @@ def test_fold_in_with_new_mastery_updates_expected_gain(small_province):
 
 
 def test_save_load_round_trip_and_tamper(fitted_hybrid, tmp_path):
-    directory = fitted_hybrid.save(tmp_path / "model", {"data_hash": "x"})
+    directory = save_recommender(fitted_hybrid, tmp_path / "model", {"data_hash": "x"})
     loaded = load_recommender(directory)
     assert loaded.model_version != "unsaved"
     original = fitted_hybrid.recommend("T0000010", k=10)

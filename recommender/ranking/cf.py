@@ -25,10 +25,12 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import NDArray
+from sklearn.base import BaseEstimator
 from sklearn.preprocessing import normalize
 from threadpoolctl import threadpool_limits
 
-from competency_model.errors import ModelError, NotFittedError
+from competency_model.errors import ModelError
+from recommender.ranking.contract import require_fitted
 
 __all__ = [
     "DEFAULT_EVENT_WEIGHTS",
@@ -125,7 +127,7 @@ def replace_csr_row(matrix: sp.csr_matrix, row: int, values: sp.spmatrix) -> sp.
     return sp.csr_matrix((data, indices, indptr), shape=matrix.shape)
 
 
-class CollaborativeFilter:
+class CollaborativeFilter(BaseEstimator):
     """One collaborative-filtering model on implicit feedback.
 
     Parameters
@@ -227,22 +229,16 @@ class CollaborativeFilter:
         self.user_items_ = matrix
         return self
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "model_"):
-            raise NotFittedError(
-                f"this {self.algorithm} CollaborativeFilter is not fitted; call fit first"
-            )
-
     @property
     def n_users_(self) -> int:
         """Number of users with a stored representation (grows with :meth:`fold_in`)."""
-        self._check_fitted()
+        require_fitted(self, "model_", "call fit first")
         return int(self.user_items_.shape[0])
 
     # ------------------------------------------------------------------ scoring
     def score(self, user_ids: Sequence[int] | NDArray[np.int64]) -> NDArray[np.float32]:
         """Dense scores of every item for the given users (rows in ``user_ids`` order)."""
-        self._check_fitted()
+        require_fitted(self, "model_", "call fit first")
         ids = np.asarray(user_ids, dtype=np.int64)
         if ids.size and (ids.min() < 0 or ids.max() >= self.n_users_):
             raise ValueError(
@@ -276,7 +272,7 @@ class CollaborativeFilter:
         same way against BPR's item factors, keeping the bias slot at 1. Item-kNN needs nothing
         but the new row. ``user_id == n_users_`` appends a new user.
         """
-        self._check_fitted()
+        require_fitted(self, "model_", "call fit first")
         row = sp.csr_matrix(user_row, dtype=np.float32)
         if row.shape != (1, self.n_items_):
             raise ValueError(f"user_row has shape {row.shape}; expected (1, {self.n_items_})")
@@ -318,7 +314,7 @@ class CollaborativeFilter:
     # ------------------------------------------------------------------ persistence
     def get_arrays(self) -> dict[str, NDArray[Any]]:
         """Learned state as plain arrays (for :func:`recommender.artifacts.save_model_dir`)."""
-        self._check_fitted()
+        require_fitted(self, "model_", "call fit first")
         matrix = self.user_items_
         arrays: dict[str, NDArray[Any]] = {
             "algorithm": np.array(self.algorithm),

@@ -1,40 +1,24 @@
-"""Per-request assembly for the hybrid recommender: fast row copies and the explained top-k list.
+"""A teacher's ranking and its explained top-k: :class:`RankedItems` and :class:`Recommendation`.
 
-Serving one teacher must cost little more than scoring the catalog once, so this module holds the
-pieces of :meth:`~recommender.hybrid.HybridRecommender.recommend` that would otherwise dominate
-a single request: copying a few sparse rows, ranking CF scores, and turning the chosen ``k``
-items into :class:`Recommendation` objects with their reasons. Each fast helper documents the
-general formula it replaces; ``tests/recommender/test_hybrid_fast_path.py`` pins them to it.
+Ranking is cheap next to explaining, so a ranking keeps every allowed item in order and explains
+only the ones shown (:meth:`RankedItems.top`). :func:`rank_items` turns one teacher's scores and
+filter verdict into that ranking; every entry point of the recommender ends there.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
 from pydantic import BaseModel, Field
 
-from recommender.explanations import ExplanationContext, explain_item
-from recommender.filters import Kind, apply_filters
-from recommender.signals import ItemTable, PointTable
+from recommender.ranking.explanations import ExplanationContext, explain_item
+from recommender.ranking.signals import ItemTable, PointTable
 
-if TYPE_CHECKING:
-    from recommender.hybrid import HybridRecommender
-
-__all__ = [
-    "Recommendation",
-    "dense_rows",
-    "RankedItems",
-    "popular_ranking",
-    "rank_items",
-    "share_below",
-    "zscore_rows",
-]
+__all__ = ["RankedItems", "Recommendation", "rank_items"]
 
 
 class Recommendation(BaseModel):
@@ -49,44 +33,6 @@ class Recommendation(BaseModel):
     reasons_zh: list[str]
     reasons_en: list[str]
     signals: dict[str, float] = Field(default_factory=dict)
-
-
-def dense_rows(
-    matrix: sp.spmatrix, rows: NDArray[np.int64], dtype: Any = np.float32
-) -> NDArray[Any]:
-    """``matrix[rows]`` as a dense array of ``dtype`` (duplicate entries summed, as ``todense``).
-
-    For a CSR matrix and a handful of rows the rows are copied straight from
-    ``indptr``/``indices``: scipy's fancy indexing builds intermediate sparse matrices, which
-    for one teacher costs more than scoring every item.
-    """
-    rows = np.asarray(rows, dtype=np.int64)
-    if matrix.format != "csr" or len(rows) > 64:
-        return np.asarray(matrix[rows].todense(), dtype=dtype)
-    dense = np.zeros((len(rows), matrix.shape[1]), dtype=dtype)
-    for out, row in enumerate(rows):
-        start, stop = matrix.indptr[row], matrix.indptr[row + 1]
-        np.add.at(dense[out], matrix.indices[start:stop], matrix.data[start:stop])
-    return dense
-
-
-def share_below(values: NDArray[np.float32]) -> NDArray[np.float64]:
-    """Per entry, the share of entries strictly smaller (``(v[:, None] > v[None, :]).mean(1)``).
-
-    A sort and a binary search give the same numbers in O(n log n) instead of an n × n
-    comparison; NaN (never produced by the CF models) falls back to the comparison.
-    """
-    if np.isnan(values).any():
-        return (values[:, None] > values[None, :]).mean(axis=1)
-    ordered = np.sort(values)
-    return np.searchsorted(ordered, values, side="left") / float(values.size)
-
-
-def zscore_rows(scores: NDArray[np.float32]) -> NDArray[np.float32]:
-    """Per-teacher standardisation, so CF scores from users of any activity level compare."""
-    mean = scores.mean(axis=1, keepdims=True)
-    spread = scores.std(axis=1, keepdims=True)
-    return ((scores - mean) / np.where(spread > 1e-9, spread, 1.0)).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -210,34 +156,3 @@ def rank_items(
         context=context,
         exhaustive=exhaustive,
     )
-
-
-def popular_ranking(
-    model: HybridRecommender,
-    school_rank: int,
-    kind: Kind,
-    exclude: Sequence[str] = (),
-    only_points: Sequence[str] = (),
-    depth: int | None = None,
-) -> RankedItems:
-    """The non-personalised list: policy, school environment and province-wide popularity.
-
-    Never reads the teacher's history or diagnosis, so it serves as the baseline a teacher can
-    ask for (``personalized=False``) and as the comparison in evaluations.
-    """
-    allowed, _ = apply_filters(
-        model.items_,
-        model.points_,
-        model.rules_,
-        kind,
-        school_rank,
-        None,
-        exclude=exclude,
-        only_points=only_points,
-    )
-    context = ExplanationContext(
-        None, model.mastered_threshold, None, None, None, None, None, model.social_.item_took
-    )
-    scores = model.popularity_scores()
-    signals = {"popularity": scores.astype(np.float32)}
-    return rank_items(model.items_, model.points_, scores, allowed, context, signals, depth)

@@ -17,15 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
+from competency_model.catalog import Kind
 from competency_model.errors import NotFoundError
-from recommender.signals import ItemTable, PointTable
+from competency_model.policy import Policy
+from recommender.ranking.signals import ItemTable, PointTable
 
 __all__ = [
+    "Kind",
     "PolicyRules",
     "apply_filters",
     "completed_mask",
@@ -36,7 +38,6 @@ __all__ = [
     "unmastered_mask",
 ]
 
-Kind = Literal["course", "task"]
 _ENVIRONMENTS = ("multimedia", "blended", "smart")
 
 
@@ -52,7 +53,7 @@ class PolicyRules:
     gating: NDArray[np.bool_]
 
     @classmethod
-    def from_policy(cls, policy: Any) -> PolicyRules:
+    def from_policy(cls, policy: Policy) -> PolicyRules:
         gating = np.zeros((3, 3), dtype=bool)
         for school_env, allowed in policy.environment_gating.items():
             for env in allowed:

@@ -16,10 +16,12 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
+from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from competency_model.errors import ModelError, NotFittedError
+from competency_model.errors import ModelError
+from recommender.ranking.contract import require_fitted
 
 __all__ = ["LinearRanker", "training_rows", "validation_metrics"]
 
@@ -81,7 +83,7 @@ def training_rows(
     return np.concatenate(rows).astype(np.float64), np.concatenate(labels)
 
 
-class LinearRanker:
+class LinearRanker(BaseEstimator):
     """Standardised logistic regression over named signals.
 
     Parameters
@@ -113,8 +115,7 @@ class LinearRanker:
 
     def decision(self, features: Mapping[str, NDArray[np.float32]]) -> NDArray[np.float64]:
         """Log-odds score for every teacher × item in ``features``."""
-        if not hasattr(self, "coef_"):
-            raise NotFittedError("LinearRanker is not fitted; call fit first")
+        require_fitted(self, "coef_", "call fit first")
         score = np.full(np.shape(features[self.names_[0]]), self.intercept_)
         for j, name in enumerate(self.names_):
             score = score + self.coef_[j] * ((features[name] - self.mean_[j]) / self.scale_[j])

@@ -1,0 +1,83 @@
+"""Ranking: which courses and practice tasks a teacher sees, in which order, and why.
+
+The door to the hybrid recommender and its parts: collaborative filtering
+(:class:`CollaborativeFilter`), content and social signals, hard filters, explanations, the
+learned :class:`LinearRanker`, cold start (:class:`TeacherProfile`) and fold-in. Everything a
+caller outside this package needs is named here; the modules behind it are implementation.
+
+Example
+-------
+>>> from recommender.ranking import HybridRecommender
+>>> model = HybridRecommender(random_state=0).fit(province, mastery, catalog, framework)  # doctest: +SKIP
+>>> ranking = model.rank_row(model.row_of("T0000001"), kind="course", depth=50)          # doctest: +SKIP
+>>> ranking.top(10, exclude=completed)                                                    # doctest: +SKIP
+"""
+
+from competency_model.catalog import Kind
+from recommender.ranking.cf import (
+    DEFAULT_EVENT_WEIGHTS,
+    CollaborativeFilter,
+    confidence_matrix,
+    replace_csr_row,
+)
+from recommender.ranking.cold_start import TeacherProfile
+from recommender.ranking.estimator import HybridRecommender
+from recommender.ranking.explanations import ExplanationContext, explain_item
+from recommender.ranking.filters import (
+    PolicyRules,
+    apply_filters,
+    completed_mask,
+    environment_mask,
+    exclude_mask,
+    kind_mask,
+    only_points_mask,
+    unmastered_mask,
+)
+from recommender.ranking.persistence import RECOMMENDER_FILES
+from recommender.ranking.ranked import RankedItems, Recommendation, rank_items
+from recommender.ranking.ranker import LinearRanker
+from recommender.ranking.signals import (
+    CONTENT_SIGNALS,
+    SIGNALS,
+    ItemTable,
+    PointTable,
+    SocialCounts,
+    TeacherTable,
+    content_signals,
+    feasibility,
+)
+from recommender.ranking.state import FittedState
+
+__all__ = [
+    "CONTENT_SIGNALS",
+    "DEFAULT_EVENT_WEIGHTS",
+    "RECOMMENDER_FILES",
+    "SIGNALS",
+    "CollaborativeFilter",
+    "ExplanationContext",
+    "FittedState",
+    "HybridRecommender",
+    "ItemTable",
+    "Kind",
+    "LinearRanker",
+    "PointTable",
+    "PolicyRules",
+    "RankedItems",
+    "Recommendation",
+    "SocialCounts",
+    "TeacherProfile",
+    "TeacherTable",
+    "apply_filters",
+    "completed_mask",
+    "confidence_matrix",
+    "content_signals",
+    "environment_mask",
+    "exclude_mask",
+    "explain_item",
+    "feasibility",
+    "kind_mask",
+    "only_points_mask",
+    "rank_items",
+    "replace_csr_row",
+    "unmastered_mask",
+]

@@ -100,14 +100,18 @@ def test_diagnosis_comes_from_the_model_directory(province_dir, tmp_path) -> Non
     from competency_model.catalog import load_catalog
     from competency_model.framework import default_framework
     from competency_model.item_bank import load_item_bank
-    from recommender.artifacts import save_model_dir
+    from recommender.bundle import ModelBundle, save_bundle
     from recommender.diagnosis.model import DiagnosisModel
+    from recommender.ranking import HybridRecommender
 
     _, province = province_dir
     framework = default_framework()
     catalog = load_catalog(framework=framework)
     model = DiagnosisModel().fit(province, load_item_bank(framework=framework), framework, catalog)
-    save_model_dir(tmp_path / "model", {"diagnosis.npz": model.get_arrays()}, {})
+    recommender = HybridRecommender(iterations=3, factors=8).fit(
+        province, model.diagnose(province), catalog, framework
+    )
+    save_bundle(ModelBundle(model, recommender), tmp_path / "model")
     teacher = str(province.teachers["teacher_id"].iloc[3])
     diagnosis, source = path_cmd.diagnose_teachers(
         province, [teacher], tmp_path / "model", framework, catalog

@@ -190,7 +190,7 @@ def _check_shapes(state: FittedState) -> None:
         learned = cf.get_arrays()
         if "user_factors" in learned:
             users, items = learned["user_factors"], learned["item_factors"]
-            _expect(file, "user_factors", users.shape[:1], (n_teachers,))
+            _expect(file, "user_factors", users.shape, (n_teachers, *users.shape[1:]))
             _expect(file, "item_factors", items.shape, (n_items, *users.shape[1:]))
         if "sim_shape" in learned:
             _expect(file, "sim_shape", tuple(learned["sim_shape"].tolist()), (n_items, n_items))

@@ -102,3 +102,82 @@ def test_every_worker_follows_a_reload_sent_to_one(
         assert_problem(first.post("/v1/admin/reload", headers=keys.header("admin")), 503)
         time.sleep(0.3)
         assert second.get("/readyz").json()["model"]["version"] == new
+
+
+def _break_als_factors(directory: Path) -> None:
+    """ALS factors 3×2, with the file hash and the metadata's shapes made consistent."""
+    import json
+
+    import numpy as np
+
+    from recommender.artifacts import file_sha256
+
+    path = directory / "cf_als.npz"
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    arrays["user_factors"] = np.ones((3, 2), dtype=arrays["user_factors"].dtype)
+    np.savez(path, **arrays)
+    metadata = json.loads((directory / "metadata.json").read_text(encoding="utf-8"))
+    metadata["files"]["cf_als.npz"] = file_sha256(path)
+    metadata["arrays"]["cf_als.npz"]["user_factors"]["shape"] = [3, 2]
+    (directory / "metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
+
+
+def _metadata_is_a_list(directory: Path) -> None:
+    (directory / "metadata.json").write_text("[]", encoding="utf-8")
+
+
+def _truncate_social(directory: Path) -> None:
+    """Half of social.npz, its new hash written into metadata.json."""
+    import json
+
+    from recommender.artifacts import file_sha256
+
+    path = directory / "social.npz"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    metadata = json.loads((directory / "metadata.json").read_text(encoding="utf-8"))
+    metadata["files"]["social.npz"] = file_sha256(path)
+    (directory / "metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [_break_als_factors, _metadata_is_a_list, _truncate_social],
+    ids=["als-factors-3x2", "metadata-list", "truncated-npz"],
+)
+def test_a_broken_model_never_goes_live(
+    settings, model_dir: Path, tmp_path: Path, keys: Keys, world: World, damage
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 17 row 9: reload answers 503 problem+json and the old model keeps answering."""
+    from starlette.testclient import TestClient
+
+    from service.app import create_app
+
+    copy = tmp_path / "model"
+    shutil.copytree(model_dir, copy)
+    app = create_app(settings.model_copy(update={"model_dir": copy}))
+    url = f"/v1/teachers/{world.teacher}/recommendations?k=3"
+    with TestClient(app, raise_server_exceptions=False) as client:
+        before = client.get("/readyz").json()["model"]["version"]
+        damage(copy)
+        assert_problem(client.post("/v1/admin/reload", headers=keys.header("admin")), 503)
+        assert client.get("/readyz").json()["model"]["version"] == before
+        response = client.get(url, headers=keys.header("teacher"))
+        assert response.status_code == 200, response.text
+        assert len(response.json()["data"]) == 3
+
+
+def test_a_broken_model_directory_at_start_up_answers_503(
+    settings, model_dir: Path, tmp_path: Path, keys: Keys, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    from starlette.testclient import TestClient
+
+    from service.app import create_app
+
+    copy = tmp_path / "model"
+    shutil.copytree(model_dir, copy)
+    _break_als_factors(copy)
+    app = create_app(settings.model_copy(update={"model_dir": copy}))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        url = f"/v1/teachers/{world.teacher}/recommendations?k=3"
+        assert_problem(client.get(url, headers=keys.header("teacher")), 503)

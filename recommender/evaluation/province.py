@@ -20,11 +20,12 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from competency_model.catalog import Kind
 from recommender.evaluation.metrics import catalog_coverage, gap_hit_at_k, ranking_report
 from recommender.evaluation.splits import holdout_users, time_split
 from recommender.ranking import HybridRecommender
@@ -65,7 +66,7 @@ def evaluate_province(
     framework: Any,
     diagnose: Diagnose,
     k: int = 10,
-    kind: Literal["course", "task"] = "course",
+    kind: Kind = "course",
     holdout_items: int = 2,
     cold_share: float = 0.1,
     seed: int = 0,

@@ -8,10 +8,11 @@ model, completed items excluded).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 
+from competency_model.catalog import Kind
 from competency_model.errors import ConflictError, NotFoundError
 from competency_model.plan import Plan
 from competency_model.policy import Policy
@@ -129,7 +130,7 @@ def recommend(
     teacher: Teacher,
     school: School,
     completed: list[str],
-    kind: Literal["course", "task"],
+    kind: Kind,
     k: int,
     personalized: bool,
     mastery: dict[str, float] | None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from competency_model.catalog import Kind
 from competency_model.errors import FrameworkError, NotFoundError
 from competency_model.policy import Policy, available_policies, load_policy
 from recommender.bundle import ModelBundle
@@ -173,7 +174,7 @@ async def get_recommendations(
     request: Request,
     principal: CurrentKey,
     teacher_id: str = TEACHER_ID,
-    kind: Literal["course", "task"] = "course",
+    kind: Kind = "course",
     k: Annotated[int, Query(ge=1, le=100)] = 10,
     personalized: bool = True,
 ) -> Response:
@@ -217,7 +218,7 @@ def _cold_start_list(
     models: ModelBundle,
     teacher_id: str,
     completed: list[str],
-    kind: Literal["course", "task"],
+    kind: Kind,
     k: int,
     personalized: bool,
 ) -> list[bytes]:

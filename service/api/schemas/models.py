@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
+from competency_model.catalog import Kind
 from service.api.schemas.common import StrictModel
 
 
@@ -80,7 +81,7 @@ class RecommendationsOut(BaseModel):
     """Top-k list for one teacher."""
 
     teacher_id: str
-    kind: Literal["course", "task"]
+    kind: Kind
     personalized: bool
     model_version: str
     data: list[RecommendationOut]

@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator
 
@@ -38,30 +37,18 @@ from competency_model.framework import Framework
 from competency_model.policy import Policy
 from competency_model.province import Province
 from recommender.ranking import serving
-from recommender.ranking.cf import CollaborativeFilter
+from recommender.ranking.attributes import LearnedAttributes
 from recommender.ranking.cold_start import TeacherProfile, profile_teacher, school_row
-from recommender.ranking.contract import require_fitted
-from recommender.ranking.filters import PolicyRules
 from recommender.ranking.fit import FitSettings, fit_state
 from recommender.ranking.fold_in import fold_in_teacher
 from recommender.ranking.persistence import state_arrays, state_from_arrays
 from recommender.ranking.ranked import RankedItems, Recommendation
-from recommender.ranking.ranker import LinearRanker
-from recommender.ranking.signals import (
-    ItemTable,
-    PointTable,
-    SocialCounts,
-    TeacherTable,
-    content_signals,
-)
-from recommender.ranking.state import FittedState
+from recommender.ranking.signals import content_signals
 
 __all__ = ["HybridRecommender"]
 
-_NOT_FITTED_HINT = "call fit or load a model directory"
 
-
-class HybridRecommender(BaseEstimator):
+class HybridRecommender(LearnedAttributes, BaseEstimator):
     """Learned blend of collaborative filtering and competency-gap signals.
 
     Parameters
@@ -153,82 +140,6 @@ class HybridRecommender(BaseEstimator):
         self.model_version = "unsaved"
         self._revision = 0
         return self
-
-    def _state(self) -> FittedState:
-        require_fitted(self, "state_", _NOT_FITTED_HINT)
-        return self.state_
-
-    # ================================================================== learned attributes
-    # The state's fields under sklearn's trailing-underscore names (read-only views).
-    @property
-    def points_(self) -> PointTable:
-        """The framework's points as arrays."""
-        return self._state().points
-
-    @property
-    def items_(self) -> ItemTable:
-        """The catalog as arrays."""
-        return self._state().items
-
-    @property
-    def teachers_(self) -> TeacherTable:
-        """Teachers and their schools as arrays."""
-        return self._state().teachers
-
-    @property
-    def rules_(self) -> PolicyRules:
-        """The policy's kind and environment gating."""
-        return self._state().rules
-
-    @property
-    def mastery_(self) -> NDArray[np.float64]:
-        """The training diagnosis, teachers × points."""
-        return self._state().mastery
-
-    @property
-    def mastery_prior_(self) -> NDArray[np.float64]:
-        """The diagnosis's population mean per point."""
-        return self._state().mastery_prior
-
-    @property
-    def took_(self) -> sp.csr_matrix:
-        """Items each teacher took (any event), teachers × items."""
-        return self._state().took
-
-    @property
-    def completed_(self) -> sp.csr_matrix:
-        """Items each teacher completed, teachers × items."""
-        return self._state().completed
-
-    @property
-    def social_(self) -> SocialCounts:
-        """Colleague and popularity counts."""
-        return self._state().social
-
-    @property
-    def als_(self) -> CollaborativeFilter:
-        """The ALS model."""
-        return self._state().als
-
-    @property
-    def knn_(self) -> CollaborativeFilter:
-        """The item-kNN model."""
-        return self._state().knn
-
-    @property
-    def ranker_(self) -> LinearRanker:
-        """The blend over all signals (known teachers)."""
-        return self._state().ranker
-
-    @property
-    def cold_ranker_(self) -> LinearRanker:
-        """The blend over content signals (cold start)."""
-        return self._state().cold_ranker
-
-    @property
-    def validation_metrics_(self) -> dict[str, Any]:
-        """Hit rates on the held-out items (empty after loading)."""
-        return self._state().validation_metrics
 
     # ================================================================== scoring
     def row_of(self, teacher_id: str) -> int:

@@ -53,7 +53,7 @@ from competency_model.policy import (
     validate_plan,
     validate_selection,
 )
-from competency_model.province import Province, read_province, write_province
+from competency_model.province import Province, ProvinceTables, read_province, write_province
 
 __all__ = [
     "DEFAULT_GATING",
@@ -85,6 +85,7 @@ __all__ = [
     "PolicyError",
     "Provenance",
     "Province",
+    "ProvinceTables",
     "RatingRule",
     "Verification",
     "Violation",

@@ -26,7 +26,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,7 @@ __all__ = [
     "TIMESTAMP_DTYPE",
     "TRUTH_TABLES",
     "Province",
+    "ProvinceTables",
     "as_id_strings",
     "atomic_directory",
     "empty_table",
@@ -128,6 +129,29 @@ def empty_table(name: str) -> pd.DataFrame:
     if name not in TABLE_COLUMNS:
         raise DatasetError(f"unknown table {name!r}; expected one of {', '.join(CORE_TABLES)}")
     return normalize_table(name, pd.DataFrame({c: [] for c in TABLE_COLUMNS[name]}))
+
+
+class ProvinceTables(Protocol):
+    """The core tables a model reads, as :class:`Province` and any subset of it hold them.
+
+    Fitting and diagnosing read only these five tables, so they accept a service's cohort of
+    some schools as well as a whole province.
+    """
+
+    @property
+    def schools(self) -> pd.DataFrame: ...
+
+    @property
+    def teachers(self) -> pd.DataFrame: ...
+
+    @property
+    def responses(self) -> pd.DataFrame: ...
+
+    @property
+    def grades(self) -> pd.DataFrame: ...
+
+    @property
+    def events(self) -> pd.DataFrame: ...
 
 
 @dataclass

@@ -17,10 +17,12 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from competency_model.catalog import Catalog
 from competency_model.errors import NengliError
 from competency_model.framework import Framework, default_framework
 from competency_model.graph import CompetencyGraph
 from competency_model.item_bank import ItemBank
+from competency_model.province import ProvinceTables
 from recommender.diagnosis._checks import check_is_fitted
 from recommender.diagnosis.adaptive import AdaptiveQuestionnaire
 from recommender.diagnosis.fusion import (
@@ -102,10 +104,10 @@ class DiagnosisModel:
     # ------------------------------------------------------------------ fitting
     def fit(
         self,
-        province: Any,
+        province: ProvinceTables,
         item_bank: ItemBank,
         framework: Framework | None = None,
-        catalog: Any | None = None,
+        catalog: Catalog | None = None,
     ) -> DiagnosisModel:
         """Fit the questionnaire model on ``province.responses``; returns ``self``."""
         framework = framework or default_framework()
@@ -133,7 +135,7 @@ class DiagnosisModel:
         return self
 
     def _learn_grades(
-        self, province: Any, codes: NDArray[np.int8], groups: NDArray[np.int64]
+        self, province: ProvinceTables, codes: NDArray[np.int8], groups: NDArray[np.int64]
     ) -> FusionConfig:
         """Refine the grade likelihoods on this province's grades (see fusion module)."""
         teacher_ids = province.teachers["teacher_id"].astype(str).to_numpy()
@@ -202,7 +204,7 @@ class DiagnosisModel:
         codes[rows, items] = value.astype(np.int8)
         return codes
 
-    def peer_groups(self, province: Any) -> NDArray[np.int64]:
+    def peer_groups(self, province: ProvinceTables) -> NDArray[np.int64]:
         """Peer-group index of each teacher of ``province`` (-1 for a group unseen in fit)."""
         check_is_fitted(self, _FITTED)
         return self._group_index(group_labels(province.teachers, province.schools, self.peer_group))
@@ -212,14 +214,14 @@ class DiagnosisModel:
         return np.asarray(index, dtype=np.int64)  # -1 = unseen group: province average
 
     # ------------------------------------------------------------------ diagnosis
-    def questionnaire_proba(self, province: Any) -> NDArray[np.float64]:
+    def questionnaire_proba(self, province: ProvinceTables) -> NDArray[np.float64]:
         """Questionnaire-only posterior (teachers x points), rows in ``province.teachers`` order."""
         check_is_fitted(self, _FITTED)
         codes = self.encode(province.responses, province.teachers["teacher_id"])
         return self.estimator_.predict_proba_codes(codes, self.peer_groups(province))
 
     def diagnose_arrays(
-        self, province: Any, as_of: datetime | None = None
+        self, province: ProvinceTables, as_of: datetime | None = None
     ) -> dict[str, NDArray[Any]]:
         """Vectorised diagnosis: fused arrays (teachers x points) plus ``teacher_id``."""
         check_is_fitted(self, _FITTED)
@@ -240,7 +242,7 @@ class DiagnosisModel:
         result["questionnaire_probability"] = prior
         return result
 
-    def diagnose(self, province: Any, as_of: datetime | None = None) -> pd.DataFrame:
+    def diagnose(self, province: ProvinceTables, as_of: datetime | None = None) -> pd.DataFrame:
         """Per teacher x point: mastery_probability, sd, evidence_count, insufficient_evidence."""
         return self._long(self.diagnose_arrays(province, as_of))
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
+from competency_model.catalog import Catalog
 from competency_model.errors import NengliError
 
 __all__ = [
@@ -39,7 +38,7 @@ def group_labels(
     return ["|".join(values) for values in zip(*parts, strict=True)]
 
 
-def catalog_weights(catalog: Any) -> pd.DataFrame:
+def catalog_weights(catalog: Catalog) -> pd.DataFrame:
     """Long table item_id, point, weight, kind (online/practice) from a catalog."""
     rows = [
         (item.item_id, code, float(weight), "online" if item.is_online else "practice")

@@ -14,8 +14,10 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from competency_model.catalog import Catalog
 from competency_model.framework import Framework, default_framework
 from competency_model.item_bank import ItemBank, load_item_bank
+from competency_model.province import Province
 from recommender.diagnosis.adaptive import simulate_adaptive
 from recommender.diagnosis.evaluation import mastery_metrics, sum_score_mastery
 from recommender.diagnosis.model import DiagnosisModel
@@ -23,7 +25,7 @@ from recommender.diagnosis.model import DiagnosisModel
 __all__ = ["evaluate_on_simulation", "truth_matrix"]
 
 
-def truth_matrix(province: Any, table: str, codes: list[str]) -> np.ndarray:
+def truth_matrix(province: Province, table: str, codes: list[str]) -> np.ndarray:
     """Truth table (teachers x points) in ``province.teachers`` order."""
     frame = getattr(province, table).set_index("teacher_id")
     return frame.loc[province.teachers["teacher_id"], codes].to_numpy(dtype=np.float64)
@@ -37,7 +39,7 @@ def evaluate_on_simulation(
     adaptive_sd_threshold: float = 0.0,
     framework: Framework | None = None,
     item_bank: ItemBank | None = None,
-    catalog: Any | None = None,
+    catalog: Catalog | None = None,
 ) -> dict[str, Any]:
     """Simulate, fit on the questionnaire, and score the model, baselines and adaptive runs.
 
@@ -71,7 +73,7 @@ def _evaluate(
     adaptive_sd_threshold: float,
     framework: Framework | None,
     item_bank: ItemBank | None,
-    catalog: Any | None,
+    catalog: Catalog | None,
 ) -> dict[str, Any]:
     from competency_model.catalog import load_catalog
     from training_data.simulator import simulate_province

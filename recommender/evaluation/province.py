@@ -25,7 +25,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from competency_model.catalog import Kind
+from competency_model.catalog import Catalog, Kind
+from competency_model.errors import DatasetError
+from competency_model.framework import Framework
+from competency_model.item_bank import ItemBank
+from competency_model.province import Province
 from recommender.evaluation.metrics import catalog_coverage, gap_hit_at_k, ranking_report
 from recommender.evaluation.splits import holdout_users, time_split
 from recommender.ranking import HybridRecommender
@@ -61,9 +65,9 @@ def _report(
 
 
 def evaluate_province(
-    province: Any,
-    catalog: Any,
-    framework: Any,
+    province: Province,
+    catalog: Catalog,
+    framework: Framework,
     diagnose: Diagnose,
     k: int = 10,
     kind: Kind = "course",
@@ -105,6 +109,11 @@ def evaluate_province(
     items = model.items_
     n_items = int(kind_mask(items, kind, model.rules_).sum())
     of_kind = set(items.item_ids[kind_mask(items, kind, model.rules_)].tolist())
+    if province.truth_mastery_initial is None:
+        raise DatasetError(
+            "evaluate_recommend needs a simulated province with truth_mastery_initial; "
+            "generate one with `nengli generate`"
+        )
     truth = province.truth_mastery_initial.set_index("teacher_id").reindex(
         columns=model.points_.codes.tolist()
     )
@@ -223,11 +232,11 @@ def _unmastered(model: HybridRecommender, rows: np.ndarray, cold: bool = False) 
     return unmastered_mask(model.items_, model.mastery_[rows], model.mastered_threshold, active)
 
 
-def default_diagnose(item_bank: Any, framework: Any, catalog: Any) -> Diagnose:
+def default_diagnose(item_bank: ItemBank, framework: Framework, catalog: Catalog) -> Diagnose:
     """The project's :class:`~recommender.diagnosis.DiagnosisModel`, fitted on the training view."""
     from recommender.diagnosis.model import DiagnosisModel
 
-    def diagnose(province: Any) -> pd.DataFrame:
+    def diagnose(province: Province) -> pd.DataFrame:
         model = DiagnosisModel().fit(province, item_bank, framework, catalog)
         return model.diagnose(province)
 

@@ -18,6 +18,7 @@ from competency_model.errors import InfeasibleError, NotFoundError
 from competency_model.framework import DIMENSION_LABELS_ZH, Framework
 from competency_model.graph import CompetencyGraph
 from competency_model.plan import Violation
+from competency_model.policy import Policy
 
 __all__ = ["DEFAULT_MASTERY", "TargetChoice", "choose_targets", "feasible_codes"]
 
@@ -35,7 +36,7 @@ class TargetChoice:
 
 
 def feasible_codes(
-    school_environment: str, policy: Any, framework: Framework, graph: CompetencyGraph | None
+    school_environment: str, policy: Policy, framework: Framework, graph: CompetencyGraph | None
 ) -> list[str]:
     """Points the school environment unlocks under the policy's gating (all when gating is off)."""
     graph = graph if graph is not None else CompetencyGraph(framework)
@@ -81,7 +82,7 @@ def _refuse(
 def choose_targets(
     mastery: Mapping[str, float],
     school_environment: str,
-    policy: Any,
+    policy: Policy,
     framework: Framework,
     *,
     graph: CompetencyGraph | None = None,

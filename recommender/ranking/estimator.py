@@ -35,7 +35,7 @@ from competency_model.catalog import Catalog, Kind
 from competency_model.errors import NotFoundError
 from competency_model.framework import Framework
 from competency_model.policy import Policy
-from competency_model.province import Province
+from competency_model.province import ProvinceTables
 from recommender.ranking import serving
 from recommender.ranking.attributes import LearnedAttributes
 from recommender.ranking.cold_start import TeacherProfile, profile_teacher, school_row
@@ -114,7 +114,7 @@ class HybridRecommender(LearnedAttributes, BaseEstimator):
     # ================================================================== fitting
     def fit(
         self,
-        province: Province,
+        province: ProvinceTables,
         mastery: pd.DataFrame,
         catalog: Catalog,
         framework: Framework,

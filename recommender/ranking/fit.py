@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from competency_model.catalog import Catalog
 from competency_model.framework import Framework
 from competency_model.policy import Policy
-from competency_model.province import Province
+from competency_model.province import ProvinceTables
 from recommender.ranking.cf import Algorithm, CollaborativeFilter, confidence_matrix
 from recommender.ranking.filters import PolicyRules
 from recommender.ranking.ranker import LinearRanker, training_rows, validation_metrics
@@ -121,7 +121,7 @@ def mastery_matrix(
 
 def fit_state(
     settings: FitSettings,
-    province: Province,
+    province: ProvinceTables,
     mastery: pd.DataFrame,
     catalog: Catalog,
     framework: Framework,

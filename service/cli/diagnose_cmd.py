@@ -12,9 +12,11 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 
 from competency_model.errors import ModelError, NotFoundError
+from competency_model.framework import Framework
 
 __all__ = ["diagnosis_table_rows", "register", "require_model_dir"]
 
@@ -29,7 +31,7 @@ def require_model_dir(model_dir: Path | None) -> Path:
     return model_dir
 
 
-def diagnosis_table_rows(diagnosis: Any, framework: Any) -> list[dict[str, Any]]:
+def diagnosis_table_rows(diagnosis: pd.DataFrame, framework: Framework) -> list[dict[str, Any]]:
     """One JSON-ready row per point: framework labels joined to the teacher's diagnosis.
 
     Parameters

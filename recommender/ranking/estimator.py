@@ -258,21 +258,14 @@ class HybridRecommender(LearnedAttributes, BaseEstimator):
     ) -> RankedItems:
         """:meth:`ranked` for the teacher at ``row`` (from :meth:`row_of`, resolved once)."""
         state = self._state()
+        request = serving.ListRequest(kind, tuple(exclude), tuple(only_points), depth)
         if not personalized:
             school = int(state.teachers.school_row[row])
-            return serving.popular_ranking(
-                state, school, self.mastered_threshold, kind, exclude, only_points, depth
-            )
-        return serving.rank_known(
-            state,
-            row,
-            self.mastered_threshold,
-            self.keep_active_points,
-            kind,
-            exclude,
-            only_points,
-            depth,
-        )
+            return serving.popular_ranking(state, school, self._serving_rules(), request)
+        return serving.rank_known(state, row, self._serving_rules(), request)
+
+    def _serving_rules(self) -> serving.ServingRules:
+        return serving.ServingRules(self.mastered_threshold, self.keep_active_points)
 
     def recommend_popular(
         self, school_id: str, k: int = 10, kind: Kind = "course", exclude: Sequence[str] = ()
@@ -285,9 +278,8 @@ class HybridRecommender(LearnedAttributes, BaseEstimator):
         """
         state = self._state()
         school = school_row(state, school_id)
-        return serving.popular_ranking(
-            state, school, self.mastered_threshold, kind, exclude, (), depth=k
-        ).top(k)
+        request = serving.ListRequest(kind, tuple(exclude), (), depth=k)
+        return serving.popular_ranking(state, school, self._serving_rules(), request).top(k)
 
     def recommend_for_profile(
         self,
@@ -306,16 +298,8 @@ class HybridRecommender(LearnedAttributes, BaseEstimator):
         """
         state = self._state()
         teacher = profile_teacher(state, profile, mastery)
-        return serving.rank_profile(
-            state,
-            teacher,
-            self.mastered_threshold,
-            self.keep_active_points,
-            kind,
-            exclude,
-            only_points,
-            depth=k,
-        ).top(k)
+        request = serving.ListRequest(kind, tuple(exclude), tuple(only_points), depth=k)
+        return serving.rank_profile(state, teacher, self._serving_rules(), request).top(k)
 
     # ================================================================== fold-in
     def fold_in(

@@ -37,7 +37,9 @@ from recommender.ranking.signals import (
 from recommender.ranking.state import FittedState
 
 __all__ = [
+    "ListRequest",
     "OneTeacher",
+    "ServingRules",
     "active_points",
     "eligible_items",
     "features",
@@ -75,6 +77,24 @@ class OneTeacher:
     stage: str | None = None
     subject: str | None = None
     research_group: str | None = None
+
+
+@dataclass(frozen=True)
+class ServingRules:
+    """The estimator's filter hyperparameters every list obeys."""
+
+    mastered_threshold: float = 0.9
+    keep_active_points: bool = True
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    """What the caller asks for: the kind, items to leave out, points to keep, and how deep."""
+
+    kind: Kind = "course"
+    exclude: Sequence[str] = ()
+    only_points: Sequence[str] = ()
+    depth: int | None = None
 
 
 def features(
@@ -154,20 +174,14 @@ def active_points(
 
 
 def _rank_one(
-    state: FittedState,
-    teacher: OneTeacher,
-    mastered_threshold: float,
-    keep_active_points: bool,
-    kind: Kind,
-    exclude: Sequence[str],
-    only_points: Sequence[str],
-    depth: int | None,
+    state: FittedState, teacher: OneTeacher, rules: ServingRules, request: ListRequest
 ) -> RankedItems:
     """Score → filter → explanation context → :func:`rank_items`, for one teacher."""
     t, social = state.teachers, state.social
     school = teacher.school_row
     taken: NDArray[np.int32] = np.empty(0, dtype=np.int32)
     own_took = own_completed = cf_percentile = active = chosen = None
+    keep_active = rules.keep_active_points
     if teacher.row is not None:  # known: every signal, the warm ranker
         rows = np.array([teacher.row])
         took = state.took
@@ -176,7 +190,7 @@ def _rank_one(
         )
         scores = state.ranker.decision(signals)[0]
         taken = took.indices[took.indptr[teacher.row] : took.indptr[teacher.row + 1]]
-        active = active_points(state, keep_active_points, rows)[0]
+        active = active_points(state, keep_active, rows)[0]
         own_took = dense_rows(took, rows)[0]
         own_completed = dense_rows(state.completed, rows, state.completed.dtype)[0]
         cf = signals["cf_als"][0]
@@ -195,7 +209,7 @@ def _rank_one(
             social,
         )
         scores = state.cold_ranker.decision(signals)[0]
-        active = active_points(state, keep_active_points, school_rows=np.array([school]))[0]
+        active = active_points(state, keep_active, school_rows=np.array([school]))[0]
     else:  # non-personalised: popularity only
         scores = state.popularity()
         signals = {"popularity": scores.astype(np.float32)[None, :]}
@@ -203,13 +217,13 @@ def _rank_one(
         state.items,
         state.points,
         state.rules,
-        kind,
+        request.kind,
         int(t.school_environment_rank[school]),
         teacher.mastery,
         taken,
-        exclude,
-        only_points,
-        mastered_threshold,
+        request.exclude,
+        request.only_points,
+        rules.mastered_threshold,
         active,
     )
     if teacher.mastery is not None:
@@ -224,7 +238,7 @@ def _rank_one(
         group_done = school_took = None
     context = ExplanationContext(
         teacher.mastery,
-        mastered_threshold,
+        rules.mastered_threshold,
         teacher.stage,
         teacher.subject,
         teacher.research_group,
@@ -235,18 +249,11 @@ def _rank_one(
         chosen,
     )
     per_item = {name: value[0] for name, value in signals.items()}
-    return rank_items(state.items, state.points, scores, allowed, context, per_item, depth)
+    return rank_items(state.items, state.points, scores, allowed, context, per_item, request.depth)
 
 
 def rank_known(
-    state: FittedState,
-    row: int,
-    mastered_threshold: float,
-    keep_active_points: bool,
-    kind: Kind,
-    exclude: Sequence[str] = (),
-    only_points: Sequence[str] = (),
-    depth: int | None = None,
+    state: FittedState, row: int, rules: ServingRules, request: ListRequest
 ) -> RankedItems:
     """The personalised ranking of the teacher at ``row`` (trained on their history)."""
     t = state.teachers
@@ -259,50 +266,24 @@ def rank_known(
         subject=str(t.subjects[row]),
         research_group=str(t.research_groups[row]),
     )
-    return _rank_one(
-        state, teacher, mastered_threshold, keep_active_points, kind, exclude, only_points, depth
-    )
+    return _rank_one(state, teacher, rules, request)
 
 
 def rank_profile(
-    state: FittedState,
-    teacher: OneTeacher,
-    mastered_threshold: float,
-    keep_active_points: bool,
-    kind: Kind,
-    exclude: Sequence[str] = (),
-    only_points: Sequence[str] = (),
-    depth: int | None = None,
+    state: FittedState, teacher: OneTeacher, rules: ServingRules, request: ListRequest
 ) -> RankedItems:
     """The cold-start ranking of a teacher described by profile and diagnosis only."""
     if teacher.row is not None or teacher.mastery is None:
         raise ValueError("rank_profile ranks a new teacher: give mastery and no row")
-    return _rank_one(
-        state, teacher, mastered_threshold, keep_active_points, kind, exclude, only_points, depth
-    )
+    return _rank_one(state, teacher, rules, request)
 
 
 def popular_ranking(
-    state: FittedState,
-    school_row: int,
-    mastered_threshold: float,
-    kind: Kind,
-    exclude: Sequence[str] = (),
-    only_points: Sequence[str] = (),
-    depth: int | None = None,
+    state: FittedState, school_row: int, rules: ServingRules, request: ListRequest
 ) -> RankedItems:
     """The non-personalised list: policy, school environment and province-wide popularity.
 
     Never reads the teacher's history or diagnosis, so it serves as the baseline a teacher can
     ask for (``personalized=False``) and as the comparison in evaluations.
     """
-    return _rank_one(
-        state,
-        OneTeacher(school_row=school_row),
-        mastered_threshold,
-        False,
-        kind,
-        exclude,
-        only_points,
-        depth,
-    )
+    return _rank_one(state, OneTeacher(school_row=school_row), rules, request)

@@ -138,7 +138,7 @@ def open_plans(
     return planned
 
 
-def _now_limit(now: pd.Timestamp | None) -> pd.Timestamp:
+def now_limit(now: pd.Timestamp | None) -> pd.Timestamp:
     if now is not None:
         return now
     return pd.Timestamp.now(tz="Asia/Shanghai").tz_localize(None) + pd.Timedelta(days=1)
@@ -190,7 +190,7 @@ def import_files(
     framework = framework or default_framework()
     catalog = catalog or default_catalog()
     options = options or ImportOptions()
-    limit = _now_limit(now)
+    limit = now_limit(now)
     if options.export_date is not None and pd.Timestamp(options.export_date) > limit:
         raise ImportRowError(
             f"export date {options.export_date} is later than today; give the day the export "

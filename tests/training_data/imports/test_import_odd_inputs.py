@@ -7,12 +7,14 @@ from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from competency_model.errors import ImportRowError
 from service.cli.main import app
 from training_data.imports import import_files, load_mapping
+from training_data.province import read_province
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 40
 
@@ -110,3 +112,35 @@ def test_cli_summary_starts_with_the_warnings(
     )
     assert result.exit_code == 0, result.output
     assert result.output.startswith("⚠ t.csv: 列“在职状态”")
+
+
+def test_cli_options_fill_region_and_undated_grades(
+    samples: SimpleNamespace, write_csv: Callable[..., Path], tmp_path: Path
+) -> None:
+    write_csv("学校.csv", [["学校编号", "教学环境"], ["S01", "C"]])
+    folder = write_csv(
+        "考核.csv", [["教师编号", "能力点", "考核结果"], ["T001", "A1", "优秀"]]
+    ).parent
+    write_csv("教师.csv", samples.TEACHERS_ZH)
+    out = tmp_path / "out"
+    args = ["import", str(folder), "--out", str(out), "--region", "江苏", "--city", "南京"]
+    result = CliRunner().invoke(app, [*args, "--export-date", "2024-07-01"])
+    assert result.exit_code == 0, result.output
+    assert "schools.region option = 江苏" in result.output
+    province = read_province(out)
+    assert province.schools.set_index("school_id").loc["S01", ["region", "city"]].tolist() == [
+        "江苏",
+        "南京",
+    ]
+    assert province.grades["assessed_at"].tolist() == [pd.Timestamp("2024-07-01")]
+
+
+def test_cli_refuses_a_bad_mapping_file_before_reading(
+    write_csv: Callable[..., Path], tmp_path: Path
+) -> None:
+    mapping = tmp_path / "map.json"
+    mapping.write_text('{"files": {"*": {"columns": {"X": "nonsense"}}}}', encoding="utf-8")
+    path = write_csv("t.csv", [["a"], ["1"]])
+    result = CliRunner().invoke(app, ["import", str(path), "--inspect", "--mapping", str(mapping)])
+    assert isinstance(result.exception, ImportRowError)
+    assert "files.*.columns" in result.exception.message

@@ -112,14 +112,18 @@ def optional(
     zh: str,
     en: str,
     how: str = "default",
+    label: str | None = None,
 ) -> pd.Series:
-    """An optional school attribute: bad values flagged, blank or absent ones defaulted."""
+    """An optional school attribute: bad values flagged, blank or absent ones defaulted.
+
+    ``label`` is what the report shows as the value (default: ``default`` itself).
+    """
     if check.has(name):
         blank = check.cells[name].str.strip().eq("")
         check.flag(~blank & parsed.isna(), name, zh, en)
     else:
         blank = pd.Series(True, index=check.cells.index)
-    tally.derive(check.source, "schools", name, how, str(default), int(blank.sum()))
+    tally.derive(check.source, "schools", name, how, label or str(default), int(blank.sum()))
     return parsed.where(~blank, default).fillna(default)
 
 

@@ -138,6 +138,26 @@ def open_plans(
     return planned
 
 
+#: Distinct values kept per unmapped column: a free-text or timestamp column must not grow
+#: the counter with the file; values past the cap still count in the row total.
+MAX_DISTINCT_VALUES = 1000
+_OTHER_VALUES = "…"
+
+
+def _count_values(
+    unmapped: dict[tuple[str, str], Counter[str]], key: tuple[str, str], cells: pd.Series
+) -> None:
+    values = cells.str.strip()
+    counts = unmapped.setdefault(key, Counter())
+    found = values[values.ne("")].value_counts()
+    if len(counts) + len(found) <= MAX_DISTINCT_VALUES:
+        counts.update(found.to_dict())
+        return
+    known = found.index.isin(list(counts))
+    counts.update(found[known].to_dict())
+    counts[_OTHER_VALUES] += int(found[~known].sum())
+
+
 def now_limit(now: pd.Timestamp | None) -> pd.Timestamp:
     if now is not None:
         return now
@@ -219,9 +239,7 @@ def import_files(
         try:
             for chunk in source.chunks():
                 for position, header in plan.unmapped.items():
-                    values = chunk.cells[position].str.strip()
-                    counts = unmapped.setdefault((source.label, header), Counter())
-                    counts.update(values[values.ne("")].value_counts().to_dict())
+                    _count_values(unmapped, (source.label, header), chunk.cells[position])
                 cells = chunk.cells[list(plan.mapping)].rename(columns=plan.mapping)
                 cells = rewrite_values(cells, plan.values)
                 result = validator.validate(plan.table, cells, chunk.row_numbers, source.label)

@@ -227,6 +227,7 @@ class Validator:
             "教师数应为正整数",
             "n_teachers must be a positive whole number",
             how="derived",
+            label="counted from the teachers of the batch",
         ).astype("int64")
         batch = f.parse_int(check.text("rollout_batch", required=False))
         columns["rollout_batch"] = d.optional(

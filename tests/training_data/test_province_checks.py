@@ -67,3 +67,22 @@ def test_train_stops_with_one_line_and_exit_2(tmp_path: Path) -> None:
     assert done.stderr.strip().count("\n") == 0 and "Traceback" not in done.stderr
     assert "cannot be trained on" in done.stderr
     assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.slow
+def test_a_partial_province_imported_with_inferred_schools_trains(tmp_path: Path) -> None:
+    from training_data.imports import ImportOptions, import_files, write_import
+
+    dialect = ROOT / "tests" / "training_data" / "imports" / "dialects" / "partial"
+    write_import(import_files([dialect], options=ImportOptions(region="江苏")), tmp_path / "p")
+    done = subprocess.run(
+        [sys.executable, "-m", "service.cli.main", "train", "--data", str(tmp_path / "p")]
+        + ["--out", str(tmp_path / "m")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "m" / "metadata.json").is_file()

@@ -22,7 +22,10 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
     ) -> None:
         """Train the diagnosis and the hybrid recommender and save them with verified hashes."""
         from recommender.training import train_model_dir
+        from competency_model.province import read_province
+        from training_data.province_checks import require_trainable
 
+        require_trainable(read_province(data))  # one clear line, exit 2, before any fitting
         metadata = train_model_dir(data, out, policy=policy, seed=seed)
         summary = {
             key: metadata[key] for key in ("n_teachers", "n_events", "n_items", "policy", "metrics")

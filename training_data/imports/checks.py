@@ -7,12 +7,13 @@ as a list of checks, and so the HTTP layer can import :class:`Issue` without the
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["ChunkResult", "Checker", "Issue", "event_ids"]
+__all__ = ["ChunkResult", "Checker", "Issue", "Tally", "event_ids"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,10 @@ class Checker:
         self.bad = np.zeros(len(cells), dtype=bool)
         self.issues: list[Issue] = []
 
+    def has(self, field: str) -> bool:
+        """Whether the file has the column ``field`` (after mapping)."""
+        return field in self.cells
+
     def flag(self, mask: pd.Series | np.ndarray, field: str, zh: str, en: str) -> None:
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
@@ -86,3 +91,27 @@ class Checker:
         failed = parsed.isna() if ok is None else (parsed.isna() | ~ok.fillna(False).astype(bool))
         self.flag(present & failed, field, zh, en)
         return parsed
+
+
+@dataclass
+class Tally:
+    """What the rules decided on their own, counted over all chunks, for the report.
+
+    ``derived`` counts rows per (source, table, field, how, value) where a value came from an
+    option, the key, a derivation or a default; ``notes`` counts cell values per
+    (warning code, source, column), e.g. the unknown subjects of a file.
+    """
+
+    derived: Counter[tuple[str, str, str, str, str]] = field(default_factory=Counter)
+    notes: dict[tuple[str, str, str], Counter[str]] = field(default_factory=dict)
+
+    def derive(self, source: str, table: str, column: str, how: str, value: str, rows: int) -> None:
+        """Count ``rows`` whose ``column`` was filled by ``how`` with ``value``."""
+        if rows:
+            self.derived[(source, table, column, how, value)] += int(rows)
+
+    def note(self, code: str, source: str, column: str, values: pd.Series) -> None:
+        """Count the cell ``values`` behind warning ``code`` (nothing when empty)."""
+        if len(values):
+            counts = self.notes.setdefault((code, source, column), Counter())
+            counts.update(values.astype(str).value_counts().to_dict())

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 __all__ = [
     "HEADER_ALIASES",
@@ -20,7 +20,10 @@ __all__ = [
     "REQUIRED_COLUMNS",
     "clean_header",
     "detect_table",
+    "is_known_header",
+    "looks_meaningful",
     "map_headers",
+    "recognised_count",
 ]
 
 #: canonical column → accepted headers, most specific first (order decides conflicts).
@@ -60,6 +63,17 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "chosen_points": ("chosen_points", "选点", "所选能力点", "学校选定能力点", "学校选点"),
     "rollout_batch": ("rollout_batch", "batch", "推进批次", "批次"),
     "item_id": ("item_id", "course_id", "课程编号", "课程ID", "课程代码", "任务编号", "资源编号"),
+    "state": (
+        "state",
+        "status",
+        "学习状态",
+        "完成状态",
+        "课程状态",
+        "完成情况",
+        "是否完成",
+        "状态",
+        "completion_status",
+    ),
     "question_id": ("question_id", "题目编号", "题号", "题目ID"),
     "response": ("response", "answer", "作答", "答案", "得分"),
     "event": ("event", "事件", "学习行为", "行为"),
@@ -93,21 +107,15 @@ PRIVATE_HEADERS: frozenset[str] = frozenset(
     }
 )
 
-#: Columns a file of each table must have (after mapping). Other contract columns are optional.
+#: Columns a file of each table must have (after mapping): the ids, and for records the item
+#: (a course, a point and its grade, a question and its answer). A teacher also needs a stage,
+#: because every course of the catalog is for some stages. Every other column is optional and
+#: takes a documented default or derivation (``training_data.imports.defaults``).
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "schools": (
-        "school_id",
-        "region",
-        "city",
-        "district",
-        "urban_rural",
-        "environment",
-        "n_teachers",
-        "rollout_batch",
-    ),
-    "teachers": ("teacher_id", "school_id", "stage", "subject", "years_of_service"),
+    "schools": ("school_id",),
+    "teachers": ("teacher_id", "school_id", "stage"),
     "events": ("teacher_id", "item_id"),
-    "grades": ("teacher_id", "point", "grade", "assessed_at"),
+    "grades": ("teacher_id", "point", "grade"),
     "responses": ("teacher_id", "question_id", "response"),
 }
 
@@ -129,8 +137,18 @@ for _canonical, _aliases in HEADER_ALIASES.items():
 _PRIVATE = frozenset(clean_header(h) for h in PRIVATE_HEADERS)
 
 
-def map_headers(headers: Sequence[object]) -> tuple[dict[int, str], list[str], list[str]]:
+def map_headers(
+    headers: Sequence[object], overrides: Mapping[str, str | None] | None = None
+) -> tuple[dict[int, str], list[str], list[str]]:
     """Map file headers to canonical columns.
+
+    Parameters
+    ----------
+    headers
+        The header cells of the file, in column order.
+    overrides
+        A mapping file's ``columns`` (header → canonical column, or ``None`` to ignore it on
+        purpose); they win over the aliases. Keys are compared after :func:`clean_header`.
 
     Returns
     -------
@@ -144,9 +162,19 @@ def map_headers(headers: Sequence[object]) -> tuple[dict[int, str], list[str], l
     best: dict[str, tuple[int, int]] = {}
     private: list[str] = []
     ignored: list[str] = []
+    chosen = {clean_header(k): v for k, v in (overrides or {}).items()}
     for position, header in enumerate(headers):
         key = clean_header(header)
         if not key:
+            continue
+        if key in chosen:
+            target = chosen[key]
+            if target is None:
+                continue  # ignored on purpose by the mapping file: neither kept nor warned about
+            # priority -1: a mapping file's choice beats every alias
+            if target in best:
+                ignored.append(str(headers[best[target][0]]))
+            best[target] = (position, -1)
             continue
         if key in _PRIVATE:
             private.append(str(header))
@@ -166,9 +194,32 @@ def map_headers(headers: Sequence[object]) -> tuple[dict[int, str], list[str], l
     return mapping, private, ignored
 
 
-def recognised_count(headers: Iterable[object]) -> int:
-    """How many cells of a candidate header row name a known column (used to find the header)."""
-    return sum(1 for h in headers if clean_header(h) in _LOOKUP)
+def is_known_header(header: object, extra: Collection[str] = ()) -> bool:
+    """Whether a cell names a known column (an alias, or a header of the mapping file)."""
+    key = clean_header(header)
+    return bool(key) and (key in _LOOKUP or key in extra)
+
+
+def recognised_count(headers: Iterable[object], extra: Collection[str] = ()) -> int:
+    """How many cells of a candidate header row name a known column (used to find the header).
+
+    ``extra`` holds the cleaned headers a mapping file names, so a dialect whose headers no
+    alias covers is still found.
+    """
+    return sum(1 for h in headers if is_known_header(h, extra))
+
+
+#: Headers that look like they carry a state, a progress, a score, a date or hours. Such a
+#: column left unmapped is warned about with its values, never dropped silently.
+MEANINGFUL_HEADER = re.compile(
+    r"状态|status|state|进度|progress|成绩|分数|得分|score|日期|时间|date|time|学时|时长|hours?|"
+    r"duration|完成|通过|结果|result|考核|等级|grade|批次|选点|环境|教龄"
+)
+
+
+def looks_meaningful(header: object) -> bool:
+    """True for an unmapped header that probably carries data nengli would want."""
+    return bool(MEANINGFUL_HEADER.search(clean_header(header)))
 
 
 def is_province_responses(columns: Iterable[str]) -> bool:

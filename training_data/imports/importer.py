@@ -8,31 +8,36 @@ touches a province directory.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterable, Sequence
+from collections import Counter
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from pydantic import BaseModel
 
 from competency_model.catalog import Catalog, default_catalog
 from competency_model.errors import ImportRowError
 from competency_model.framework import Framework, default_framework
 from competency_model.item_bank import ItemBank, default_item_bank
 from competency_model.province import TABLE_COLUMNS, normalize_table
+from competency_model.vocabulary import Vocabulary
+from training_data.imports import defaults as d
 from training_data.imports.checks import Issue
-from training_data.imports.headers import (
-    HEADER_ALIASES,
-    REQUIRED_COLUMNS,
-    detect_table,
-    is_province_responses,
-    map_headers,
+from training_data.imports.classify import Plan, classify, rewrite_values
+from training_data.imports.notices import derivations, warnings_from
+from training_data.imports.options import ImportOptions
+from training_data.imports.report import (
+    FileReport,
+    ImportReport,
+    ImportWarning,
+    RejectedRow,
 )
 from training_data.imports.sources import Source, open_sources
 from training_data.imports.validate import Validator
 
 __all__ = [
     "IMPORT_SUFFIXES",
+    "ImportOptions",
     "NATURAL_KEYS",
     "FileReport",
     "ImportReport",
@@ -50,52 +55,11 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "responses": ("teacher_id", "item_id"),
 }
 #: Files picked up when a directory is imported (explicitly named files are always read).
-IMPORT_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")
+IMPORT_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls")
 #: Referenced tables first, so a teachers file in the same batch makes its ids known to events.
 _TABLE_ORDER = ("schools", "teachers", "responses", "grades", "events")
 #: Rejected rows listed in the report itself; the quarantine file always has all of them.
 MAX_REPORTED_ISSUES = 1000
-
-
-class RejectedRow(BaseModel):
-    """One problem in one row, as shown to the person who exported the file."""
-
-    file: str
-    row: int
-    field: str
-    value: str
-    reason_zh: str
-    reason_en: str
-
-
-class FileReport(BaseModel):
-    """What happened to one file (or one workbook sheet)."""
-
-    file: str
-    table: str
-    encoding: str | None
-    header_row: int
-    rows: int = 0
-    accepted: int = 0
-    rejected: int = 0
-    dropped_private_columns: list[str] = []
-    ignored_columns: list[str] = []
-
-
-class ImportReport(BaseModel):
-    """Outcome of an import: counts, per-file details, and the rejected rows with reasons."""
-
-    accepted: int = 0
-    rejected: int = 0
-    files: list[FileReport] = []
-    rejected_rows: list[RejectedRow] = []
-    rejected_rows_truncated: bool = False
-    written: bool = False
-    mode: str | None = None
-    out_dir: str | None = None
-    inserted: dict[str, int] = {}
-    updated: dict[str, int] = {}
-    unchanged: dict[str, int] = {}
 
 
 @dataclass
@@ -128,39 +92,6 @@ def _expand(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     return files
 
 
-def _describe_missing(missing: Sequence[str]) -> str:
-    return "; ".join(f"{c} ({'/'.join(HEADER_ALIASES[c][1:4])})" for c in missing)
-
-
-def _classify(source: Source) -> tuple[str, dict[int, str], FileReport]:
-    mapping, private, ignored = map_headers(source.headers)
-    if is_province_responses(mapping.values()):
-        mapping = {k: "question_id" if v == "item_id" else v for k, v in mapping.items()}
-    table = detect_table(mapping.values())
-    if table is None:
-        raise ImportRowError(
-            f"{source.label}: cannot tell which table this file holds from its headers "
-            f"{source.headers}; see docs/data-formats.md for the expected columns",
-            details={"file": source.label, "headers": source.headers},
-        )
-    missing = [c for c in REQUIRED_COLUMNS[table] if c not in mapping.values()]
-    if missing:
-        raise ImportRowError(
-            f"{source.label}: looks like a {table} file but lacks required column(s) "
-            f"{_describe_missing(missing)}",
-            details={"file": source.label, "table": table, "missing_columns": missing},
-        )
-    report = FileReport(
-        file=source.label,
-        table=table,
-        encoding=source.encoding,
-        header_row=source.header_row,
-        dropped_private_columns=private,
-        ignored_columns=ignored,
-    )
-    return table, mapping, report
-
-
 def _conflicts(table: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Issue], pd.Series]:
     """Drop exact repeats of a natural key; reject later rows that repeat it with other values."""
     keys = list(NATURAL_KEYS[table])
@@ -188,6 +119,51 @@ def _conflicts(table: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Issu
     return frame[~clash], issues, frame.loc[clash, ["_source", "_row"]].apply(tuple, axis=1)
 
 
+def open_plans(
+    paths: Iterable[str | os.PathLike[str]], options: ImportOptions
+) -> list[tuple[Source, Plan]]:
+    """Open every file and decide how it is read, in dependency order (schools first)."""
+    extra = options.mapping.all_headers() if options.mapping else set()
+    planned = []
+    for path in _expand(paths):
+        for source in open_sources(path, extra):
+            try:
+                planned.append((source, classify(source, options.mapping)))
+            except ImportRowError:
+                source.close()
+                for opened, _ in planned:
+                    opened.close()
+                raise
+    planned.sort(key=lambda entry: _TABLE_ORDER.index(entry[1].table))
+    return planned
+
+
+#: Distinct values kept per unmapped column: a free-text or timestamp column must not grow
+#: the counter with the file; values past the cap still count in the row total.
+MAX_DISTINCT_VALUES = 1000
+_OTHER_VALUES = "…"
+
+
+def _count_values(
+    unmapped: dict[tuple[str, str], Counter[str]], key: tuple[str, str], cells: pd.Series
+) -> None:
+    values = cells.str.strip()
+    counts = unmapped.setdefault(key, Counter())
+    found = values[values.ne("")].value_counts()
+    if len(counts) + len(found) <= MAX_DISTINCT_VALUES:
+        counts.update(found.to_dict())
+        return
+    known = found.index.isin(list(counts))
+    counts.update(found[known].to_dict())
+    counts[_OTHER_VALUES] += int(found[~known].sum())
+
+
+def now_limit(now: pd.Timestamp | None) -> pd.Timestamp:
+    if now is not None:
+        return now
+    return pd.Timestamp.now(tz="Asia/Shanghai").tz_localize(None) + pd.Timedelta(days=1)
+
+
 def import_files(
     paths: Iterable[str | os.PathLike[str]],
     framework: Framework | None = None,
@@ -195,13 +171,16 @@ def import_files(
     known_teacher_ids: Collection[str] | None = None,
     now: pd.Timestamp | None = None,
     item_bank: ItemBank | None = None,
+    options: ImportOptions | None = None,
+    vocabulary: Vocabulary | None = None,
+    known_school_ids: Collection[str] | None = None,
 ) -> ImportResult:
     """Parse and validate platform exports into province tables.
 
     Parameters
     ----------
     paths
-        Files (CSV or XLSX in any supported encoding) and/or directories of them.
+        Files (CSV, XLSX or XLS in any supported encoding) and/or directories of them.
     framework, catalog
         Point codes and course ids are checked against these (defaults: shipped ones).
     known_teacher_ids
@@ -211,46 +190,69 @@ def import_files(
         Timestamps after this are rejected (default: the current Beijing time plus one day).
     item_bank
         Questionnaire answers are checked and scored against it (default: the shipped bank).
+    options
+        Defaults for absent columns, the mapping file, and what to do with teachers whose
+        school is unknown (see :class:`~training_data.imports.options.ImportOptions`).
+    vocabulary
+        Stage and subject spellings (default: the shipped national vocabulary).
+    known_school_ids
+        Schools already stored. Teachers naming another school (not in the batch either) get
+        an inferred school (``options.missing_schools="infer"``) or are rejected (``"reject"``).
+        ``None``: no stored schools are known (a new province).
 
     Raises
     ------
     ImportRowError
-        For problems with a whole file (unreadable, unknown table, missing column). Row-level
-        problems do not raise; they are in ``result.report`` and ``result.quarantine``.
+        For problems with a whole file (unreadable, unknown table, missing column) or an
+        export date later than ``now``. Row-level problems do not raise; they are in
+        ``result.report`` and ``result.quarantine``.
     """
     framework = framework or default_framework()
     catalog = catalog or default_catalog()
-    limit = (
-        now
-        if now is not None
-        else (pd.Timestamp.now(tz="Asia/Shanghai").tz_localize(None) + pd.Timedelta(days=1))
-    )
+    options = options or ImportOptions()
+    limit = now_limit(now)
+    if options.export_date is not None and pd.Timestamp(options.export_date) > limit:
+        raise ImportRowError(
+            f"export date {options.export_date} is later than today; give the day the export "
+            "was taken (--export-date YYYY-MM-DD)",
+            details={"field": "export_date", "value": str(options.export_date)},
+        )
     known: set[str] | None = set(known_teacher_ids) if known_teacher_ids is not None else None
-    validator = Validator(framework, catalog, known, limit, item_bank or default_item_bank())
-    classified = []
-    for path in _expand(paths):
-        for source in open_sources(path):
-            classified.append((source, *_classify(source)))
-    classified.sort(key=lambda entry: _TABLE_ORDER.index(entry[1]))
-
+    schools_known: set[str] = set(known_school_ids or ())
+    validator = Validator(
+        framework,
+        catalog,
+        known,
+        limit,
+        item_bank or default_item_bank(),
+        vocabulary=vocabulary,
+        options=options,
+        known_schools=schools_known,
+    )
     accepted: dict[str, list[pd.DataFrame]] = {}
     issues: list[Issue] = []
     rejected_frames: list[pd.DataFrame] = []
     reports: dict[str, FileReport] = {}
-    for source, table, mapping, file_report in classified:
-        reports[source.label] = file_report
+    unmapped: dict[tuple[str, str], Counter[str]] = {}
+    for source, plan in open_plans(paths, options):
+        reports[source.label] = plan.report
         try:
             for chunk in source.chunks():
-                cells = chunk.cells[list(mapping)].rename(columns=mapping)
-                result = validator.validate(table, cells, chunk.row_numbers, source.label)
-                file_report.rows += len(result.accepted["_row"].unique()) + len(
+                for position, header in plan.unmapped.items():
+                    _count_values(unmapped, (source.label, header), chunk.cells[position])
+                cells = chunk.cells[list(plan.mapping)].rename(columns=plan.mapping)
+                cells = rewrite_values(cells, plan.values)
+                result = validator.validate(plan.table, cells, chunk.row_numbers, source.label)
+                plan.report.rows += len(result.accepted["_row"].unique()) + len(
                     result.rejected_rows
                 )
-                accepted.setdefault(table, []).append(result.accepted)
+                accepted.setdefault(plan.table, []).append(result.accepted)
                 issues += result.issues
-                rejected_frames.append(result.rejected_rows.assign(_table=table))
-                if table == "teachers" and known is not None:
+                rejected_frames.append(result.rejected_rows.assign(_table=plan.table))
+                if plan.table == "teachers" and known is not None:
                     known.update(result.accepted["teacher_id"])
+                if plan.table == "schools":
+                    schools_known.update(result.accepted["school_id"])
         finally:
             source.close()
 
@@ -274,8 +276,73 @@ def import_files(
                 .drop_duplicates(subset=["_source", "_row"])
                 .assign(_table=table)
             )
-        tables[table] = normalize_table(table, kept[list(TABLE_COLUMNS[table])])
-    return ImportResult(tables, *_summarise(reports, issues, rejected_frames))
+        columns = list(TABLE_COLUMNS[table]) + [
+            c for c in d.FLAG_COLUMNS.get(table, ()) if c in kept.columns
+        ]
+        tables[table] = normalize_table(table, kept[columns])
+    extra = _derive_tables(tables, schools_known, options)
+    report, quarantine = _summarise(reports, issues, rejected_frames)
+    report.warnings = warnings_from(validator.tally, unmapped, extra)
+    report.derived = derivations(validator.tally)
+    return ImportResult(tables, report, quarantine)
+
+
+def _derive_tables(
+    tables: dict[str, pd.DataFrame], schools_known: set[str], options: ImportOptions
+) -> list[ImportWarning]:
+    """Batch-level derivations: teacher counts, inferred schools, inferred 选点."""
+    notes: list[ImportWarning] = []
+    teachers = tables.get("teachers")
+    if "schools" in tables:
+        tables["schools"], counted = d.count_teachers(tables["schools"], teachers)
+        if counted:
+            notes.append(
+                ImportWarning(
+                    code="derived",
+                    column="n_teachers",
+                    rows=counted,
+                    message_zh=f"{counted} 所学校的教师数由教师名单统计得出",
+                    message_en=f"n_teachers of {counted} schools counted from the teachers file",
+                )
+            )
+    if teachers is not None and len(teachers) and options.missing_schools == "infer":
+        inferred = d.infer_schools(teachers, schools_known, options)
+        if len(inferred):
+            shown = "、".join(inferred["school_id"].head(5))
+            notes.append(
+                ImportWarning(
+                    code="schools_inferred",
+                    column="school_id",
+                    rows=len(inferred),
+                    values=dict(zip(inferred["school_id"], inferred["n_teachers"], strict=True)),
+                    message_zh=f"没有学校信息的 {len(inferred)} 所学校（{shown}）由教师名单推断：环境按多媒体、"
+                    "批次未知（school_inferred）；导入学校文件可补全",
+                    message_en=f"{len(inferred)} schools without a schools row ({shown}) were "
+                    "inferred from the teachers: environment multimedia, batch unknown (flagged "
+                    "school_inferred); import the schools file to complete them",
+                )
+            )
+            base = tables.get("schools")
+            if base is not None:
+                base = base.assign(**{d.SCHOOL_INFERRED: False})
+            tables["schools"] = normalize_table(
+                "schools",
+                pd.concat([f for f in (base, inferred) if f is not None], ignore_index=True),
+            )
+    if "schools" in tables and teachers is not None and "grades" in tables:
+        tables["schools"], n = d.infer_chosen_points(tables["schools"], teachers, tables["grades"])
+        if n:
+            notes.append(
+                ImportWarning(
+                    code="chosen_points_inferred",
+                    column="chosen_points",
+                    rows=n,
+                    message_zh=f"{n} 所学校没有选点，已由其考核记录推断（chosen_points_inferred）",
+                    message_en=f"chosen_points of {n} schools inferred from their assessment "
+                    "records (flagged chosen_points_inferred)",
+                )
+            )
+    return notes
 
 
 def _summarise(

@@ -5,6 +5,10 @@ field, the offending value and the reason in Chinese and English — the people 
 are school administrators. A row with any issue is rejected as a whole; the clean rows come back
 as a frame in the province table's columns, plus ``_source``/``_row`` so later checks
 (duplicates, unknown teachers) can still point at the line.
+
+Columns a file does not have take the defaults of :mod:`training_data.imports.defaults`; each
+use is counted in :attr:`Validator.tally` so the report can say which rows were defaulted. The
+learning-event rules live in :mod:`training_data.imports.event_rules`.
 """
 
 from __future__ import annotations
@@ -14,16 +18,19 @@ from collections.abc import Collection
 import numpy as np
 import pandas as pd
 
-from competency_model.catalog import Catalog
+from competency_model.catalog import GENERAL_SUBJECT, Catalog
 from competency_model.framework import Framework
 from competency_model.item_bank import ItemBank
 from competency_model.province import TABLE_COLUMNS
+from competency_model.vocabulary import Vocabulary, default_vocabulary
+from training_data.imports import defaults as d
 from training_data.imports import fields as f
-from training_data.imports.checks import Checker, ChunkResult, event_ids
+from training_data.imports.checks import Checker, ChunkResult, Tally
+from training_data.imports.event_rules import events_frame
+from training_data.imports.options import ImportOptions
 
 __all__ = ["Validator"]
 
-_STAGES_TEXT = "幼儿园/小学/初中/高中/中职"
 _MAX_YEARS_OF_SERVICE = 50
 
 
@@ -40,6 +47,14 @@ class Validator:
         Latest acceptable timestamp (later values are typos such as 2204 for 2024).
     item_bank
         Questionnaire answers are scored against it; ``None`` only checks they are numbers.
+    vocabulary
+        Stage and subject spellings (default: the shipped national vocabulary).
+    options
+        Defaults for absent columns (region, export date …).
+    known_schools
+        School ids teachers may refer to (stored or in the batch); ``None`` skips the check.
+        With ``options.missing_schools == "reject"`` an unknown school rejects the teacher row;
+        with ``"infer"`` it is recorded in :attr:`unknown_schools` for the importer to infer.
     """
 
     def __init__(
@@ -49,13 +64,21 @@ class Validator:
         known_teachers: Collection[str] | None,
         now: pd.Timestamp,
         item_bank: ItemBank | None = None,
+        vocabulary: Vocabulary | None = None,
+        options: ImportOptions | None = None,
+        known_schools: Collection[str] | None = None,
     ) -> None:
         self.item_bank = item_bank
         self.framework = framework
         self.catalog = catalog
         self.known_teachers = known_teachers
+        self.known_schools = known_schools
         self.now = now
         self.point_lookup = f.point_code_parser(framework)
+        self.vocabulary = vocabulary or default_vocabulary()
+        self.options = options or ImportOptions()
+        self.export_date = d.export_moment(self.options, now)
+        self.tally = Tally()
 
     def validate(
         self, table: str, cells: pd.DataFrame, rows: np.ndarray, source: str
@@ -64,50 +87,102 @@ class Validator:
         blank = (cells.apply(lambda c: c.str.strip()) == "").all(axis=1).to_numpy()
         cells, rows = cells[~blank].reset_index(drop=True), rows[~blank]
         check = Checker(cells, rows, source)
-        frame = getattr(self, f"_{table}")(check)
+        frame = (
+            events_frame(self, check) if table == "events" else getattr(self, f"_{table}")(check)
+        )
         keep = ~check.bad[frame.pop("_position").to_numpy()] if len(frame) else np.zeros(0, bool)
         accepted = frame[keep].reset_index(drop=True)
         rejected = cells[check.bad].assign(_source=source, _row=rows[check.bad])
         return ChunkResult(accepted, check.issues, rejected.reset_index(drop=True))
 
-    def _frame(self, check: Checker, table: str, columns: dict[str, pd.Series]) -> pd.DataFrame:
+    def frame(
+        self,
+        check: Checker,
+        table: str,
+        columns: dict[str, pd.Series],
+        flags: dict[str, pd.Series] | None = None,
+    ) -> pd.DataFrame:
+        """The table's columns (plus ``flags`` such as ``assessed_at_inferred``) and positions."""
         frame = pd.DataFrame({c: columns[c] for c in TABLE_COLUMNS[table]})
+        for name, values in (flags or {}).items():
+            frame[name] = values.to_numpy()
         frame["_source"] = check.source
         frame["_row"] = check.rows
         frame["_position"] = np.arange(len(frame))
         return frame
 
-    def _teacher_ref(self, check: Checker, teacher: pd.Series) -> None:
+    def teacher_ref(self, check: Checker, teacher: pd.Series) -> None:
+        """Reject rows naming a teacher that is neither stored nor in the batch."""
         if self.known_teachers is not None:
             unknown = teacher.ne("") & ~teacher.isin(self.known_teachers)
             check.flag(
                 unknown,
                 "teacher_id",
-                "未知教师编号，请先导入或同时导入教师名单",
-                "unknown teacher_id; import the teachers file first or together",
+                "未知教师编号（不存在或不在本账号范围内），请先导入或同时导入教师名单",
+                "unknown teacher_id (not stored, or outside this key's scope); import the "
+                "teachers file first or together",
             )
+
+    def _school_ref(self, check: Checker, school: pd.Series) -> None:
+        if self.known_schools is None or self.options.missing_schools != "reject":
+            return
+        check.flag(
+            school.ne("") & ~school.isin(self.known_schools),
+            "school_id",
+            "未知学校编号（不存在或不在本账号范围内），请先导入该学校",
+            "unknown school_id (not stored, or outside this key's scope); import the school "
+            "first or together",
+        )
 
     def _teachers(self, check: Checker) -> pd.DataFrame:
         teacher, school = check.text("teacher_id"), check.text("school_id")
+        self._school_ref(check, school)
+        stage_text = check.text("stage")
         stage = check.checked(
             "stage",
-            f.vocabulary(check.text("stage"), f.STAGE_ALIASES),
-            f"未知学段，应为{_STAGES_TEXT}",
-            f"unknown stage; use {_STAGES_TEXT}",
+            d.map_unique(stage_text, self.vocabulary.stage),
+            f"未知学段，应为{'/'.join(self.vocabulary.stages)}",
+            f"unknown stage; use {'/'.join(self.vocabulary.stages)}",
         )
-        subject = check.text("subject")
-        years = f.parse_int(check.text("years_of_service"))
-        years = check.checked(
-            "years_of_service",
-            years,
-            f"教龄应为0–{_MAX_YEARS_OF_SERVICE}的整数",
-            f"years_of_service must be a whole number 0–{_MAX_YEARS_OF_SERVICE}",
-            ok=(years >= 0) & (years <= _MAX_YEARS_OF_SERVICE),
-        )
+        if check.has("subject"):
+            subject = d.subjects(self.vocabulary, self.tally, check, stage)
+        else:
+            subject = pd.Series(GENERAL_SUBJECT, index=teacher.index, dtype=str)
+            self.tally.derive(
+                check.source, "teachers", "subject", "default", GENERAL_SUBJECT, len(subject)
+            )
+        if check.has("years_of_service"):
+            text = check.text("years_of_service", required=False)
+            years = f.parse_int(text)
+            years = check.checked(
+                "years_of_service",
+                years,
+                f"教龄应为0–{_MAX_YEARS_OF_SERVICE}的整数",
+                f"years_of_service must be a whole number 0–{_MAX_YEARS_OF_SERVICE}",
+                ok=(years >= 0) & (years <= _MAX_YEARS_OF_SERVICE),
+            )
+            self.tally.derive(
+                check.source, "teachers", "years_of_service", "default", "0", int(text.eq("").sum())
+            )
+        else:
+            years = pd.Series(0, index=teacher.index, dtype="float64")
+            self.tally.derive(
+                check.source, "teachers", "years_of_service", "default", "0", len(years)
+            )
         group = check.text("research_group", required=False)
-        default_group = np.where(stage.eq("幼儿园"), "幼儿园教研组", stage + subject + "组")
+        default_group = np.where(
+            stage.eq("幼儿园"), "幼儿园教研组", stage.fillna("").astype(str) + subject + "组"
+        )
+        self.tally.derive(
+            check.source,
+            "teachers",
+            "research_group",
+            "derived",
+            "{学段}{学科}组",
+            int(group.eq("").sum()),
+        )
         group = group.where(group.ne(""), pd.Series(default_group, index=group.index))
-        return self._frame(
+        return self.frame(
             check,
             "teachers",
             {
@@ -121,45 +196,49 @@ class Validator:
         )
 
     def _schools(self, check: Checker) -> pd.DataFrame:
-        columns: dict[str, pd.Series] = {
-            name: check.text(name) for name in ("school_id", "region", "city", "district")
-        }
-        columns["urban_rural"] = check.checked(
+        columns: dict[str, pd.Series] = {"school_id": check.text("school_id")}
+        for name in ("region", "city", "district"):
+            columns[name] = d.place(self.options, self.tally, check, name)
+        columns["urban_rural"] = d.optional(
+            self.tally,
+            check,
             "urban_rural",
-            f.vocabulary(check.text("urban_rural"), f.URBAN_RURAL_ALIASES),
+            f.vocabulary(check.text("urban_rural", required=False), f.URBAN_RURAL_ALIASES),
+            d.UNKNOWN_URBAN_RURAL,
             "城乡类型应为城区/镇区/乡村（或urban/rural）",
             "urban_rural must be urban or rural",
         )
-        columns["environment"] = check.checked(
+        columns["environment"] = d.optional(
+            self.tally,
+            check,
             "environment",
-            f.parse_environment(check.text("environment")),
+            f.parse_environment(check.text("environment", required=False)),
+            d.DEFAULT_ENVIRONMENT,
             "教学环境应为多媒体教学环境/混合式学习环境/智慧学习环境（或A/B/C）",
             "environment must be multimedia/blended/smart (or A/B/C)",
         )
-        teachers = f.parse_int(check.text("n_teachers"))
-        columns["n_teachers"] = (
-            check.checked(
-                "n_teachers",
-                teachers,
-                "教师数应为正整数",
-                "n_teachers must be a positive whole number",
-                ok=teachers >= 1,
-            )
-            .fillna(0)
-            .astype("int64")
-        )
-        batch = f.parse_int(check.text("rollout_batch"))
-        columns["rollout_batch"] = (
-            check.checked(
-                "rollout_batch",
-                batch,
-                "推进批次应为1、2或3",
-                "rollout_batch must be 1, 2 or 3",
-                ok=batch.isin([1, 2, 3]),
-            )
-            .fillna(0)
-            .astype("int64")
-        )
+        teachers = f.parse_int(check.text("n_teachers", required=False))
+        columns["n_teachers"] = d.optional(
+            self.tally,
+            check,
+            "n_teachers",
+            teachers.where(teachers >= 1),
+            0,
+            "教师数应为正整数",
+            "n_teachers must be a positive whole number",
+            how="derived",
+            label="counted from the teachers of the batch",
+        ).astype("int64")
+        batch = f.parse_int(check.text("rollout_batch", required=False))
+        columns["rollout_batch"] = d.optional(
+            self.tally,
+            check,
+            "rollout_batch",
+            batch.where(batch.isin([1, 2, 3])),
+            d.UNKNOWN_BATCH,
+            "推进批次应为1、2或3",
+            "rollout_batch must be 1, 2 or 3",
+        ).astype("int64")
         points, unknown = f.parse_points(
             check.text("chosen_points", required=False).str.normalize("NFKC"), self.point_lookup
         )
@@ -170,11 +249,11 @@ class Validator:
             "chosen_points contains an unknown point code",
         )
         columns["chosen_points"] = points
-        return self._frame(check, "schools", columns)
+        return self.frame(check, "schools", columns)
 
     def _grades(self, check: Checker) -> pd.DataFrame:
         teacher = check.text("teacher_id")
-        self._teacher_ref(check, teacher)
+        self.teacher_ref(check, teacher)
         raw_point = check.text("point").str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
         raw_point = raw_point.str.lower()
         point = check.checked(
@@ -189,16 +268,27 @@ class Validator:
             "考核结果应为优秀/合格/不合格",
             "grade must be 优秀/合格/不合格",
         )
-        assessed = self._time(check, "assessed_at", check.text("assessed_at"))
-        return self._frame(
+        text = check.text("assessed_at", required=False)
+        inferred = text.eq("")
+        assessed = self.time(check, "assessed_at", text).where(~inferred, self.export_date)
+        self.tally.derive(
+            check.source,
+            "grades",
+            "assessed_at",
+            "inferred",
+            str(self.export_date.date()),
+            int(inferred.sum()),
+        )
+        return self.frame(
             check,
             "grades",
             {"teacher_id": teacher, "point": point, "grade": grade, "assessed_at": assessed},
+            flags={d.ASSESSED_AT_INFERRED: inferred},
         )
 
     def _responses(self, check: Checker) -> pd.DataFrame:
         teacher = check.text("teacher_id")
-        self._teacher_ref(check, teacher)
+        self.teacher_ref(check, teacher)
         question = check.text("question_id")
         text = check.text("response")
         if self.item_bank is None:
@@ -212,7 +302,7 @@ class Validator:
             )
         else:
             response = self._scored_responses(check, question, text)
-        return self._frame(
+        return self.frame(
             check, "responses", {"teacher_id": teacher, "item_id": question, "response": response}
         )
 
@@ -249,7 +339,8 @@ class Validator:
         )
         return scenario.where(kind.eq("scenario"), rating)
 
-    def _time(self, check: Checker, field: str, text: pd.Series) -> pd.Series:
+    def time(self, check: Checker, field: str, text: pd.Series) -> pd.Series:
+        """Parse a time column; unreadable or future values are flagged."""
         parsed = f.parse_timestamp(text)
         return check.checked(
             field,
@@ -258,102 +349,3 @@ class Validator:
             "not a date/time, or later than now (write e.g. 2024-03-01 09:30)",
             ok=parsed <= self.now,
         )
-
-    def _events(self, check: Checker) -> pd.DataFrame:
-        teacher, item = check.text("teacher_id"), check.text("item_id")
-        self._teacher_ref(check, teacher)
-        check.flag(
-            item.ne("") & ~item.isin(self.catalog.ids),
-            "item_id",
-            "课程编号不在课程目录中",
-            "item_id is not in the course catalog",
-        )
-        if "hours" in check.cells:
-            hours = f.parse_number(check.text("hours", required=False))
-            check.checked(
-                "hours", hours, "学时应为正数", "hours must be a positive number", ok=hours > 0
-            )
-        parts = []
-        if "event" in check.cells:
-            event = check.checked(
-                "event",
-                f.vocabulary(check.text("event"), f.EVENT_ALIASES),
-                "未知学习行为，应为报名/学习中/完成/评分",
-                "unknown event; use enrol/progress/complete/rate",
-            )
-            when_field = next(
-                (c for c in ("timestamp", "completed_at", "enrolled_at") if c in check.cells),
-                "timestamp",
-            )
-            when = self._time(check, when_field, check.text(when_field))
-            value = self._event_values(check, event)
-            parts.append((event, when, value, np.ones(len(event), dtype=bool)))
-        else:
-            stamps = {"enrol": "enrolled_at", "complete": "completed_at"}
-            present = {kind: column for kind, column in stamps.items() if column in check.cells}
-            if not present:
-                check.flag(
-                    np.ones(len(check.cells), bool),
-                    "completed_at",
-                    "缺少完成时间/报名时间（或学习行为+时间）列",
-                    "needs a 完成时间/completed_at or 报名时间/enrolled_at column",
-                )
-            texts = {kind: check.text(column, required=False) for kind, column in present.items()}
-            if texts:
-                none_given = np.logical_and.reduce([t.eq("").to_numpy() for t in texts.values()])
-                check.flag(
-                    none_given,
-                    next(iter(present.values())),
-                    "必填项为空",
-                    "required value is empty (no enrolment or completion time)",
-                )
-            for kind, column in present.items():
-                when = self._time(check, column, texts[kind])
-                kinds = pd.Series([kind] * len(when), index=when.index, dtype=str)
-                nan = pd.Series(np.nan, index=when.index)
-                parts.append((kinds, when, nan, texts[kind].ne("").to_numpy()))
-        frames = []
-        for event, when, value, use in parts:
-            rows = self._frame(
-                check,
-                "events",
-                {
-                    "event_id": pd.Series("", index=event.index, dtype=str),
-                    "teacher_id": teacher,
-                    "item_id": item,
-                    "event": event,
-                    "value": value,
-                    "timestamp": when,
-                },
-            )
-            frames.append(rows[use])
-        if not frames:
-            return pd.DataFrame(columns=[*TABLE_COLUMNS["events"], "_source", "_row", "_position"])
-        out = pd.concat(frames, ignore_index=True)
-        ok = out["event"].notna() & out["timestamp"].notna()
-        out.loc[ok, "event_id"] = event_ids(
-            out.loc[ok, "teacher_id"],
-            out.loc[ok, "item_id"],
-            out.loc[ok, "event"],
-            out.loc[ok, "timestamp"],
-        )
-        return out
-
-    def _event_values(self, check: Checker, event: pd.Series) -> pd.Series:
-        text = check.text("value", required=False)
-        progress, rating = event.eq("progress"), event.eq("rate")
-        fraction = f.parse_progress(text)
-        check.flag(
-            progress & (fraction.isna() | (fraction < 0) | (fraction > 1)),
-            "value",
-            "学习进度应为0–1或0%–100%",
-            "progress must be 0–1 or 0%–100%",
-        )
-        stars = f.parse_number(text)
-        check.flag(
-            rating & ~stars.isin([1, 2, 3, 4, 5]),
-            "value",
-            "评分应为1–5的整数",
-            "rating must be a whole number 1–5",
-        )
-        return fraction.where(progress, stars.where(rating))

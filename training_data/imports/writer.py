@@ -21,6 +21,9 @@ import pandas as pd
 
 from competency_model.errors import ImportRowError
 from competency_model.province import (
+from training_data.imports.defaults import FLAG_COLUMNS, infer_chosen_points
+from training_data.imports.importer import NATURAL_KEYS, ImportReport, ImportResult
+from competency_model.province import (
     CORE_TABLES,
     MANIFEST_NAME,
     TABLE_COLUMNS,
@@ -36,6 +39,7 @@ from training_data.imports.importer import NATURAL_KEYS, ImportReport, ImportRes
 __all__ = [
     "QUARANTINE_NAME",
     "REPORT_NAME",
+    "existing_school_ids",
     "existing_teacher_ids",
     "read_existing",
     "write_import",
@@ -81,6 +85,14 @@ def existing_teacher_ids(out_dir: str | os.PathLike[str]) -> set[str]:
     return set(as_id_strings(ids["teacher_id"]).dropna())
 
 
+def existing_school_ids(out_dir: str | os.PathLike[str]) -> set[str]:
+    """School ids stored in ``out_dir`` (empty when there is no province yet)."""
+    province = read_existing(out_dir)
+    if province is None:
+        return set()
+    return set(as_id_strings(province.schools["school_id"]).dropna())
+
+
 def _merge(old: pd.DataFrame, new: pd.DataFrame, table: str) -> tuple[pd.DataFrame, int, int, int]:
     """Upsert ``new`` into ``old``; return (merged, inserted, updated, unchanged)."""
     keys = list(NATURAL_KEYS[table])
@@ -100,6 +112,9 @@ def _merge(old: pd.DataFrame, new: pd.DataFrame, table: str) -> tuple[pd.DataFra
         same &= (a == b).fillna(False) | (a.isna() & b.isna())
     merged = pd.concat([old, new], ignore_index=True)
     merged = merged.drop_duplicates(subset=keys, keep="last").reset_index(drop=True)
+    for flag in FLAG_COLUMNS.get(table, ()):
+        if flag in merged:  # rows stored before the flag existed were read from the file
+            merged[flag] = merged[flag].astype("boolean").fillna(False).astype(bool)
     return merged, inserted, int((~same).sum()), int(same.sum())
 
 
@@ -167,6 +182,11 @@ def write_import(
     for table, frame in result.tables.items():
         merged[table], report.inserted[table], report.updated[table], report.unchanged[table] = (
             _merge(merged[table], frame, table)
+        )
+    if len(merged["schools"]) and len(merged["grades"]):
+        # 选点 from all stored grades, not only this batch's (a grades file imported later)
+        merged["schools"], _ = infer_chosen_points(
+            merged["schools"], merged["teachers"], merged["grades"]
         )
     report.written, report.mode, report.out_dir = True, mode, str(directory.resolve())
     owned = [QUARANTINE_NAME, REPORT_NAME]

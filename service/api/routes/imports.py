@@ -20,24 +20,44 @@ from competency_model.errors import ImportRowError, PermissionDenied
 from service.api.deps import CurrentKey, SessionDep, StateDep
 from service.api.province_store import store_tables
 from service.db.models import ImportRun, School, Teacher
-from training_data.imports import import_files
+from training_data.imports import ImportOptions, import_files
 from training_data.imports.importer import IMPORT_SUFFIXES
 
 router = APIRouter(prefix="/v1", tags=["imports"])
 
-FILENAME_PATTERN = r"^[^/\\\x00]+\.(csv|tsv|txt|xlsx)$"
+FILENAME_PATTERN = r"^[^/\\\x00]+\.(csv|tsv|txt|xlsx|xls)$"
 FilenameQuery = Annotated[
     str | None,
     Query(
         min_length=5,
         max_length=200,
         pattern=FILENAME_PATTERN,
-        description="Name of the uploaded file; its suffix (.csv/.tsv/.txt/.xlsx) picks the "
+        description="Name of the uploaded file; its suffix (.csv/.tsv/.txt/.xlsx/.xls) picks the "
         "parser. Required with a raw body; a multipart upload's own file name is used otherwise.",
         examples=["teachers.csv"],
     ),
 ]
 BINARY = {"type": "string", "format": "binary"}
+
+
+def _visible_schools(session: Any, principal: Any) -> list[School]:
+    query = select(School)
+    if principal.role == "platform":
+        query = query.where(School.region == principal.scope)
+    elif principal.role == "school":
+        query = query.where(School.school_id == principal.scope)
+    elif principal.role != "admin":
+        return []
+    return list(session.scalars(query))
+
+
+def _options(principal: Any, schools: list[School]) -> ImportOptions:
+    """Defaults from the key: a platform key's region, a school key's own school's region."""
+    region = principal.scope if principal.role == "platform" else None
+    if principal.role == "school" and schools:
+        region = schools[0].region
+    # Over HTTP a teacher's school must already be stored and visible: reject, never infer.
+    return ImportOptions(region=region, region_source="key", missing_schools="reject")
 
 
 def _known_teachers(session: Any, principal: Any) -> list[str]:
@@ -135,6 +155,7 @@ def _import(
     suffix = FilePath(filename).suffix.lower()
     if suffix not in IMPORT_SUFFIXES:
         raise ImportRowError(f"file suffix {suffix!r} is not supported; use {IMPORT_SUFFIXES}")
+    schools = _visible_schools(session, principal)
     with tempfile.TemporaryDirectory(prefix="nengli-import-") as tmp:
         path = FilePath(tmp) / filename
         path.write_bytes(body)
@@ -143,6 +164,8 @@ def _import(
             framework=state.framework,
             catalog=state.catalog,
             known_teacher_ids=_known_teachers(session, principal),
+            options=_options(principal, schools),
+            known_school_ids=[s.school_id for s in schools],
         )
     report = result.report
     if strict and report.rejected:

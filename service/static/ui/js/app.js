@@ -1,6 +1,14 @@
 // Entry point: key handling, language switch and hash routing
 //   #/teacher/T0000001?policy=jiangsu      #/school/S000001?region=江苏&policy=jiangsu
-import { clearKey, getKey, setKey } from "./api.js";
+import {
+  clearKey,
+  currentSession,
+  getKey,
+  isAuthenticated,
+  loadSession,
+  setKey,
+  signOut,
+} from "./api.js";
 import { applyStaticText, getLang, setLang, t } from "./i18n.js";
 import { loadPoints } from "./points.js";
 import { loadSchool } from "./school.js";
@@ -15,11 +23,32 @@ function parseHash() {
   return { view: view === "school" ? "school" : "teacher", id, params: new URLSearchParams(query) };
 }
 
+const RETURN_HASH = "nengli.returnHash";
+
 function showKeyState() {
   const hasKey = Boolean(getKey());
-  $("key-panel").hidden = hasKey;
-  $("key-status").textContent = hasKey ? t("key.set") : t("key.none");
+  const session = currentSession();
+  const signedIn = Boolean(session.signed_in) && !hasKey;
+  $("key-panel").hidden = hasKey || signedIn;
+  $("signin-box").hidden = !session.enabled || signedIn || hasKey;
+  $("key-status").textContent = signedIn
+    ? `${t("signin.as")}：${t(`role.${session.role}`)} ${session.scope || ""}`.trim()
+    : hasKey
+      ? t("key.set")
+      : t("key.none");
   $("key-clear").hidden = !hasKey;
+  $("signout").hidden = !signedIn;
+}
+
+/** A signed-in teacher or school lands on its own view; the hash before sign-in comes back. */
+function landingHash() {
+  const saved = sessionStorage.getItem(RETURN_HASH);
+  sessionStorage.removeItem(RETURN_HASH);
+  if (saved && saved !== "#" && saved !== "#/teacher" && saved !== "#/school") return saved;
+  const session = currentSession();
+  if (session.signed_in && session.role === "teacher") return `#/teacher/${encodeURIComponent(session.scope)}`;
+  if (session.signed_in && session.role === "school") return `#/school/${encodeURIComponent(session.scope)}`;
+  return saved || "";
 }
 
 function showBanner(message) {
@@ -35,7 +64,7 @@ async function route() {
     $(`tab-${name}`).classList.toggle("active", name === view);
   }
   const section = $(`view-${view}`);
-  if (!getKey() || !id) {
+  if (!isAuthenticated() || !id) {
     section.dataset.state = "idle";
     document.body.dataset.state = "idle";
     return;
@@ -72,8 +101,21 @@ function relabel() {
   showKeyState();
 }
 
-function init() {
+async function init() {
+  await loadSession();
   relabel();
+  if (currentSession().signed_in) {
+    const target = landingHash();
+    if (target && target !== window.location.hash) window.location.hash = target;
+  }
+  $("signin-link").addEventListener("click", () => {
+    sessionStorage.setItem(RETURN_HASH, window.location.hash);
+  });
+  $("signout").addEventListener("click", async () => {
+    await signOut();
+    showKeyState();
+    route();
+  });
   $("key-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const value = $("key-input").value.trim();
@@ -103,8 +145,9 @@ function init() {
       policy: $("school-policy").value.trim(),
     });
   });
-  document.addEventListener("nengli:unauthorised", () => {
+  document.addEventListener("nengli:unauthorised", async () => {
     clearKey();
+    await loadSession(); // an expired sign-in shows the sign-in button again
     showKeyState();
     showBanner(t("error.401"));
   });

@@ -137,10 +137,11 @@ def test_a_principal_signs_in_and_lands_on_the_school_view(
     page = _sign_in(browser, signin_demo, "li.principal", shots)
     page.wait_for_selector("#view-school[data-state=ready]")
     assert page.url.endswith(f"#/school/{signin_demo.school_id}")
-    # Every card but regional progress: a school's own progress view is the school-views
-    # work of issue 16, and a school session rightly may not read its whole region.
-    errors = page.locator("#view-school .card:not(#card-progress) .error")
-    assert errors.count() == 0, page.inner_text("#view-school")
+    # Loaded once: the school line is not repeated by a second, concurrent load.
+    assert page.inner_text("#school-summary").count(signin_demo.school_id) == 1
+    assert page.locator("#view-school .error").count() == 0, page.inner_text("#view-school")
+    # The school's own progress, by 教研组 and with the 未达标名单 (not the whole region's).
+    assert page.locator("[data-testid=progress-groups] tbody tr").count() >= 1
     assert page.locator("#chart-heatmap svg").count() >= 1
     page.screenshot(path=str(shots / "school_signed_in_zh.png"), full_page=True)
     page.context.close()

@@ -87,6 +87,26 @@ export async function apiGet(path, params = {}) {
   return response.json();
 }
 
+/** Download a file from the API (e.g. ``format=xlsx``) with the same credentials as apiGet. */
+export async function apiDownload(path, params, filename) {
+  const url = new URL(path, window.location.origin);
+  for (const [name, value] of Object.entries(params || {})) {
+    if (value !== null && value !== undefined && value !== "") url.searchParams.set(name, value);
+  }
+  const headers = {};
+  const key = getKey();
+  if (key) headers.Authorization = `Bearer ${key}`;
+  const response = await fetch(url, { headers, credentials: "same-origin" });
+  if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+}
+
 /** The list inside a response, whichever envelope the endpoint uses ({data: [...]}, {items: [...]}, or a bare list). */
 export function listOf(payload, ...names) {
   if (Array.isArray(payload)) return payload;

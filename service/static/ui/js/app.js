@@ -106,7 +106,8 @@ async function init() {
   relabel();
   if (currentSession().signed_in) {
     const target = landingHash();
-    if (target && target !== window.location.hash) window.location.hash = target;
+    // replaceState, not location.hash: no hashchange, so the page loads once (route() below).
+    if (target && target !== window.location.hash) history.replaceState(null, "", target);
   }
   $("signin-link").addEventListener("click", () => {
     sessionStorage.setItem(RETURN_HASH, window.location.hash);

@@ -182,3 +182,21 @@ export function rolloutChart(elementId, rollout) {
     ],
   });
 }
+
+/** Share of teachers meeting the hour rules and mean practice share, per 教研组. */
+export function groupProgressChart(elementId, groups) {
+  const chart = chartFor(elementId);
+  const round = (v) => (Number.isFinite(Number(v)) ? Number(Number(v).toFixed(3)) : null);
+  chart.setOption({
+    animation: false,
+    legend: { bottom: 0 },
+    grid: { left: 45, right: 20, top: 20, bottom: 70 },
+    tooltip: { trigger: "axis", valueFormatter: (v) => (v === null ? "–" : `${Math.round(v * 100)}%`) },
+    xAxis: { type: "category", data: groups.map((g) => g.research_group), axisLabel: { interval: 0, rotate: 20 } },
+    yAxis: { type: "value", min: 0, max: 1, axisLabel: { formatter: (v) => `${Math.round(v * 100)}%` } },
+    series: [
+      { name: t("progress.compliantShare"), type: "bar", data: groups.map((g) => round(g.compliant_share)), itemStyle: { color: "#2f6fb0" } },
+      { name: t("progress.practiceShare"), type: "bar", data: groups.map((g) => round(g.mean_practice_share)), itemStyle: { color: "#3a9a5b" } },
+    ],
+  });
+}

@@ -1,5 +1,6 @@
-"""What a 校长 / CIO asks of the programme: my school's progress by 教研组 and by teacher, and
-the teachers behind the policy with the reason — as JSON for the dashboard and as ``.xlsx``.
+"""What a 校长 / CIO and a 区县 project office ask of the programme: my school's progress by
+教研组 and by teacher with the teachers behind the policy and the reason, and the drill-down of a
+region by city, district and school — as JSON for the dashboard and as ``.xlsx``.
 """
 
 from __future__ import annotations
@@ -11,16 +12,19 @@ import pandas as pd
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from recommender.school_planning.school_progress import SchoolProgress, school_progress
+from recommender.school_planning.school_progress import school_progress
 from service.api.cohort import load_cohort
 from service.api.deps import CurrentKey, SessionDep, StateDep
 from service.api.routes.teacher_models import PolicyQuery, policy_for
 from service.api.schemas.common import ID_PATTERN
-from service.api.scope import visible_school
+from service.api.scope import visible_region, visible_school
 from service.audit import record_read
+from service.db.region_aggregates import UNKNOWN, Level, region_breakdown
 
 router = APIRouter(prefix="/v1", tags=["schools & regions"])
 SCHOOL_ID = Path(pattern=ID_PATTERN, examples=["S000001"])
+REGION = Path(min_length=1, max_length=64, examples=["江苏"])
+AREA = Query(min_length=1, max_length=64, description=f"{UNKNOWN} selects blanks")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 #: Column headers of the workbook: Chinese first, English second (the people reading it).
@@ -46,6 +50,12 @@ _HEADERS = {
     "mean_hours": "平均学时 / mean hours",
     "mean_practice_share": "平均实践占比 / mean practice share",
     "n_assessed": "已参加考核 / assessed",
+    "city": "市 / city",
+    "district": "区县 / district",
+    "school_id": "学校 / school",
+    "n_schools": "学校数 / schools",
+    "teachers_started": "已开始学习 / started",
+    "mean_practice_hours": "平均实践学时 / mean practice hours",
 }
 
 
@@ -61,15 +71,10 @@ def _as_text(value: Any) -> Any:
     return value
 
 
-def _workbook(progress: SchoolProgress) -> bytes:
+def _workbook(sheets: tuple[tuple[str, pd.DataFrame], ...]) -> bytes:
     from openpyxl import Workbook
 
     book = Workbook()
-    sheets = (
-        ("教研组 groups", progress.groups),
-        ("教师 teachers", progress.teachers),
-        ("未达标名单 behind", progress.behind),
-    )
     book.remove(book.active)
     for title, frame in sheets:
         sheet = book.create_sheet(title)
@@ -106,8 +111,13 @@ def get_school_progress(
         detail=f"teachers={len(progress.teachers)} format={format}",
     )
     if format == "xlsx":
+        sheets = (
+            ("教研组 groups", progress.groups),
+            ("教师 teachers", progress.teachers),
+            ("未达标名单 behind", progress.behind),
+        )
         return Response(
-            _workbook(progress),
+            _workbook(sheets),
             media_type=XLSX,
             headers={"Content-Disposition": f'attachment; filename="progress-{school_id}.xlsx"'},
         )
@@ -131,4 +141,49 @@ def get_school_progress(
         "groups": _records(progress.groups),
         "teachers": _records(teachers),
         "behind": _records(progress.behind),
+    }
+
+
+@router.get("/regions/{region}/breakdown")
+def get_region_breakdown(
+    session: SessionDep,
+    state: StateDep,
+    principal: CurrentKey,
+    region: str = REGION,
+    level: Annotated[Level, Query(description="city, district or school")] = "city",
+    city: Annotated[str | None, AREA] = None,
+    district: Annotated[str | None, AREA] = None,
+    policy: PolicyQuery = None,
+    format: Annotated[Literal["json", "xlsx"], Query(description="json or xlsx")] = "json",
+) -> Any:
+    """Drill-down of a region: teachers, started, meeting the hour rules and mean hours per
+    city, district or school (aggregated in the database)."""
+    visible_region(session, principal, region)
+    chosen = policy_for(region, policy)
+    rows = [
+        row.to_dict()
+        for row in region_breakdown(
+            session, region, level, state.catalog, chosen, city=city, district=district
+        )
+    ]
+    record_read(
+        session,
+        principal,
+        "region_breakdown",
+        detail=f"region={region} level={level} city={city} district={district} format={format}",
+    )
+    if format == "xlsx":
+        frame = pd.DataFrame(rows)
+        return Response(
+            _workbook((("区域进度 breakdown", frame),)),
+            media_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="breakdown-{level}.xlsx"'},
+        )
+    return {
+        "region": region,
+        "level": level,
+        "city": city,
+        "district": district,
+        "policy": chosen.name,
+        "rows": rows,
     }

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.service import test_ui_browser as ui
@@ -29,6 +30,7 @@ class SignInDemo:
     base_url: str
     teacher_id: str
     school_id: str
+    region: str
 
 
 @pytest.fixture(scope="module")
@@ -53,12 +55,18 @@ def signin_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SignInDemo
     try:
         ui._wait_until_up(base_url, server, log)
         teacher_id, school_id = ui._pick_teacher(base_url, admin_key, candidates)
+        region = httpx.get(
+            f"{base_url}/v1/schools/{school_id}",
+            headers={"Authorization": f"Bearer {admin_key}"},
+            timeout=ui.HTTP_TIMEOUT,
+        ).json()["region"]
         accounts: dict[str, dict[str, object]] = {
             "zhang.teacher": {"nengli_role": "教师", "teacher_id": teacher_id},
             "li.principal": {"nengli_role": "学校管理员", "school_id": school_id},
+            "wang.province": {"nengli_role": "省级管理员", "region": region},
         }
         with run_provider(root, provider_port, [f"{base_url}/auth/callback"], accounts):
-            yield SignInDemo(base_url, teacher_id, school_id)
+            yield SignInDemo(base_url, teacher_id, school_id, region)
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -144,4 +152,25 @@ def test_a_principal_signs_in_and_lands_on_the_school_view(
     assert page.locator("[data-testid=progress-groups] tbody tr").count() >= 1
     assert page.locator("#chart-heatmap svg").count() >= 1
     page.screenshot(path=str(shots / "school_signed_in_zh.png"), full_page=True)
+    page.context.close()
+
+
+def test_a_province_office_drills_down_from_region_to_school(
+    browser: Any, signin_demo: SignInDemo, shots: Path
+) -> None:
+    page = _sign_in(browser, signin_demo, "wang.province", shots)
+    page.wait_for_selector("#view-region[data-state=ready]")
+    rows = page.locator("[data-testid=region-breakdown] tbody tr")
+    assert rows.count() >= 1 and page.locator("#view-region .error").count() == 0
+    page.screenshot(path=str(shots / "region_cities_zh.png"), full_page=True)
+    for level in ("district", "school"):
+        page.evaluate("document.getElementById('view-region').dataset.state = 'stale'")
+        page.locator("[data-testid=region-breakdown] tbody tr a").first.click()
+        page.wait_for_selector("#view-region[data-state=ready]")
+        assert f"level={level}" in page.url
+        assert page.locator("[data-testid=region-breakdown] tbody tr").count() >= 1
+    page.screenshot(path=str(shots / "region_schools_zh.png"), full_page=True)
+    page.locator("[data-testid=region-breakdown] tbody tr a").first.click()
+    page.wait_for_selector("#view-school[data-state=ready]")
+    assert page.locator("#view-school .error").count() == 0, page.inner_text("#view-school")
     page.context.close()

@@ -11,6 +11,7 @@ import {
 } from "./api.js";
 import { applyStaticText, getLang, setLang, t } from "./i18n.js";
 import { loadPoints } from "./points.js";
+import { loadRegion } from "./region.js";
 import { loadSchool } from "./school.js";
 import { loadTeacher } from "./teacher.js";
 
@@ -20,7 +21,8 @@ function parseHash() {
   const raw = window.location.hash.replace(/^#\/?/, "");
   const [path, query = ""] = raw.split("?");
   const [view = "teacher", id = ""] = path.split("/").map(decodeURIComponent);
-  return { view: view === "school" ? "school" : "teacher", id, params: new URLSearchParams(query) };
+  const known = ["teacher", "school", "region"].includes(view) ? view : "teacher";
+  return { view: known, id, params: new URLSearchParams(query) };
 }
 
 const RETURN_HASH = "nengli.returnHash";
@@ -48,6 +50,7 @@ function landingHash() {
   const session = currentSession();
   if (session.signed_in && session.role === "teacher") return `#/teacher/${encodeURIComponent(session.scope)}`;
   if (session.signed_in && session.role === "school") return `#/school/${encodeURIComponent(session.scope)}`;
+  if (session.signed_in && session.role === "platform") return `#/region/${encodeURIComponent(session.scope)}`;
   return saved || "";
 }
 
@@ -59,7 +62,7 @@ function showBanner(message) {
 
 async function route() {
   const { view, id, params } = parseHash();
-  for (const name of ["teacher", "school"]) {
+  for (const name of ["teacher", "school", "region"]) {
     $(`view-${name}`).hidden = name !== view;
     $(`tab-${name}`).classList.toggle("active", name === view);
   }
@@ -77,6 +80,10 @@ async function route() {
     $("teacher-id").value = id;
     $("teacher-policy").value = params.get("policy") || "";
     await loadTeacher(id, params.get("policy") || "");
+  } else if (view === "region") {
+    $("region-id").value = id;
+    $("region-policy").value = params.get("policy") || "";
+    await loadRegion(id, params);
   } else {
     $("school-id").value = id;
     $("school-region").value = params.get("region") || "";
@@ -138,6 +145,10 @@ async function init() {
   $("teacher-form").addEventListener("submit", (event) => {
     event.preventDefault();
     navigate("teacher", $("teacher-id").value, { policy: $("teacher-policy").value.trim() });
+  });
+  $("region-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    navigate("region", $("region-id").value, { policy: $("region-policy").value.trim() });
   });
   $("school-form").addEventListener("submit", (event) => {
     event.preventDefault();

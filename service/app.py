@@ -25,7 +25,9 @@ from service.api.routes import (
     health,
     imports,
     planning,
+    school_views,
     schools,
+    signin,
     teacher_models,
     teachers,
 )
@@ -38,6 +40,8 @@ from service.reloads import follow_reloads
 from service.settings import Settings, get_settings
 
 __all__ = ["create_app"]
+
+_SESSION_COOKIE = "nengli_session"
 
 DESCRIPTION = """
 Diagnosis, course recommendation and learning paths for the 信息技术应用能力提升工程2.0
@@ -114,12 +118,39 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         schools,
         teachers,
         planning,
+        school_views,
         assessment,
         events,
         imports,
         admin,
+        signin,
     ):
         app.include_router(module.router)
+    _install_sign_in(app, settings)
     mount_ui(app)  # last, so API routes keep priority over the dashboard's static files
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
+
+
+def _install_sign_in(app: FastAPI, settings: Settings) -> None:
+    """OpenID Connect sign-in and its session cookie, when the deployment configured a provider.
+
+    Without ``NENGLI_OIDC_ISSUER`` no session middleware is installed at all, so API-key
+    traffic pays nothing for the feature.
+    """
+    app.state.signin = None
+    if settings.oidc_issuer is None:
+        return
+    from starlette.middleware.sessions import SessionMiddleware
+
+    from service.signin.client import SignIn
+
+    app.state.signin = SignIn(settings)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.session_secret or "",
+        session_cookie=_SESSION_COOKIE,
+        max_age=settings.session_max_age_seconds,
+        same_site="lax",
+        https_only=settings.session_https_only,
+    )

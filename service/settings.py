@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -47,6 +47,58 @@ class Settings(BaseSettings):
         ge=0,
         description="Teacher rankings kept per worker between requests (0: none; ~40 KB each).",
     )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="Issuer URL of the province's OpenID Connect provider (unset: no sign-in).",
+    )
+    oidc_client_id: str | None = Field(default=None, description="This service's client id.")
+    oidc_client_secret: str | None = Field(
+        default=None, description="Client secret (unset: a public client, protected by PKCE)."
+    )
+    oidc_scopes: str = Field(
+        default="openid profile", description="Scopes asked for at sign-in (must include openid)."
+    )
+    oidc_claims_mapping: Path | None = Field(
+        default=None, description="JSON file mapping the provider's claims to roles and scopes."
+    )
+    oidc_redirect_url: str | None = Field(
+        default=None,
+        description="Callback URL registered at the provider (default: this server's /auth/callback).",
+    )
+    session_secret: str | None = Field(
+        default=None, description="Secret signing the sign-in cookie (≥ 32 characters)."
+    )
+    session_max_age_seconds: int = Field(
+        default=8 * 3600, gt=0, description="How long a sign-in lasts."
+    )
+    session_https_only: bool = Field(
+        default=True, description="Send the sign-in cookie over HTTPS only (off for local tests)."
+    )
+
+    @model_validator(mode="after")
+    def _sign_in_is_complete(self) -> Settings:
+        """Refuse to start with half a sign-in configuration or a guessable cookie secret."""
+        if self.oidc_issuer is None:
+            return self
+        missing = [
+            f"NENGLI_{name.upper()}"
+            for name in ("oidc_client_id", "oidc_claims_mapping", "session_secret")
+            if getattr(self, name) in (None, "")
+        ]
+        if missing:
+            raise ValueError(f"NENGLI_OIDC_ISSUER is set, so {', '.join(missing)} must be too")
+        if len(self.session_secret or "") < 32 or self.session_secret in _KNOWN_SECRETS:
+            raise ValueError(
+                "NENGLI_SESSION_SECRET must be a random string of at least 32 characters "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+            )
+        if "openid" not in self.oidc_scopes.split():
+            raise ValueError(f"NENGLI_OIDC_SCOPES must include 'openid', got {self.oidc_scopes!r}")
+        return self
+
+
+#: Secrets copied from documentation are as good as none.
+_KNOWN_SECRETS = frozenset({"changeme" * 4, "secret" * 6, "x" * 32})
 
 
 @lru_cache(maxsize=1)

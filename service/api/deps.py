@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from competency_model.errors import PermissionDenied
 from service.api.state import ServiceState
 from service.auth import Principal
+from service.signin.session import session_principal
 
 __all__ = [
     "AdminKey",
@@ -64,12 +65,18 @@ class BearerKey(HTTPBearer):
     section service).
 
     A key verified in the last few seconds is answered from :class:`KeyCache` without a query;
-    otherwise its row is read in a short session of its own.
+    otherwise its row is read in a short session of its own. Without a header, a person signed
+    in through the identity provider is recognised by the session cookie
+    (:mod:`service.signin.session`).
     """
 
     async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
         state: ServiceState = request.app.state.nengli
         header = request.headers.get("authorization")
+        if header is None and "session" in request.scope:  # a person signed in (OIDC)
+            signed_in = session_principal(request)
+            if signed_in is not None:
+                return signed_in
         cache = state.key_cache
         principal = cache.cached(header)
         if principal is None:

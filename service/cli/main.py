@@ -41,6 +41,7 @@ COMMAND_MODULES: list[str] = [
     "recommend_cmd",
     "school_plan_cmd",
     "serve_cmd",
+    "signin_cmd",
     "train_cmd",
 ]
 

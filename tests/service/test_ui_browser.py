@@ -324,7 +324,9 @@ def test_school_view_shows_heatmap_targets_and_progress(
     page = browser_session.page
     page.screenshot(path=str(browser_session.shots / "school_zh.png"), full_page=True)
 
-    assert page.locator("#view-school .error").count() == 0, text
+    assert page.locator("#view-school .error").count() == 0, page.locator(
+        "#view-school .error"
+    ).all_inner_texts()
     assert demo.school_id in text
     assert page.locator("#chart-heatmap svg").count() >= 1
     targets = sent[f"/v1/schools/{demo.school_id}/plan"]["targets"]

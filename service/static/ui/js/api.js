@@ -13,6 +13,43 @@ export function clearKey() {
   sessionStorage.removeItem(KEY_STORAGE);
 }
 
+let signIn = { enabled: false, signed_in: false };
+
+/** Ask the server whether sign-in is available and who is signed in (kept for later calls). */
+export async function loadSession() {
+  try {
+    const response = await fetch(new URL("/auth/session", window.location.origin), {
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    });
+    signIn = response.ok ? await response.json() : { enabled: false, signed_in: false };
+  } catch {
+    signIn = { enabled: false, signed_in: false };
+  }
+  return signIn;
+}
+
+/** The session last reported by the server ({enabled, signed_in, role, scope, csrf_token}). */
+export function currentSession() {
+  return signIn;
+}
+
+/** Whether API calls are authenticated: a typed key or a signed-in session. */
+export function isAuthenticated() {
+  return Boolean(getKey()) || Boolean(signIn.signed_in);
+}
+
+/** End the signed-in session (the CSRF token proves the request comes from this page). */
+export async function signOut() {
+  if (!signIn.signed_in) return;
+  await fetch(new URL("/auth/logout", window.location.origin), {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { Accept: "application/json", "X-Nengli-CSRF": signIn.csrf_token || "" },
+  });
+  signIn = { enabled: signIn.enabled, signed_in: false };
+}
+
 /** An HTTP failure carrying the RFC 9457 problem document when the server sent one. */
 export class ApiError extends Error {
   constructor(status, problem) {
@@ -33,7 +70,8 @@ export async function apiGet(path, params = {}) {
   if (key) headers.Authorization = `Bearer ${key}`;
   let response;
   try {
-    response = await fetch(url, { headers });
+    // Without a key, the sign-in cookie (same origin only) authenticates the call.
+    response = await fetch(url, { headers, credentials: "same-origin" });
   } catch (error) {
     throw new ApiError(0, { title: String(error) });
   }
@@ -47,6 +85,26 @@ export async function apiGet(path, params = {}) {
     throw new ApiError(response.status, problem);
   }
   return response.json();
+}
+
+/** Download a file from the API (e.g. ``format=xlsx``) with the same credentials as apiGet. */
+export async function apiDownload(path, params, filename) {
+  const url = new URL(path, window.location.origin);
+  for (const [name, value] of Object.entries(params || {})) {
+    if (value !== null && value !== undefined && value !== "") url.searchParams.set(name, value);
+  }
+  const headers = {};
+  const key = getKey();
+  if (key) headers.Authorization = `Bearer ${key}`;
+  const response = await fetch(url, { headers, credentials: "same-origin" });
+  if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
 }
 
 /** The list inside a response, whichever envelope the endpoint uses ({data: [...]}, {items: [...]}, or a bare list). */

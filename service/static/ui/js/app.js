@@ -1,8 +1,17 @@
 // Entry point: key handling, language switch and hash routing
 //   #/teacher/T0000001?policy=jiangsu      #/school/S000001?region=江苏&policy=jiangsu
-import { clearKey, getKey, setKey } from "./api.js";
+import {
+  clearKey,
+  currentSession,
+  getKey,
+  isAuthenticated,
+  loadSession,
+  setKey,
+  signOut,
+} from "./api.js";
 import { applyStaticText, getLang, setLang, t } from "./i18n.js";
 import { loadPoints } from "./points.js";
+import { loadRegion } from "./region.js";
 import { loadSchool } from "./school.js";
 import { loadTeacher } from "./teacher.js";
 
@@ -12,14 +21,37 @@ function parseHash() {
   const raw = window.location.hash.replace(/^#\/?/, "");
   const [path, query = ""] = raw.split("?");
   const [view = "teacher", id = ""] = path.split("/").map(decodeURIComponent);
-  return { view: view === "school" ? "school" : "teacher", id, params: new URLSearchParams(query) };
+  const known = ["teacher", "school", "region"].includes(view) ? view : "teacher";
+  return { view: known, id, params: new URLSearchParams(query) };
 }
+
+const RETURN_HASH = "nengli.returnHash";
 
 function showKeyState() {
   const hasKey = Boolean(getKey());
-  $("key-panel").hidden = hasKey;
-  $("key-status").textContent = hasKey ? t("key.set") : t("key.none");
+  const session = currentSession();
+  const signedIn = Boolean(session.signed_in) && !hasKey;
+  $("key-panel").hidden = hasKey || signedIn;
+  $("signin-box").hidden = !session.enabled || signedIn || hasKey;
+  $("key-status").textContent = signedIn
+    ? `${t("signin.as")}：${t(`role.${session.role}`)} ${session.scope || ""}`.trim()
+    : hasKey
+      ? t("key.set")
+      : t("key.none");
   $("key-clear").hidden = !hasKey;
+  $("signout").hidden = !signedIn;
+}
+
+/** A signed-in teacher or school lands on its own view; the hash before sign-in comes back. */
+function landingHash() {
+  const saved = sessionStorage.getItem(RETURN_HASH);
+  sessionStorage.removeItem(RETURN_HASH);
+  if (saved && saved !== "#" && saved !== "#/teacher" && saved !== "#/school") return saved;
+  const session = currentSession();
+  if (session.signed_in && session.role === "teacher") return `#/teacher/${encodeURIComponent(session.scope)}`;
+  if (session.signed_in && session.role === "school") return `#/school/${encodeURIComponent(session.scope)}`;
+  if (session.signed_in && session.role === "platform") return `#/region/${encodeURIComponent(session.scope)}`;
+  return saved || "";
 }
 
 function showBanner(message) {
@@ -30,12 +62,12 @@ function showBanner(message) {
 
 async function route() {
   const { view, id, params } = parseHash();
-  for (const name of ["teacher", "school"]) {
+  for (const name of ["teacher", "school", "region"]) {
     $(`view-${name}`).hidden = name !== view;
     $(`tab-${name}`).classList.toggle("active", name === view);
   }
   const section = $(`view-${view}`);
-  if (!getKey() || !id) {
+  if (!isAuthenticated() || !id) {
     section.dataset.state = "idle";
     document.body.dataset.state = "idle";
     return;
@@ -48,6 +80,10 @@ async function route() {
     $("teacher-id").value = id;
     $("teacher-policy").value = params.get("policy") || "";
     await loadTeacher(id, params.get("policy") || "");
+  } else if (view === "region") {
+    $("region-id").value = id;
+    $("region-policy").value = params.get("policy") || "";
+    await loadRegion(id, params);
   } else {
     $("school-id").value = id;
     $("school-region").value = params.get("region") || "";
@@ -72,8 +108,22 @@ function relabel() {
   showKeyState();
 }
 
-function init() {
+async function init() {
+  await loadSession();
   relabel();
+  if (currentSession().signed_in) {
+    const target = landingHash();
+    // replaceState, not location.hash: no hashchange, so the page loads once (route() below).
+    if (target && target !== window.location.hash) history.replaceState(null, "", target);
+  }
+  $("signin-link").addEventListener("click", () => {
+    sessionStorage.setItem(RETURN_HASH, window.location.hash);
+  });
+  $("signout").addEventListener("click", async () => {
+    await signOut();
+    showKeyState();
+    route();
+  });
   $("key-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const value = $("key-input").value.trim();
@@ -96,6 +146,10 @@ function init() {
     event.preventDefault();
     navigate("teacher", $("teacher-id").value, { policy: $("teacher-policy").value.trim() });
   });
+  $("region-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    navigate("region", $("region-id").value, { policy: $("region-policy").value.trim() });
+  });
   $("school-form").addEventListener("submit", (event) => {
     event.preventDefault();
     navigate("school", $("school-id").value, {
@@ -103,8 +157,9 @@ function init() {
       policy: $("school-policy").value.trim(),
     });
   });
-  document.addEventListener("nengli:unauthorised", () => {
+  document.addEventListener("nengli:unauthorised", async () => {
     clearKey();
+    await loadSession(); // an expired sign-in shows the sign-in button again
     showKeyState();
     showBanner(t("error.401"));
   });

@@ -163,22 +163,21 @@ export function portraitHeatmap(elementId, codes, groups, cells) {
   return data.length;
 }
 
-/** Rollout by batch: planned vs actual cumulative share of schools (整校推进 cohorts). */
-export function rolloutChart(elementId, rollout) {
+
+/** Share of teachers meeting the hour rules and mean practice share, per 教研组. */
+export function groupProgressChart(elementId, groups) {
   const chart = chartFor(elementId);
-  const labels = rollout.map((r) => `${t("progress.batch")} ${r.batch}${r.year ? ` (${r.year})` : ""}`);
-  const share = (field) => rollout.map((r) => (Number.isFinite(Number(r[field])) ? Number(Number(r[field]).toFixed(3)) : null));
+  const round = (v) => (Number.isFinite(Number(v)) ? Number(Number(v).toFixed(3)) : null);
   chart.setOption({
     animation: false,
     legend: { bottom: 0 },
-    grid: { left: 45, right: 20, top: 20, bottom: 50 },
+    grid: { left: 45, right: 20, top: 20, bottom: 70 },
     tooltip: { trigger: "axis", valueFormatter: (v) => (v === null ? "–" : `${Math.round(v * 100)}%`) },
-    xAxis: { type: "category", data: labels },
+    xAxis: { type: "category", data: groups.map((g) => g.research_group), axisLabel: { interval: 0, rotate: 20 } },
     yAxis: { type: "value", min: 0, max: 1, axisLabel: { formatter: (v) => `${Math.round(v * 100)}%` } },
     series: [
-      { name: t("progress.planned"), type: "bar", data: share("planned_cumulative"), itemStyle: { color: "#9bb7d4" } },
-      { name: t("progress.actual"), type: "bar", data: share("actual_cumulative"), itemStyle: { color: "#2f6fb0" } },
-      { name: t("progress.startedShare"), type: "line", data: share("started_share"), itemStyle: { color: "#3a9a5b" } },
+      { name: t("progress.compliantShare"), type: "bar", data: groups.map((g) => round(g.compliant_share)), itemStyle: { color: "#2f6fb0" } },
+      { name: t("progress.practiceShare"), type: "bar", data: groups.map((g) => round(g.mean_practice_share)), itemStyle: { color: "#3a9a5b" } },
     ],
   });
 }

@@ -1,9 +1,10 @@
-// School view: portrait heatmap (point × 教研组), proposed targets (一校一策), progress of the
-// region against the policy and the rollout, and pairing suggestions when the API offers them.
-import { apiGet, apiPaths, listOf } from "./api.js";
-import { portraitHeatmap, rolloutChart } from "./charts.js";
+// School view: portrait heatmap (point × 教研组), proposed targets (一校一策), the school's own
+// progress against the policy (by 教研组, by teacher, 未达标名单 with reasons, xlsx export), and
+// pairing suggestions when the API offers them.
+import { apiDownload, apiGet, apiPaths, listOf } from "./api.js";
+import { groupProgressChart, portraitHeatmap } from "./charts.js";
 import { clear, fmt, h, loading, showError, table } from "./dom.js";
-import { t } from "./i18n.js";
+import { getLang, t } from "./i18n.js";
 import { pointLabel, sortCodes } from "./points.js";
 
 const enc = encodeURIComponent;
@@ -89,16 +90,21 @@ function renderPlan(plan) {
   return targets.length;
 }
 
-/** Region progress: headline numbers against the policy, rollout by batch, assessment pass rates. */
-function renderProgress(progress, policy) {
+/** The school's progress: headline against the policy, by 教研组, and the 未达标名单 with reasons. */
+function renderSchoolProgress(progress, schoolId, policyName) {
   const box = clear(document.getElementById("table-progress"));
+  const required = progress.required || {};
   const rows = [
     { label: t("progress.teachers"), value: fmt(progress.n_teachers, 0) },
-    { label: t("progress.started"), value: fmt(progress.teachers_started, 0) },
-    { label: t("progress.compliant"), value: `${fmt(progress.teachers_compliant, 0)} (${pct(num(progress.compliant_share))})` },
-    { label: t("progress.meanHours"), value: fmt(progress.mean_hours, 1), required: policy?.total_hours },
-    { label: t("progress.meanPractice"), value: fmt(progress.mean_practice_hours, 1), required: policy?.min_practice_hours },
+    { label: t("progress.compliant"), value: `${fmt(progress.n_compliant, 0)} (${pct(num(progress.compliant_share))})` },
+    { label: t("progress.meanHours"), value: fmt(progress.mean_hours, 1), required: required.total_hours },
+    { label: t("progress.practiceShare"), value: pct(num(progress.mean_practice_share)), required: Number.isFinite(num(required.min_practice_share)) ? pct(num(required.min_practice_share)) : "" },
   ];
+  if (progress.rollout_batch) rows.push({ label: t("school.batch"), value: String(progress.rollout_batch) });
+  const download = h("button", { type: "button", class: "download", "data-testid": "progress-xlsx" }, t("progress.xlsx"));
+  download.addEventListener("click", () =>
+    apiDownload(`/v1/schools/${enc(schoolId)}/progress`, { policy: policyName, format: "xlsx" }, `progress-${schoolId}.xlsx`),
+  );
   box.append(
     table(
       [
@@ -109,25 +115,43 @@ function renderProgress(progress, policy) {
       rows,
       { "data-testid": "progress" },
     ),
+    download,
   );
-  const rollout = listOf(progress, "rollout");
-  if (rollout.length) rolloutChart("chart-progress", rollout);
-  const assessed = listOf(progress, "assessments").filter((r) => num(r.n_assessed) > 0);
-  if (assessed.length) {
+  const groups = listOf(progress, "groups");
+  if (groups.length) {
+    groupProgressChart("chart-progress", groups);
     box.append(
-      h("h3", {}, t("progress.assessments")),
+      h("h3", {}, t("progress.byGroup")),
       table(
         [
-          { label: t("col.point"), value: (r) => pointLabel(r.point) },
+          { label: t("teacher.group"), value: (r) => r.research_group },
+          { label: t("progress.teachers"), value: (r) => fmt(r.n_teachers, 0), num: true },
+          { label: t("progress.compliant"), value: (r) => `${fmt(r.n_compliant, 0)} (${pct(num(r.compliant_share))})`, num: true },
+          { label: t("progress.meanHours"), value: (r) => fmt(r.mean_hours, 1), num: true },
+          { label: t("progress.practiceShare"), value: (r) => pct(num(r.mean_practice_share)), num: true },
           { label: t("progress.assessed"), value: (r) => fmt(r.n_assessed, 0), num: true },
-          { label: t("progress.passRate"), value: (r) => pct(num(r.pass_rate)), num: true },
-          { label: t("progress.excellentRate"), value: (r) => pct(num(r.excellent_rate)), num: true },
         ],
-        sortCodes(assessed.map((r) => r.point)).map((code) => assessed.find((r) => r.point === code)),
-        { "data-testid": "assessments" },
+        groups,
+        { "data-testid": "progress-groups" },
       ),
     );
   }
+  const behind = listOf(progress, "behind");
+  box.append(h("h3", {}, `${t("progress.behind")} (${behind.length})`));
+  box.append(
+    behind.length
+      ? table(
+          [
+            { label: t("teacher.id"), value: (r) => r.teacher_id },
+            { label: t("teacher.group"), value: (r) => r.research_group },
+            { label: t("progress.hours"), value: (r) => fmt(r.hours, 1), num: true },
+            { label: t("progress.reason"), value: (r) => (getLang() === "en" ? r.reasons_en : r.reasons_zh) },
+          ],
+          behind,
+          { "data-testid": "progress-behind" },
+        )
+      : h("p", { class: "empty" }, t("progress.allCompliant")),
+  );
   return rows.length;
 }
 
@@ -195,22 +219,9 @@ export async function loadSchool(schoolId, region, policyName) {
   const portraitTask = section(document.getElementById("chart-heatmap"), async () =>
     renderPortrait(await apiGet(`/v1/schools/${id}/portrait`)),
   );
-  const progressTask = section(document.getElementById("table-progress"), async () => {
-    const school = await schoolTask;
-    const regionId = region || (school && school.region);
-    if (!regionId) {
-      clear(document.getElementById("table-progress")).append(h("p", { class: "empty" }, t("school.noRegion")));
-      return 0;
-    }
-    const progress = await apiGet(`/v1/regions/${enc(regionId)}/progress`, { policy: policyName });
-    let policy = null;
-    try {
-      policy = await apiGet(`/v1/policies/${enc(progress.policy)}`);
-    } catch {
-      policy = null; // Without it the requirement column stays empty; the numbers still show.
-    }
-    return renderProgress(progress, policy);
-  });
+  const progressTask = section(document.getElementById("table-progress"), async () =>
+    renderSchoolProgress(await apiGet(`/v1/schools/${id}/progress`, { policy: policyName }), schoolId, policyName),
+  );
   const pairingTask = section(document.getElementById("list-pairing"), async () => {
     // Only call an endpoint this server documents: no 404 noise against servers without one.
     const paths = await apiPaths();

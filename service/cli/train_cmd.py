@@ -21,8 +21,8 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed", help="Seed of every random choice in training."),
     ) -> None:
         """Train the diagnosis and the hybrid recommender and save them with verified hashes."""
-        from recommender.training import train_model_dir
         from competency_model.province import read_province
+        from recommender.training import train_model_dir
         from training_data.province_checks import require_trainable
 
         require_trainable(read_province(data))  # one clear line, exit 2, before any fitting

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from competency_model.catalog import SUBJECTS_BY_STAGE
 from competency_model.errors import FrameworkError
 from competency_model.vocabulary import default_vocabulary, load_vocabulary
-from competency_model.catalog import SUBJECTS_BY_STAGE
 
 
 def test_every_catalog_subject_is_its_own_canonical_spelling() -> None:

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from competency_model.errors import DatasetError
-from recommender.diagnosis.province_inputs import group_labels
 from competency_model.province import Province, empty_table, write_province
+from recommender.diagnosis.province_inputs import group_labels
 from training_data.province_checks import province_problems, require_trainable
 
 ROOT = Path(__file__).parents[2]

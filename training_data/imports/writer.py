@@ -21,9 +21,6 @@ import pandas as pd
 
 from competency_model.errors import ImportRowError
 from competency_model.province import (
-from training_data.imports.defaults import FLAG_COLUMNS, infer_chosen_points
-from training_data.imports.importer import NATURAL_KEYS, ImportReport, ImportResult
-from competency_model.province import (
     CORE_TABLES,
     MANIFEST_NAME,
     TABLE_COLUMNS,
@@ -34,6 +31,7 @@ from competency_model.province import (
     read_province,
     write_tables,
 )
+from training_data.imports.defaults import FLAG_COLUMNS, infer_chosen_points
 from training_data.imports.importer import NATURAL_KEYS, ImportReport, ImportResult
 
 __all__ = [

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from training_data.imports import ImportOptions, import_files, load_mapping, write_import
 from competency_model.province import read_province
+from training_data.imports import ImportOptions, import_files, load_mapping, write_import
 
 DIALECTS = Path(__file__).parent / "dialects"
 EXAMPLES = Path(__file__).parents[3] / "examples" / "exports"

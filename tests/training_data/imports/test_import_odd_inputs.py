@@ -12,9 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from competency_model.errors import ImportRowError
+from competency_model.province import read_province
 from service.cli.main import app
 from training_data.imports import import_files, load_mapping
-from competency_model.province import read_province
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 40
 

@@ -135,11 +135,11 @@ class SimulatorConfig(BaseModel):
 
     # --- families (used only by the family named) ---------------------------------------
     #: latent: number of latent skills and the share of a point's variance that is its own
-    latent_rank: int = Field(3, ge=1)
-    latent_uniqueness: float = Field(0.25, ge=0.0, le=1.0)
+    latent_rank: int = Field(default=3, ge=1)
+    latent_uniqueness: float = Field(default=0.25, ge=0.0, le=1.0)
     #: mandate: courses each school mandates, their utility, and weights that replace
     #: weight_need / weight_peer_group / weight_peer_school
-    mandate_courses: int = Field(8, ge=1)
+    mandate_courses: int = Field(default=8, ge=1)
     mandate_weight: float = 6.0
     mandate_need_weight: float = 0.5
     mandate_peer_group_weight: float = 4.0
@@ -152,9 +152,9 @@ class SimulatorConfig(BaseModel):
     position_bias: float = 1.0
     #: in_progress: teachers enrol in this multiple of their target 学时 and leave courses
     #: 学习中 once the target is completed; the export is taken on export_day
-    over_enrolment: float = Field(2.0, ge=1.0)
+    over_enrolment: float = Field(default=2.0, ge=1.0)
     #: in_progress: export day after cycle_start (batch-3 schools start on day 730–760)
-    export_day: float = Field(790.0, gt=0.0)
+    export_day: float = Field(default=790.0, gt=0.0)
 
     # --- engineering --------------------------------------------------------------------
     #: teachers per chunk; chunks are whole schools, so memory is bounded by this size

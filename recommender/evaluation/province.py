@@ -236,6 +236,8 @@ def evaluate_province(
             k,
         )
     results["ratios"] = ratios(results, k)
+    # what the fit's own check saw (its inner holdout: each teacher's last *started* item)
+    results["ranker_self_check"] = dict(getattr(model, "validation_metrics_", {}))
     results["ranker_weights"] = {
         "warm": model.ranker_.weights(),
         "cold": model.cold_ranker_.weights(),

@@ -182,6 +182,21 @@ def evaluate_province(
             np.asarray(baseline, dtype=np.float64) + tie_break, base_allowed, k, items.item_ids
         )
         results["baselines"][name] = _report(ranked, relevant, gap_truth, n_items, k)
+    # each hybrid signal ranked alone on the same items: which signal carries the list, next
+    # to the weight the ranker gave it (``ranker_weights``)
+    results["signals_alone"] = {
+        name: _report(
+            _top_k(
+                np.asarray(value, dtype=np.float64) + tie_break, base_allowed, k, items.item_ids
+            ),
+            relevant,
+            gap_truth,
+            n_items,
+            k,
+        )[f"ndcg@{k}"]
+        for name, value in features.items()
+        if np.shape(value) == scores.shape
+    }
 
     # ---- cold-start teachers: their whole history is the truth
     cold_pairs = events[is_cold & events["item_id"].isin(of_kind)]

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import sparse
 
 from competency_model.framework import Framework, default_framework
 from competency_model.graph import CompetencyGraph
@@ -39,6 +38,7 @@ from training_data.simulator.events import (
     simulate_outcomes,
 )
 from training_data.simulator.families import FamilyEffects, build_family
+from training_data.simulator.learning import study_dose
 from training_data.simulator.mastery import (
     graph_correlation,
     learning_gain,
@@ -268,7 +268,7 @@ def simulate_chunk(ctx: ProvinceContext, chunk: int, first_row: int, end_row: in
     events = build_events([courses, tasks], ids, first_teacher, arrays.item_ids, cfg)
     # learning
     final_margin = margin + learning_gain(
-        _dose(courses, tasks, n, cfg, arrays), learning_rate, ctx.transfer, cfg
+        study_dose(courses, tasks, n, cfg, arrays), learning_rate, ctx.transfer, cfg
     )
     grades = _grades(tasks, selected, final_margin, block.school_of, ids, ctx, rng)
     if family.export_day is not None:  # evidence graded after the export is not in it
@@ -298,29 +298,6 @@ def simulate_chunk(ctx: ProvinceContext, chunk: int, first_row: int, end_row: in
         truth_mastery=_mastery_frame(ids, final_margin > 0, ctx.codes),
         truth_preferences=preferences,
     )
-
-
-def _dose(
-    courses: Enrolments, tasks: Enrolments, n: int, cfg: SimulatorConfig, arrays: CatalogArrays
-) -> NDArray[np.float64]:
-    """Effective 学时 per teacher and point: completed in full, dropped partly, practice doubled.
-
-    Each item's hours are scaled by exp(quality_learning_effect · quality), so the courses that
-    teachers rate higher also teach more: ratings carry signal about learning, as they should
-    for a recommender to exploit.
-    """
-    course_credit = np.where(
-        courses.completed, 1.0, cfg.partial_dose_multiplier * courses.final_progress
-    )
-    task_credit = cfg.practice_dose_multiplier * np.where(
-        tasks.completed, 1.0, cfg.partial_dose_multiplier * tasks.final_progress
-    )
-    teacher = np.concatenate([courses.teacher, tasks.teacher])
-    item = np.concatenate([courses.item, tasks.item])
-    effect = np.exp(cfg.quality_learning_effect * arrays.quality[item])
-    credit = np.concatenate([course_credit, task_credit]) * arrays.hours[item] * effect
-    studied = sparse.csr_matrix((credit, (teacher, item)), shape=(n, arrays.hours.size))
-    return np.asarray(studied @ arrays.weights)
 
 
 def _grades(

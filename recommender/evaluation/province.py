@@ -5,11 +5,13 @@ Steps (``evaluate_province``):
 1. A share of teachers with history becomes the *cold-start slice*: all their events and grades
    are removed, so for the model they are new teachers with only a profile and a questionnaire.
 2. For everyone else, :func:`~recommender.evaluation.splits.time_split` holds out each teacher's
-   last items; grades assessed after that cut-off are dropped too, so nothing from the future
-   leaks into the diagnosis.
-3. The diagnosis and the hybrid are fitted on what remains; the baselines (popularity, item-kNN,
-   pure ALS, content/gap-only) are fitted on the same events and rank the same eligible items
-   (right kind, runnable in the school's environment, not already taken).
+   last completions (``target="complete"``, the default: what will she finish next) or her last
+   started items (``target="enrol"``); everything from the first touch of a held-out item on,
+   and grades assessed after it, are dropped, so nothing from the future leaks into training.
+3. The diagnosis and the hybrid are fitted on what remains; the baselines (popularity, school
+   and 教研组 popularity, recency-weighted popularity, school popularity + gap, item-kNN, pure
+   ALS, BPR, content/gap-only) use the same events and rank the same eligible items (right
+   kind, runnable in the school's environment, not already taken).
 4. Metrics at ``k``: precision, recall, nDCG, MAP, catalog coverage and *gap-hit* — the share
    of the top ``k`` that develops a point the teacher truly had not mastered, read from the
    simulator's ``truth_mastery_initial`` table.
@@ -20,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -30,10 +32,11 @@ from competency_model.errors import DatasetError
 from competency_model.framework import Framework
 from competency_model.item_bank import ItemBank
 from competency_model.province import Province
+from recommender.evaluation.baselines import SimpleBaselines
 from recommender.evaluation.metrics import catalog_coverage, gap_hit_at_k, ranking_report
+from recommender.evaluation.report import ratios
 from recommender.evaluation.splits import holdout_users, time_split
-from recommender.ranking import HybridRecommender
-from recommender.ranking.cf import CollaborativeFilter
+from recommender.ranking import CollaborativeFilter, HybridRecommender
 from recommender.ranking.filters import kind_mask, unmastered_mask
 
 __all__ = ["evaluate_province", "evaluate_recommend"]
@@ -75,6 +78,7 @@ def evaluate_province(
     cold_share: float = 0.1,
     seed: int = 0,
     params: dict[str, Any] | None = None,
+    target: Literal["complete", "enrol"] = "complete",
 ) -> dict[str, Any]:
     """Run the protocol on one province (with truth tables) and return the metrics document.
 
@@ -88,13 +92,22 @@ def evaluate_province(
         (teacher_id, point, mastery_probability, …).
     params
         Hyperparameters for :class:`HybridRecommender`.
+    target
+        What counts as relevant: the items a teacher completed (held out: her last
+        completions) or the items she started (held out: her last enrolments).
     """
+    if target not in ("complete", "enrol"):
+        raise ValueError(f"target={target!r}; use 'complete' or 'enrol'")
     started = time.perf_counter()
     events = province.events
     active = pd.Index(events["teacher_id"].unique())
     cold = set(holdout_users(np.sort(active.to_numpy()), cold_share, seed).tolist())
     is_cold = events["teacher_id"].isin(cold)
-    train_events, test_pairs = time_split(events[~is_cold], holdout_items=holdout_items)
+    train_events, test_pairs = time_split(
+        events[~is_cold],
+        holdout_items=holdout_items,
+        event="complete" if target == "complete" else None,
+    )
     cutoff = test_pairs.groupby("teacher_id")["timestamp"].min()
     grades = province.grades
     grade_cutoff = grades["teacher_id"].map(cutoff)
@@ -160,6 +173,16 @@ def evaluate_province(
         confidence
     )
     baselines["bpr"] = bpr.score(rows)
+    simple = SimpleBaselines(train_events, province.teachers, items.item_ids)
+    cutoff_of = test_pairs.groupby("teacher_id")["timestamp"].min()
+    baselines.update(
+        simple.scores(
+            warm_ids,
+            cutoff_of.reindex(warm_ids).to_numpy(),
+            model.mastery_[rows],
+            items.point_weights,
+        )
+    )
     for name, baseline in baselines.items():
         # Ties (e.g. equal gains) are broken by popularity so no baseline is handicapped by
         # catalog order.
@@ -168,9 +191,26 @@ def evaluate_province(
             np.asarray(baseline, dtype=np.float64) + tie_break, base_allowed, k, items.item_ids
         )
         results["baselines"][name] = _report(ranked, relevant, gap_truth, n_items, k)
+    # each hybrid signal ranked alone on the same items: which signal carries the list, next
+    # to the weight the ranker gave it (``ranker_weights``)
+    results["signals_alone"] = {
+        name: _report(
+            _top_k(
+                np.asarray(value, dtype=np.float64) + tie_break, base_allowed, k, items.item_ids
+            ),
+            relevant,
+            gap_truth,
+            n_items,
+            k,
+        )[f"ndcg@{k}"]
+        for name, value in features.items()
+        if np.shape(value) == scores.shape
+    }
 
     # ---- cold-start teachers: their whole history is the truth
     cold_pairs = events[is_cold & events["item_id"].isin(of_kind)]
+    if target == "complete":
+        cold_pairs = cold_pairs[cold_pairs["event"] == "complete"]
     cold_by = cold_pairs.groupby("teacher_id")["item_id"].agg(set)
     cold_ids = cold_by.index.astype(str).tolist()
     cold_rows = np.array([model.row_of(t) for t in cold_ids], dtype=np.int64)
@@ -203,6 +243,25 @@ def evaluate_province(
         n_items,
         k,
     )
+    cold_now = events[is_cold].groupby("teacher_id")["timestamp"].min().reindex(cold_ids)
+    cold_simple = simple.scores(
+        cold_ids, cold_now.to_numpy(), model.mastery_[cold_rows], items.point_weights
+    )
+    cold_popularity = np.tile(model.popularity_scores(), (len(cold_rows), 1))
+    cold_tie_break = 1e-6 * cold_popularity / max(float(cold_popularity.max()), 1.0)
+    # a separate block, so ``cold_start`` keeps its documented pair (hybrid, popularity)
+    results["cold_start_baselines"] = {"popularity": results["cold_start"]["popularity"]}
+    for name in SimpleBaselines.NAMES:
+        results["cold_start_baselines"][name] = _report(
+            _top_k(cold_simple[name] + cold_tie_break, cold_allowed, k, items.item_ids),
+            cold_relevant,
+            cold_truth,
+            n_items,
+            k,
+        )
+    results["ratios"] = ratios(results, k)
+    # what the fit's own check saw (its inner holdout: each teacher's last *started* item)
+    results["ranker_self_check"] = dict(getattr(model, "validation_metrics_", {}))
     results["ranker_weights"] = {
         "warm": model.ranker_.weights(),
         "cold": model.cold_ranker_.weights(),
@@ -213,6 +272,7 @@ def evaluate_province(
         "holdout_items": holdout_items,
         "cold_share": cold_share,
         "seed": seed,
+        "target": target,
         "teachers": int(len(province.teachers)),
         "events": int(len(events)),
         "warm_test_teachers": len(warm_ids),
@@ -244,13 +304,20 @@ def default_diagnose(item_bank: ItemBank, framework: Framework, catalog: Catalog
 
 
 def evaluate_recommend(
-    n_teachers: int, seed: int, n_schools: int | None = None, **options: Any
+    n_teachers: int,
+    seed: int,
+    n_schools: int | None = None,
+    family: str = "graph",
+    **options: Any,
 ) -> dict[str, Any]:
-    """Simulate a province and run :func:`evaluate_province` on it (``nengli evaluate recommend``)."""
+    """Simulate a province of ``family`` and run :func:`evaluate_province` on it.
+
+    This is ``nengli evaluate recommend --family NAME``; the result carries ``family``.
+    """
     from competency_model.catalog import load_catalog
     from competency_model.framework import default_framework
     from competency_model.item_bank import load_item_bank
-    from training_data.simulator import simulate_province
+    from training_data.simulator import SimulatorConfig, simulate_province
 
     framework = default_framework()
     catalog = load_catalog(framework=framework)
@@ -263,8 +330,9 @@ def evaluate_recommend(
         framework=framework,
         catalog=catalog,
         item_bank=item_bank,
+        config=SimulatorConfig(family=family),
     )
-    return evaluate_province(
+    result = evaluate_province(
         province,
         catalog,
         framework,
@@ -272,3 +340,4 @@ def evaluate_recommend(
         seed=seed,
         **options,
     )
+    return {"family": family, **result}

@@ -51,32 +51,49 @@ def time_split(
     holdout_items: int = 2,
     min_train_items: int = 2,
     user_col: str = "teacher_id",
+    event: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Hold out each user's last ``holdout_items`` distinct items by first-touch time.
+    """Hold out each user's last ``holdout_items`` distinct items.
 
-    An item's first event (usually the enrolment) dates it. For a user with at least
-    ``min_train_items + 1`` distinct items, the ``holdout_items`` most recently started items
-    become the test set and every event at or after the earliest of those start times is removed
-    from training, so the training log ends where the held-out period begins. Users with too
-    little history keep all their events in training and contribute no test rows.
+    With ``event=None`` an item's first event (usually the enrolment) dates it and the most
+    recently *started* items are held out. With ``event="complete"`` only items the user
+    completed are candidates and they are dated by their completion: the user's last
+    completions are held out, which is the question the service answers ("what will she finish
+    next"). Either way, every event at or after the earliest *first touch* of a held-out item is
+    removed from training, so the training log ends before the held-out items were begun. A user
+    needs at least ``holdout_items + min_train_items`` candidate items to be tested; users with
+    less history keep all their events in training and contribute no test rows.
 
     Returns
     -------
     train_events, test_pairs
-        ``test_pairs`` has one row per held-out (user, item) with the item's start ``timestamp``.
+        ``test_pairs`` has one row per held-out (user, item) with the item's first-touch
+        ``timestamp``.
     """
     if holdout_items < 1:
         raise ValueError(f"holdout_items={holdout_items} must be at least 1")
+    touched = events.groupby([user_col, "item_id"], sort=False, observed=True)["timestamp"].min()
+    if event is None:
+        dated = touched
+    else:
+        dated = (
+            events[events["event"] == event]
+            .groupby([user_col, "item_id"], sort=False, observed=True)["timestamp"]
+            .min()
+        )
     first = (
-        events.groupby([user_col, "item_id"], sort=False, observed=True)["timestamp"]
-        .min()
+        dated.rename("dated_at")
         .reset_index()
-        .sort_values([user_col, "timestamp", "item_id"], kind="mergesort")
+        .sort_values([user_col, "dated_at", "item_id"], kind="mergesort")
     )
     rank_from_end = first.groupby(user_col, sort=False).cumcount(ascending=False).to_numpy()
     n_items = first.groupby(user_col, sort=False)[user_col].transform("size").to_numpy()
     eligible = n_items >= holdout_items + min_train_items
     test_pairs = first[eligible & (rank_from_end < holdout_items)].reset_index(drop=True)
+    index = pd.MultiIndex.from_frame(test_pairs[[user_col, "item_id"]])
+    test_pairs = test_pairs.drop(columns="dated_at").assign(
+        timestamp=touched.reindex(index).to_numpy()
+    )
     if test_pairs.empty:
         return events.reset_index(drop=True), test_pairs
     cutoff = test_pairs.groupby(user_col)["timestamp"].min()

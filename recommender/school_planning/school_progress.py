@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from training_data.catalog import Catalog
 
+from competency_model.catalog import Catalog
 from competency_model.policy import Policy
 from recommender.school_planning.progress import compliance, hours_completed
 

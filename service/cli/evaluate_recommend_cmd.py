@@ -4,8 +4,52 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
+
+from training_data.simulator.config import FAMILIES
+
+ALL_FAMILIES = "all"
+
+
+def resolve_families(names: list[str] | None) -> list[str]:
+    """``--family`` values (names, comma lists or ``all``) as a list of known family names."""
+    if not names:
+        return ["graph"]
+    chosen: list[str] = []
+    for value in names:
+        for name in (part.strip() for part in value.split(",")):
+            if name == ALL_FAMILIES:
+                chosen.extend(FAMILIES)
+            elif name in FAMILIES:
+                chosen.append(name)
+            else:
+                raise typer.BadParameter(
+                    f"未知的模拟器族 unknown family {name!r}; choose one of "
+                    f"{', '.join(FAMILIES)} or {ALL_FAMILIES}",
+                    param_hint="--family",
+                )
+    return list(dict.fromkeys(chosen))
+
+
+def _emit_families(results: dict[str, dict[str, Any]], as_json: bool, k: int) -> None:
+    from recommender.evaluation.report import format_table
+
+    if as_json:
+        body: Any = next(iter(results.values())) if len(results) == 1 else {"families": results}
+        typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
+        return
+    for family, result in results.items():
+        protocol = result["protocol"]
+        title = (
+            f"[{family}] {protocol['teachers']} teachers, seed {protocol['seed']}, "
+            f"kind {protocol['kind']}, target {protocol['target']}, "
+            f"{protocol['warm_test_teachers']} warm / {protocol['cold_test_teachers']} cold "
+            f"test teachers, {protocol['seconds']} s"
+        )
+        typer.echo(format_table(result, title, k))
+        typer.echo("")
 
 
 def _emit(result: dict, as_json: bool) -> None:
@@ -30,15 +74,35 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         ),
         kind: str = typer.Option("course", "--kind", help="course or task."),
         k: int = typer.Option(10, "--k", min=1, help="List length."),
+        family: list[str] | None = typer.Option(  # noqa: B008
+            None,
+            "--family",
+            help="Simulator family 模拟器族 (repeat, comma-separate, or 'all'): "
+            + ", ".join(FAMILIES)
+            + ". Default graph.",
+        ),
+        target: str = typer.Option(
+            "complete",
+            "--target",
+            help="complete: hold out each teacher's last completions; enrol: last started items.",
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
-        """Simulate a province, hold out each teacher's last items, compare hybrid and baselines."""
+        """Simulate a province per family, hold out each teacher's last completions, compare."""
         from recommender.evaluation.province import evaluate_recommend
 
         if kind not in ("course", "task"):
             raise typer.BadParameter(f"--kind {kind!r}; use course or task")
-        result = evaluate_recommend(teachers, seed, n_schools=schools, kind=kind, k=k)
-        _emit(result, as_json)
+        if target not in ("complete", "enrol"):
+            raise typer.BadParameter(f"--target {target!r}; use complete or enrol")
+        families = resolve_families(family)
+        results = {
+            name: evaluate_recommend(
+                teachers, seed, n_schools=schools, family=name, kind=kind, k=k, target=target
+            )
+            for name in families
+        }
+        _emit_families(results, as_json, k)
 
     @evaluate_app.command("interactions")
     def interactions(

@@ -8,8 +8,22 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
+from pydantic import ValidationError
 
-__all__ = ["register"]
+from training_data.simulator.config import FAMILIES, SimulatorConfig
+
+__all__ = ["family_config", "register"]
+
+
+def family_config(family: str) -> SimulatorConfig:
+    """The default config of ``family``; an unknown name is a ``BadParameter`` (exit code 2)."""
+    try:
+        return SimulatorConfig(family=family)
+    except ValidationError:
+        raise typer.BadParameter(
+            f"未知的模拟器族 unknown family {family!r}; choose one of {', '.join(FAMILIES)}",
+            param_hint="--family",
+        ) from None
 
 
 def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
@@ -33,6 +47,13 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         framework_file: Annotated[
             Path | None, typer.Option("--framework", help="Framework or overlay file.")
         ] = None,
+        family: Annotated[
+            str,
+            typer.Option(
+                "--family",
+                help="Simulator family 模拟器族: " + ", ".join(FAMILIES) + " (docs/simulator.md).",
+            ),
+        ] = "graph",
     ) -> None:
         """Simulate schools, teachers, questionnaires, grades, learning events and the hidden truth."""
         from competency_model.catalog import load_catalog
@@ -40,6 +61,7 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         from service.cli.framework_cmd import resolve_framework
         from training_data.simulator.writer import write_simulated_province
 
+        config = family_config(family)
         framework = resolve_framework(framework_file) if framework_file else None
         catalog = load_catalog(None, framework) if framework is not None else None
         bank = load_item_bank(None, framework) if framework is not None else None
@@ -53,6 +75,7 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
             framework=framework,
             catalog=catalog,
             item_bank=bank,
+            config=config,
         )
         seconds = time.perf_counter() - started
         typer.echo(

@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 from sqlalchemy import Float, Integer, String, and_, case, column, distinct, func, select, values
 from sqlalchemy.orm import Session
-from training_data.catalog import Catalog
 
+from competency_model.catalog import Catalog
 from competency_model.policy import Policy
 from service.db.models import Event, School, Teacher
 

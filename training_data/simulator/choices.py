@@ -188,8 +188,13 @@ def choose_courses(
     arrays: CatalogArrays,
     rng: np.random.Generator,
     config: SimulatorConfig,
+    item_utility: NDArray[np.float64] | None = None,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
-    """Online enrolments as (teacher, catalog item, order of enrolment, need) arrays."""
+    """Online enrolments as (teacher, catalog item, order of enrolment, need) arrays.
+
+    ``item_utility`` (per catalog item, e.g. a family's quality and list-position terms) is
+    added to every teacher's utility.
+    """
     columns = np.flatnonzero(arrays.online)
     if columns.size == 0:  # a catalog of practice tasks only: nobody studies online
         empty = np.zeros(0, dtype=np.int64)
@@ -206,6 +211,8 @@ def choose_courses(
         config,
     )
     base = base + config.weight_school_recommended * recommended[:, columns][school_of]
+    if item_utility is not None:
+        base = base + item_utility[columns][None, :]
     noisy = base + rng.gumbel(size=base.shape)
     k_max = min(config.max_courses, columns.size)
 

@@ -8,17 +8,30 @@ of teachers before training, B points by about a third and C points by fewer tha
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["SimulatorConfig"]
+__all__ = ["FAMILIES", "SimulatorConfig"]
 
 _ENV = ("multimedia", "blended", "smart")
+
+#: The simulator families and the assumption each one changes (``docs/simulator.md``).
+FAMILIES: dict[str, str] = {
+    "graph": "能力沿能力点图谱相关、按需求选课 / abilities co-vary along the competency graph, "
+    "courses chosen by need",
+    "latent": "少数潜在技能、无图谱结构 / a few latent skills, no graph structure or spill-over",
+    "mandate": "学校指定课程与教研组主导 / school-mandated courses and colleagues drive choice",
+    "quality": "未观测的课程质量与位置偏差 / unobserved course quality and list-position bias",
+    "in_progress": "学期中导出、学习中状态 / exported mid-cycle, courses still in progress",
+}
 
 
 class SimulatorConfig(BaseModel):
     """Every tunable number of the province simulator (see ``docs/simulator.md``)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: generative assumptions: one of :data:`FAMILIES`
+    family: str = "graph"
 
     # --- province and schools -------------------------------------------------------------
     region: str = "江苏"
@@ -120,9 +133,42 @@ class SimulatorConfig(BaseModel):
     #: score thresholds: below the first 不合格, above the second 优秀
     grade_thresholds: tuple[float, float] = (-0.6, 1.2)
 
+    # --- families (used only by the family named) ---------------------------------------
+    #: latent: number of latent skills and the share of a point's variance that is its own
+    latent_rank: int = Field(default=3, ge=1)
+    latent_uniqueness: float = Field(default=0.25, ge=0.0, le=1.0)
+    #: mandate: courses each school mandates, their utility, and weights that replace
+    #: weight_need / weight_peer_group / weight_peer_school
+    mandate_courses: int = Field(default=8, ge=1)
+    mandate_weight: float = 6.0
+    mandate_need_weight: float = 0.5
+    mandate_peer_group_weight: float = 4.0
+    mandate_peer_school_weight: float = 2.0
+    mandate_completion_boost: float = 1.5
+    #: quality: utility and completion-logit effect of hidden quality, and the position bias
+    #: (utility −position_bias·log2(2 + list position / 10))
+    quality_choice_weight: float = 2.0
+    quality_completion_weight: float = 1.5
+    position_bias: float = 1.0
+    #: in_progress: teachers enrol in this multiple of their target 学时 and leave courses
+    #: 学习中 once the target is completed; the export is taken on export_day
+    over_enrolment: float = Field(default=2.0, ge=1.0)
+    #: in_progress: export day after cycle_start (batch-3 schools start on day 730–760)
+    export_day: float = Field(default=790.0, gt=0.0)
+
     # --- engineering --------------------------------------------------------------------
     #: teachers per chunk; chunks are whole schools, so memory is bounded by this size
     chunk_teachers: int = 20_000
+
+    @field_validator("family")
+    @classmethod
+    def _known_family(cls, value: str) -> str:
+        if value not in FAMILIES:
+            raise ValueError(
+                f"未知的模拟器族 unknown simulator family {value!r}; "
+                f"choose one of {', '.join(FAMILIES)}"
+            )
+        return value
 
     @property
     def environments(self) -> tuple[str, str, str]:

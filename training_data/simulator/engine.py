@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import sparse
 
 from competency_model.catalog import Catalog, default_catalog
 from competency_model.framework import Framework, default_framework
@@ -29,7 +28,17 @@ from training_data.simulator.choices import (
     select_points,
 )
 from training_data.simulator.config import SimulatorConfig
-from training_data.simulator.events import Enrolments, build_events, grade_points, simulate_outcomes
+from training_data.simulator.events import (
+    Enrolments,
+    build_events,
+    censor_at_export,
+    days_to_timestamps,
+    grade_points,
+    park_after_target,
+    simulate_outcomes,
+)
+from training_data.simulator.families import FamilyEffects, build_family
+from training_data.simulator.learning import study_dose
 from training_data.simulator.mastery import (
     graph_correlation,
     learning_gain,
@@ -63,6 +72,7 @@ class ProvinceContext:
     q_matrix: NDArray[np.int8]
     items: ItemParameters
     catalog: CatalogArrays
+    family: FamilyEffects
 
     def chunks(self) -> list[tuple[int, int]]:
         """(first school row, end school row) of each chunk: whole schools, ≈ chunk_teachers each."""
@@ -97,6 +107,13 @@ def prepare(
     point_env = point_environment_ranks(fw)
     adjacency = CompetencyGraph(fw).adjacency_matrix()
     transfer = adjacency / np.maximum(adjacency.sum(axis=1, keepdims=True), 1e-12)
+    # draw order of the province stream is fixed: difficulty, item parameters, catalog
+    difficulty = point_difficulty(point_env, rng, cfg)
+    items = draw_item_parameters(bank, rng, cfg)
+    arrays = CatalogArrays.build(cat, list(fw.codes), rng, cfg)
+    family = build_family(
+        cfg, seed, graph_correlation(fw, cfg.laplacian_ridge), schools, list(fw.codes), arrays
+    )
     return ProvinceContext(
         seed=seed,
         config=cfg,
@@ -104,14 +121,13 @@ def prepare(
         codes=list(fw.codes),
         schools=schools,
         point_env=point_env,
-        difficulty=point_difficulty(point_env, rng, cfg),
-        correlation_factor=np.asarray(
-            np.linalg.cholesky(graph_correlation(fw, cfg.laplacian_ridge)), dtype=np.float64
-        ),
-        transfer=transfer,
+        difficulty=difficulty,
+        correlation_factor=np.asarray(np.linalg.cholesky(family.correlation), dtype=np.float64),
+        transfer=transfer if family.spill_over else np.zeros_like(transfer),
         q_matrix=bank.q_matrix(fw.codes),
-        items=draw_item_parameters(bank, rng, cfg),
-        catalog=CatalogArrays.build(cat, list(fw.codes), rng, cfg),
+        items=items,
+        catalog=arrays,
+        family=family,
     )
 
 
@@ -138,7 +154,7 @@ def _within_teacher_cumsum(
 
 def simulate_chunk(ctx: ProvinceContext, chunk: int, first_row: int, end_row: int) -> Province:
     """Simulate the teachers of schools ``first_row:end_row`` (one chunk) and their data."""
-    cfg, arrays = ctx.config, ctx.catalog
+    cfg, arrays, family = ctx.config, ctx.catalog, ctx.family
     rng = np.random.default_rng([ctx.seed, 1, chunk])
     schools = ctx.schools.iloc[first_row:end_row].reset_index(drop=True)
     first_teacher = 1 + int(ctx.schools["n_teachers"].to_numpy()[:first_row].sum())
@@ -182,6 +198,8 @@ def simulate_chunk(ctx: ProvinceContext, chunk: int, first_row: int, end_row: in
     selected = select_points(perceived_gap, feasible, chosen[block.school_of], rng, cfg)
     focus = selected + 0.35 * perceived_gap * feasible
     recommended = school_recommendations(chosen, school_env, arrays, rng)
+    if family.mandated is not None:  # drawn anyway so the chunk stream matches `graph`
+        recommended = family.mandated[first_row:end_row]
     teacher, item, order, need = choose_courses(
         focus,
         margin,
@@ -193,11 +211,12 @@ def simulate_chunk(ctx: ProvinceContext, chunk: int, first_row: int, end_row: in
         block.n_groups,
         recommended,
         live_preference,
-        target_hours,
+        target_hours * (cfg.over_enrolment if family.export_day is not None else 1.0),
         early,
         arrays,
         rng,
-        cfg,
+        family.choice_config,
+        family.item_utility,
     )
     # timing
     school_start = (schools["rollout_batch"].to_numpy() - 1) * 365.0 + rng.uniform(
@@ -209,17 +228,22 @@ def simulate_chunk(ctx: ProvinceContext, chunk: int, first_row: int, end_row: in
     gaps = rng.exponential(15.0, teacher.size)
     start = questionnaire_day[teacher] + 3.0 + _within_teacher_cumsum(teacher, gaps)
     hours = arrays.hours[item]
+    logit = (
+        cfg.completion_intercept
+        + conscientiousness[teacher]
+        + 0.5 * need
+        + cfg.completion_per_hour * (hours - 3.0)
+    )
+    if family.item_completion is not None:
+        logit = logit + family.item_completion[item]
+    if family.mandated is not None:
+        logit = logit + cfg.mandate_completion_boost * recommended[block.school_of[teacher], item]
     courses = simulate_outcomes(
         teacher,
         item,
         start,
         hours * rng.uniform(1.0, 5.0, teacher.size),
-        _sigmoid(
-            cfg.completion_intercept
-            + conscientiousness[teacher]
-            + 0.5 * need
-            + cfg.completion_per_hour * (hours - 3.0)
-        ),
+        _sigmoid(logit),
         3.0 + arrays.quality[item] + 0.8 * (need - 0.5),
         rng,
         cfg,
@@ -237,12 +261,19 @@ def simulate_chunk(ctx: ProvinceContext, chunk: int, first_row: int, end_row: in
         rng,
         cfg,
     )
+    if family.export_day is not None:
+        courses = park_after_target(courses, hours, target_hours, rng)
+        courses = censor_at_export(courses, family.export_day)
+        tasks = censor_at_export(tasks, family.export_day)
     events = build_events([courses, tasks], ids, first_teacher, arrays.item_ids, cfg)
     # learning
     final_margin = margin + learning_gain(
-        _dose(courses, tasks, n, cfg, arrays), learning_rate, ctx.transfer, cfg
+        study_dose(courses, tasks, n, cfg, arrays), learning_rate, ctx.transfer, cfg
     )
     grades = _grades(tasks, selected, final_margin, block.school_of, ids, ctx, rng)
+    if family.export_day is not None:  # evidence graded after the export is not in it
+        export = days_to_timestamps(cfg.cycle_start, np.array([family.export_day]))[0]
+        grades = grades[grades["assessed_at"].to_numpy() < export].reset_index(drop=True)
     preferences = pd.DataFrame(
         {
             "teacher_id": ids,
@@ -267,29 +298,6 @@ def simulate_chunk(ctx: ProvinceContext, chunk: int, first_row: int, end_row: in
         truth_mastery=_mastery_frame(ids, final_margin > 0, ctx.codes),
         truth_preferences=preferences,
     )
-
-
-def _dose(
-    courses: Enrolments, tasks: Enrolments, n: int, cfg: SimulatorConfig, arrays: CatalogArrays
-) -> NDArray[np.float64]:
-    """Effective 学时 per teacher and point: completed in full, dropped partly, practice doubled.
-
-    Each item's hours are scaled by exp(quality_learning_effect · quality), so the courses that
-    teachers rate higher also teach more: ratings carry signal about learning, as they should
-    for a recommender to exploit.
-    """
-    course_credit = np.where(
-        courses.completed, 1.0, cfg.partial_dose_multiplier * courses.final_progress
-    )
-    task_credit = cfg.practice_dose_multiplier * np.where(
-        tasks.completed, 1.0, cfg.partial_dose_multiplier * tasks.final_progress
-    )
-    teacher = np.concatenate([courses.teacher, tasks.teacher])
-    item = np.concatenate([courses.item, tasks.item])
-    effect = np.exp(cfg.quality_learning_effect * arrays.quality[item])
-    credit = np.concatenate([course_credit, task_credit]) * arrays.hours[item] * effect
-    studied = sparse.csr_matrix((credit, (teacher, item)), shape=(n, arrays.hours.size))
-    return np.asarray(studied @ arrays.weights)
 
 
 def _grades(

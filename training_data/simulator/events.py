@@ -17,7 +17,15 @@ from numpy.typing import NDArray
 from training_data.simulator.config import SimulatorConfig
 from training_data.simulator.ids import STRING_DTYPE, format_ids, take_strings
 
-__all__ = ["Enrolments", "build_events", "days_to_timestamps", "grade_points", "simulate_outcomes"]
+__all__ = [
+    "Enrolments",
+    "build_events",
+    "censor_at_export",
+    "days_to_timestamps",
+    "grade_points",
+    "park_after_target",
+    "simulate_outcomes",
+]
 
 _EVENT_NAMES = np.array(["enrol", "progress", "complete", "rate"], dtype=object)
 _SECONDS_PER_DAY = 86_400
@@ -65,6 +73,74 @@ def simulate_outcomes(
     rating = np.where(rated, np.clip(np.round(raw), 1, 5), np.nan)
     delay = rng.uniform(0.2, 3.0, n)
     return Enrolments(teacher, item, start, duration, completed, final, n_progress, rating, delay)
+
+
+def park_after_target(
+    enrolments: Enrolments,
+    hours: NDArray[np.float64],
+    target_hours: NDArray[np.float64],
+    rng: np.random.Generator,
+) -> Enrolments:
+    """Leave courses 学习中 once a teacher's completed 学时 reach her target.
+
+    Rows must be sorted by teacher and enrolment order. A teacher who over-enrols stops
+    finishing once her completed hours before a course reach ``target_hours``: that course
+    stays started (1–2 progress events, progress U(0.05, 0.6)), not completed and not rated.
+    """
+    e = enrolments
+    done_hours = np.where(e.completed, hours, 0.0)
+    total = np.cumsum(done_hours)
+    first = np.searchsorted(e.teacher, e.teacher, side="left")
+    before = total - done_hours - (total[first] - done_hours[first])
+    parked = before >= target_hours[e.teacher]
+    progress = rng.uniform(0.05, 0.6, e.teacher.size)
+    steps = 1 + rng.binomial(1, 0.5, e.teacher.size)
+    return Enrolments(
+        e.teacher,
+        e.item,
+        e.start,
+        e.duration,
+        e.completed & ~parked,
+        np.where(parked, progress, e.final_progress),
+        np.where(parked, steps, e.n_progress),
+        np.where(parked, np.nan, e.rating),
+        e.rating_delay,
+    )
+
+
+def censor_at_export(enrolments: Enrolments, export_day: float) -> Enrolments:
+    """The enrolments as an export taken on ``export_day`` sees them.
+
+    Enrolments that start later do not exist yet. One still running on the export day is 学习中:
+    not completed, its progress the share of its planned time that has passed (so every progress
+    event lies before the export; at least one, since the teacher has started), and no rating.
+    A rating given after the export is dropped. Learning is computed from the censored rows, so
+    the truth tables are the state on the export day.
+    """
+    e = enrolments
+    keep = e.start < export_day
+    elapsed = np.clip((export_day - e.start) / np.maximum(e.duration, 1e-9), 0.0, 0.99)
+    finished_at = np.where(
+        e.completed, e.start + e.duration + 1e-4, e.start + e.duration * e.final_progress
+    )
+    running = keep & (finished_at >= export_day)
+    completed = e.completed & ~running
+    final = np.where(running, np.minimum(e.final_progress, elapsed), e.final_progress)
+    n_progress = np.where(running, np.maximum(e.n_progress, 1), e.n_progress)
+    end = np.where(completed, e.start + e.duration, e.start + e.duration * final)
+    late_rating = end + e.rating_delay >= export_day
+    rating = np.where(running | late_rating, np.nan, e.rating)
+    return Enrolments(
+        e.teacher[keep],
+        e.item[keep],
+        e.start[keep],
+        e.duration[keep],
+        completed[keep],
+        final[keep],
+        n_progress[keep],
+        rating[keep],
+        e.rating_delay[keep],
+    )
 
 
 def build_events(

@@ -126,7 +126,12 @@ def write_simulated_province(
         manifest: dict[str, Any] = {
             "format": format,
             "tables": {name: sink.rows for name, sink in sinks.items()},
-            "simulator": {"n_teachers": n_teachers, "n_schools": n_schools, "seed": seed},
+            "simulator": {
+                "n_teachers": n_teachers,
+                "n_schools": n_schools,
+                "seed": seed,
+                "family": ctx.config.family,
+            },
         }
         (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return manifest

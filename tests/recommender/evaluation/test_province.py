@@ -42,3 +42,45 @@ def test_gap_aware_rankers_hit_more_true_gaps_than_popularity(report):
 def test_cold_start_slice_is_separate(report):
     assert report["protocol"]["cold_test_teachers"] > 0
     assert report["cold_start"]["hybrid"]["n_users"] == report["protocol"]["cold_test_teachers"]
+
+
+def test_report_has_the_simple_baselines_and_the_ratios(report):
+    simple = {
+        "school_popularity",
+        "group_popularity",
+        "recency_popularity",
+        "school_popularity_gap",
+    }
+    assert simple <= set(report["baselines"])
+    assert simple <= set(report["cold_start_baselines"])
+    best = max(report["baselines"], key=lambda name: report["baselines"][name]["ndcg@10"])
+    assert report["ratios"]["best_baseline"] == best
+
+
+def test_default_target_is_the_last_completions(report, small_province):
+    assert report["protocol"]["target"] == "complete"
+    completed = small_province.events[small_province.events["event"] == "complete"]
+    per_teacher = completed.groupby("teacher_id")["item_id"].nunique()
+    # every tested teacher completed at least holdout_items + min_train_items items
+    assert report["hybrid"]["n_users"] <= int((per_teacher >= 4).sum())
+
+
+def test_enrol_target_keeps_the_started_items_protocol(small_province):
+    report = evaluate_province(
+        small_province,
+        load_catalog(),
+        default_framework(),
+        lambda province: small_province.mastery,
+        params={"factors": 8, "iterations": 5},
+        seed=1,
+        target="enrol",
+    )
+    assert report["protocol"]["target"] == "enrol"
+    assert report["hybrid"]["n_users"] > 0
+
+
+def test_unknown_target_is_refused(small_province):
+    with pytest.raises(ValueError, match="target"):
+        evaluate_province(
+            small_province, load_catalog(), default_framework(), lambda p: p.mastery, target="x"
+        )

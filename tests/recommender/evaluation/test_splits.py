@@ -57,3 +57,29 @@ def test_users_with_short_history_stay_in_training():
 def test_holdout_share_must_be_a_proper_fraction(share):
     with pytest.raises(ValueError):
         holdout_users(np.arange(5), share, seed=0)
+
+
+def test_time_split_on_completions_holds_out_the_last_completed_items():
+    import pandas as pd
+
+    from recommender.evaluation.splits import time_split
+
+    rows = [
+        ("T1", "a", "enrol", 1),
+        ("T1", "a", "complete", 2),
+        ("T1", "b", "enrol", 3),  # started, never completed: not a candidate
+        ("T1", "c", "enrol", 4),
+        ("T1", "c", "complete", 9),
+        ("T1", "d", "enrol", 5),
+        ("T1", "d", "complete", 6),
+        ("T1", "e", "enrol", 7),
+        ("T1", "e", "complete", 8),
+    ]
+    events = pd.DataFrame(rows, columns=["teacher_id", "item_id", "event", "day"])
+    events["timestamp"] = pd.Timestamp("2021-01-01") + pd.to_timedelta(events.pop("day"), "D")
+    train, test = time_split(events, holdout_items=2, min_train_items=2, event="complete")
+    # completions in order a (2), d (6), e (8), c (9): the last two are e and c
+    assert sorted(test["item_id"]) == ["c", "e"]
+    # cut at the first touch of a held-out item (c enrolled on day 4)
+    assert set(train["item_id"]) == {"a", "b"}
+    assert test.set_index("item_id").loc["c", "timestamp"] == pd.Timestamp("2021-01-05")

@@ -53,7 +53,7 @@ def planted():
 def test_learned_completion_effect_recovers_planted_value(planted):
     evidence = Evidence({k: planted[k] for k in ("activity", "grade", "questionnaire")})
     n = planted["grade"].shape[0]
-    model = LatentClassMastery(n_classes=2, random_state=0, max_iter=150).fit(
+    model = LatentClassMastery(n_classes=2, random_state=0, max_iter=400, tol=1e-8).fit(
         evidence, _tables(), np.zeros(n, dtype=np.int64), np.full(n, -1)
     )
     for category, value in PLANTED.items():

@@ -359,6 +359,29 @@ class HigherOrderDINA:
         check_is_fitted(self, _FITTED)
         return self._posterior(np.asarray(codes, dtype=np.int8), groups)[0]
 
+    def direct_log_odds_codes(self, codes: NDArray[np.int8]) -> NDArray[np.float64]:
+        """Log-odds of mastery from the answers alone (flat 50 % prior, no borrowing).
+
+        This is the questionnaire's own likelihood ratio per point (exact for single-point
+        items, mean field for the 2-3-point ones); the learned cross-point model
+        (:mod:`recommender.diagnosis.mixture`) adds the structure, so it must not be counted
+        twice.
+        """
+        check_is_fitted(self, _FITTED)
+        flat = HigherOrderDINA(
+            prior="uniform",
+            n_sweeps=self.n_sweeps,
+            rating_centring=self.rating_centring,
+            batch_size=self.batch_size,
+        )
+        flat.emission_, flat.q_matrix_ = self.emission_, self.q_matrix_
+        flat.n_categories_, flat.rating_mean_ = self.n_categories_, self.rating_mean_
+        k = self.q_matrix_.shape[1]
+        flat.slope_, flat.intercept_ = np.zeros(k), np.zeros(k)
+        flat.group_offset_ = np.zeros((1, k))
+        p = np.clip(flat.predict_proba_codes(codes), _EPS, 1 - _EPS)
+        return np.log(p) - np.log1p(-p)
+
     def predict_theta(
         self, responses: ArrayLike, groups: ArrayLike | None = None
     ) -> NDArray[np.float64]:

@@ -1,10 +1,11 @@
 """DiagnosisModel: the province-facing diagnostic scorer (questionnaire + evidence fusion).
 
 Turns a :class:`~competency_model.province.Province` into per-teacher, per-point mastery with
-uncertainty. The questionnaire is scored by :class:`HigherOrderDINA` (peer group = school
-environment x research group, graph prior from the competency graph); grades and completed
-courses/tasks are then fused in (:mod:`recommender.diagnosis.fusion`). Learned state is plain
-arrays (:meth:`get_arrays`) so the model directory never needs pickle.
+uncertainty, from whatever inputs it has (questionnaire, grades, learning records, any mix).
+The questionnaire's items are scored by :class:`HigherOrderDINA`; its per-point evidence, the
+grades and the records then go to :class:`LatentClassMastery`, which learns from the province's
+own data how points co-vary, what a grade means and what a completion is worth. Learned state is
+plain arrays (:meth:`get_arrays`) so the model directory never needs pickle.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ from recommender.diagnosis.fusion import (
     fuse,
 )
 from recommender.diagnosis.higher_order import HigherOrderDINA
+from recommender.diagnosis.mixture import LatentClassMastery
 from recommender.diagnosis.persistence import model_arrays, restore_model
+from recommender.diagnosis.province_evidence import build_evidence, prior_tables
 from recommender.diagnosis.province_inputs import (
     WEIGHT_COLUMNS,
     catalog_weights,
@@ -74,8 +77,18 @@ class DiagnosisModel:
         Stopping rule of :meth:`next_item` (adaptive questionnaire).
     learn_grades
         Refine the grade likelihoods of ``fusion`` by EM on the province's grades (when it has
-        at least 200); the learned settings are ``fusion_``. Off by default: on the simulated
-        province it did not help (docs/diagnosis.md).
+        at least 200); the learned settings are ``fusion_``, used by the stated-weights
+        pipeline (the graph-neighbour baseline). The learned model always learns them.
+    structure
+        ``"fusion"`` (default): questionnaire posterior plus stated evidence weights spread
+        along the hand-drawn graph. ``"learned"``: :class:`LatentClassMastery` learns the
+        cross-point structure, grade likelihoods and completion effects from the province
+        (experimental: it does not yet meet its calibration target, docs/diagnosis.md).
+    n_classes
+        Latent classes of the learned cross-point model.
+    half_life_days
+        Evidence of this age counts half in the learned model; None (default) = no decay, since
+        nothing in the data says how fast mastery fades.
     random_state
         Seed of the EM subsample.
     """
@@ -90,6 +103,9 @@ class DiagnosisModel:
         sd_threshold: float = 0.2,
         max_items: int = 30,
         learn_grades: bool = False,
+        structure: Literal["fusion", "learned"] = "fusion",
+        n_classes: int = 8,
+        half_life_days: float | None = None,
         random_state: int | None = 0,
     ) -> None:
         self.prior = prior
@@ -99,6 +115,9 @@ class DiagnosisModel:
         self.sd_threshold = sd_threshold
         self.max_items = max_items
         self.learn_grades = learn_grades
+        self.structure = structure
+        self.n_classes = n_classes
+        self.half_life_days = half_life_days
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fitting
@@ -109,7 +128,10 @@ class DiagnosisModel:
         framework: Framework | None = None,
         catalog: Catalog | None = None,
     ) -> DiagnosisModel:
-        """Fit the questionnaire model on ``province.responses``; returns ``self``."""
+        """Fit the questionnaire model, then the learned model on all evidence; returns ``self``.
+
+        Any of ``province.responses``, ``grades`` and ``events`` may be empty.
+        """
         framework = framework or default_framework()
         self._setup(item_bank, framework)
         if catalog is not None:
@@ -121,8 +143,11 @@ class DiagnosisModel:
         labels = group_labels(teachers, province.schools, self.peer_group)
         self.group_names_ = np.array(sorted(set(labels)), dtype=str)
         groups = self._group_index(labels)
+        answered_any = bool((codes >= 0).any())
         self.estimator_ = HigherOrderDINA(
-            prior=self.prior, max_iter=self.max_iter, random_state=self.random_state
+            prior=self.prior,
+            max_iter=self.max_iter if answered_any else 1,  # nothing to learn from
+            random_state=self.random_state,
         ).fit(
             np.where(codes >= 0, codes, np.nan),
             self.q_matrix_,
@@ -132,7 +157,72 @@ class DiagnosisModel:
         self.fusion_ = self.fusion or FusionConfig()
         if self.learn_grades and len(province.grades) >= _MIN_GRADES_TO_LEARN:
             self.fusion_ = self._learn_grades(province, codes, groups)
+        self.school_ids_ = np.array(sorted(set(teachers["school_id"].astype(str))), dtype=str)
+        if self.structure == "fusion":
+            return self
+        if self.structure != "learned":
+            raise NengliError(f"structure={self.structure!r}; choose 'fusion' or 'learned'")
+        teacher_ids = teachers["teacher_id"].astype(str).to_numpy()
+        evidence, log_odds = self._evidence(
+            codes,
+            {t: i for i, t in enumerate(teacher_ids)},
+            province.grades,
+            province.events,
+            self._moment(province),
+        )
+        self.evidence_kinds_ = sorted(evidence.observations)
+        self.mastery_model_ = LatentClassMastery(
+            n_classes=self.n_classes,
+            max_iter=60,
+            max_fit_teachers=5_000,
+            random_state=self.random_state,
+        ).fit(
+            evidence,
+            prior_tables(evidence, self.fusion_, log_odds),
+            groups,
+            self._school_index(teachers["school_id"]),
+        )
         return self
+
+    @staticmethod
+    def _moment(province: Any) -> pd.Timestamp:
+        return latest_moment(province.grades["assessed_at"], province.events["timestamp"])
+
+    def _school_index(self, school_ids: Any) -> NDArray[np.int64]:
+        index = pd.Index(self.school_ids_).get_indexer(pd.Series(school_ids, dtype=str))
+        return np.asarray(index, dtype=np.int64)  # -1 = unseen school: its peer group
+
+    def _evidence(
+        self,
+        codes: NDArray[np.int8],
+        teacher_index: dict[str, int],
+        grades: pd.DataFrame,
+        events: pd.DataFrame | None,
+        moment: datetime | pd.Timestamp,
+    ) -> tuple[Any, NDArray[np.float64] | None]:
+        """Evidence of every kind the inputs hold (see :mod:`province_evidence`)."""
+        answered = (codes >= 0).astype(np.int64) @ self.q_matrix_.astype(np.int64)
+        log_odds = self.estimator_.direct_log_odds_codes(codes) if (codes >= 0).any() else None
+        evidence = build_evidence(
+            teacher_index,
+            self.codes_,
+            log_odds,
+            answered,
+            grades,
+            events,
+            self.point_weights_,
+            moment,
+            self.half_life_days,
+        )
+        known = getattr(self, "evidence_kinds_", None)
+        if known is not None:  # scoring: only the kinds the model learned
+            unknown = [k for k in evidence.observations if k not in known]
+            for kind in unknown:
+                evidence.observations.pop(kind)
+                evidence.weights.pop(kind, None)
+            if not evidence.observations:
+                evidence.observations[known[0]] = np.full(answered.shape, -1, dtype=np.int8)
+        return evidence, log_odds
 
     def _learn_grades(
         self, province: ProvinceTables, codes: NDArray[np.int8], groups: NDArray[np.int64]
@@ -223,23 +313,45 @@ class DiagnosisModel:
     def diagnose_arrays(
         self, province: ProvinceTables, as_of: datetime | None = None
     ) -> dict[str, NDArray[Any]]:
-        """Vectorised diagnosis: fused arrays (teachers x points) plus ``teacher_id``."""
+        """Vectorised diagnosis: arrays (teachers x points) plus ``teacher_id``.
+
+        Besides the output columns: ``questionnaire_probability`` (the questionnaire model
+        alone) and ``prior_probability`` (peer group and school only, no own evidence).
+        """
         check_is_fitted(self, _FITTED)
         teacher_ids = province.teachers["teacher_id"].astype(str).to_numpy()
         codes = self.encode(province.responses, teacher_ids)
-        prior = self.estimator_.predict_proba_codes(codes, self.peer_groups(province))
-        completions = completions_of(province.events)
-        moment = as_of or latest_moment(province.grades["assessed_at"], completions["timestamp"])
-        result = self._fuse_evidence(
-            prior,
+        groups = self.peer_groups(province)
+        questionnaire = self.estimator_.predict_proba_codes(codes, groups)
+        if not hasattr(self, "mastery_model_"):
+            completions = completions_of(province.events)
+            moment = as_of or latest_moment(
+                province.grades["assessed_at"], completions["timestamp"]
+            )
+            result = self._fuse_evidence(
+                questionnaire,
+                codes,
+                {t: i for i, t in enumerate(teacher_ids)},
+                province.grades,
+                completions,
+                moment,
+            )
+            result["teacher_id"] = teacher_ids
+            result["questionnaire_probability"] = questionnaire
+            return result
+        schools = self._school_index(province.teachers["school_id"])
+        result = self._learned(
             codes,
             {t: i for i, t in enumerate(teacher_ids)},
             province.grades,
-            completions,
-            moment,
+            province.events,
+            as_of or self._moment(province),
+            groups,
+            schools,
         )
         result["teacher_id"] = teacher_ids
-        result["questionnaire_probability"] = prior
+        result["questionnaire_probability"] = questionnaire
+        result["prior_probability"] = self.mastery_model_.prior_proba(groups, schools)
         return result
 
     def diagnose(self, province: ProvinceTables, as_of: datetime | None = None) -> pd.DataFrame:
@@ -256,6 +368,7 @@ class DiagnosisModel:
         school_environment: str | None = None,
         stage: str | None = None,
         research_group: str | None = None,
+        school_id: str | None = None,
         as_of: datetime | None = None,
     ) -> pd.DataFrame:
         """Diagnose one teacher from a dict of answers, a list of grades and completed items.
@@ -268,9 +381,10 @@ class DiagnosisModel:
             Dicts with ``point``, ``grade`` and optionally ``assessed_at`` (default: ``as_of``).
         completed
             Catalog item ids, or dicts with ``item_id`` and optionally ``timestamp``.
-        school_environment, stage, research_group
-            Select the peer group whose prior the teacher starts from (province average if
-            unknown).
+        school_environment, stage, research_group, school_id
+            Select the peer group and school whose prior the teacher starts from (province
+            average if unknown). Completed items are the teacher's whole record: without any,
+            her activity is unknown rather than "nothing".
         """
         check_is_fitted(self, _FITTED)
         moment = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp.now().floor("s")
@@ -309,8 +423,23 @@ class DiagnosisModel:
             "environment_research_group": (research_group,),
         }[self.peer_group]
         label = "|".join(str(v) for v in (school_environment, *extra))
-        prior = self.estimator_.predict_proba_codes(codes, self._group_index([label]))
-        result = self._fuse_evidence(prior, codes, {tid: 0}, grade_frame, completion_frame, moment)
+        if not hasattr(self, "mastery_model_"):
+            prior = self.estimator_.predict_proba_codes(codes, self._group_index([label]))
+            result = self._fuse_evidence(
+                prior, codes, {tid: 0}, grade_frame, completion_frame, moment
+            )
+            result["teacher_id"] = np.array([teacher_id])
+            return self._long(result)
+        events = completion_frame.assign(event="complete") if len(completion_frame) else None
+        result = self._learned(
+            codes,
+            {tid: 0},
+            grade_frame,
+            events,
+            moment,
+            self._group_index([label]),
+            self._school_index([school_id or ""]),
+        )
         result["teacher_id"] = np.array([teacher_id])
         return self._long(result)
 
@@ -353,6 +482,32 @@ class DiagnosisModel:
         )
         counts = counts + (codes >= 0).astype(np.int64) @ self.q_matrix_.astype(np.int64)
         return fuse(prior, log_odds, counts, self.adjacency_, fusion)
+
+    def _learned(
+        self,
+        codes: NDArray[np.int8],
+        teacher_row: dict[str, int],
+        grades: pd.DataFrame,
+        events: pd.DataFrame | None,
+        moment: datetime | pd.Timestamp,
+        groups: NDArray[np.int64],
+        schools: NDArray[np.int64],
+    ) -> dict[str, NDArray[Any]]:
+        """The learned model's posterior with SD, counts and the flag (one path for batch and one
+        teacher, so both count answered questionnaire items as evidence the same way)."""
+        evidence, _ = self._evidence(codes, teacher_row, grades, events, moment)
+        probability = self.mastery_model_.predict_proba(evidence, groups, schools)
+        probability = np.clip(probability, 1e-9, 1 - 1e-9)
+        counts = evidence.counts if evidence.counts is not None else np.zeros(codes.shape)
+        fusion = self._fusion()
+        sd = np.sqrt(probability * (1.0 - probability))
+        insufficient = (counts < max(fusion.min_evidence, 1)) | (sd > fusion.sd_threshold)
+        return {
+            "mastery_probability": probability,
+            "sd": sd,
+            "evidence_count": np.asarray(counts, dtype=np.int64),
+            "insufficient_evidence": insufficient,
+        }
 
     def _long(self, result: Mapping[str, NDArray[Any]]) -> pd.DataFrame:
         n, k = result["mastery_probability"].shape

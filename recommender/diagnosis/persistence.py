@@ -21,6 +21,7 @@ from competency_model.framework import Framework
 from competency_model.item_bank import ItemBank
 from recommender.diagnosis.fusion import FusionConfig
 from recommender.diagnosis.higher_order import HigherOrderDINA
+from recommender.diagnosis.mixture import LatentClassMastery
 
 __all__ = ["model_arrays", "restore_model"]
 
@@ -51,7 +52,52 @@ def model_arrays(model: Any) -> dict[str, NDArray[Any]]:
         "fusion_config": np.array(model._fusion().model_dump_json()),
         "adaptive": np.array([model.sd_threshold, float(model.max_items)]),
         "peer_group": np.array(model.peer_group),
+        **_mixture_arrays(model),
     }
+
+
+def _mixture_arrays(model: Any) -> dict[str, NDArray[Any]]:
+    """The learned cross-point model's state, prefixed ``mixture_``."""
+    if not hasattr(model, "mastery_model_"):
+        return {"school_ids": model.school_ids_, "structure": np.array("fusion")}
+    m = model.mastery_model_
+    kinds = sorted(m.emission_)
+    return {
+        "mixture_class_mastery": m.class_mastery_,
+        "mixture_transition": m.transition_,
+        "mixture_group_weights": m.group_weights_,
+        "mixture_province_weights": m.province_weights_,
+        "mixture_cluster_counts": m.cluster_counts_,
+        "mixture_smoothing": np.array([m.group_smoothing, m.cluster_smoothing]),
+        "mixture_kinds": np.array(model.evidence_kinds_, dtype=str),
+        "mixture_emission_kinds": np.array(kinds, dtype=str),
+        **{f"mixture_emission_{k}": m.emission_[k] for k in kinds},
+        "school_ids": model.school_ids_,
+        "structure": np.array("learned"),
+        "half_life_days": np.array(
+            np.nan if model.half_life_days is None else float(model.half_life_days)
+        ),
+    }
+
+
+def _restore_mixture(arrays: Mapping[str, NDArray[Any]]) -> LatentClassMastery:
+    smoothing = np.asarray(arrays["mixture_smoothing"], dtype=np.float64)
+    m = LatentClassMastery(
+        n_classes=int(np.asarray(arrays["mixture_class_mastery"]).shape[0]),
+        group_smoothing=float(smoothing[0]),
+        cluster_smoothing=float(smoothing[1]),
+    )
+    m.class_mastery_ = np.asarray(arrays["mixture_class_mastery"], dtype=np.float64)
+    m.transition_ = np.asarray(arrays["mixture_transition"], dtype=np.float64)
+    m.group_weights_ = np.asarray(arrays["mixture_group_weights"], dtype=np.float64)
+    m.province_weights_ = np.asarray(arrays["mixture_province_weights"], dtype=np.float64)
+    m.cluster_counts_ = np.asarray(arrays["mixture_cluster_counts"], dtype=np.float64)
+    m.n_groups_, m.n_clusters_ = len(m.group_weights_), len(m.cluster_counts_)
+    m.emission_ = {
+        str(k): np.asarray(arrays[f"mixture_emission_{k}"], dtype=np.float64)
+        for k in np.asarray(arrays["mixture_emission_kinds"], dtype=str)
+    }
+    return m
 
 
 def restore_model(
@@ -99,6 +145,14 @@ def restore_model(
         est.q_matrix_ = model.q_matrix_
         est.n_categories_ = model.n_categories_
         model.estimator_ = est
+        # model directories written before the learned structure existed have neither key
+        model.school_ids_ = np.asarray(arrays.get("school_ids", np.array([], dtype=str)), dtype=str)
+        if str(arrays.get("structure", "fusion")) == "learned":
+            model.structure = "learned"
+            model.mastery_model_ = _restore_mixture(arrays)
+            model.evidence_kinds_ = [str(k) for k in np.asarray(arrays["mixture_kinds"], dtype=str)]
+            half_life = float(arrays["half_life_days"])
+            model.half_life_days = None if np.isnan(half_life) else half_life
         model.group_names_ = np.asarray(arrays["group_names"], dtype=str)
         model.point_weights_ = pd.DataFrame(
             {

@@ -40,6 +40,8 @@ def evaluate_on_simulation(
     framework: Framework | None = None,
     item_bank: ItemBank | None = None,
     catalog: Catalog | None = None,
+    family: str | None = None,
+    subsets: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Simulate, fit on the questionnaire, and score the model, baselines and adaptive runs.
 
@@ -51,6 +53,11 @@ def evaluate_on_simulation(
         Maximum questionnaire lengths to replay adaptively.
     adaptive_sd_threshold
         Early-stopping SD for the adaptive replay (0 = always ask the full length).
+    family
+        Simulator family (``SimulatorConfig.family``); None = the simulator's default.
+    subsets
+        Input subsets to score with the learned model (``subset_report.SUBSETS`` names);
+        reported under ``"subsets"``.
 
     Returns
     -------
@@ -61,9 +68,25 @@ def evaluate_on_simulation(
     """
     # The arrays are thin (teachers x 90 items); BLAS threads add contention, not speed.
     with threadpool_limits(1):
-        return _evaluate(
-            n_teachers, seed, adaptive_lengths, adaptive_sd_threshold, framework, item_bank, catalog
+        report = _evaluate(
+            n_teachers,
+            seed,
+            adaptive_lengths,
+            adaptive_sd_threshold,
+            framework,
+            item_bank,
+            catalog,
+            family,
         )
+        if subsets:
+            from recommender.diagnosis.subset_report import evaluate_subsets
+
+            province, initial, final, bank, fw, cat = report.pop("_inputs")
+            report["subsets"] = evaluate_subsets(
+                province, initial, final, bank, fw, cat, seed=seed, subsets=subsets
+            )
+        report.pop("_inputs", None)
+        return report
 
 
 def _evaluate(
@@ -74,16 +97,19 @@ def _evaluate(
     framework: Framework | None,
     item_bank: ItemBank | None,
     catalog: Catalog | None,
+    family: str | None,
 ) -> dict[str, Any]:
     from competency_model.catalog import load_catalog
-    from training_data.simulator import simulate_province
+    from training_data.simulator import SimulatorConfig, simulate_province
 
     framework = framework or default_framework()
     item_bank = item_bank or load_item_bank(framework=framework)
     catalog = catalog or load_catalog(framework=framework)
     n_schools = max(1, round(n_teachers / 80))
     started = time.perf_counter()
-    province = simulate_province(n_teachers, n_schools, seed, framework, catalog, item_bank)
+    # the family is a simulator parameter; passing it is all this report needs to do
+    config = SimulatorConfig(**({"family": family} if family else {}))
+    province = simulate_province(n_teachers, n_schools, seed, framework, catalog, item_bank, config)
     codes = framework.codes
     initial = truth_matrix(province, "truth_mastery_initial", codes)
     final = truth_matrix(province, "truth_mastery", codes)
@@ -122,7 +148,9 @@ def _evaluate(
         "adaptive": adaptive,
         "questionnaire_vs_final": mastery_metrics(final, fused["questionnaire_probability"]),
         "fused_vs_final": mastery_metrics(final, fused["mastery_probability"]),
+        "_inputs": (province, initial, final, item_bank, framework, catalog),
         "setup": {
+            "family": family or "default",
             "teachers": n_teachers,
             "schools": n_schools,
             "seed": seed,

@@ -19,6 +19,7 @@ from competency_model.framework import DIMENSION_LABELS_ZH, Framework
 from competency_model.graph import CompetencyGraph
 from competency_model.plan import Violation
 from competency_model.policy import Policy
+from recommender.diagnosis.levels import LEVEL_LABELS, mastery_level
 
 __all__ = ["DEFAULT_MASTERY", "TargetChoice", "choose_targets", "feasible_codes"]
 
@@ -185,6 +186,7 @@ def choose_targets(
         c: (
             ("学校选定能力点；" if c in chosen_set else "")
             + f"{DIMENSION_LABELS_ZH[dimension_of[c]]}维度，诊断差距 {gaps[c]:.2f}"
+            + f"（{LEVEL_LABELS[mastery_level(1.0 - gaps[c])][0]}）"
         )
         for c in codes
     }

@@ -17,6 +17,7 @@ import pandas as pd
 
 from competency_model.errors import NotFoundError
 from competency_model.framework import ENVIRONMENTS
+from recommender.diagnosis.levels import GAP_BELOW
 
 __all__ = ["Portrait", "Scope", "build_portrait", "environment_gap", "urban_rural_gap"]
 
@@ -87,7 +88,8 @@ def _distribution(joined: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
     table = values.quantile([0.1, 0.25, 0.5, 0.75, 0.9]).T
     table.columns = ["p10", "p25", "median", "p75", "p90"]
     table.insert(0, "mean", values.mean())
-    table["share_below_0.5"] = (values < 0.5).mean()
+    # 薄弱 share by the one level rule (recommender.diagnosis.levels), NaN cells not counted
+    table["share_below_0.5"] = (values < GAP_BELOW).mean()
     return table
 
 

@@ -17,6 +17,8 @@ class DiagnosisEvaluationOptions(BaseModel):
 
     teachers: int = Field(2000, ge=100, le=200_000)
     seed: int = Field(0, ge=0)
+    family: str | None = Field(None, min_length=1)
+    subsets: list[str] = Field(default_factory=list)
 
 
 def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
@@ -26,17 +28,45 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
     def evaluate_diagnosis(
         teachers: int = typer.Option(2000, help="Teachers in the simulated province."),
         seed: int = typer.Option(0, help="Seed of the simulation and the fit."),
+        family: str | None = typer.Option(
+            None, help="Simulator family (passed to the simulator's config)."
+        ),
+        subsets: str = typer.Option(
+            "",
+            help="Comma-separated input subsets for the learned model "
+            "(questionnaire,grades,records,grades_records,all) or 'every'.",
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
     ) -> None:
         """Accuracy, AUC and calibration of mastery diagnosis vs simulated truth."""
         from recommender.diagnosis.simulation_report import evaluate_on_simulation
+        from recommender.diagnosis.subset_report import SUBSETS
 
+        names = list(SUBSETS) if subsets == "every" else [s for s in subsets.split(",") if s]
+        unknown = [s for s in names if s not in SUBSETS]
+        if unknown:
+            raise NengliError(
+                f"--subsets {','.join(unknown)!r}: unknown; use {', '.join(SUBSETS)} or 'every'"
+            )
         try:
-            options = DiagnosisEvaluationOptions(teachers=teachers, seed=seed)
+            options = DiagnosisEvaluationOptions(
+                teachers=teachers, seed=seed, family=family, subsets=names
+            )
         except ValidationError as error:
             first = error.errors()[0]
             raise NengliError(f"--{first['loc'][0]} {first['input']!r}: {first['msg']}") from None
-        report = evaluate_on_simulation(options.teachers, options.seed)
+        try:
+            report = evaluate_on_simulation(
+                options.teachers,
+                options.seed,
+                family=options.family,
+                subsets=tuple(options.subsets),
+            )
+        except ValidationError as error:  # the simulator's config refused the family
+            raise NengliError(
+                f"--family {family!r}: the simulator does not accept it "
+                f"({error.errors()[0]['msg']})"
+            ) from None
         if as_json:
             typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
             return
@@ -47,3 +77,16 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         typer.echo(f"{'configuration':<28} accuracy    auc    ece")
         for name, m in rows:
             typer.echo(f"{name:<28} {m['accuracy']:8.3f} {m['auc']:6.3f} {m['ece']:6.3f}")
+        if report.get("subsets"):
+            typer.echo("")
+            typer.echo(
+                f"{'inputs':<15} {'method':<16} {'auc(with)':>9} {'ece(with)':>9} "
+                f"{'auc(without)':>12} {'ece(without)':>12}"
+            )
+            for subset, entry in report["subsets"].items():
+                for method in ("model", "prior_only", "graph_neighbour"):
+                    w, wo = entry[method]["with_evidence"], entry[method]["without_evidence"]
+                    typer.echo(
+                        f"{subset:<15} {method:<16} {w['auc']:9.3f} {w['ece']:9.3f} "
+                        f"{wo['auc']:12.3f} {wo['ece']:12.3f}"
+                    )

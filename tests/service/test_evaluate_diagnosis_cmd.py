@@ -41,3 +41,18 @@ def test_too_few_teachers_is_a_clear_error():
 def test_help_lists_options(flag):
     result = CliRunner().invoke(app, ["evaluate", "diagnosis", "--help"])
     assert flag in result.output
+
+
+def test_family_the_simulator_does_not_know_is_a_clear_error():
+    result = CliRunner().invoke(
+        app, ["evaluate", "diagnosis", "--teachers", "300", "--family", "no-such-family"]
+    )
+    assert result.exit_code != 0
+    assert isinstance(result.exception, NengliError)
+    assert "--family" in result.exception.message
+
+
+def test_unknown_subset_is_a_clear_error():
+    result = CliRunner().invoke(app, ["evaluate", "diagnosis", "--subsets", "grades,nonsense"])
+    assert isinstance(result.exception, NengliError)
+    assert "nonsense" in result.exception.message

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 
+from service.api.input_guard import ControlCharacterGuard
 from service.api.problems import BodySizeLimit, install_problem_handlers
 from service.api.routes import (
     admin,
@@ -121,4 +122,5 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         app.include_router(module.router)
     mount_ui(app)  # last, so API routes keep priority over the dashboard's static files
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ControlCharacterGuard)
     return app

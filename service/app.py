@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager, suppress
 from fastapi import FastAPI
 
 from service.api.input_guard import ControlCharacterGuard
+from service.api.openapi_errors import install_error_responses
 from service.api.problems import BodySizeLimit, install_problem_handlers
 from service.api.routes import (
     admin,
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
     )
     app.state.nengli = state
     install_problem_handlers(app)
+    install_error_responses(app)
     for module in (  # the most requested first: routing tries the paths in this order
         teacher_models,
         health,

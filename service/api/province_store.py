@@ -158,7 +158,11 @@ def _store_teachers(
         )
     ids = {r["teacher_id"] for r in rows}
     existing = _existing(session, Teacher.teacher_id, ids)
-    _require_visible_teachers(session, principal, existing, "teachers")
+    # School keys only update their own teachers; a new id is "not found" exactly like a
+    # foreign one, so an import cannot tell a school which ids exist elsewhere.
+    _require_visible_teachers(
+        session, principal, ids if principal.role == "school" else existing, "teachers"
+    )
     new = [r for r in rows if r["teacher_id"] not in existing]
     old = [r for r in rows if r["teacher_id"] in existing]
     inserted = insert_new_rows(session, Teacher.__table__, new, ["teacher_id"])

@@ -128,6 +128,7 @@ def start_server(directory: Path, port: int, workers: int = 1) -> subprocess.Pop
         "NENGLI_DATABASE_URL": f"sqlite:///{directory / 'bench.sqlite'}",
         "NENGLI_MODEL_DIR": str(directory / "model"),
         "NENGLI_LOG_LEVEL": "WARNING",
+        "NENGLI_RATE_LIMIT_PER_MINUTE": "0",  # one key drives the whole load
     }
     server = subprocess.Popen(
         [

@@ -16,7 +16,11 @@ from contextlib import asynccontextmanager, suppress
 from fastapi import FastAPI
 
 from recommender.bundle import load_bundle
+from service.api.input_guard import ControlCharacterGuard
+from service.api.keep_alive import AnswerUnhandledErrors
+from service.api.openapi_errors import install_error_responses
 from service.api.problems import BodySizeLimit, install_problem_handlers
+from service.api.rate_limit import RateLimit
 from service.api.routes import (
     admin,
     assessment,
@@ -111,6 +115,7 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
     )
     app.state.nengli = state
     install_problem_handlers(app)
+    install_error_responses(app)
     for module in (  # the most requested first: routing tries the paths in this order
         teacher_models,
         health,
@@ -128,7 +133,15 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         app.include_router(module.router)
     _install_sign_in(app, settings)
     mount_ui(app)  # last, so API routes keep priority over the dashboard's static files
+    app.add_middleware(AnswerUnhandledErrors)  # innermost: a 500 keeps the connection open
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ControlCharacterGuard)
+    app.add_middleware(
+        RateLimit,
+        per_minute=settings.rate_limit_per_minute,
+        burst=settings.rate_limit_burst,
+        auth_failures_per_minute=settings.auth_failures_per_minute,
+    )
     return app
 
 

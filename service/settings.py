@@ -42,6 +42,22 @@ class Settings(BaseSettings):
         ge=0,
         description="How often each worker checks for an admin's model reload (0: never).",
     )
+    rate_limit_per_minute: int = Field(
+        default=1200,
+        ge=0,
+        description="Requests a minute per API key and worker before 429 (0: no limit).",
+    )
+    rate_limit_burst: int = Field(
+        default=300, ge=1, description="Requests a key may send at once before the rate applies."
+    )
+    auth_failures_per_minute: int = Field(
+        default=30,
+        ge=0,
+        description="401 answers a minute per client address before it gets 429 (0: no limit).",
+    )
+    access_log: bool = Field(
+        default=False, description="One JSON log line per request (method, path, status, ms)."
+    )
     ranking_cache_entries: int = Field(
         default=5_000,
         ge=0,

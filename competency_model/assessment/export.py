@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from competency_model.assessment.portfolio import Portfolio
 from competency_model.errors import NengliError
+from competency_model.export_safety import append_xlsx_row
 
 __all__ = ["portfolio_html", "portfolio_json", "portfolio_xlsx", "school_export"]
 
@@ -213,7 +214,8 @@ def _workbook_bytes(sheets: dict[str, tuple[list[str], list[list[Any]]]]) -> byt
         sheet = book.create_sheet(title=title[:31])
         sheet.append(header)
         for row in rows:
-            sheet.append(row)
+            # Teacher-typed text (教研组, titles) is stored as text, never as a formula.
+            append_xlsx_row(sheet, row)
         sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     book.save(buffer)

@@ -12,6 +12,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from competency_model.catalog import Catalog
+from competency_model.export_safety import append_xlsx_row, markdown_cell
 from competency_model.framework import DIMENSION_LABELS_ZH, ENVIRONMENT_LABELS_ZH, Framework
 from recommender.school_planning.plan import SchoolPlan
 
@@ -65,7 +66,7 @@ def to_markdown(plan: SchoolPlan, framework: Framework, catalog: Catalog) -> str
         lines.append("| " + " | ".join(header) + " |")
         lines.append("|" + "---|" * len(header))
         for row in rows:
-            cells = [f"{v:.2f}" if isinstance(v, float) else str(v) for v in row.values()]
+            cells = [f"{v:.2f}" if isinstance(v, float) else markdown_cell(v) for v in row.values()]
             lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "## 维度覆盖", ""]
     for dimension, codes in plan.dimension_coverage.items():
@@ -73,7 +74,7 @@ def to_markdown(plan: SchoolPlan, framework: Framework, catalog: Catalog) -> str
     if plan.group_targets:
         lines += ["", "## 教研组重点", ""]
         for group, codes in plan.group_targets.items():
-            lines.append(f"- {group}：{'、'.join(codes)}")
+            lines.append(f"- {markdown_cell(group)}：{'、'.join(codes)}")
     if plan.notes:
         lines += ["", "## 说明", ""] + [f"- {note}" for note in plan.notes]
     lines += [
@@ -96,7 +97,7 @@ def write_xlsx(plan: SchoolPlan, path: str | Path, framework: Framework, catalog
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append(list(row.values()))
+        append_xlsx_row(sheet, row.values())
     coverage = book.create_sheet("维度覆盖")
     coverage.append(["维度", "目标能力点"])
     for dimension, codes in plan.dimension_coverage.items():
@@ -104,7 +105,7 @@ def write_xlsx(plan: SchoolPlan, path: str | Path, framework: Framework, catalog
     groups = book.create_sheet("教研组重点")
     groups.append(["教研组", "重点能力点"])
     for group, codes in plan.group_targets.items():
-        groups.append([group, "、".join(codes)])
+        append_xlsx_row(groups, [group, "、".join(codes)])
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     book.save(target)

@@ -135,6 +135,10 @@ def rollout_status(
     _require(schools, "schools", ("school_id", "rollout_batch"))
     steps = list(policy.rollout)
     n_schools = len(schools)
+    # Schools without a batch yet are reported in a row of their own (batch None).
+    assigned = schools["rollout_batch"].notna()
+    unassigned = schools.loc[~assigned, "school_id"]
+    schools = schools.loc[assigned]
     batches = sorted(set(schools["rollout_batch"].astype(int)) | set(range(1, len(steps) + 1)))
     started: set[str] = set()
     if events is not None and teachers is not None:
@@ -163,7 +167,21 @@ def rollout_status(
                 ),
             }
         )
+    if len(unassigned):
+        rows.append(
+            {
+                "batch": None,
+                "year": None,
+                "planned_share": np.nan,
+                "n_schools": len(unassigned),
+                "actual_share": len(unassigned) / n_schools,
+                "started_share": (
+                    unassigned.astype(str).isin(started).mean() if events is not None else np.nan
+                ),
+            }
+        )
     table = pd.DataFrame(rows)
+    table["batch"] = table["batch"].astype("Int64")
     table["planned_cumulative"] = table["planned_share"].cumsum()
     table["actual_cumulative"] = table["actual_share"].cumsum()
     table["deviation"] = table["actual_share"] - table["planned_share"]

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from competency_model.errors import ConflictError, NengliError
 from service.api.schemas.events import EventIn, EventsResult, RejectedEvent
 from service.auth import Principal
+from service.db.bulk import insert_new_rows
 from service.db.models import Event, Grade, School, Teacher
 
 __all__ = ["InvalidBatchError", "event_row", "ingest_events"]
@@ -165,18 +166,22 @@ def _store(session: Session, principal: Principal, events: list[EventIn]) -> Eve
         )
     now = datetime.now(UTC)
     fresh = [e for e in events if e.event_id not in stored]
+    grades: list[dict[str, Any]] = []
     for event in fresh:
         session.add(event_row(tenant, event, now))
         if event.event == "assessment":
             assert event.point is not None and event.grade is not None
-            session.add(
-                Grade(
-                    teacher_id=event.teacher_id,
-                    point=event.point,
-                    grade=event.grade,
-                    assessed_at=event.timestamp,
-                )
+            grades.append(
+                {
+                    "teacher_id": event.teacher_id,
+                    "point": event.point,
+                    "grade": event.grade,
+                    "assessed_at": event.timestamp,
+                }
             )
+    session.flush()
+    # Two events (other ids) may carry the same grade: the grade is stored once.
+    insert_new_rows(session, Grade.__table__, grades, ["teacher_id", "point", "assessed_at"])
     session.commit()
     return EventsResult(accepted=len(fresh), replayed=len(events) - len(fresh), received=0)
 

@@ -22,7 +22,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from competency_model.errors import NengliError
 
-__all__ = ["PROBLEM_MEDIA_TYPE", "BodySizeLimit", "install_problem_handlers", "problem_response"]
+__all__ = [
+    "PROBLEM_MEDIA_TYPE",
+    "BodySizeLimit",
+    "install_problem_handlers",
+    "problem_response",
+    "unexpected_error",
+]
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://nengli.invalid/problems/"
@@ -142,7 +148,8 @@ async def _database_unavailable(request: Request, error: Exception) -> JSONRespo
     )
 
 
-async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    """The 500 problem for an unhandled error: a correlation id out, the traceback to the log."""
     correlation_id = uuid.uuid4().hex
     log.exception("unhandled error %s on %s %s", correlation_id, request.method, request.url)
     return problem_response(
@@ -160,7 +167,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(OperationalError, _database_unavailable)
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(Exception, unexpected_error)
 
 
 class BodySizeLimit:

@@ -2,7 +2,9 @@
 
 Natural keys decide insert versus update: schools by ``school_id``, teachers by ``teacher_id``,
 responses by ``(teacher_id, item_id)``, grades by ``(teacher_id, point, assessed_at)`` and events
-by ``(tenant, event_id)`` — so importing the same export twice changes nothing. Tenancy is
+by ``(tenant, event_id)`` — so importing the same export twice changes nothing. Each key is a
+unique constraint and new rows are inserted with ``ON CONFLICT DO NOTHING``, so two identical
+imports running at once store every row once and neither fails. Tenancy is
 checked for every row before anything is written: a platform key can only write schools of its
 region and teachers of those schools. The caller owns the transaction, so an import either lands
 whole or not at all.
@@ -16,12 +18,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from competency_model.errors import ConflictError, NotFoundError
 from service.api.schemas.events import EventIn
 from service.auth import Principal
+from service.db.bulk import insert_new_rows, is_postgresql
+from service.db.event_merge import merge_events
 from service.db.models import Event, Grade, Response, School, Teacher
 
 __all__ = ["LOCAL_TIMEZONE", "store_tables"]
@@ -110,11 +114,10 @@ def _store_schools(
             )
     new = [r for r in rows if r["school_id"] not in existing_rows]
     old = [r for r in rows if r["school_id"] in existing_rows]
-    if new:
-        session.execute(insert(School), new)
+    inserted = insert_new_rows(session, School.__table__, new, ["school_id"])
     if old:
         session.execute(update(School), old)
-    return len(new), len(old)
+    return inserted, len(old)
 
 
 def _visible_school_ids(session: Session, principal: Principal, school_ids: set[str]) -> set[str]:
@@ -155,14 +158,17 @@ def _store_teachers(
         )
     ids = {r["teacher_id"] for r in rows}
     existing = _existing(session, Teacher.teacher_id, ids)
-    _require_visible_teachers(session, principal, existing, "teachers")
+    # School keys only update their own teachers; a new id is "not found" exactly like a
+    # foreign one, so an import cannot tell a school which ids exist elsewhere.
+    _require_visible_teachers(
+        session, principal, ids if principal.role == "school" else existing, "teachers"
+    )
     new = [r for r in rows if r["teacher_id"] not in existing]
     old = [r for r in rows if r["teacher_id"] in existing]
-    if new:
-        session.execute(insert(Teacher), new)
+    inserted = insert_new_rows(session, Teacher.__table__, new, ["teacher_id"])
     if old:
         session.execute(update(Teacher), old)
-    return len(new), len(old)
+    return inserted, len(old)
 
 
 def _require_visible_teachers(
@@ -206,11 +212,10 @@ def _store_responses(
         )
     new = [r for r in rows if (r["teacher_id"], r["item_id"]) not in existing]
     old = [r for r in rows if (r["teacher_id"], r["item_id"]) in existing]
-    if new:
-        session.execute(insert(Response), new)
+    inserted = insert_new_rows(session, Response.__table__, new, ["teacher_id", "item_id"])
     if old:
         session.execute(update(Response), old)
-    return len(new), len(old)
+    return inserted, len(old)
 
 
 def _store_grades(session: Session, principal: Principal, frame: pd.DataFrame) -> tuple[int, int]:
@@ -233,10 +238,10 @@ def _store_grades(session: Session, principal: Principal, frame: pd.DataFrame) -
             )
         ).tuples():
             existing.add((t, p, a))
-    new = [r for r in rows if (r["teacher_id"], r["point"], r["assessed_at"]) not in existing]
-    if new:
-        session.execute(insert(Grade), new)
-    return len(new), 0
+    distinct = {(r["teacher_id"], r["point"], r["assessed_at"]): r for r in rows}
+    new = [r for key, r in distinct.items() if key not in existing]
+    keys = ["teacher_id", "point", "assessed_at"]
+    return insert_new_rows(session, Grade.__table__, new, keys), 0
 
 
 def _event_rows(frame: pd.DataFrame, tenant: str, now: datetime) -> list[dict[str, Any]]:
@@ -280,34 +285,50 @@ def _store_events(
     disappear with it.
     """
     _require_visible_teachers(session, principal, set(frame["teacher_id"].astype(str)), "events")
+    slices = (
+        _event_rows(frame.iloc[start : start + EVENT_SLICE], principal.tenant, now)
+        for start in range(0, len(frame), EVENT_SLICE)
+    )
+    if is_postgresql(session):
+        return merge_events(session, (row for rows in slices for row in rows)), 0
     inserted = 0
-    for start in range(0, len(frame), EVENT_SLICE):
-        rows = _event_rows(frame.iloc[start : start + EVENT_SLICE], principal.tenant, now)
-        stored: dict[str, str] = {}
-        for chunk in _chunks([r["event_id"] for r in rows]):
-            found = session.execute(
-                select(Event.event_id, Event.content_hash).where(
-                    Event.tenant == principal.tenant, Event.event_id.in_(chunk)
-                )
-            ).tuples()
-            stored.update(dict(list(found)))
-        conflicts = [
-            r["event_id"]
-            for r in rows
-            if r["event_id"] in stored and stored[r["event_id"]] != r["content_hash"]
-        ]
-        if conflicts:
-            raise ConflictError(
-                f"events: event_id {conflicts[0]!r} was already stored with other content "
-                f"({len(conflicts)} such ids in rows {start + 1}–{start + len(rows)}); nothing "
-                "was imported",
-                details={"conflicting_event_ids": conflicts[:1000]},
-            )
+    for start, rows in zip(range(0, len(frame), EVENT_SLICE), slices, strict=True):
+        stored = _stored_hashes(session, principal.tenant, [r["event_id"] for r in rows])
+        _refuse_conflicts(rows, stored, start)
         new = [r for r in rows if r["event_id"] not in stored]
-        for chunk in _chunks(new, 5000):
-            session.execute(insert(Event), list(chunk))
-        inserted += len(new)
+        added = insert_new_rows(session, Event.__table__, new, ["tenant", "event_id"])
+        if added < len(new):  # another import stored some of them meanwhile
+            raced = _stored_hashes(session, principal.tenant, [r["event_id"] for r in new])
+            _refuse_conflicts(new, raced, start)
+        inserted += added
     return inserted, 0
+
+
+def _stored_hashes(session: Session, tenant: str, event_ids: list[str]) -> dict[str, str]:
+    stored: dict[str, str] = {}
+    for chunk in _chunks(event_ids):
+        found = session.execute(
+            select(Event.event_id, Event.content_hash).where(
+                Event.tenant == tenant, Event.event_id.in_(chunk)
+            )
+        ).tuples()
+        stored.update(dict(list(found)))
+    return stored
+
+
+def _refuse_conflicts(rows: list[dict[str, Any]], stored: dict[str, str], start: int) -> None:
+    conflicts = [
+        r["event_id"]
+        for r in rows
+        if r["event_id"] in stored and stored[r["event_id"]] != r["content_hash"]
+    ]
+    if conflicts:
+        raise ConflictError(
+            f"events: event_id {conflicts[0]!r} was already stored with other content "
+            f"({len(conflicts)} such ids in rows {start + 1}–{start + len(rows)}); nothing "
+            "was imported",
+            details={"conflicting_event_ids": conflicts[:1000]},
+        )
 
 
 def store_tables(

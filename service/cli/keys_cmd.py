@@ -6,6 +6,7 @@ import typer
 
 from competency_model.errors import NengliError
 from service.auth import create_key, revoke_key
+from service.cli.key_checks import check_key_scope, configured_database_url
 from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade_database
 from service.settings import get_settings
@@ -30,10 +31,11 @@ def issue_key(
     ]
     if role == "admin" and given:
         raise NengliError(f"an admin key takes no scope; drop {given[0]}")
-    engine = make_engine(database_url or get_settings().database_url)
+    engine = make_engine(database_url or configured_database_url(get_settings()))
     try:
         upgrade_database(engine)
         with make_session_factory(engine)() as session:
+            check_key_scope(session, role, scope)
             token, _row = create_key(session, role, scope, label)
             session.commit()
     finally:

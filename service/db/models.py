@@ -101,7 +101,11 @@ class Grade(Base):
     """A school's assessment of one point (优秀/合格/不合格)."""
 
     __tablename__ = "grades"
-    __table_args__ = (Index("ix_grades_teacher", "teacher_id"),)
+    __table_args__ = (
+        Index("ix_grades_teacher", "teacher_id"),
+        # The natural key: concurrent identical imports store each grade once (0004).
+        Index("uq_grades_teacher_point_at", "teacher_id", "point", "assessed_at", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     teacher_id: Mapped[str] = mapped_column(
@@ -160,7 +164,7 @@ class AuditEntry(Base):
     """Append-only record of who read which teacher's data (database triggers forbid edits)."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_teacher", "teacher_id"),)
+    __table_args__ = (Index("ix_audit_teacher", "teacher_id"), Index("ix_audit_at", "at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -200,3 +204,19 @@ class ImportRun(Base):
     n_rows: Mapped[int] = mapped_column(Integer)
     report: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RetentionRun(Base):
+    """One ``nengli retention apply`` on one table: rows older than ``horizon`` were deleted.
+
+    The audit log's delete trigger admits only rows older than the latest audit horizon
+    recorded here, so the log stays append-only for everything retention has not reached.
+    """
+
+    __tablename__ = "retention_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    table_name: Mapped[str] = mapped_column(String(32))
+    horizon: Mapped[datetime] = mapped_column(UTCDateTime())
+    deleted: Mapped[int] = mapped_column(Integer)
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime())

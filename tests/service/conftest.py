@@ -101,7 +101,15 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory, province: Province) -> P
 @pytest.fixture(scope="session")
 def settings(database_url: str, model_dir: Path) -> Settings:
     """Settings of the app under test."""
-    return Settings(database_url=database_url, model_dir=model_dir, max_body_bytes=2_000_000)
+    # No rate limit: the whole suite shares these keys (tests/service/test_hardening_limits.py
+    # checks the limits on an app of its own).
+    return Settings(
+        database_url=database_url,
+        model_dir=model_dir,
+        max_body_bytes=2_000_000,
+        rate_limit_per_minute=0,
+        auth_failures_per_minute=0,
+    )
 
 
 @pytest.fixture(scope="session")

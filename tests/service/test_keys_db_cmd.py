@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ from typer.testing import CliRunner
 from service.auth import authenticate
 from service.cli.main import app
 from service.db.engine import make_engine, make_session_factory
+from service.db.migrate import upgrade_database
+from service.db.models import School, Teacher
 from service.settings import get_settings
 
 
@@ -19,8 +22,31 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
     monkeypatch.setenv("NENGLI_DATABASE_URL", url)
     get_settings.cache_clear()
+    _seed(url)  # keys are only issued for schools and teachers that exist
     yield url
     get_settings.cache_clear()
+
+
+def _seed(url: str) -> None:
+    engine = make_engine(url)
+    upgrade_database(engine)
+    now = datetime.now(UTC)
+    with make_session_factory(engine)() as session:
+        session.add(
+            School(school_id="S000001", region="江苏", environment="blended", updated_at=now)
+        )
+        session.flush()
+        session.add(
+            Teacher(
+                teacher_id="T0000001",
+                school_id="S000001",
+                stage="小学",
+                subject="数学",
+                updated_at=now,
+            )
+        )
+        session.commit()
+    engine.dispose()
 
 
 def test_db_upgrade_then_current(database: str) -> None:

@@ -149,6 +149,17 @@ async def _multipart_file(request: Request) -> tuple[bytes, str | None]:
         await form.close()
 
 
+def _disk_name(filename: str, suffix: str) -> str:
+    """``filename`` cut to what every file system holds (255 bytes); the report keeps the full name.
+
+    Chinese names are three bytes a character in UTF-8, so 85 characters already fill a name.
+    """
+    limit = 200 - len(suffix.encode("utf-8"))
+    stem = filename[: -len(suffix)] if suffix else filename
+    encoded = stem.encode("utf-8")[:limit]
+    return encoded.decode("utf-8", errors="ignore") + suffix
+
+
 def _import(
     session: Any, state: Any, principal: Any, filename: str, strict: bool, body: bytes
 ) -> dict[str, Any]:
@@ -157,7 +168,7 @@ def _import(
         raise ImportRowError(f"file suffix {suffix!r} is not supported; use {IMPORT_SUFFIXES}")
     schools = _visible_schools(session, principal)
     with tempfile.TemporaryDirectory(prefix="nengli-import-") as tmp:
-        path = FilePath(tmp) / filename
+        path = FilePath(tmp) / _disk_name(filename, suffix)
         path.write_bytes(body)
         result = import_files(
             [path],

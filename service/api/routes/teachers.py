@@ -31,11 +31,13 @@ TEACHER_ID = Path(pattern=ID_PATTERN, examples=["T0000001"])
 def put_teacher(
     body: TeacherUpdate, session: SessionDep, principal: CurrentKey, teacher_id: str = TEACHER_ID
 ) -> Teacher:
-    """Create or replace a teacher's school context (idempotent)."""
+    """Create or replace a teacher's school context (idempotent; school keys only replace)."""
     existing = session.get(Teacher, teacher_id)
     if existing is not None:
         visible_teacher(session, principal, teacher_id)
-    elif principal.role == "teacher":
+    elif principal.role in ("teacher", "school"):
+        # Teacher ids are registered by the region's platform (or an admin), never by a school:
+        # otherwise "created" versus "404" would tell a school which ids exist elsewhere.
         raise NotFoundError(f"teacher {teacher_id!r} not found", details={"teacher_id": teacher_id})
     if principal.role == "teacher":
         assert existing is not None

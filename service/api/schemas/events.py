@@ -14,6 +14,10 @@ from service.api.schemas.common import ID_PATTERN, StrictModel
 EventKind = Literal["enrol", "progress", "complete", "rate", "assessment"]
 GradeLabel = Literal["优秀", "合格", "不合格"]
 MAX_BATCH = 5000
+#: Accepted event times: wide enough for any real record, narrow enough that every backend and
+#: pandas (nanosecond timestamps, 1677–2262) can hold them in any time zone.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 class EventIn(StrictModel):
@@ -35,7 +39,16 @@ class EventIn(StrictModel):
         # if they say so explicitly, so require an offset instead of guessing.
         if value.tzinfo is None:
             raise ValueError("timestamp needs a UTC offset, e.g. 2024-03-01T08:00:00+08:00")
-        return value.astimezone(UTC)
+        try:
+            utc = value.astimezone(UTC)
+        except OverflowError:
+            utc = None
+        if utc is None or not EARLIEST <= utc < LATEST:
+            raise ValueError(
+                f"timestamp {value.isoformat()} is outside {EARLIEST:%Y-%m-%d} – "
+                f"{LATEST:%Y-%m-%d} (UTC); send the real time of the event"
+            )
+        return utc
 
     @model_validator(mode="after")
     def _shape(self) -> EventIn:

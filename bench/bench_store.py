@@ -1,0 +1,97 @@
+"""Seconds to store a province directory into a fresh database (what ``make demo`` does).
+
+Usage::
+
+    nengli generate --teachers 3000 --schools 40 --seed 1 --out var/bench-province
+    python -m bench.bench_store var/bench-province --database-url postgresql+psycopg://…
+    python -m bench.bench_store var/bench-province            # SQLite in a temporary file
+
+A PostgreSQL URL gets a fresh schema (dropped afterwards), so runs never see each other's rows.
+Each table is stored through ``store_tables`` with an admin principal and timed on its own,
+then the whole import is repeated to time the idempotent re-import (every row a duplicate).
+Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from competency_model.province import read_province
+from service.api.province_store import store_tables
+from service.auth import Principal
+from service.db.engine import make_engine, make_session_factory
+from service.db.migrate import upgrade_database
+
+TABLES = ("schools", "teachers", "responses", "grades", "events")
+
+
+def _store(url: str, province_dir: Path) -> dict[str, object]:
+    province = read_province(province_dir)
+    engine = make_engine(url)
+    upgrade_database(engine)
+    sessions = make_session_factory(engine)
+    admin = Principal("bench", "admin", None)
+    seconds: dict[str, float] = {}
+    rows: dict[str, int] = {}
+    for name in TABLES:
+        frame = getattr(province, name)
+        started = time.perf_counter()
+        with sessions() as session:
+            store_tables(session, admin, {name: frame})
+            session.commit()
+        seconds[name] = round(time.perf_counter() - started, 2)
+        rows[name] = len(frame)
+    started = time.perf_counter()
+    with sessions() as session:
+        again = store_tables(session, admin, {name: getattr(province, name) for name in TABLES})
+        session.commit()
+    reimport = round(time.perf_counter() - started, 2)
+    engine.dispose()
+    return {
+        "rows": rows,
+        "seconds": seconds,
+        "total_seconds": round(sum(seconds.values()), 2),
+        "reimport_seconds": reimport,
+        "reimport_inserted": again["inserted"],
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, object]:
+    """Run the benchmark and print/return its JSON report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("province", type=Path, help="directory written by `nengli generate`")
+    parser.add_argument("--database-url", default=None, help="PostgreSQL URL (default: SQLite)")
+    args = parser.parse_args(argv)
+    if args.database_url is None:
+        with tempfile.TemporaryDirectory(prefix="nengli-bench-store-") as tmp:
+            report = _store(f"sqlite:///{tmp}/store.sqlite", args.province)
+        report["backend"] = "sqlite"
+    else:
+        schema = f"nengli_bench_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(args.database_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        separator = "&" if "?" in args.database_url else "?"
+        try:
+            report = _store(
+                f"{args.database_url}{separator}options=-csearch_path%3D{schema}", args.province
+            )
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            admin.dispose()
+        report["backend"] = "postgresql"
+    report["benchmark"] = "store"
+    print(json.dumps(report, ensure_ascii=False))
+    return report
+
+
+if __name__ == "__main__":
+    main()

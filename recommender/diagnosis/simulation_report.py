@@ -108,7 +108,7 @@ def _evaluate(
     n_schools = max(1, round(n_teachers / 80))
     started = time.perf_counter()
     # the family is a simulator parameter; passing it is all this report needs to do
-    config = SimulatorConfig(**({"family": family} if family else {}))
+    config = SimulatorConfig(family=family) if family else SimulatorConfig()
     province = simulate_province(n_teachers, n_schools, seed, framework, catalog, item_bank, config)
     codes = framework.codes
     initial = truth_matrix(province, "truth_mastery_initial", codes)

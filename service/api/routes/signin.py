@@ -18,7 +18,8 @@ from service.signin.client import SignIn
 from service.signin.mapping import principal_from_claims
 from service.signin.session import end_session, session_principal, session_view, start_session
 
-router = APIRouter(prefix="/auth", tags=["sign-in"])
+# Browser redirect endpoints, not part of the v1 API: kept out of the OpenAPI document.
+router = APIRouter(prefix="/auth", tags=["sign-in"], include_in_schema=False)
 logger = logging.getLogger("nengli.signin")
 
 _NEXT_KEY = "nengli.next"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from competency_model.errors import ImportRowError
+from competency_model.province import TABLE_COLUMNS
 from training_data.imports.headers import (
     HEADER_ALIASES,
     REQUIRED_COLUMNS,
@@ -31,25 +32,9 @@ __all__ = ["TABLE_FIELDS", "Plan", "classify", "rewrite_values"]
 
 #: The canonical columns each table reads; anything else mapped is unused (and reported).
 TABLE_FIELDS: dict[str, tuple[str, ...]] = {
-    "schools": (
-        "school_id",
-        "region",
-        "city",
-        "district",
-        "urban_rural",
-        "environment",
-        "n_teachers",
-        "chosen_points",
-        "rollout_batch",
-    ),
-    "teachers": (
-        "teacher_id",
-        "school_id",
-        "stage",
-        "subject",
-        "years_of_service",
-        "research_group",
-    ),
+    # Schools, teachers and grades read exactly the province contract's columns; events and
+    # responses read export-side columns (learning states, question ids) turned into it later.
+    **{name: TABLE_COLUMNS[name] for name in ("schools", "teachers", "grades")},
     "events": (
         "teacher_id",
         "item_id",
@@ -61,7 +46,6 @@ TABLE_FIELDS: dict[str, tuple[str, ...]] = {
         "completed_at",
         "hours",
     ),
-    "grades": ("teacher_id", "point", "grade", "assessed_at"),
     "responses": ("teacher_id", "question_id", "response"),
 }
 

@@ -14,8 +14,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
+from sqlalchemy import Engine
 
-from recommender.bundle import load_bundle
+from recommender.bundle import ModelBundle, load_bundle
 from service.api.input_guard import ControlCharacterGuard
 from service.api.keep_alive import AnswerUnhandledErrors
 from service.api.openapi_errors import install_error_responses
@@ -42,6 +43,7 @@ from service.db.migrate import upgrade_database
 from service.model_registry import ModelRegistry
 from service.reloads import follow_reloads
 from service.settings import Settings, get_settings
+from service.usecases.erasure import follow_erasures, forget_erased
 
 __all__ = ["create_app"]
 
@@ -76,7 +78,11 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
     )
     if registry is None:
         # Models are checked against this deployment's framework and item bank.
-        state.registry.use_loader(lambda path: load_bundle(path, state.item_bank, state.framework))
+        state.registry.use_loader(
+            lambda path: _without_erased(
+                engine, load_bundle(path, state.item_bank, state.framework)
+            )
+        )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -86,11 +92,19 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         # collector's reach, so its full passes stop walking them (they showed as p99 stalls).
         gc.collect()
         gc.freeze()
-        follower = None
+        followers = []
         if settings.reload_poll_seconds > 0:
-            follower = asyncio.create_task(follow_reloads(state, settings.reload_poll_seconds))
+            interval = settings.reload_poll_seconds
+            followers.append(asyncio.create_task(follow_reloads(state, interval)))
+            followers.append(
+                asyncio.create_task(
+                    follow_erasures(
+                        engine, lambda: state.registry.current, state.ranking_cache, interval
+                    )
+                )
+            )
         yield
-        if follower is not None:
+        for follower in followers:
             follower.cancel()
             with suppress(asyncio.CancelledError):
                 await follower
@@ -143,6 +157,12 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         auth_failures_per_minute=settings.auth_failures_per_minute,
     )
     return app
+
+
+def _without_erased(engine: Engine, bundle: ModelBundle) -> ModelBundle:
+    """A loaded bundle with every erased teacher forgotten, before it serves a request."""
+    forget_erased(engine, bundle)
+    return bundle
 
 
 def _install_sign_in(app: FastAPI, settings: Settings) -> None:

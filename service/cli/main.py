@@ -42,6 +42,7 @@ COMMAND_MODULES: list[str] = [
     "school_plan_cmd",
     "serve_cmd",
     "signin_cmd",
+    "teachers_cmd",
     "train_cmd",
 ]
 

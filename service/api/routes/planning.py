@@ -25,6 +25,7 @@ from service.api.schemas.common import ID_PATTERN
 from service.api.scope import visible_region, visible_school
 from service.api.state import ServiceState
 from service.audit import record_read
+from service.usecases.erased_aggregates import add_erased_to_region_progress, with_started_schools
 
 router = APIRouter(prefix="/v1", tags=["schools & regions"])
 SCHOOL_ID = Path(pattern=ID_PATTERN, examples=["S000001"])
@@ -116,21 +117,20 @@ def get_region_progress(
         hours_completed(cohort.events, state.catalog, chosen, cohort.teachers), chosen
     )
     started = cohort.events.loc[cohort.events["event"] == "enrol", "teacher_id"].nunique()
-    assessments = assessment_summary(cohort.grades, state.framework.codes).reset_index()
-    rollout = rollout_status(cohort.schools, chosen, cohort.events, cohort.teachers)
+    assessments = assessment_summary(cohort.grades, state.framework.codes)
+    # Teachers erased under PIPL keep counting (service/usecases/erased_aggregates.py).
+    totals, assessments, erased_started = add_erased_to_region_progress(
+        session, region, chosen.name, hours, int(started), assessments
+    )
+    events, teachers = with_started_schools(cohort.events, cohort.teachers, erased_started)
+    rollout = rollout_status(cohort.schools, chosen, events, teachers)
     record_read(session, principal, "region_progress", detail=f"region={region}")
-    n_teachers = int(len(cohort.teachers))
     return {
         "region": region,
         "policy": chosen.name,
         "n_schools": int(len(cohort.schools)),
-        "n_teachers": n_teachers,
-        "teachers_started": int(started),
-        "teachers_compliant": int(hours["compliant"].sum()),
-        "compliant_share": float(hours["compliant"].mean()) if n_teachers else 0.0,
-        "mean_hours": float(hours["hours"].mean()) if n_teachers else 0.0,
-        "mean_practice_hours": float(hours["practice_hours"].mean()) if n_teachers else 0.0,
-        "assessments": _records(assessments),
+        **totals,
+        "assessments": _records(assessments.reset_index()),
         "rollout": _records(rollout),
     }
 

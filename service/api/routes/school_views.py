@@ -20,6 +20,7 @@ from service.api.schemas.common import ID_PATTERN
 from service.api.scope import visible_region, visible_school
 from service.audit import record_read
 from service.db.region_aggregates import UNKNOWN, Level, region_breakdown
+from service.usecases.erased_aggregates import add_erased_to_breakdown
 
 router = APIRouter(prefix="/v1", tags=["schools & regions"])
 SCHOOL_ID = Path(pattern=ID_PATTERN, examples=["S000001"])
@@ -160,12 +161,14 @@ def get_region_breakdown(
     city, district or school (aggregated in the database)."""
     visible_region(session, principal, region)
     chosen = policy_for(region, policy)
-    rows = [
-        row.to_dict()
-        for row in region_breakdown(
-            session, region, level, state.catalog, chosen, city=city, district=district
-        )
-    ]
+    live = region_breakdown(
+        session, region, level, state.catalog, chosen, city=city, district=district
+    )
+    # Teachers erased under PIPL keep counting (service/usecases/erased_aggregates.py).
+    merged = add_erased_to_breakdown(
+        session, region, chosen.name, level, live, city=city, district=district
+    )
+    rows = [row.to_dict() for row in merged]
     record_read(
         session,
         principal,

@@ -58,6 +58,21 @@ class Settings(BaseSettings):
     access_log: bool = Field(
         default=False, description="One JSON log line per request (method, path, status, ms)."
     )
+    retention_events_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="`nengli retention apply` deletes learning events older than this (unset: kept).",
+    )
+    retention_answers_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="… questionnaire answers older than this (unset: kept).",
+    )
+    retention_audit_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="… read-audit entries older than this (unset: kept; PIPL art. 55-56: ≥ 3 years).",
+    )
     ranking_cache_entries: int = Field(
         default=5_000,
         ge=0,

@@ -25,6 +25,7 @@ from service.api.rate_limit import RateLimit
 from service.api.routes import (
     admin,
     assessment,
+    audit,
     competencies,
     events,
     health,
@@ -142,6 +143,7 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         events,
         imports,
         admin,
+        audit,
         signin,
     ):
         app.include_router(module.router)

@@ -29,7 +29,7 @@ class AuditFilter:
     teacher: str | None = None
 
 
-def _query(where: AuditFilter) -> Select[tuple[AuditEntry]]:
+def _query(where: AuditFilter) -> Select[AuditEntry]:
     query = select(AuditEntry)
     if where.region is not None:
         schools = select(School.school_id).where(School.region == where.region)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
@@ -30,6 +29,7 @@ from service.api.routes import (
     events,
     health,
     imports,
+    metrics,
     planning,
     school_views,
     schools,
@@ -42,6 +42,7 @@ from service.api.ui import mount_ui
 from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade_database
 from service.model_registry import ModelRegistry
+from service.observability import RequestContext, configure_logging
 from service.reloads import follow_reloads
 from service.settings import Settings, get_settings
 from service.usecases.erasure import follow_erasures, forget_erased
@@ -68,7 +69,7 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         A pre-built model registry (tests share one across apps to avoid reloading models).
     """
     settings = settings or get_settings()
-    logging.getLogger("nengli").setLevel(settings.log_level.upper())
+    configure_logging(settings.log_level)
     engine = make_engine(settings.database_url)
     upgrade_database(engine)
     state = ServiceState(
@@ -144,6 +145,7 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         imports,
         admin,
         audit,
+        metrics,
         signin,
     ):
         app.include_router(module.router)
@@ -158,6 +160,8 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         burst=settings.rate_limit_burst,
         auth_failures_per_minute=settings.auth_failures_per_minute,
     )
+    # Outermost: every answer, a 429 or 413 included, gets its request id and is counted.
+    app.add_middleware(RequestContext, access_log_enabled=settings.access_log)
     return app
 
 

@@ -144,7 +144,7 @@ def erase_teacher(
     except BaseException:
         session.rollback()
         raise
-    log.info("teacher erased", extra={"rows_deleted": deleted})
+    log.info("teacher erased", extra={"erasure_rows_deleted": deleted})
     return ErasureResult(teacher_id, datetime.now(UTC), deleted)
 
 

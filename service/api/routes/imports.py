@@ -20,6 +20,7 @@ from competency_model.errors import ImportRowError, PermissionDenied
 from service.api.deps import CurrentKey, SessionDep, StateDep
 from service.api.province_store import store_tables
 from service.db.models import ImportRun, School, Teacher
+from service.observability.metrics import observe_import
 from training_data.imports import ImportOptions, import_files
 from training_data.imports.importer import IMPORT_SUFFIXES
 
@@ -210,4 +211,5 @@ def _import(
         )
     )
     session.commit()
+    observe_import(",".join(sorted(result.tables)) or "-", report.accepted, report.rejected)
     return document

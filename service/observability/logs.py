@@ -70,7 +70,13 @@ def configure_logging(level: str = "INFO", stream: Any = None) -> None:
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(formatter)
     root = logging.getLogger()
-    for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
+    # Ours from an earlier call, and plain stream handlers (``logging.basicConfig``), which
+    # would print every line a second time without the JSON; test capture handlers stay.
+    for old in [
+        h
+        for h in root.handlers
+        if h.get_name() == _HANDLER_NAME or type(h) is logging.StreamHandler
+    ]:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())

@@ -12,13 +12,13 @@ import typer
 
 from competency_model.assessment import school_export
 from competency_model.errors import NotFoundError
-from service.api.assessment_portfolio import school_portfolios
-from service.api.state import ServiceState
 from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade_database
 from service.db.models import School
 from service.model_registry import ModelRegistry
 from service.settings import get_settings
+from service.state import ServiceState
+from service.usecases.assessment_portfolio import school_portfolios
 
 assessment_app = typer.Typer(help="School-based assessment (校本应用考核).", no_args_is_help=True)
 FORMATS = ("json", "html", "xlsx")

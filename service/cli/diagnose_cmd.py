@@ -41,8 +41,8 @@ def diagnosis_table_rows(diagnosis: pd.DataFrame, framework: Framework) -> list[
     framework
         The framework the model was trained with; gives names, environment and dimension.
     """
-    from service.api.modeling import diagnosis_rows
     from service.cli.framework_cmd import point_rows
+    from service.usecases.teacher_models import diagnosis_rows
 
     labels = {row["code"]: row for row in point_rows(framework)}
     rows = []

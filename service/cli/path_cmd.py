@@ -148,6 +148,7 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         """Build a teacher's policy-compliant learning plan (targets, items, weeks, evidence)."""
         from competency_model.policy import load_policy
         from recommender.paths import build_learning_path
+        from service.db.stores.records import completed_items, completion_events
 
         if method not in ("milp", "greedy"):
             raise typer.BadParameter(f"--method {method!r}: use milp or greedy")
@@ -164,16 +165,7 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         mastery = dict(
             zip(diagnosis["point"], diagnosis["mastery_probability"].astype(float), strict=True)
         )
-        events = province.events
-        completed = sorted(
-            set(
-                events.loc[
-                    (events["teacher_id"].astype(str) == teacher_id)
-                    & (events["event"] == "complete"),
-                    "item_id",
-                ]
-            )
-        )
+        completed = completed_items(completion_events(province.events, teacher_id)["item_id"])
         chosen = [c for c in str(school_row.get("chosen_points") or "").split(";") if c]
         plan = build_learning_path(
             teacher_id,

@@ -25,9 +25,9 @@ from competency_model.province import Province
 from recommender.bundle import ModelBundle, save_bundle
 from recommender.diagnosis.model import DiagnosisModel
 from recommender.ranking import HybridRecommender
-from service.api.province_store import store_tables
 from service.app import create_app
 from service.auth import Principal, create_key
+from service.db.stores.province import store_tables
 from service.settings import Settings
 from training_data.simulator import simulate_province
 

@@ -3,7 +3,7 @@
 Tenancy follows the rest of the API — a teacher key sees its own evidence plus the evidence it
 was assigned to peer-review, a school key its school, a platform key its region; anything else
 is 404. Rules (evidence validation, review rules, the rating rule, peer assignment, cycle status)
-come from :mod:`competency_model.assessment`; see :mod:`service.api.assessment_feedback` for what
+come from :mod:`competency_model.assessment`; see :mod:`service.usecases.assessment_feedback` for what
 a final school rating changes.
 """
 
@@ -27,16 +27,6 @@ from competency_model.assessment.export import portfolio_html, portfolio_xlsx
 from competency_model.catalog import PRACTICE_KINDS
 from competency_model.errors import ConflictError, PermissionDenied
 from competency_model.plan import Violation
-from service.api.assessment_feedback import finalize_if_rated, point_review
-from service.api.assessment_portfolio import school_portfolios, teacher_portfolio
-from service.api.assessment_store import (
-    assign_submission_peers,
-    evidence_context,
-    load_evidence,
-    load_reviews,
-    peers_of,
-    store_submission,
-)
 from service.api.deps import CurrentKey, SessionDep, StateDep
 from service.api.routes.teacher_models import PolicyQuery
 from service.api.schemas.assessment import (
@@ -46,7 +36,6 @@ from service.api.schemas.assessment import (
     ReviewIn,
 )
 from service.api.schemas.common import ID_PATTERN
-from service.api.scope import visible_school, visible_teacher
 from service.audit import record_read
 from service.auth import Principal
 from service.db.assessment_models import (
@@ -54,6 +43,17 @@ from service.db.assessment_models import (
     EvidenceSubmission,
     PeerAssignmentRow,
 )
+from service.db.stores.assessment import (
+    assign_submission_peers,
+    evidence_context,
+    load_evidence,
+    load_reviews,
+    peers_of,
+    store_submission,
+)
+from service.db.stores.scope import visible_school, visible_teacher
+from service.usecases.assessment_feedback import finalize_if_rated, point_review
+from service.usecases.assessment_portfolio import school_portfolios, teacher_portfolio
 
 router = APIRouter(prefix="/v1", tags=["school-based assessment"])
 TEACHER_ID = Path(pattern=ID_PATTERN, examples=["T0000001"])

@@ -18,8 +18,8 @@ from starlette.datastructures import UploadFile
 
 from competency_model.errors import ImportRowError, PermissionDenied
 from service.api.deps import CurrentKey, SessionDep, StateDep
-from service.api.province_store import store_tables
 from service.db.models import ImportRun, School, Teacher
+from service.db.stores.province import store_tables
 from training_data.imports import ImportOptions, import_files
 from training_data.imports.importer import IMPORT_SUFFIXES
 

@@ -18,13 +18,14 @@ from recommender.school_planning.progress import (
     hours_completed,
     rollout_status,
 )
-from service.api.cohort import Cohort, load_cohort, local_now
 from service.api.deps import CurrentKey, SessionDep, StateDep
-from service.api.routes.teacher_models import PolicyQuery, policy_for
+from service.api.routes.teacher_models import PolicyQuery
 from service.api.schemas.common import ID_PATTERN
-from service.api.scope import visible_region, visible_school
-from service.api.state import ServiceState
 from service.audit import record_read
+from service.db.stores.cohort import Cohort, load_cohort, local_now
+from service.db.stores.scope import visible_region, visible_school
+from service.state import ServiceState
+from service.usecases.teacher_models import policy_for
 
 router = APIRouter(prefix="/v1", tags=["schools & regions"])
 SCHOOL_ID = Path(pattern=ID_PATTERN, examples=["S000001"])

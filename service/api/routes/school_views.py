@@ -13,13 +13,14 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from recommender.school_planning.school_progress import school_progress
-from service.api.cohort import load_cohort
 from service.api.deps import CurrentKey, SessionDep, StateDep
-from service.api.routes.teacher_models import PolicyQuery, policy_for
+from service.api.routes.teacher_models import PolicyQuery
 from service.api.schemas.common import ID_PATTERN
-from service.api.scope import visible_region, visible_school
 from service.audit import record_read
-from service.db.region_aggregates import UNKNOWN, Level, region_breakdown
+from service.db.stores.cohort import load_cohort
+from service.db.stores.region_aggregates import UNKNOWN, Level, region_breakdown
+from service.db.stores.scope import visible_region, visible_school
+from service.usecases.teacher_models import policy_for
 
 router = APIRouter(prefix="/v1", tags=["schools & regions"])
 SCHOOL_ID = Path(pattern=ID_PATTERN, examples=["S000001"])

@@ -18,8 +18,8 @@ from service.api.schemas.common import (
     encode_cursor,
 )
 from service.api.schemas.people import SchoolPublic, SchoolUpdate
-from service.api.scope import visible_school
 from service.db.models import School
+from service.db.stores.scope import visible_school
 
 router = APIRouter(prefix="/v1/schools", tags=["schools"])
 SCHOOL_ID = Path(pattern=ID_PATTERN, examples=["S000001"])

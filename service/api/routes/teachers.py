@@ -19,9 +19,9 @@ from service.api.schemas.common import (
     encode_cursor,
 )
 from service.api.schemas.people import TeacherPublic, TeacherUpdate
-from service.api.scope import visible_school, visible_teacher
 from service.audit import record_read
 from service.db.models import School, Teacher
+from service.db.stores.scope import visible_school, visible_teacher
 
 router = APIRouter(prefix="/v1/teachers", tags=["teachers"])
 TEACHER_ID = Path(pattern=ID_PATTERN, examples=["T0000001"])

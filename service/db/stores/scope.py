@@ -15,6 +15,7 @@ from competency_model.errors import NotFoundError
 from service.auth import Principal
 from service.db.driver_query import DriverQuery
 from service.db.models import Event, School, Teacher
+from service.db.stores.records import completed_items
 
 __all__ = [
     "TeacherScope",
@@ -96,5 +97,5 @@ def visible_teacher_with_completed(
     rows = query.rows(engine, teacher_id=teacher_id)
     if not rows or not principal.can_see_teacher_at(teacher_id, rows[0][0], rows[0][1]):
         raise NotFoundError(f"teacher {teacher_id!r} not found", details={"teacher_id": teacher_id})
-    completed = list(dict.fromkeys(str(row[2]) for row in rows if row[2] is not None))
+    completed = completed_items(row[2] for row in rows)
     return TeacherScope(teacher_id, rows[0][0], rows[0][1]), completed

@@ -15,8 +15,8 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.api.province_store import LOCAL_TIMEZONE
 from service.db.models import Event, Grade, Response, School, Teacher
+from service.db.stores.province import LOCAL_TIMEZONE
 
 __all__ = ["Cohort", "load_cohort", "local_now"]
 

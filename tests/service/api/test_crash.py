@@ -32,7 +32,7 @@ pytestmark = pytest.mark.slow
 
 N_TEACHERS = 100
 N_EVENTS = 25_000
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _free_port() -> int:

@@ -9,7 +9,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from competency_model.catalog import Catalog, load_catalog
-from competency_model.framework import Framework, active_framework
+from competency_model.framework import Framework
+from competency_model.framework_files import active_framework
 from competency_model.graph import CompetencyGraph
 from competency_model.item_bank import ItemBank, default_item_bank, load_item_bank
 from service.audit import AuditBatcher

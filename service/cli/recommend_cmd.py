@@ -63,8 +63,11 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         """Recommend courses or practice tasks for a teacher, each with its reasons."""
         from recommender.bundle import load_recommender
         from recommender.ranking import TeacherProfile
-        from service.cli.diagnose_cmd import require_model_dir
-        from service.cli.path_cmd import diagnose_teachers, load_province_and_model
+        from service.cli._common import (
+            diagnose_teachers,
+            load_province_and_model,
+            require_model_dir,
+        )
         from service.db.stores.records import completed_items, completion_events
         from service.usecases.recommendations import (
             Serving,

@@ -37,7 +37,6 @@ from service.api.routes import (
     teacher_models,
     teachers,
 )
-from service.api.state import ServiceState
 from service.api.ui import mount_ui
 from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade_database
@@ -45,6 +44,7 @@ from service.model_registry import ModelRegistry
 from service.observability import RequestContext, configure_logging
 from service.reloads import follow_reloads
 from service.settings import Settings, get_settings
+from service.state import ServiceState
 from service.usecases.erasure import follow_erasures, forget_erased
 
 __all__ = ["create_app"]

@@ -13,7 +13,7 @@ import json
 import typer
 
 from competency_model.catalog import load_catalog
-from competency_model.framework import active_framework
+from competency_model.framework_files import active_framework
 from service.auth import Principal
 from service.cli.key_checks import configured_database_url
 from service.db.engine import make_engine, make_session_factory

@@ -26,7 +26,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 if TYPE_CHECKING:
-    from service.api.state import ServiceState
+    from service.state import ServiceState
 
 __all__ = [
     "CONTENT_TYPE_LATEST",

@@ -16,12 +16,12 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from service.db.region_aggregates import UNKNOWN, BreakdownRow, Level
 from service.db.stores.erased_aggregates import (
     ErasedCounts,
     erased_by_school,
     erased_grade_counts,
 )
+from service.db.stores.region_aggregates import UNKNOWN, BreakdownRow, Level
 
 __all__ = ["add_erased_to_breakdown", "add_erased_to_region_progress", "with_started_schools"]
 

@@ -36,7 +36,7 @@ from service.db.stores.erasure import (
 )
 
 if TYPE_CHECKING:
-    from service.api.ranking_cache import RankingCache
+    from service.usecases.ranking_cache import RankingCache
 
 __all__ = [
     "ERASING_ROLES",

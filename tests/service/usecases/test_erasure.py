@@ -18,7 +18,6 @@ from typer.testing import CliRunner
 
 from competency_model.errors import NotFoundError
 from competency_model.province import Province
-from service.api.province_store import store_tables
 from service.app import create_app
 from service.auth import Principal, create_key
 from service.cli.main import app as cli
@@ -29,6 +28,7 @@ from service.db.assessment_models import (
     PeerAssignmentRow,
 )
 from service.db.erasure_models import TeacherErasure
+from service.db.stores.province import store_tables
 from service.settings import Settings, get_settings
 from tests.service.conftest import POSTGRES_ENV, TestClient, _postgres_schema_url, assert_problem
 

@@ -5,7 +5,8 @@ Parquet and read back column-wise with dictionary-encoded ids (categorical colum
 ``nengli train`` reads them), so the peak memory is that of a real training run, not of the
 generator's string arrays. Then, in one process and with the same factors, iterations and
 threads: (1) implicit ALS alone on the full teacher × item confidence matrix, (2) the whole
-fit. A sampling thread (psutil) records the peak RSS of each phase.
+fit. A sampling thread (psutil) records the peak RSS of each phase; the generator runs in a
+child process so its arrays do not count.
 
 Usage::
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import multiprocessing
 import os
 import platform
 import tempfile
@@ -34,7 +36,7 @@ import pandas as pd
 import psutil
 import pyarrow.parquet as pq
 
-from bench.bench_recommender import make_province
+from bench.bench_recommender import BenchProvince, make_province
 from competency_model.catalog import load_catalog
 from competency_model.framework import default_framework
 from recommender.ranking import HybridRecommender
@@ -78,6 +80,15 @@ def read_events_columnar(path: Path) -> pd.DataFrame:
     return table.to_pandas()
 
 
+def _generate(teachers: int, items_per_teacher: int, seed: int, directory: str) -> None:
+    province, mastery = make_province(teachers, items_per_teacher, seed)
+    root = Path(directory)
+    province.schools.to_parquet(root / "schools.parquet", index=False)
+    province.teachers.to_parquet(root / "teachers.parquet", index=False)
+    province.events.to_parquet(root / "events.parquet", index=False, row_group_size=1_000_000)
+    mastery.to_parquet(root / "mastery.parquet", index=False)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--teachers", type=int, default=100_000)
@@ -90,15 +101,24 @@ def main() -> None:
         args.teachers = 5_000
     result: dict[str, Any] = {"teachers": args.teachers, "threads": args.threads}
     with tempfile.TemporaryDirectory() as tmp:
-        events_path = Path(tmp) / "events.parquet"
+        # The generator's string arrays would stay in this process's peak; it runs in a child.
         with peak_rss(result, "generate"):
-            province, mastery = make_province(args.teachers, args.items_per_teacher, args.seed)
-            province.events.to_parquet(events_path, index=False)
-            province.events = pd.DataFrame()
-            gc.collect()
-        result["events"] = int(pq.ParquetFile(events_path).metadata.num_rows)
-        with peak_rss(result, "read_events"):
-            province.events = read_events_columnar(events_path)
+            child = multiprocessing.get_context("spawn").Process(
+                target=_generate, args=(args.teachers, args.items_per_teacher, args.seed, tmp)
+            )
+            child.start()
+            child.join()
+            if child.exitcode != 0:
+                raise SystemExit(f"generator failed with exit code {child.exitcode}")
+        root = Path(tmp)
+        result["events"] = int(pq.ParquetFile(root / "events.parquet").metadata.num_rows)
+        with peak_rss(result, "read"):
+            province = BenchProvince(
+                pd.read_parquet(root / "schools.parquet"),
+                pd.read_parquet(root / "teachers.parquet"),
+                read_events_columnar(root / "events.parquet"),
+            )
+            mastery = pd.read_parquet(root / "mastery.parquet")
     catalog = load_catalog()
     framework = default_framework()
     model = HybridRecommender(num_threads=args.threads, random_state=args.seed)

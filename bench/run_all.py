@@ -17,6 +17,8 @@ BENCHMARKS = (
     "bench_import",
     "bench_diagnosis",
     "bench_recommender",
+    "bench_train_scale",
+    "bench_batch",
     "bench_paths",
     "bench_assessment",
     "bench_service",

@@ -19,6 +19,7 @@ BENCHMARKS = (
     "bench_recommender",
     "bench_train_scale",
     "bench_batch",
+    "bench_serving_memory",
     "bench_paths",
     "bench_assessment",
     "bench_service",

@@ -416,8 +416,10 @@ class CollaborativeFilter(BaseEstimator):
                     shape=tuple(arrays["sim_shape"]),
                 )
             else:
-                inner.user_factors = np.array(arrays["user_factors"])
-                inner.item_factors = np.array(arrays["item_factors"])
+                # No copy: memory-mapped factors stay shared between API workers
+                # (copy-on-write, so fold-in's in-place update touches one page).
+                inner.user_factors = np.asarray(arrays["user_factors"])
+                inner.item_factors = np.asarray(arrays["item_factors"])
         except KeyError as error:
             raise ModelError(
                 f"collaborative-filter arrays lack {error}; the model file is incomplete"

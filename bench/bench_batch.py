@@ -76,6 +76,13 @@ def main() -> None:
                 "partition_seconds_sum": round(task_seconds, 2),
                 "partition_seconds_max": max(p.seconds for p in result.partitions),
                 "seconds_per_teacher_cpu": round(task_seconds / teachers, 4),
+                "step_seconds_sum": {
+                    step: round(sum(p.steps[step] for p in result.partitions), 2)
+                    for step in ("train", "score", "diagnose")
+                },
+                "score_ms_per_teacher": round(
+                    1e3 * sum(p.steps["score"] for p in result.partitions) / teachers, 3
+                ),
                 "list_rows": sum(p.list_rows for p in result.partitions),
                 "diagnosis_rows": sum(p.diagnosis_rows for p in result.partitions),
                 "machine": {

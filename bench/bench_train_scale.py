@@ -77,7 +77,8 @@ def read_events_columnar(path: Path) -> pd.DataFrame:
         columns=["teacher_id", "item_id", "event", "value", "timestamp"],
         read_dictionary=["teacher_id", "item_id", "event"],
     )
-    return table.to_pandas()
+    # Hand the Arrow buffers over column by column instead of holding both copies at once.
+    return table.to_pandas(self_destruct=True, split_blocks=True)
 
 
 def _generate(teachers: int, items_per_teacher: int, seed: int, directory: str) -> None:

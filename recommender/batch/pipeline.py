@@ -71,6 +71,8 @@ class PartitionResult:
     diagnosis_rows: int
     seconds: float
     files: dict[str, str]
+    #: Wall seconds of each step: train (diagnosis + recommender + bundle), score, diagnose.
+    steps: dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -108,8 +110,11 @@ def run_partition(task: PartitionTask) -> PartitionResult:
         )
         bundle = load_bundle(staging / "model")
         version = bundle.version
+        trained = time.perf_counter()
         lists = top_lists(bundle.recommender, task.top_n)
+        scored = time.perf_counter()
         diagnosis = bundle.diagnosis.diagnose(read_province(task.input_dir))
+        diagnosed = time.perf_counter()
         for frame in (lists, diagnosis):
             frame.insert(0, "model_version", version)
             frame.insert(0, "partition", task.key)
@@ -129,6 +134,11 @@ def run_partition(task: PartitionTask) -> PartitionResult:
         diagnosis_rows=int(len(diagnosis)),
         seconds=round(time.perf_counter() - started, 2),
         files={name: file_sha256(final / name) for name in (LISTS_FILE, DIAGNOSIS_FILE)},
+        steps={
+            "train": round(trained - started, 2),
+            "score": round(scored - trained, 2),
+            "diagnose": round(diagnosed - scored, 2),
+        },
     )
 
 

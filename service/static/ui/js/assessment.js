@@ -67,7 +67,7 @@ function artifactFields(artifact, index) {
 }
 
 /** The evidence form of one point: one fieldset per artifact the framework asks for. */
-async function submitForm(teacherId, points, reload) {
+async function submitForm(teacherId, points, reload, flash) {
   const select = h("select", { name: "point", id: "evidence-point", "aria-label": t("col.point") },
     points.map((code) => h("option", { value: code }, `${code} ${pointName(code)}`)));
   const fields = h("div", { class: "artifacts" });
@@ -105,14 +105,14 @@ async function submitForm(teacherId, points, reload) {
       .filter((item) => item.title);
     try {
       const made = await apiSend("POST", `/v1/teachers/${enc(teacherId)}/evidence`, { point: select.value, items });
-      note(message, "ok", [t("evidence.accepted").replace("{peers}", (made.peer_reviewers || []).join(", ") || "–")]);
-      form.reset();
-      await reload();
+      // The card is rebuilt with the new submission; the note goes into the new form.
+      await reload([t("evidence.accepted").replace("{peers}", (made.peer_reviewers || []).join(", ") || "–")]);
     } catch (error) {
       note(message, "error", problemMessages(error));
     }
   });
   await showPoint();
+  if (flash) note(message, "ok", flash);
   return form;
 }
 
@@ -138,8 +138,8 @@ function submissionsTable(payload, teacherId, reload, role) {
   );
 }
 
-async function renderTeacherAssessment(box, teacherId, overview) {
-  const reload = () => renderTeacherAssessment(box, teacherId, overview);
+async function renderTeacherAssessment(box, teacherId, overview, flash = null) {
+  const reload = (message = null) => renderTeacherAssessment(box, teacherId, overview, message);
   const [evidence, assignments, portfolio] = await Promise.all([
     apiGet(`/v1/teachers/${enc(teacherId)}/evidence`),
     apiGet(`/v1/teachers/${enc(teacherId)}/review-assignments`),
@@ -177,7 +177,7 @@ async function renderTeacherAssessment(box, teacherId, overview) {
       { "data-testid": "review-assignments" },
     ),
     h("h3", {}, t("assessment.submit")),
-    await submitForm(teacherId, points, reload),
+    await submitForm(teacherId, points, reload, flash),
   );
   return results.length;
 }
@@ -194,7 +194,7 @@ export async function loadAssessment(teacherId, overview) {
   }
 }
 
-async function renderSchoolRating(box, schoolId, policyName) {
+async function renderSchoolRating(box, schoolId, policyName, openTeacher = null) {
   const summary = await apiGet(`/v1/schools/${enc(schoolId)}/assessment`, { policy: policyName });
   const waiting = listOf(summary, "data").filter((row) => row.rounds_awaiting_school > 0);
   const detail = h("div", { id: "school-rating-detail" });
@@ -203,7 +203,7 @@ async function renderSchoolRating(box, schoolId, policyName) {
     try {
       const evidence = await apiGet(`/v1/teachers/${enc(teacherId)}/evidence`);
       const pending = { ...evidence, data: listOf(evidence, "data").filter((sub) => sub.review.status !== "final") };
-      clear(detail).append(h("h3", {}, `${t("assessment.rateFor")} ${teacherId}`), submissionsTable(pending, teacherId, () => renderSchoolRating(box, schoolId, policyName).then(() => open(teacherId)), "school"));
+      clear(detail).append(h("h3", {}, `${t("assessment.rateFor")} ${teacherId}`), submissionsTable(pending, teacherId, () => renderSchoolRating(box, schoolId, policyName, teacherId), "school"));
     } catch (error) {
       showError(detail, error);
     }
@@ -228,6 +228,8 @@ async function renderSchoolRating(box, schoolId, policyName) {
     ),
     detail,
   );
+  // After a rating the card is rebuilt; the teacher being rated stays open.
+  if (openTeacher) await open(openTeacher);
   return waiting.length;
 }
 

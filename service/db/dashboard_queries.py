@@ -94,8 +94,12 @@ def first_completions(session: Session, area: Area) -> pd.DataFrame:
     return frame
 
 
-def load_area(session: Session, area: Area) -> AreaTables:
-    """Teachers, their ``complete`` events and grades in ``area`` (no questionnaire answers)."""
+def load_area(session: Session, area: Area, *, with_grades: bool = True) -> AreaTables:
+    """Teachers, their ``complete`` events and grades in ``area`` (no questionnaire answers).
+
+    ``with_grades=False`` leaves the grades out (an empty table): a district's list needs the
+    hours only, and grouping every teacher's grades is most of its cost.
+    """
     teacher_columns = ["teacher_id", "school_id", "stage", "subject", "research_group"]
     teachers = pd.DataFrame(
         session.execute(
@@ -117,13 +121,15 @@ def load_area(session: Session, area: Area) -> AreaTables:
         columns=["teacher_id", "item_id", "event", "timestamp"],
     )
     events["timestamp"] = _local(events["timestamp"])
-    grades = pd.DataFrame(
+    grade_rows = (
         session.execute(
             select(Grade.teacher_id, Grade.point, Grade.grade, Grade.assessed_at).where(
                 Grade.teacher_id.in_(in_scope)
             )
-        ).all(),
-        columns=["teacher_id", "point", "grade", "assessed_at"],
+        ).all()
+        if with_grades
+        else []
     )
+    grades = pd.DataFrame(grade_rows, columns=["teacher_id", "point", "grade", "assessed_at"])
     grades["assessed_at"] = _local(grades["assessed_at"])
     return AreaTables(teachers=teachers, events=events, grades=grades)

@@ -155,7 +155,11 @@ def get_region_behind(
     visible_region(session, principal, region)
     chosen = policy_for(region, policy)
     area = Area(region=region, city=city, district=district)
-    behind = area_behind(load_area(session, area), state.catalog, chosen)
+    # Hours only: the assessment columns stay on the school's own list.
+    tables = load_area(session, area, with_grades=False)
+    behind = area_behind(tables, state.catalog, chosen).drop(
+        columns=["points_assessed", "points_passed", "points_failed"]
+    )
     record_read(
         session,
         principal,

@@ -522,13 +522,6 @@ class DiagnosisModel:
             "environment_research_group": (research_group,),
         }[self.peer_group]
         label = "|".join(str(v) for v in (school_environment, *extra))
-        if not hasattr(self, "mastery_model_"):
-            prior = self.estimator_.predict_proba_codes(codes, self._group_index([label]))
-            result = self._fuse_evidence(
-                prior, codes, {tid: 0}, grade_frame, completion_frame, moment
-            )
-            result["teacher_id"] = np.array([teacher_id])
-            return self._long(result)
         events = completion_frame.assign(event="complete") if len(completion_frame) else None
         if hasattr(self, "factor_model_"):
             attributes = pd.DataFrame(
@@ -541,6 +534,13 @@ class DiagnosisModel:
             )
             result = self._factor(
                 codes, {tid: 0}, grade_frame, events, moment, attributes, [school_id or ""]
+            )
+            result["teacher_id"] = np.array([teacher_id])
+            return self._long(result)
+        if not hasattr(self, "mastery_model_"):
+            prior = self.estimator_.predict_proba_codes(codes, self._group_index([label]))
+            result = self._fuse_evidence(
+                prior, codes, {tid: 0}, grade_frame, completion_frame, moment
             )
             result["teacher_id"] = np.array([teacher_id])
             return self._long(result)

@@ -26,7 +26,7 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from tests.service import test_ui_browser as ui
+from tests.service.api import test_ui_browser as ui
 from tests.service.signin.conftest import free_port, run_provider, sign_in_environment
 
 pytestmark = pytest.mark.slow

@@ -12,12 +12,6 @@ from recommender.bundle import ModelBundle
 from recommender.school_planning import attach_teachers, mastery_matrix, plan_school
 from recommender.school_planning.pairing import mentor_teachers, pair_schools
 from recommender.school_planning.portrait import build_portrait
-from recommender.school_planning.progress import (
-    assessment_summary,
-    compliance,
-    hours_completed,
-    rollout_status,
-)
 from service.api.cohort import Cohort, load_cohort, local_now
 from service.api.deps import CurrentKey, SessionDep, StateDep
 from service.api.routes.teacher_models import PolicyQuery, policy_for
@@ -25,6 +19,7 @@ from service.api.schemas.common import ID_PATTERN
 from service.api.scope import visible_region, visible_school
 from service.api.state import ServiceState
 from service.audit import record_read
+from service.db.region_progress import region_progress
 
 router = APIRouter(prefix="/v1", tags=["schools & regions"])
 SCHOOL_ID = Path(pattern=ID_PATTERN, examples=["S000001"])
@@ -108,30 +103,24 @@ def get_region_progress(
     region: str = REGION,
     policy: PolicyQuery = None,
 ) -> dict[str, Any]:
-    """Hours completed against the policy, assessment results per point, rollout by batch."""
+    """Hours completed against the policy, assessment results per point, rollout by batch
+    (summed from per-school aggregates in the database)."""
     visible_region(session, principal, region)
     chosen = policy_for(region, policy)
-    cohort = load_cohort(session, region=region)
-    hours = compliance(
-        hours_completed(cohort.events, state.catalog, chosen, cohort.teachers), chosen
-    )
-    started = cohort.events.loc[cohort.events["event"] == "enrol", "teacher_id"].nunique()
-    assessments = assessment_summary(cohort.grades, state.framework.codes).reset_index()
-    rollout = rollout_status(cohort.schools, chosen, cohort.events, cohort.teachers)
+    figures = region_progress(session, region, state.catalog, chosen, state.framework.codes)
     record_read(session, principal, "region_progress", detail=f"region={region}")
-    n_teachers = int(len(cohort.teachers))
     return {
         "region": region,
         "policy": chosen.name,
-        "n_schools": int(len(cohort.schools)),
-        "n_teachers": n_teachers,
-        "teachers_started": int(started),
-        "teachers_compliant": int(hours["compliant"].sum()),
-        "compliant_share": float(hours["compliant"].mean()) if n_teachers else 0.0,
-        "mean_hours": float(hours["hours"].mean()) if n_teachers else 0.0,
-        "mean_practice_hours": float(hours["practice_hours"].mean()) if n_teachers else 0.0,
-        "assessments": _records(assessments),
-        "rollout": _records(rollout),
+        "n_schools": figures.n_schools,
+        "n_teachers": figures.n_teachers,
+        "teachers_started": figures.teachers_started,
+        "teachers_compliant": figures.teachers_compliant,
+        "compliant_share": figures.compliant_share,
+        "mean_hours": figures.mean_hours,
+        "mean_practice_hours": figures.mean_practice_hours,
+        "assessments": _records(figures.assessments.reset_index()),
+        "rollout": _records(figures.rollout),
     }
 
 

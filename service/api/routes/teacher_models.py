@@ -37,6 +37,7 @@ from service.api.scope import visible_teacher, visible_teacher_with_completed
 from service.api.state import ServiceState
 from service.audit import audit_row, record_read
 from service.auth import Principal
+from service.db.list_reader import stored_list
 from service.db.models import Response as StoredResponse
 
 router = APIRouter(prefix="/v1/teachers", tags=["diagnosis & recommendations"])
@@ -165,9 +166,10 @@ def get_diagnosis(
 
 
 # ``async``, and lean on purpose: this is the endpoint platforms call most. A known teacher's
-# request reads two indexed rows on one connection, takes the ranking from the RankingCache
-# (one model call on the teacher's first request after a retraining), joins the kept JSON of
-# the items and waits for its audit entry's group commit. Measured in docs/benchmarks.md,
+# request reads two indexed rows on one connection, then the batch's precomputed list (one
+# primary-key range; the reasons of the k items shown are built from the model, no scoring),
+# or, without one, takes the ranking from the RankingCache (one model call on the teacher's
+# first request after a retraining), and waits for its audit entry's group commit. Measured in docs/benchmarks.md,
 # section service. A teacher newer than the model is diagnosed first, in the thread pool.
 @router.get("/{teacher_id}/recommendations", response_model=RecommendationsOut)
 async def get_recommendations(
@@ -188,7 +190,16 @@ async def get_recommendations(
             _cold_start_list, state, principal, models, teacher_id, completed, kind, k, personalized
         )
     else:
-        items = state.ranking_cache.top(models, teacher_id, kind, personalized, k, set(completed))
+        listed = (
+            _precomputed(state, models, scope.region, teacher_id, kind, k, completed)
+            if personalized
+            else None
+        )
+        items = (
+            listed
+            if listed is not None
+            else state.ranking_cache.top(models, teacher_id, kind, personalized, k, set(completed))
+        )
     await state.audit_batcher.append(
         audit_row(
             principal,
@@ -210,6 +221,31 @@ async def get_recommendations(
     return Response(
         body[:-1] + b',"data":[' + b",".join(items) + b"]}", media_type="application/json"
     )
+
+
+def _precomputed(
+    state: ServiceState,
+    models: ModelBundle,
+    region: str,
+    teacher_id: str,
+    kind: Kind,
+    k: int,
+    completed: list[str],
+) -> list[bytes] | None:
+    """The batch's list minus what the teacher completed since; None: rank live instead.
+
+    None when the region serves no lists of this model version, the batch did not rank the
+    teacher, or too many of the stored items were completed to fill ``k``.
+    """
+    done = set(completed)
+    stored = stored_list(state.engine, region, models.version, teacher_id, kind, k + len(done))
+    kept = [(item, score) for item, score in stored if item not in done][:k]
+    if len(kept) < k:
+        return None
+    items = models.recommender.explain_listed(
+        teacher_id, [item for item, _ in kept], [score for _, score in kept]
+    )
+    return [recommendation_json(item) for item in items] if len(items) == k else None
 
 
 def _cold_start_list(

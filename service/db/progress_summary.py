@@ -7,7 +7,8 @@ of the arithmetic besides the rows — and its latest-grade counts per point. Da
 (migration 0007) mark a school in ``progress_dirty`` whenever its teachers, events or grades
 change; :func:`refresh_region` recomputes, in set-based SQL, exactly the schools of a region
 that are dirty or have no row for the basis asked for, then every dashboard figure is a sum
-over at most a region's schools.
+over at most a region's schools (the region's grade counts are kept summed in
+``region_grades``, recomputed whenever one of its schools' grades was).
 
 The arithmetic is the one of :mod:`recommender.school_planning.progress` (tested for parity
 on SQLite and PostgreSQL): 学时 = catalog hours of the distinct items completed, practice and
@@ -147,27 +148,57 @@ INSERT INTO school_grades_fresh (school_id) SELECT school_id FROM targets
 """
 
 
+_ANY_DIRTY = (
+    "SELECT 1 FROM progress_dirty d JOIN schools s ON s.school_id = d.school_id "
+    "WHERE s.region = :region LIMIT 1"
+)
+_ANY_PROGRESS_TARGET = (
+    "SELECT 1 FROM schools s WHERE s.region = :region AND NOT EXISTS (SELECT 1 FROM "
+    "school_progress p WHERE p.school_id = s.school_id AND p.basis = :basis) LIMIT 1"
+)
+_ANY_GRADE_TARGET = (
+    "SELECT 1 FROM schools s WHERE s.region = :region AND NOT EXISTS (SELECT 1 FROM "
+    "school_grades_fresh f WHERE f.school_id = s.school_id) LIMIT 1"
+)
+_REGION_GRADES = [
+    "DELETE FROM region_grades WHERE region = :region",
+    "INSERT INTO region_grades (region, point, grade, n_teachers) "
+    "SELECT CAST(:region AS VARCHAR(64)), g.point, g.grade, sum(g.n_teachers) "
+    "FROM school_grades g "
+    "JOIN schools s ON s.school_id = g.school_id WHERE s.region = :region "
+    "GROUP BY g.point, g.grade",
+]
+
+
 def refresh_region(session: Session, region: str, catalog: Catalog, policy: Policy) -> str:
     """Bring the aggregates of ``region``'s schools up to date for ``policy``; return the basis.
 
     Cost grows with the schools that changed since the last refresh (all of them on the first
-    call after a large import), not with the region. The caller commits.
+    call after a large import), not with the region: when nothing changed it is three indexed
+    existence checks. The caller commits.
     """
     basis = basis_of(catalog, policy)
-    _lock(session, region)
-    for statement in _CLEAR_DIRTY:
-        session.execute(text(statement), {"region": region})
-    session.execute(
-        text(_PROGRESS.format(catalog=_catalog_values(catalog, policy), tol=_TOLERANCE)),
-        {
-            "region": region,
-            "basis": basis,
-            "total": policy.total_hours,
-            "min_practice": policy.min_practice_hours,
-            "min_share": policy.min_practice_share,
-            "min_online": policy.min_online_hours,
-        },
-    )
-    session.execute(text(_GRADES), {"region": region})
-    session.execute(text(_GRADES_FRESH), {"region": region})
+    where = {"region": region, "basis": basis}
+    if session.execute(text(_ANY_DIRTY), where).first() is not None:
+        _lock(session, region)
+        for statement in _CLEAR_DIRTY:
+            session.execute(text(statement), where)
+    if session.execute(text(_ANY_PROGRESS_TARGET), where).first() is not None:
+        _lock(session, region)
+        session.execute(
+            text(_PROGRESS.format(catalog=_catalog_values(catalog, policy), tol=_TOLERANCE)),
+            {
+                **where,
+                "total": policy.total_hours,
+                "min_practice": policy.min_practice_hours,
+                "min_share": policy.min_practice_share,
+                "min_online": policy.min_online_hours,
+            },
+        )
+    if session.execute(text(_ANY_GRADE_TARGET), where).first() is not None:
+        _lock(session, region)
+        session.execute(text(_GRADES), where)
+        session.execute(text(_GRADES_FRESH), where)
+        for statement in _REGION_GRADES:
+            session.execute(text(statement), where)
     return basis

@@ -20,7 +20,7 @@ from competency_model.policy import Policy
 from recommender.school_planning.progress import assessment_from_counts, rollout_from_counts
 from service.db.models import School
 from service.db.progress_summary import refresh_region
-from service.db.scale_models import SchoolGrades, SchoolProgress
+from service.db.scale_models import RegionGrades, SchoolProgress
 
 __all__ = ["RegionProgress", "region_progress"]
 
@@ -87,10 +87,9 @@ def region_progress(
         for index, value in enumerate((schools, teachers, started, compliant, hours, practice)):
             totals[index] += value
     grades = session.execute(
-        select(SchoolGrades.point, SchoolGrades.grade, func.sum(SchoolGrades.n_teachers))
-        .join(School, School.school_id == SchoolGrades.school_id)
-        .where(School.region == region)
-        .group_by(SchoolGrades.point, SchoolGrades.grade)
+        select(RegionGrades.point, RegionGrades.grade, RegionGrades.n_teachers).where(
+            RegionGrades.region == region
+        )
     ).all()
     counts = (
         pd.DataFrame(grades, columns=["point", "grade", "n"])

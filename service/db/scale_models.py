@@ -25,6 +25,7 @@ __all__ = [
     "ListVersion",
     "ProgressDirty",
     "RecommendationListRow",
+    "RegionGrades",
     "SchoolGrades",
     "SchoolGradesFresh",
     "SchoolProgress",
@@ -88,6 +89,17 @@ class SchoolGrades(Base):
     __tablename__ = "school_grades"
 
     school_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    point: Mapped[str] = mapped_column(String(8), primary_key=True)
+    grade: Mapped[str] = mapped_column(String(8), primary_key=True)
+    n_teachers: Mapped[int] = mapped_column(Integer)
+
+
+class RegionGrades(Base):
+    """``school_grades`` summed over a region's schools (recomputed when one of them changes)."""
+
+    __tablename__ = "region_grades"
+
+    region: Mapped[str] = mapped_column(String(64), primary_key=True)
     point: Mapped[str] = mapped_column(String(8), primary_key=True)
     grade: Mapped[str] = mapped_column(String(8), primary_key=True)
     n_teachers: Mapped[int] = mapped_column(Integer)

@@ -39,6 +39,7 @@ _RLS_POLICIES = {
     "recommendation_lists": _IN_REGION,
     "list_versions": _IN_REGION,
     "list_pointers": _IN_REGION,
+    "region_grades": _IN_REGION,
     "teachers": f"({_REGION_SETTING} IS NULL OR school_id IN (SELECT school_id FROM schools))",
     "events": f"({_REGION_SETTING} IS NULL OR teacher_id IN (SELECT teacher_id FROM teachers))",
     "grades": f"({_REGION_SETTING} IS NULL OR teacher_id IN (SELECT teacher_id FROM teachers))",
@@ -117,6 +118,13 @@ def _summary_tables() -> None:
     op.create_table(
         "school_grades",
         sa.Column("school_id", sa.String(32), primary_key=True),
+        sa.Column("point", sa.String(8), primary_key=True),
+        sa.Column("grade", sa.String(8), primary_key=True),
+        sa.Column("n_teachers", sa.Integer, nullable=False),
+    )
+    op.create_table(
+        "region_grades",
+        sa.Column("region", sa.String(64), primary_key=True),
         sa.Column("point", sa.String(8), primary_key=True),
         sa.Column("grade", sa.String(8), primary_key=True),
         sa.Column("n_teachers", sa.Integer, nullable=False),
@@ -208,6 +216,7 @@ def downgrade() -> None:
         "recommendation_lists",
         "progress_dirty",
         "school_grades_fresh",
+        "region_grades",
         "school_grades",
         "school_progress",
         "list_pointers",

@@ -94,7 +94,7 @@ def synthetic_load(
             SELECT 'platform:' || :region, 'e' || i || '-' || j, 'T' || lpad(i::text, 7, '0'),
                    CASE WHEN j = 1 THEN 'enrol' WHEN (i + j + :seed) % 3 = 0 THEN 'progress'
                         ELSE 'complete' END,
-                   (CAST(:items AS text[]))[1 + ((i * 7919 + j * 104729 + :seed) % :n_items)],
+                   (CAST(:items AS text[]))[1 + ((i::bigint * 7919 + j * 104729 + :seed) % :n_items)],
                    NULL, now() - (j || ' days')::interval, md5(i || '-' || j), now()
             FROM generate_series(1, :teachers) AS i, generate_series(1, :events) AS j""",
         "grades": """INSERT INTO grades (teacher_id, point, grade, assessed_at)
@@ -236,6 +236,16 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.small:
         args.teachers, args.schools, args.requests = 5000, 50, 10
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        with create_engine(args.database_url).connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as error:
+        reason = f"no PostgreSQL at --database-url ({type(error.orig).__name__})"
+        print(json.dumps({"benchmark": "dashboards", "skipped": reason}))
+        return
     directory = ROOT / "bench" / "out" / "dashboards"
     directory.mkdir(parents=True, exist_ok=True)
     model_dir = small_model(directory, args.seed)

@@ -20,6 +20,7 @@ BENCHMARKS = (
     "bench_paths",
     "bench_assessment",
     "bench_service",
+    "bench_dashboards",
 )
 
 

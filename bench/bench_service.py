@@ -401,6 +401,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--repeat-teachers", type=int, default=5000, help="Teachers of the repeat-request runs."
     )
+    parser.add_argument(
+        "--lists",
+        action="store_true",
+        help="Serve known teachers from precomputed lists (ranked and loaded before the run).",
+    )
     args = parser.parse_args(argv)
     if args.small:
         args.teachers, args.schools, args.duration, args.rate = 2000, 20, 5.0, 100.0
@@ -408,6 +413,26 @@ def main(argv: list[str] | None = None) -> None:
     directory = (args.dir or ROOT / "bench" / "out" / f"service-{args.teachers}").resolve()
     directory.mkdir(parents=True, exist_ok=True)
     timings = prepare(directory, args.teachers, args.schools, args.seed)
+    lists: dict[str, float] | None = None
+    if args.lists:
+        from bench.precomputed_lists import write_and_load_lists
+
+        lists = write_and_load_lists(
+            directory / "model",
+            f"sqlite:///{directory / 'bench.sqlite'}",
+            directory / "lists.parquet",
+        )
+    else:  # a cached database may hold lists of an earlier --lists run
+        from sqlalchemy import text
+
+        from service.db.engine import make_engine as _engine
+        from service.db.migrate import upgrade_database as _upgrade
+
+        plain = _engine(f"sqlite:///{directory / 'bench.sqlite'}")
+        _upgrade(plain)
+        with plain.begin() as connection:
+            connection.execute(text("DELETE FROM list_pointers"))
+        plain.dispose()
 
     from competency_model.province import read_province
     from service.auth import create_key
@@ -521,6 +546,7 @@ def main(argv: list[str] | None = None) -> None:
                     "first_open_teachers": len(first_open),
                 },
                 "prepare_seconds": timings,
+                "precomputed_lists": lists,
                 "results": results,
                 "throughput_ratios": ratios,
             },

@@ -23,6 +23,7 @@ BENCHMARKS = (
     "bench_paths",
     "bench_assessment",
     "bench_service",
+    "bench_dashboards",
     "bench_dashboard",
 )
 

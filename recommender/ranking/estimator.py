@@ -36,7 +36,7 @@ from competency_model.errors import NotFoundError
 from competency_model.framework import Framework
 from competency_model.policy import Policy
 from competency_model.province import ProvinceTables
-from recommender.ranking import serving
+from recommender.ranking import listed, serving
 from recommender.ranking.attributes import LearnedAttributes
 from recommender.ranking.cold_start import TeacherProfile, profile_teacher, school_row
 from recommender.ranking.fit import FitSettings, fit_state
@@ -156,6 +156,21 @@ class HybridRecommender(LearnedAttributes, BaseEstimator):
                 "teachers or retrain with them",
                 details={"teacher_id": str(teacher_id)},
             ) from None
+
+    def explain_listed(
+        self, teacher_id: str, item_ids: Sequence[str], scores: Sequence[float]
+    ) -> list[Recommendation]:
+        """A list ranked earlier (the batch's, best first) explained for a known teacher.
+
+        Costs the reasons of the given items only, no scoring; retired items are skipped.
+        """
+        state = self._state()
+        cached = getattr(self, "_item_columns", None)
+        if cached is None or cached[0] is not state:
+            cached = self._item_columns = (state, listed.item_columns(state))
+        return listed.explain_listed(
+            state, self.row_of(teacher_id), self.mastered_threshold, item_ids, scores, cached[1]
+        )
 
     def eligible(self, rows: NDArray[np.int64]) -> NDArray[np.bool_]:
         """Items each teacher at ``rows`` could be shown at all (environment and policy gating)."""

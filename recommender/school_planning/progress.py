@@ -19,10 +19,12 @@ from competency_model.framework import RATINGS
 from competency_model.policy import Policy
 
 __all__ = [
+    "assessment_from_counts",
     "assessment_summary",
     "compliance",
     "cycle_starts_from_rollout",
     "hours_completed",
+    "rollout_from_counts",
     "rollout_status",
     "teachers_at_risk",
 ]
@@ -105,9 +107,16 @@ def assessment_summary(grades: pd.DataFrame, codes: list[str] | None = None) -> 
     if unknown:
         raise ImportRowError(f"grades hold unknown grade(s) {unknown}; use {list(RATINGS)}")
     latest = grades.sort_values("assessed_at").drop_duplicates(["teacher_id", "point"], keep="last")
-    counts = pd.crosstab(latest["point"], latest["grade"]).reindex(
-        columns=list(RATINGS), fill_value=0
-    )
+    counts = pd.crosstab(latest["point"], latest["grade"])
+    return assessment_from_counts(counts, codes)
+
+
+def assessment_from_counts(counts: pd.DataFrame, codes: list[str] | None = None) -> pd.DataFrame:
+    """:func:`assessment_summary` from teachers per point (index) × latest grade (columns).
+
+    The database keeps these counts per school, so a region's summary is their sum.
+    """
+    counts = counts.reindex(columns=list(RATINGS), fill_value=0).fillna(0).astype("int64")
     if codes is not None:
         counts = counts.reindex(codes, fill_value=0)
     counts.columns.name = None
@@ -134,7 +143,6 @@ def rollout_status(
     """
     _require(schools, "schools", ("school_id", "rollout_batch"))
     steps = list(policy.rollout)
-    n_schools = len(schools)
     # Schools without a batch yet are reported in a row of their own (batch None).
     assigned = schools["rollout_batch"].notna()
     unassigned = schools.loc[~assigned, "school_id"]
@@ -149,34 +157,45 @@ def rollout_status(
         started = set(
             school_of.reindex(enrol["teacher_id"].astype(str).unique()).dropna().astype(str)
         )
-    rows = []
+    counts: dict[int | None, tuple[int, int | None]] = {}
     for batch in batches:
         members = schools.loc[schools["rollout_batch"].astype(int) == batch, "school_id"]
-        step = steps[batch - 1] if 0 < batch <= len(steps) else None
+        n_started = int(members.astype(str).isin(started).sum()) if events is not None else None
+        counts[batch] = (len(members), n_started)
+    if len(unassigned):
+        counts[None] = (
+            len(unassigned),
+            int(unassigned.astype(str).isin(started).sum()) if events is not None else None,
+        )
+    return rollout_from_counts(counts, policy)
+
+
+def rollout_from_counts(
+    counts: Mapping[int | None, tuple[int, int | None]], policy: Policy
+) -> pd.DataFrame:
+    """:func:`rollout_status` from schools and started schools per batch (None: no batch yet).
+
+    ``counts[batch] = (n_schools, n_started)``, ``n_started`` None when events were not read.
+    Every batch of the policy's schedule gets a row, and the unassigned row comes last.
+    """
+    steps = list(policy.rollout)
+    n_schools = sum(n for n, _ in counts.values())
+    batches = sorted({b for b in counts if b is not None} | set(range(1, len(steps) + 1)))
+    rows = []
+    for batch in [*batches, None]:
+        if batch is None and batch not in counts:
+            continue
+        members, n_started = counts.get(batch, (0, 0))
+        step = steps[batch - 1] if batch is not None and 0 < batch <= len(steps) else None
         rows.append(
             {
                 "batch": batch,
                 "year": step.year if step else None,
                 "planned_share": step.share if step else np.nan,
-                "n_schools": len(members),
-                "actual_share": len(members) / n_schools if n_schools else 0.0,
+                "n_schools": members,
+                "actual_share": members / n_schools if n_schools else 0.0,
                 "started_share": (
-                    members.astype(str).isin(started).mean()
-                    if len(members) and (events is not None)
-                    else np.nan
-                ),
-            }
-        )
-    if len(unassigned):
-        rows.append(
-            {
-                "batch": None,
-                "year": None,
-                "planned_share": np.nan,
-                "n_schools": len(unassigned),
-                "actual_share": len(unassigned) / n_schools,
-                "started_share": (
-                    unassigned.astype(str).isin(started).mean() if events is not None else np.nan
+                    n_started / members if members and n_started is not None else np.nan
                 ),
             }
         )

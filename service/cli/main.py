@@ -28,6 +28,7 @@ app.add_typer(evaluate_app, name="evaluate")
 COMMAND_MODULES: list[str] = [
     "assessment_cmd",
     "batch_cmd",
+    "batch_load_cmd",
     "db_cmd",
     "diagnose_cmd",
     "evaluate_diagnosis_cmd",

@@ -11,7 +11,6 @@ are equal (``tests/service/test_erasure.py``).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 import pandas as pd
 from sqlalchemy.orm import Session
@@ -19,14 +18,15 @@ from sqlalchemy.orm import Session
 from service.db.stores.erased_aggregates import (
     ErasedCounts,
     erased_by_school,
-    erased_grade_counts,
 )
 from service.db.stores.region_aggregates import UNKNOWN, BreakdownRow, Level
 
-__all__ = ["add_erased_to_breakdown", "add_erased_to_region_progress", "with_started_schools"]
+__all__ = ["add_erased_to_breakdown", "with_erased_grades"]
 
 
-def _with_grades(assessments: pd.DataFrame, counts: dict[tuple[str, str], int]) -> pd.DataFrame:
+def with_erased_grades(
+    assessments: pd.DataFrame, counts: dict[tuple[str, str], int]
+) -> pd.DataFrame:
     """``assessment_summary`` output (index ``point``) with erased grade counts added."""
     if not counts:
         return assessments
@@ -43,39 +43,6 @@ def _with_grades(assessments: pd.DataFrame, counts: dict[tuple[str, str], int]) 
     table["pass_rate"] = ((table["优秀"] + table["合格"]) / assessed).fillna(0.0)
     table["excellent_rate"] = (table["优秀"] / assessed).fillna(0.0)
     return table
-
-
-def add_erased_to_region_progress(
-    session: Session,
-    region: str,
-    policy: str,
-    hours: pd.DataFrame,
-    live_started: int,
-    assessments: pd.DataFrame,
-) -> tuple[dict[str, Any], pd.DataFrame, set[str]]:
-    """Totals of the region's progress answer, erased teachers included.
-
-    Returns the summary fields, the assessment table and the schools where an erased teacher
-    had started (rollout's ``started_share`` counts them as started).
-    """
-    erased = erased_by_school(session, region, policy)
-    n_live = int(len(hours))
-    n_teachers = n_live + sum(part.teachers for part in erased)
-    hours_sum = float(hours["hours"].sum()) + sum(part.hours_sum for part in erased)
-    practice_sum = float(hours["practice_hours"].sum()) + sum(
-        part.practice_hours_sum for part in erased
-    )
-    compliant = int(hours["compliant"].sum()) + sum(part.compliant for part in erased)
-    summary = {
-        "n_teachers": n_teachers,
-        "teachers_started": live_started + sum(part.started for part in erased),
-        "teachers_compliant": compliant,
-        "compliant_share": compliant / n_teachers if n_teachers else 0.0,
-        "mean_hours": hours_sum / n_teachers if n_teachers else 0.0,
-        "mean_practice_hours": practice_sum / n_teachers if n_teachers else 0.0,
-    }
-    started_schools = {part.school_id for part in erased if part.started}
-    return summary, _with_grades(assessments, erased_grade_counts(session, region)), started_schools
 
 
 def _unit_key(part: ErasedCounts, level: Level) -> tuple[str, str | None, str | None]:
@@ -133,22 +100,3 @@ def add_erased_to_breakdown(
             / n,
         )
     return list(units.values())  # the database's order, units only erased teachers had last
-
-
-def with_started_schools(
-    events: pd.DataFrame, teachers: pd.DataFrame, schools: set[str]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Events and teachers in which each of ``schools`` has one anonymous enrolment.
-
-    Only for :func:`~recommender.school_planning.progress.rollout_status`, which counts a school
-    as started when some teacher enrolled: a school whose only starter was erased stays started.
-    """
-    if not schools:
-        return events, teachers
-    ids = [f"erased:{school}" for school in sorted(schools)]
-    extra_teachers = pd.DataFrame({"teacher_id": ids, "school_id": sorted(schools)})
-    extra_events = pd.DataFrame({"teacher_id": ids, "event": "enrol", "timestamp": pd.NaT})
-    return (
-        pd.concat([events, extra_events], ignore_index=True),
-        pd.concat([teachers, extra_teachers], ignore_index=True),
-    )

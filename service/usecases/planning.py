@@ -17,15 +17,11 @@ from competency_model.policy import Policy
 from recommender.bundle import ModelBundle
 from recommender.school_planning import attach_teachers, mastery_matrix
 from recommender.school_planning.pairing import mentor_teachers, pair_schools
-from recommender.school_planning.progress import (
-    assessment_summary,
-    compliance,
-    hours_completed,
-    rollout_status,
-)
+from service.db.region_progress import region_progress as sql_region_progress
 from service.db.stores.cohort import Cohort, load_cohort, local_now
+from service.db.stores.erased_aggregates import erased_by_school, erased_grade_counts
 from service.state import ServiceState
-from service.usecases.erased_aggregates import add_erased_to_region_progress, with_started_schools
+from service.usecases.erased_aggregates import with_erased_grades
 
 __all__ = ["json_rows", "region_pairing", "region_progress", "teacher_mastery"]
 
@@ -49,26 +45,38 @@ def teacher_mastery(state: ServiceState, models: ModelBundle, cohort: Cohort) ->
 def region_progress(
     session: Session, state: ServiceState, region: str, policy: Policy
 ) -> dict[str, Any]:
-    """Hours against the policy, assessment results per point and rollout by batch of a region."""
-    cohort = load_cohort(session, region=region)
-    hours = compliance(
-        hours_completed(cohort.events, state.catalog, policy, cohort.teachers), policy
+    """Hours against the policy, assessment results per point and rollout by batch of a region,
+    summed from the per-school aggregates in the database (never the region's rows), with the
+    counters of teachers erased under PIPL added back (service/usecases/erased_aggregates.py)."""
+    erased = erased_by_school(session, region, policy.name)
+    started_schools = {part.school_id for part in erased if part.started}
+    figures = sql_region_progress(
+        session,
+        region,
+        state.catalog,
+        policy,
+        state.framework.codes,
+        also_started=started_schools,
     )
-    started = cohort.events.loc[cohort.events["event"] == "enrol", "teacher_id"].nunique()
-    assessments = assessment_summary(cohort.grades, state.framework.codes)
-    # Teachers erased under PIPL keep counting (service/usecases/erased_aggregates.py).
-    totals, assessments, erased_started = add_erased_to_region_progress(
-        session, region, policy.name, hours, int(started), assessments
+    n_teachers = figures.n_teachers + sum(part.teachers for part in erased)
+    hours_sum = figures.mean_hours * figures.n_teachers + sum(part.hours_sum for part in erased)
+    practice_sum = figures.mean_practice_hours * figures.n_teachers + sum(
+        part.practice_hours_sum for part in erased
     )
-    events, teachers = with_started_schools(cohort.events, cohort.teachers, erased_started)
-    rollout = rollout_status(cohort.schools, policy, events, teachers)
+    compliant = figures.teachers_compliant + sum(part.compliant for part in erased)
+    assessments = with_erased_grades(figures.assessments, erased_grade_counts(session, region))
     return {
         "region": region,
         "policy": policy.name,
-        "n_schools": int(len(cohort.schools)),
-        **totals,
+        "n_schools": figures.n_schools,
+        "n_teachers": n_teachers,
+        "teachers_started": figures.teachers_started + sum(part.started for part in erased),
+        "teachers_compliant": compliant,
+        "compliant_share": compliant / n_teachers if n_teachers else 0.0,
+        "mean_hours": hours_sum / n_teachers if n_teachers else 0.0,
+        "mean_practice_hours": practice_sum / n_teachers if n_teachers else 0.0,
         "assessments": json_rows(assessments.reset_index()),
-        "rollout": json_rows(rollout),
+        "rollout": json_rows(figures.rollout),
     }
 
 

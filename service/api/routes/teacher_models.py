@@ -26,6 +26,7 @@ from service.db.stores.records import load_record, store_answers
 from service.db.stores.scope import visible_teacher, visible_teacher_with_completed
 from service.state import ServiceState
 from service.usecases import teacher_models
+from service.usecases.precomputed import precomputed_list
 from service.usecases.ranking_cache import recommendation_json
 from service.usecases.recommendations import Serving, knows, unknown_teacher_list
 
@@ -113,8 +114,17 @@ async def get_recommendations(
     decision = knows(models.recommender, teacher_id, personalized)
     if decision.mode is Serving.KNOWN:
         assert decision.row is not None
-        items = state.ranking_cache.top(
-            models, teacher_id, decision.row, kind, personalized, k, set(completed)
+        listed = (
+            precomputed_list(state, models, scope.region, teacher_id, kind, k, completed)
+            if personalized
+            else None
+        )
+        items = (
+            listed
+            if listed is not None
+            else state.ranking_cache.top(
+                models, teacher_id, decision.row, kind, personalized, k, set(completed)
+            )
         )
     else:
         found = await run_in_threadpool(

@@ -1,11 +1,10 @@
 """Region → city → district → school progress computed by the database, not in Python.
 
 A provincial office drills down from the province to a school. Loading a region's events into
-memory per request cannot answer at a million teachers, so the figures are one SQL statement:
-each teacher's distinct completed items joined with the catalog's hours (sent as a ``VALUES``
-common table expression: the catalog lives in the service, not in the database), summed per teacher, checked
-against the policy's hour rules, then counted per city, district or school. The arithmetic is
-the same as :func:`recommender.school_planning.progress.compliance` (tested for parity).
+memory per request cannot answer at a million teachers, so the figures are sums over the
+per-school aggregates of :mod:`service.db.progress_summary` (refreshed first where a school's
+rows changed), grouped per city, district or school. The arithmetic is the same as
+:func:`recommender.school_planning.progress.compliance` (tested for parity).
 """
 
 from __future__ import annotations
@@ -13,12 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Float, Integer, String, and_, case, column, distinct, func, select, values
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from competency_model.catalog import Catalog
 from competency_model.policy import Policy
-from service.db.models import Event, School, Teacher
+from service.db.models import School
+from service.db.progress_summary import refresh_region
+from service.db.scale_models import SchoolProgress
 
 __all__ = ["LEVELS", "BreakdownRow", "region_breakdown"]
 
@@ -26,7 +27,6 @@ Level = Literal["city", "district", "school"]
 LEVELS: tuple[Level, ...] = ("city", "district", "school")
 #: Shown for a school without a city or district, so its teachers are counted, not dropped.
 UNKNOWN = "（未填写）"
-_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
@@ -53,29 +53,6 @@ class BreakdownRow:
         return {**self.__dict__, "compliant_share": self.compliant_share}
 
 
-def _catalog_table(catalog: Catalog, policy: Policy) -> Any:
-    rows = [
-        (
-            item.item_id,
-            float(item.hours),
-            int(item.kind in policy.practice_kinds),
-            int(item.kind in policy.online_kinds),
-        )
-        for item in catalog
-    ]
-    return (
-        values(
-            column("item_id", String),
-            column("hours", Float),
-            column("practice", Integer),
-            column("online", Integer),
-            name="catalog_hours",
-        )
-        .data(rows)
-        .cte("catalog_hours")
-    )  # WITH … AS (VALUES …): SQLite has no aliased VALUES
-
-
 def region_breakdown(
     session: Session,
     region: str,
@@ -91,7 +68,8 @@ def region_breakdown(
     Parameters
     ----------
     session
-        A database session (SQLite or PostgreSQL).
+        A database session (SQLite or PostgreSQL); the stale schools' aggregates are refreshed
+        in it (the caller commits).
     region, city, district
         The area to break down; ``city``/``district`` narrow it (``UNKNOWN`` selects schools
         without one).
@@ -100,83 +78,40 @@ def region_breakdown(
     catalog, policy
         Hours and kinds of the items; the hour rules a teacher is checked against.
     """
-    catalog_hours = _catalog_table(catalog, policy)
-    city_of = func.coalesce(School.city, UNKNOWN)
-    district_of = func.coalesce(School.district, UNKNOWN)
-    where = [School.region == region]
+    basis = refresh_region(session, region, catalog, policy)
+    city_of = func.coalesce(School.city, UNKNOWN).label("city")
+    district_of = func.coalesce(School.district, UNKNOWN).label("district")
+    where = [School.region == region, SchoolProgress.n_teachers > 0]
     if city is not None:
-        where.append(city_of == city)
+        where.append(func.coalesce(School.city, UNKNOWN) == city)
     if district is not None:
-        where.append(district_of == district)
-    completed = (
-        select(Event.teacher_id, Event.item_id)
-        .where(Event.event == "complete")
-        .distinct()
-        .subquery("completed")
-    )
-    enrolled = (
-        select(Event.teacher_id).where(Event.event == "enrol").distinct().subquery("enrolled")
-    )
-    per_teacher = (
-        select(
-            Teacher.teacher_id,
-            School.school_id,
-            city_of.label("city"),
-            district_of.label("district"),
-            func.coalesce(func.sum(catalog_hours.c.hours), 0.0).label("hours"),
-            func.coalesce(func.sum(catalog_hours.c.hours * catalog_hours.c.practice), 0.0).label(
-                "practice_hours"
-            ),
-            func.coalesce(func.sum(catalog_hours.c.hours * catalog_hours.c.online), 0.0).label(
-                "online_hours"
-            ),
-            func.max(case((enrolled.c.teacher_id.is_not(None), 1), else_=0)).label("started"),
-        )
-        .select_from(Teacher)
-        .join(School, School.school_id == Teacher.school_id)
-        .outerjoin(completed, completed.c.teacher_id == Teacher.teacher_id)
-        .outerjoin(catalog_hours, catalog_hours.c.item_id == completed.c.item_id)
-        .outerjoin(enrolled, enrolled.c.teacher_id == Teacher.teacher_id)
-        .where(*where)
-        .group_by(Teacher.teacher_id, School.school_id, city_of, district_of)
-        .subquery("per_teacher")
-    )
-    hours, practice = per_teacher.c.hours, per_teacher.c.practice_hours
-    share = case((hours > 0, practice / hours), else_=0.0)
-    compliant = case(
-        (
-            and_(
-                hours + _TOLERANCE >= policy.total_hours,
-                practice + _TOLERANCE >= policy.min_practice_hours,
-                share + _TOLERANCE >= policy.min_practice_share,
-                per_teacher.c.online_hours + _TOLERANCE >= policy.min_online_hours,
-            ),
-            1,
-        ),
-        else_=0,
-    )
-    keys = {
-        "city": [per_teacher.c.city],
-        "district": [per_teacher.c.city, per_teacher.c.district],
-        "school": [per_teacher.c.city, per_teacher.c.district, per_teacher.c.school_id],
-    }[level]
+        where.append(func.coalesce(School.district, UNKNOWN) == district)
+    by_level: dict[str, list[Any]] = {
+        "city": [city_of],
+        "district": [city_of, district_of],
+        "school": [city_of, district_of, School.school_id],
+    }
+    keys = by_level[level]
+    teachers = func.sum(SchoolProgress.n_teachers)
     query = (
         select(
             *keys,
-            func.count(distinct(per_teacher.c.school_id)),
             func.count(),
-            func.sum(per_teacher.c.started),
-            func.sum(compliant),
-            func.avg(hours),
-            func.avg(practice),
+            teachers,
+            func.sum(SchoolProgress.n_started),
+            func.sum(SchoolProgress.n_compliant),
+            func.sum(SchoolProgress.sum_hours),
+            func.sum(SchoolProgress.sum_practice_hours),
         )
+        .join(SchoolProgress, SchoolProgress.school_id == School.school_id)
+        .where(SchoolProgress.basis == basis, *where)
         .group_by(*keys)
         .order_by(*keys)
     )
     rows = []
     for record in session.execute(query).all():
         named = list(record[: len(keys)]) + [None] * (3 - len(keys))
-        n_schools, n_teachers, started, n_compliant, mean_hours, mean_practice = record[len(keys) :]
+        n_schools, n_teachers, started, n_compliant, hours, practice = record[len(keys) :]
         rows.append(
             BreakdownRow(
                 city=str(named[0]),
@@ -186,8 +121,8 @@ def region_breakdown(
                 n_teachers=int(n_teachers),
                 teachers_started=int(started or 0),
                 n_compliant=int(n_compliant or 0),
-                mean_hours=float(mean_hours or 0.0),
-                mean_practice_hours=float(mean_practice or 0.0),
+                mean_hours=float(hours or 0.0) / int(n_teachers),
+                mean_practice_hours=float(practice or 0.0) / int(n_teachers),
             )
         )
     return rows

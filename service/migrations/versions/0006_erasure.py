@@ -10,8 +10,7 @@ erasure may remove.
   names a teacher, the reviews of that teacher's evidence and the reviews they wrote may be
   deleted; at any other time ``evidence_reviews`` stays append-only.
 
-Revision 0006 follows 0004 (0005 is reserved for a parallel change; when it lands, this file's
-``down_revision`` becomes "0005").
+Revision 0006 follows 0004 (no 0005 was ever released).
 
 Revision ID: 0006
 Revises: 0004

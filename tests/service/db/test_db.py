@@ -20,7 +20,23 @@ from service.db.models import AuditEntry, Base, Teacher
 def test_migrated_schema_matches_models(client) -> None:  # type: ignore[no-untyped-def]
     engine = client.app.state.nengli.engine
     with engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        partitions: set[str] = set()
+        if engine.dialect.name == "postgresql":
+            # Partitions of a partitioned table (0007) are storage, not tables of the model.
+            partitions = set(
+                connection.execute(
+                    text(
+                        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+                    )
+                ).scalars()
+            )
+        context = MigrationContext.configure(
+            connection,
+            opts={
+                "include_name": lambda name, kind, _: not (kind == "table" and name in partitions)
+            },
+        )
+        diff = compare_metadata(context, Base.metadata)
     assert diff == []
 
 

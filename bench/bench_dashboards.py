@@ -1,0 +1,295 @@
+"""Benchmark: region, city, district and school dashboards on PostgreSQL at N teachers.
+
+Phases:
+
+1. a fresh PostgreSQL schema migrated to head (``--database-url``; the schema is dropped and
+   made again), filled by a synthetic loader in SQL (``generate_series``: the simulator and the
+   import path are far slower than the database at a million teachers): ``--schools`` schools in
+   13 cities and 97 districts, N teachers, ``--events`` learning events per teacher (an
+   enrolment, then completions and progress on catalog items picked by a seeded hash) and two
+   grades per teacher; the rows pass the same triggers as an import;
+2. the app (``create_app``) over that database with a small trained model, driven in-process
+   through Starlette's test client (HTTP stack, key check, tenancy, audit; no sockets);
+3. the first region read, which computes every school's aggregates (the cost paid once after a
+   large import), then ``--requests`` requests per endpoint (p50/p95/max): region progress,
+   breakdown by city, district and school, and, for random schools, school progress and
+   portrait; then events for ``--touched`` schools and the next region read (the incremental
+   refresh of the schools they marked stale).
+
+Usage::
+
+    python -m bench.bench_dashboards --small                      # seconds
+    python -m bench.bench_dashboards --teachers 1000000 --schools 10000
+
+Prints one JSON document.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+import uuid
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+REGION = "江苏"
+
+
+def _schema_url(base: str, schema: str) -> str:
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}options=-csearch_path%3D{schema}"
+
+
+def fresh_schema(base_url: str, schema: str) -> str:
+    """Drop and create ``schema``; the URL that works in it."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    return _schema_url(base_url, schema)
+
+
+def synthetic_load(
+    url: str, teachers: int, schools: int, events: int, seed: int
+) -> dict[str, float]:
+    """Fill the migrated schema with SQL ``generate_series`` rows; seconds per table."""
+    from sqlalchemy import text
+
+    from competency_model.catalog import load_catalog
+    from competency_model.framework import RATINGS, default_framework
+    from service.db.engine import make_engine
+    from service.db.migrate import upgrade_database
+
+    framework = default_framework()
+    items = [item.item_id for item in load_catalog(framework=framework)]
+    engine = make_engine(url)
+    upgrade_database(engine)
+    timings: dict[str, float] = {}
+    statements = {
+        "schools": """INSERT INTO schools (school_id, region, city, district, urban_rural,
+                environment, chosen_points, rollout_batch, updated_at)
+            SELECT 'S' || lpad(i::text, 6, '0'), :region, 'city' || (i % 13),
+                   'district' || (i % 97), 'urban',
+                   (ARRAY['multimedia', 'blended', 'smart'])[1 + i % 3], '', 1 + i % 3, now()
+            FROM generate_series(1, :schools) AS i""",
+        "teachers": """INSERT INTO teachers (teacher_id, school_id, stage, subject,
+                years_of_service, research_group, updated_at)
+            SELECT 'T' || lpad(i::text, 7, '0'), 'S' || lpad((1 + i % :schools)::text, 6, '0'),
+                   '小学', '数学', 1 + i % 30, '小学数学组', now()
+            FROM generate_series(1, :teachers) AS i""",
+        "events": """INSERT INTO events (tenant, event_id, teacher_id, event, item_id, value,
+                timestamp, content_hash, received_at)
+            SELECT 'platform:' || :region, 'e' || i || '-' || j, 'T' || lpad(i::text, 7, '0'),
+                   CASE WHEN j = 1 THEN 'enrol' WHEN (i + j + :seed) % 3 = 0 THEN 'progress'
+                        ELSE 'complete' END,
+                   (CAST(:items AS text[]))[1 + ((i::bigint * 7919 + j * 104729 + :seed) % :n_items)],
+                   NULL, now() - (j || ' days')::interval, md5(i || '-' || j), now()
+            FROM generate_series(1, :teachers) AS i, generate_series(1, :events) AS j""",
+        "grades": """INSERT INTO grades (teacher_id, point, grade, assessed_at)
+            SELECT 'T' || lpad(i::text, 7, '0'), (CAST(:codes AS text[]))[1 + ((i + j * 11 + :seed) % 30)],
+                   (CAST(:ratings AS text[]))[1 + ((i * 31 + j + :seed) % 3)], now() - (j || ' days')::interval
+            FROM generate_series(1, :teachers) AS i, generate_series(1, 2) AS j""",
+    }
+    params = {
+        "region": REGION,
+        "schools": schools,
+        "teachers": teachers,
+        "events": events,
+        "seed": seed,
+        "items": items,
+        "n_items": len(items),
+        "codes": list(framework.codes),
+        "ratings": list(RATINGS),
+    }
+    for table, statement in statements.items():
+        started = time.perf_counter()
+        with engine.begin() as connection:
+            connection.execute(text(statement), params)
+        timings[table] = round(time.perf_counter() - started, 1)
+    started = time.perf_counter()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("ANALYZE"))
+    timings["analyze"] = round(time.perf_counter() - started, 1)
+    engine.dispose()
+    return timings
+
+
+def small_model(directory: Path, seed: int) -> Path:
+    """A model trained on a small simulated province (cached): the portrait diagnoses with it."""
+    from recommender.training import train_model_dir
+    from training_data.simulator.writer import write_simulated_province
+
+    model_dir = directory / "model"
+    if not (model_dir / "metadata.json").is_file():
+        write_simulated_province(directory / "province", 300, 6, seed)
+        train_model_dir(directory / "province", model_dir, seed=seed)
+    return model_dir
+
+
+def _stats(latencies: list[float]) -> dict[str, float]:
+    values = np.array(latencies) * 1000
+    return {
+        "n": len(latencies),
+        "p50_ms": round(float(np.percentile(values, 50)), 1),
+        "p95_ms": round(float(np.percentile(values, 95)), 1),
+        "max_ms": round(float(values.max()), 1),
+    }
+
+
+def measure(
+    url: str, model_dir: Path, schools: int, requests: int, touched: int, seed: int
+) -> dict[str, Any]:
+    """Phases 2 and 3."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+    from service.app import create_app
+    from service.auth import create_key
+    from service.settings import Settings
+
+    app = create_app(Settings(database_url=url, model_dir=model_dir, rate_limit_per_minute=0))
+    rng = np.random.default_rng(seed)
+    results: dict[str, Any] = {}
+    with TestClient(app, raise_server_exceptions=True) as client:
+        state = app.state.nengli
+        with state.sessions() as session:
+            token = create_key(session, "admin", label="bench")[0]
+            session.commit()
+        header = {"Authorization": f"Bearer {token}"}
+
+        def get(path: str, **params: Any) -> float:
+            started = time.perf_counter()
+            response = client.get(path, params=params, headers=header)
+            elapsed = time.perf_counter() - started
+            if response.status_code != 200:
+                raise RuntimeError(f"{path}: {response.status_code} {response.text[:300]}")
+            return elapsed
+
+        region = f"/v1/regions/{REGION}"
+        results["first_region_read_s"] = round(get(f"{region}/progress"), 2)
+        endpoints: dict[str, Any] = {
+            "region_progress": lambda: get(f"{region}/progress"),
+            "breakdown_city": lambda: get(f"{region}/breakdown", level="city"),
+            "breakdown_district": lambda: get(f"{region}/breakdown", level="district"),
+            "breakdown_school": lambda: get(f"{region}/breakdown", level="school"),
+            "breakdown_one_city": lambda: get(
+                f"{region}/breakdown", level="school", city=f"city{int(rng.integers(13))}"
+            ),
+            "school_progress": lambda: get(
+                f"/v1/schools/S{int(rng.integers(1, schools + 1)):06d}/progress"
+            ),
+            "school_portrait": lambda: get(
+                f"/v1/schools/S{int(rng.integers(1, schools + 1)):06d}/portrait"
+            ),
+        }
+        for name, call in endpoints.items():
+            call()  # warm (first policy basis of a level, statement caches)
+            results[name] = _stats([call() for _ in range(requests)])
+        tag = uuid.uuid4().hex[:8]
+        batch = [
+            {
+                "event_id": f"bench-{tag}-{n}",
+                "teacher_id": f"T{n + 1:07d}",
+                "event": "complete",
+                "item_id": "CRS-0001",
+                "timestamp": datetime.now(UTC).isoformat(),
+            }
+            for n in range(touched)
+        ]
+        posted = client.post("/v1/events", json={"events": batch}, headers=header)
+        if posted.status_code != 200:
+            raise RuntimeError(f"events: {posted.status_code} {posted.text[:300]}")
+        results["region_progress_after_events"] = {
+            "touched_schools": min(touched, schools),
+            "seconds": round(get(f"{region}/progress"), 3),
+        }
+    return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Dashboards at province scale on PostgreSQL.")
+    parser.add_argument("--teachers", type=int, default=1_000_000)
+    parser.add_argument("--schools", type=int, default=10_000)
+    parser.add_argument("--events", type=int, default=12, help="Events per teacher.")
+    parser.add_argument("--requests", type=int, default=30, help="Requests per endpoint.")
+    parser.add_argument("--touched", type=int, default=20, help="Schools given new events.")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("NENGLI_BENCH_POSTGRES_URL", DEFAULT_URL),
+        help="PostgreSQL server database (a schema of its own is made in it).",
+    )
+    parser.add_argument("--small", action="store_true", help="5,000 teachers, 10 requests.")
+    parser.add_argument(
+        "--reuse", action="store_true", help="Keep the schema of an earlier run (no reload)."
+    )
+    args = parser.parse_args(argv)
+    if args.small:
+        args.teachers, args.schools, args.requests = 5000, 50, 10
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        with create_engine(args.database_url).connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as error:
+        reason = f"no PostgreSQL at --database-url ({type(error.orig).__name__})"
+        print(json.dumps({"benchmark": "dashboards", "skipped": reason}))
+        return
+    directory = ROOT / "bench" / "out" / "dashboards"
+    directory.mkdir(parents=True, exist_ok=True)
+    model_dir = small_model(directory, args.seed)
+    schema = f"bench_dashboards_{args.teachers}"
+    load: dict[str, float] = {}
+    if args.reuse:  # aggregates cleared, so the first read again computes every school
+        url = _schema_url(args.database_url, schema)
+        from sqlalchemy import create_engine as _create
+
+        with _create(url).begin() as connection:
+            for table in ("school_progress", "school_grades", "school_grades_fresh"):
+                connection.execute(text(f"DELETE FROM {table}"))
+            connection.execute(text("DELETE FROM region_grades"))
+    else:
+        url = fresh_schema(args.database_url, schema)
+        started = time.perf_counter()
+        load = synthetic_load(url, args.teachers, args.schools, args.events, args.seed)
+        load["total_s"] = round(time.perf_counter() - started, 1)
+    results = measure(url, model_dir, args.schools, args.requests, args.touched, args.seed)
+    print(
+        json.dumps(
+            {
+                "benchmark": "dashboards",
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "machine": {
+                    "cpus": os.cpu_count(),
+                    "python": platform.python_version(),
+                    "load_average": [round(x, 2) for x in os.getloadavg()],
+                },
+                "database": "PostgreSQL (synthetic rows via generate_series)",
+                "teachers": args.teachers,
+                "schools": args.schools,
+                "events": args.teachers * args.events,
+                "load_seconds": load,
+                "results": results,
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""The hot-path read of a teacher's precomputed list (one indexed range of the primary key).
+
+Only the version the region's pointer names is read, and only if it is the model version the
+worker serves: lists of another model would rank with scores the loaded model cannot explain.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, Integer, and_, bindparam, select
+
+from service.db.driver_query import DriverQuery
+from service.db.scale_models import ListPointer, RecommendationListRow
+
+__all__ = ["stored_list"]
+
+_L, _P = RecommendationListRow, ListPointer
+_STORED_LIST = (
+    select(_L.item_id, _L.score)
+    .join(_P, and_(_P.region == _L.region, _P.model_version == _L.model_version))
+    .where(
+        _L.region == bindparam("region"),
+        _L.model_version == bindparam("model_version"),
+        _L.teacher_id == bindparam("teacher_id"),
+        _L.kind == bindparam("kind"),
+    )
+    .order_by(_L.rank)
+    .limit(bindparam("depth", type_=Integer))
+)
+_compiled_for: dict[tuple[str, str], DriverQuery] = {}
+
+
+def stored_list(
+    engine: Engine, region: str, model_version: str, teacher_id: str, kind: str, depth: int
+) -> list[tuple[str, float]]:
+    """The first ``depth`` ``(item_id, score)`` of the teacher's served list, best first.
+
+    Empty when the region serves no lists, serves another model version, or the batch did not
+    rank this teacher.
+    """
+    dialect = engine.dialect
+    query = _compiled_for.get((dialect.name, dialect.paramstyle))
+    if query is None:
+        query = _compiled_for[(dialect.name, dialect.paramstyle)] = DriverQuery(
+            engine, _STORED_LIST
+        )
+    rows = query.rows(
+        engine,
+        region=region,
+        model_version=model_version,
+        teacher_id=teacher_id,
+        kind=kind,
+        depth=depth,
+    )
+    return [(str(item), float(score)) for item, score in rows]

@@ -1,0 +1,121 @@
+"""Tables that let the service answer at province scale without reading a region per request.
+
+* ``recommendation_lists`` holds the batch's precomputed top-N per teacher and kind, tagged with
+  the model version; ``list_pointers`` says which version each region serves, so a new version
+  is loaded beside the old one and switched to in one transaction (readers never see a mix).
+  On PostgreSQL the list table is partitioned by region (migration 0007).
+* ``school_progress`` and ``school_grades`` are per-school aggregates (teachers, 学时 sums,
+  compliant teachers per policy basis; latest grades per point) from which the region, city,
+  district and school dashboards are summed. ``progress_dirty`` is filled by database
+  triggers whenever a school's teachers, events or grades change, and the aggregates of those
+  schools are recomputed at the next read (:mod:`service.db.progress_summary`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Float, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db.models import Base, UTCDateTime
+
+__all__ = [
+    "ListPointer",
+    "ListVersion",
+    "ProgressDirty",
+    "RecommendationListRow",
+    "RegionGrades",
+    "SchoolGrades",
+    "SchoolGradesFresh",
+    "SchoolProgress",
+]
+
+
+class RecommendationListRow(Base):
+    """One item of a teacher's precomputed list (rank 1 is the best)."""
+
+    __tablename__ = "recommendation_lists"
+    region: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model_version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    teacher_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(32))
+    score: Mapped[float] = mapped_column(Float)
+
+
+class ListVersion(Base):
+    """A loaded set of lists of one region: what was loaded, when and from which file."""
+
+    __tablename__ = "list_versions"
+
+    region: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model_version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    n_rows: Mapped[int] = mapped_column(Integer)
+    n_teachers: Mapped[int] = mapped_column(Integer)
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ListPointer(Base):
+    """The model version whose lists a region serves (switched in one transaction)."""
+
+    __tablename__ = "list_pointers"
+
+    region: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model_version: Mapped[str] = mapped_column(String(64))
+    switched_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SchoolProgress(Base):
+    """学时 aggregates of one school under one policy basis (a hash of hour rules + catalog)."""
+
+    __tablename__ = "school_progress"
+
+    school_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    basis: Mapped[str] = mapped_column(String(16), primary_key=True)
+    n_teachers: Mapped[int] = mapped_column(Integer)
+    n_started: Mapped[int] = mapped_column(Integer)
+    n_compliant: Mapped[int] = mapped_column(Integer)
+    sum_hours: Mapped[float] = mapped_column(Float)
+    sum_practice_hours: Mapped[float] = mapped_column(Float)
+    sum_online_hours: Mapped[float] = mapped_column(Float)
+
+
+class SchoolGrades(Base):
+    """Teachers of one school whose latest grade on ``point`` is ``grade``."""
+
+    __tablename__ = "school_grades"
+
+    school_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    point: Mapped[str] = mapped_column(String(8), primary_key=True)
+    grade: Mapped[str] = mapped_column(String(8), primary_key=True)
+    n_teachers: Mapped[int] = mapped_column(Integer)
+
+
+class RegionGrades(Base):
+    """``school_grades`` summed over a region's schools (recomputed when one of them changes)."""
+
+    __tablename__ = "region_grades"
+
+    region: Mapped[str] = mapped_column(String(64), primary_key=True)
+    point: Mapped[str] = mapped_column(String(8), primary_key=True)
+    grade: Mapped[str] = mapped_column(String(8), primary_key=True)
+    n_teachers: Mapped[int] = mapped_column(Integer)
+
+
+class SchoolGradesFresh(Base):
+    """Schools whose ``school_grades`` rows are current (a school may have none)."""
+
+    __tablename__ = "school_grades_fresh"
+
+    school_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class ProgressDirty(Base):
+    """Schools whose aggregates are stale (written by triggers on teachers, events, grades)."""
+
+    __tablename__ = "progress_dirty"
+
+    school_id: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -1,0 +1,228 @@
+"""Precomputed lists (issue 15 §3): served for known teachers with completions applied at once,
+replaced atomically by a new version, cold start for teachers newer than the batch."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import func, select
+
+from competency_model.errors import ImportRowError
+from service.db import list_store
+from service.db.list_reader import stored_list
+from service.db.list_store import load_lists
+from service.db.models import AuditEntry
+from service.db.scale_models import ListPointer, ListVersion, RecommendationListRow
+from tests.service.conftest import REGION, Keys, World, put_teacher
+
+TEACHERS = [f"T{n:07d}" for n in range(20, 30)]
+
+
+def _lists(client, version: str | None = None, reverse: bool = True) -> dict[str, list]:  # type: ignore[no-untyped-def]
+    """Columns of a list file ranked by the session's model (reversed: unlike a live ranking)."""
+    models = client.app.state.nengli.registry.require()
+    columns: dict[str, list] = {c: [] for c in list_store.LIST_COLUMNS}
+    for teacher in TEACHERS:
+        for kind in ("course", "task"):
+            ranking = models.recommender.ranked(teacher, kind, depth=30)
+            pairs = list(zip(ranking.item_ids, ranking.scores.tolist(), strict=True))
+            if reverse:
+                pairs = pairs[::-1]
+            for rank, (item, score) in enumerate(pairs, start=1):
+                columns["teacher_id"].append(teacher)
+                columns["kind"].append(kind)
+                columns["item_id"].append(item)
+                columns["rank"].append(rank)
+                columns["score"].append(score)
+                columns["model_version"].append(version or models.version)
+    return columns
+
+
+def _write(path: Path, columns: dict[str, list]) -> Path:
+    pq.write_table(pa.table(columns), path)
+    return path
+
+
+def _load(client, path: Path):  # type: ignore[no-untyped-def]
+    with client.app.state.nengli.sessions() as session:
+        return load_lists(session, path)
+
+
+def _served(client, keys: Keys, teacher: str, kind: str = "course", k: int = 5) -> dict:  # type: ignore[no-untyped-def]
+    response = client.get(
+        f"/v1/teachers/{teacher}/recommendations",
+        params={"kind": kind, "k": k},
+        headers=keys.header("platform"),
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.fixture
+def loaded(client, world: World, tmp_path: Path) -> dict[str, list]:  # type: ignore[no-untyped-def]
+    columns = _lists(client)
+    result = _load(client, _write(tmp_path / "lists.parquet", columns))
+    assert result.region == REGION and result.n_teachers == len(TEACHERS)
+    return columns
+
+
+def _expected(columns: dict[str, list], teacher: str, kind: str, k: int) -> list[str]:
+    rows = zip(columns["teacher_id"], columns["kind"], columns["item_id"], strict=True)
+    return [item for t, c, item in rows if t == teacher and c == kind][:k]
+
+
+def test_a_known_teacher_gets_the_stored_list_with_reasons(client, keys: Keys, loaded) -> None:  # type: ignore[no-untyped-def]
+    body = _served(client, keys, TEACHERS[0], "task", 5)
+    assert body["cold_start"] is False
+    assert [item["item_id"] for item in body["data"]] == _expected(loaded, TEACHERS[0], "task", 5)
+    assert all(item["reasons_zh"] and item["reasons_en"] for item in body["data"])
+
+
+def test_a_completion_removes_the_item_at_once(client, keys: Keys, loaded) -> None:  # type: ignore[no-untyped-def]
+    teacher = TEACHERS[1]
+    first = [item["item_id"] for item in _served(client, keys, teacher)["data"]]
+    event = {
+        "event_id": f"done-{uuid.uuid4().hex[:8]}",
+        "teacher_id": teacher,
+        "event": "complete",
+        "item_id": first[0],
+        "timestamp": "2024-06-01T08:00:00+08:00",
+    }
+    posted = client.post("/v1/events", json={"events": [event]}, headers=keys.header("platform"))
+    assert posted.status_code == 200, posted.text
+    after = [item["item_id"] for item in _served(client, keys, teacher)["data"]]
+    assert first[0] not in after
+    assert after == [i for i in _expected(loaded, teacher, "course", 6) if i != first[0]][:5]
+
+
+def test_every_served_list_is_audited(client, keys: Keys, loaded) -> None:  # type: ignore[no-untyped-def]
+    def count() -> int:
+        with client.app.state.nengli.sessions() as session:
+            return int(
+                session.scalar(
+                    select(func.count()).where(
+                        AuditEntry.action == "recommendations", AuditEntry.teacher_id == TEACHERS[2]
+                    )
+                )
+            )
+
+    before = count()
+    for _ in range(3):
+        _served(client, keys, TEACHERS[2])
+    assert count() == before + 3
+
+
+def test_a_new_version_replaces_the_lists_atomically(  # type: ignore[no-untyped-def]
+    client, loaded, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = client.app.state.nengli
+    served = state.registry.require().version
+    old = stored_list(state.engine, REGION, served, TEACHERS[3], "course", 10)
+    seen_during_load: list[list[tuple[str, float]]] = []
+    writer = list_store._write_postgres if state.engine.dialect.name == "postgresql" else None
+    name = "_write_postgres" if writer else "_write_sqlite"
+    original = getattr(list_store, name)
+
+    def spying(session, region, rows):  # type: ignore[no-untyped-def]
+        written = original(session, region, rows)
+        seen_during_load.append(
+            stored_list(state.engine, REGION, served, TEACHERS[3], "course", 10)
+        )
+        return written
+
+    monkeypatch.setattr(list_store, name, spying)
+    monkeypatch.setattr(list_store, "BATCH_ROWS", 100)
+    result = _load(client, _write(tmp_path / "v2.parquet", _lists(client, version="v2-test")))
+    assert result.replaced == served and result.model_version == "v2-test"
+    # Readers saw the old lists, whole, until the switch committed.
+    assert seen_during_load and all(view == old for view in seen_during_load)
+    with state.sessions() as session:
+        assert session.get(ListPointer, REGION).model_version == "v2-test"
+        versions = set(session.scalars(select(RecommendationListRow.model_version).distinct()))
+        assert versions == {"v2-test"}
+        assert set(session.scalars(select(ListVersion.model_version))) == {"v2-test"}
+    # The worker serves another model version: it ranks live rather than use foreign scores.
+    assert stored_list(state.engine, REGION, served, TEACHERS[3], "course", 10) == []
+
+
+def test_a_failed_load_switches_nothing(client, loaded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    state = client.app.state.nengli
+    served = state.registry.require().version
+    before = stored_list(state.engine, REGION, served, TEACHERS[4], "course", 10)
+    columns = _lists(client, version="v3-broken")
+    columns["kind"][-1] = "lecture"
+    with pytest.raises(ImportRowError, match=r"row \d+, field 'kind'"):
+        _load(client, _write(tmp_path / "broken.parquet", columns))
+    assert stored_list(state.engine, REGION, served, TEACHERS[4], "course", 10) == before
+
+
+def test_teachers_newer_than_the_batch_get_cold_start(
+    client, keys: Keys, world: World, loaded
+) -> None:  # type: ignore[no-untyped-def]
+    newcomer = f"T8{uuid.uuid4().int % 10**6:06d}"
+    put_teacher(client, keys.header("admin"), newcomer, world.school)
+    assert _served(client, keys, newcomer)["cold_start"] is True
+    # Known to the model, left out by the batch: ranked live, not refused.
+    body = _served(client, keys, "T0000040", "course", 5)
+    models = client.app.state.nengli.registry.require()
+    live = models.recommender.recommend("T0000040", k=5, kind="course")
+    assert body["cold_start"] is False
+    assert [i["item_id"] for i in body["data"]] == [i.item_id for i in live]
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "field"),
+    [("rank", 0, "rank"), ("score", float("nan"), "score"), ("teacher_id", "", "teacher_id")],
+)
+def test_bad_rows_name_row_and_field(
+    client, world: World, tmp_path: Path, column, value, field
+) -> None:  # type: ignore[no-untyped-def]
+    columns = _lists(client)
+    columns[column][7] = value
+    with pytest.raises(ImportRowError, match=rf"row 8, field '{field}'"):
+        _load(client, _write(tmp_path / "bad.parquet", columns))
+
+
+def test_cli_loads_and_refuses_a_foreign_teacher(  # type: ignore[no-untyped-def]
+    client, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings
+) -> None:
+    from typer.testing import CliRunner
+
+    from service.cli.main import app
+    from service.settings import get_settings
+
+    monkeypatch.setenv("NENGLI_DATABASE_URL", settings.database_url)
+    get_settings.cache_clear()
+    try:
+        good = _write(tmp_path / "good.parquet", _lists(client))
+        result = CliRunner().invoke(app, ["batch-load", str(good)])
+        assert result.exit_code == 0, result.output
+        assert '"n_teachers": 10' in result.output
+        columns = _lists(client)
+        columns["teacher_id"][-1] = world.foreign_teacher
+        bad = _write(tmp_path / "foreign.parquet", columns)
+        result = CliRunner().invoke(app, ["batch-load", str(bad)], standalone_mode=False)
+    finally:
+        get_settings.cache_clear()
+    assert isinstance(result.exception, ImportRowError)
+    assert world.foreign_teacher in str(result.exception)
+
+
+def test_on_postgresql_the_lists_sit_in_the_region_partition(client, loaded) -> None:  # type: ignore[no-untyped-def]
+    engine = client.app.state.nengli.engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("partitions exist on PostgreSQL only")
+    from sqlalchemy import text
+
+    with engine.connect() as connection:
+        in_partition = connection.execute(
+            text(f"SELECT count(*) FROM {list_store.partition_name(REGION)}")
+        ).scalar()
+        in_default = connection.execute(
+            text("SELECT count(*) FROM recommendation_lists_default")
+        ).scalar()
+    assert in_partition == len(loaded["teacher_id"]) and in_default == 0

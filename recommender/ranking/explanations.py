@@ -67,6 +67,19 @@ def _gap_reasons(
             f"(current mastery probability {probability:.2f})"
         )
     if not gaps:
+        # Every point of the item is mastered (the mastered-points filter may be off): say so,
+        # with the probability, rather than leave the item without a competency reason.
+        if columns.size:
+            column = int(columns[np.argmax(items.point_weights[row, columns])])
+            probability = float(mastery[column])
+            zh.append(
+                f"巩固已掌握的 {_point_label(points, column, 'zh')}"
+                f"（当前掌握概率 {probability:.2f}）"
+            )
+            en.append(
+                f"Consolidates {_point_label(points, column, 'en')}, which you have mastered "
+                f"(current mastery probability {probability:.2f})"
+            )
         return zh, en
     main = gaps[0]
     prerequisites = points.prereq_source[points.prereq_target == main]

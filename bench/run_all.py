@@ -18,6 +18,7 @@ BENCHMARKS = (
     "bench_diagnosis",
     "bench_recommender",
     "bench_paths",
+    "bench_plan_coverage",
     "bench_assessment",
     "bench_service",
 )

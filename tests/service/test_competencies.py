@@ -24,7 +24,7 @@ def test_competency_has_verification_status(client, keys: Keys) -> None:  # type
     response = client.get("/v1/competencies/A1", headers=keys.header("school"))
     assert response.status_code == 200
     body = response.json()
-    assert body["verification"]["status"] in ("verified", "weakly_verified", "unverified")
+    assert body["verification"]["status"] in ("confirmed", "one_source", "unverified")
     assert body["code"] == "A1" and "neighbours" in body
 
 

@@ -17,13 +17,18 @@ from typing import Any, Literal
 
 import numpy as np
 
-from competency_model.catalog import Catalog, CatalogItem, environment_rank
+from competency_model.catalog import (
+    BASE_PRACTICE_KINDS,
+    ONLINE_KINDS,
+    Catalog,
+    CatalogItem,
+    environment_rank,
+)
 from competency_model.errors import InfeasibleError
 from competency_model.framework import Framework, normalize_environment
 from competency_model.graph import CompetencyGraph
 from competency_model.plan import Plan, PlanItem, compute_totals
 from competency_model.policy import Policy, load_policy, validate_plan
-from competency_model.policy_checks import KNOWN_KINDS
 from recommender.paths.evidence import evidence_for
 from recommender.paths.feasibility import (
     clean_mastery,
@@ -69,8 +74,10 @@ def _candidates(
 ) -> list[CatalogItem]:
     """Catalog items the teacher can take: environment, gating, stage/subject, weekly limit."""
     rank = environment_rank(school_environment)
-    # kinds the policy counts neither as online nor practice (Jiangsu: live) still earn 学时
-    kinds = set(policy.online_kinds) | set(policy.practice_kinds) | set(KNOWN_KINDS)
+    # base kinds the policy counts neither as online nor practice (Jiangsu: live) still earn
+    # 学时; a regional practice kind (集中培训 …) is only offered where the policy counts it
+    kinds = set(policy.online_kinds) | set(policy.practice_kinds) | set(ONLINE_KINDS)
+    kinds |= set(BASE_PRACTICE_KINDS)
     found = []
     for item in catalog.items:
         if environment_rank(item.environment) > rank or item.kind not in kinds:

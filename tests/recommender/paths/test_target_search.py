@@ -100,3 +100,34 @@ def test_no_set_names_the_rule_stage_and_environment(framework, make_catalog) ->
     assert first["rule"] == "min_online_hours"
     assert "小学" in first["message_zh"] and "blended" in first["message_en"]
     assert "any target set" in caught.value.message
+
+
+def test_regional_practice_kinds_are_offered_only_where_they_count(framework, catalog) -> None:
+    """A 集中培训 item fills Chongqing practice hours; the national rules never offer it."""
+    from competency_model.catalog import CatalogItem
+
+    extra = [
+        CatalogItem(
+            item_id=f"TSK-9{n:03d}",
+            title_zh=f"集中培训 {code}",
+            points={code: 1.0},
+            hours=6.0,
+            kind="centralized_training",
+            stages=["小学", "初中"],
+            subjects=["通用"],
+            environment="multimedia",
+            level="进阶",
+            artifacts=["培训记录"],
+        )
+        for n, code in enumerate(("A1", "A5", "A9"))
+    ]
+    richer = Catalog(list(catalog.items) + extra, name="hand+regional")
+    mastery = dict.fromkeys(framework.codes, 0.9)
+    mastery.update({"A1": 0.1, "A5": 0.1, "A9": 0.1})
+    kinds = {}
+    for policy in ("chongqing", "national"):
+        plan = build_learning_path("T1", mastery, "multimedia", policy, richer, framework)
+        assert validate_plan(plan, policy, framework, "multimedia") == []
+        kinds[policy] = {item.kind for item in plan.items}
+    assert "centralized_training" not in kinds["national"]
+    assert "centralized_training" in kinds["chongqing"]

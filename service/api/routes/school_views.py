@@ -13,13 +13,15 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from recommender.school_planning.school_progress import school_progress
-from service.api.cohort import load_cohort
 from service.api.deps import CurrentKey, SessionDep, StateDep
-from service.api.routes.teacher_models import PolicyQuery, policy_for
+from service.api.routes.teacher_models import PolicyQuery
 from service.api.schemas.common import ID_PATTERN
-from service.api.scope import visible_region, visible_school
 from service.audit import record_read
-from service.db.region_aggregates import UNKNOWN, Level, region_breakdown
+from service.db.stores.cohort import load_cohort
+from service.db.stores.region_aggregates import UNKNOWN, Level, region_breakdown
+from service.db.stores.scope import visible_region, visible_school
+from service.usecases.planning import json_rows
+from service.usecases.teacher_models import policy_for
 
 router = APIRouter(prefix="/v1", tags=["schools & regions"])
 SCHOOL_ID = Path(pattern=ID_PATTERN, examples=["S000001"])
@@ -57,11 +59,6 @@ _HEADERS = {
     "teachers_started": "已开始学习 / started",
     "mean_practice_hours": "平均实践学时 / mean practice hours",
 }
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    clean = frame.astype(object).where(frame.notna(), None)
-    return [{str(k): v for k, v in row.items()} for row in clean.to_dict("records")]
 
 
 def _as_text(value: Any) -> Any:
@@ -138,9 +135,9 @@ def get_school_progress(
         "compliant_share": float(teachers["compliant"].mean()) if n_teachers else 0.0,
         "mean_hours": float(teachers["hours"].mean()) if n_teachers else 0.0,
         "mean_practice_share": float(teachers["practice_share"].mean()) if n_teachers else 0.0,
-        "groups": _records(progress.groups),
-        "teachers": _records(teachers),
-        "behind": _records(progress.behind),
+        "groups": json_rows(progress.groups),
+        "teachers": json_rows(teachers),
+        "behind": json_rows(progress.behind),
     }
 
 

@@ -291,3 +291,29 @@ def test_a_held_sqlite_lock_moves_the_batch_to_a_thread_and_the_loop_keeps_runni
     other.close()
     batcher.close()
     engine.dispose()
+
+
+def test_a_known_teacher_is_looked_up_in_the_model_once_per_request(
+    live, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    url, state = live
+    recommender = state.registry.require().recommender
+    looked_up: list[str] = []
+    row_of = recommender.row_of
+
+    def counting_row_of(teacher_id: str) -> int:
+        looked_up.append(teacher_id)
+        return row_of(teacher_id)
+
+    monkeypatch.setattr(recommender, "row_of", counting_row_of)
+    path = f"/v1/teachers/{KNOWN}/recommendations?kind=course&k=3"
+    with httpx.Client(base_url=url, timeout=30) as client:
+        misses = state.ranking_cache.misses
+        first = client.get(path, headers=keys.header("platform"))
+        assert first.status_code == 200, first.text
+        assert state.ranking_cache.misses == misses + 1, "the first request must rank"
+        assert looked_up == [KNOWN], "the first request (a cache miss) resolved the row twice"
+        second = client.get(path, headers=keys.header("platform"))
+    assert second.status_code == 200
+    assert looked_up == [KNOWN, KNOWN]
+    assert second.json()["data"] == first.json()["data"]

@@ -27,12 +27,12 @@ from competency_model.assessment import (
 )
 from competency_model.errors import ModelError
 from competency_model.policy import Policy
-from service.api import modeling
-from service.api.assessment_store import load_evidence, load_reviews
-from service.api.records import load_record
-from service.api.routes.teacher_models import policy_for
-from service.api.state import ServiceState
 from service.db.models import Event, Grade, School, Teacher
+from service.db.stores.assessment import load_evidence, load_reviews
+from service.db.stores.records import load_record
+from service.state import ServiceState
+from service.usecases import teacher_models
+from service.usecases.teacher_models import policy_for
 
 __all__ = ["cycle_start_for", "school_portfolios", "teacher_portfolio"]
 
@@ -128,7 +128,7 @@ def teacher_portfolio(
     models = state.registry.current
     if models is not None:
         try:
-            frame = modeling.diagnose(models, load_record(session, teacher, school))
+            frame = teacher_models.diagnose(models, load_record(session, teacher, school))
         except ModelError:
             frame = None
         if frame is not None:

@@ -28,16 +28,17 @@ from sqlalchemy.orm import Session
 
 from competency_model.assessment import PointReview, summarize_point
 from competency_model.errors import NengliError
-from recommender.ranking import TeacherProfile
-from service.api import modeling
-from service.api.assessment_store import load_evidence, load_reviews
-from service.api.ingest import event_row
-from service.api.province_store import LOCAL_TIMEZONE
-from service.api.records import load_record
-from service.api.schemas.events import EventIn
-from service.api.state import ServiceState
+from recommender.ranking import HybridRecommender
 from service.db.assessment_models import EvidenceSubmission
 from service.db.models import Event, Grade, School, Teacher
+from service.db.stores.assessment import load_evidence, load_reviews
+from service.db.stores.contracts import EventRecord
+from service.db.stores.events import event_row
+from service.db.stores.province import LOCAL_TIMEZONE
+from service.db.stores.records import completed_items, completion_events, load_record
+from service.state import ServiceState
+from service.usecases import teacher_models
+from service.usecases.recommendations import Serving, knows, profile_of
 
 __all__ = ["REMEDIAL_COURSES", "finalize_if_rated", "point_review"]
 
@@ -106,11 +107,14 @@ def _record_task_done(session: Session, submission: EvidenceSubmission, now: dat
     """
     if submission.task_id is None:
         return
-    event = EventIn(
+    event = EventRecord(
         event_id=_task_event_id(submission),
         teacher_id=submission.teacher_id,
         event="complete",
         item_id=submission.task_id,
+        value=None,
+        point=None,
+        grade=None,
         timestamp=now,
     )
     exists = session.scalar(
@@ -144,21 +148,16 @@ def _model_feedback(
         feedback["note"] = "no model is loaded; the grade is stored and used once one is"
         return feedback
     record = load_record(session, teacher, school)
-    mastery = modeling.mastery_of(modeling.diagnose(models, record))
+    mastery = teacher_models.mastery_of(teacher_models.diagnose(models, record))
     feedback["mastery_probability"] = mastery.get(submission.point)
     own_event = _task_event_id(submission)
     events = record.events
     before = events[events["event_id"] != own_event] if not events.empty else events
-    completed_before = list(before.loc[before["event"] == "complete", "item_id"].astype(str))
+    completed_before = completed_items(completion_events(before)["item_id"])
     feedback["folded_in"] = _fold_in_task(models.recommender, submission, completed_before)
     if result != "不合格":
         return feedback
-    profile = TeacherProfile(
-        school_id=school.school_id,
-        stage=teacher.stage,
-        subject=teacher.subject,
-        research_group=teacher.research_group or "",
-    )
+    profile = profile_of(teacher, school)
     done = list(record.completed) + ([submission.task_id] if submission.task_id else [])
     try:
         courses = models.recommender.recommend_for_profile(
@@ -185,13 +184,13 @@ def _model_feedback(
     return feedback
 
 
-def _fold_in_task(recommender: Any, submission: EvidenceSubmission, completed: list[str]) -> bool:
+def _fold_in_task(
+    recommender: HybridRecommender, submission: EvidenceSubmission, completed: list[str]
+) -> bool:
     """Fold the rated practice task into a known teacher's recommender state."""
     if submission.task_id is None or submission.task_id in completed:
         return False
-    try:
-        recommender.row_of(submission.teacher_id)
-    except NengliError:
+    if knows(recommender, submission.teacher_id, personalized=True).mode is not Serving.KNOWN:
         return False  # new teachers are ranked from their diagnosis, which has the grade
     events = pd.DataFrame(
         {

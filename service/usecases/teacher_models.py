@@ -1,37 +1,40 @@
-"""The service's only calls into the model packages (diagnosis, recommender, paths).
+"""Per-teacher use cases over the diagnosis and path models: questionnaire, diagnosis, plan.
 
-Keeping them in one module means a change of a model API touches one file, and every route
-gets the same conversions (DataFrames to JSON rows, cold start for teachers newer than the
-model, completed items excluded).
+The routes of ``/v1/teachers/{id}/…``, the assessment use cases and the CLI all diagnose a
+teacher, pick a policy and build a learning path through these functions, so every door gives
+the same conversions (naive Beijing time, DataFrames to JSON rows, completed items counted).
+Recommendations and the known / cold-start / non-personalised decision live beside them in
+:mod:`service.usecases.recommendations`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
 
-from competency_model.catalog import Kind
-from competency_model.errors import ConflictError, NotFoundError
+from competency_model.errors import FrameworkError, NotFoundError
+from competency_model.item_bank import ItemBank
 from competency_model.plan import Plan
-from competency_model.policy import Policy
+from competency_model.policy import Policy, available_policies, load_policy
 from recommender.bundle import ModelBundle
 from recommender.paths import build_learning_path
-from recommender.ranking import Recommendation, TeacherProfile
-from service.api.province_store import LOCAL_TIMEZONE
-from service.api.records import TeacherRecord
-from service.api.state import ServiceState
-from service.db.models import School, Teacher
+from service.db.stores.province import LOCAL_TIMEZONE
+from service.db.stores.records import TeacherRecord, completion_events
+from service.state import ServiceState
 
 __all__ = [
+    "DIAGNOSIS_COLUMNS",
+    "check_answers",
     "diagnose",
     "diagnosis_rows",
     "learning_path",
     "mastery_of",
-    "is_known",
     "next_item",
-    "recommend",
+    "policy_for",
 ]
 
 DIAGNOSIS_COLUMNS = [
@@ -54,10 +57,10 @@ def diagnose(models: ModelBundle, record: TeacherRecord) -> pd.DataFrame:
         {"point": g["point"], "grade": g["grade"], "assessed_at": _local(g["assessed_at"])}
         for g in record.grades
     ]
-    done = record.events[record.events["event"] == "complete"] if len(record.events) else None
+    done = completion_events(record.events)
     completed = (
         []
-        if done is None
+        if done.empty
         else [
             {"item_id": str(item), "timestamp": _local(when)}
             for item, when in zip(done["item_id"], done["timestamp"], strict=True)
@@ -116,62 +119,6 @@ def diagnosis_rows(diagnosis: pd.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
-def is_known(models: ModelBundle, teacher_id: str) -> bool:
-    """Whether the recommender was trained with this teacher (else: cold start)."""
-    try:
-        models.recommender.row_of(teacher_id)
-    except NotFoundError:
-        return False
-    return True
-
-
-def recommend(
-    models: ModelBundle,
-    teacher: Teacher,
-    school: School,
-    completed: list[str],
-    kind: Kind,
-    k: int,
-    personalized: bool,
-    mastery: dict[str, float] | None,
-) -> tuple[list[Recommendation], bool]:
-    """Top-k items and whether the teacher was cold (unknown to the model).
-
-    Items the teacher completed after training are excluded at once, even before the next
-    ``nengli train``. A teacher newer than the model gets the cold-start ranker on their
-    profile and diagnosis; with ``personalized=False`` every teacher gets the school's
-    non-personalised list (policy, environment, popularity), whatever the model knows of them.
-    """
-    recommender = models.recommender
-    if is_known(models, teacher.teacher_id):
-        items = recommender.recommend(
-            teacher.teacher_id, k=k, kind=kind, personalized=personalized, exclude=completed
-        )
-        return items, False
-    profile = TeacherProfile(
-        school_id=school.school_id,
-        stage=teacher.stage,
-        subject=teacher.subject,
-        research_group=teacher.research_group or "",
-    )
-    try:
-        if personalized:
-            items = recommender.recommend_for_profile(
-                profile, mastery=mastery, k=k, kind=kind, exclude=completed
-            )
-        else:  # the teacher's profile is not read, as for known teachers
-            items = recommender.recommend_popular(
-                school.school_id, k=k, kind=kind, exclude=completed
-            )
-    except NotFoundError as error:
-        raise ConflictError(
-            f"school {school.school_id!r} was added after the model was trained; run "
-            "`nengli train` and POST /v1/admin/reload to recommend for its teachers",
-            details={"school_id": school.school_id},
-        ) from error
-    return items, True
-
-
 def learning_path(
     state: ServiceState, record: TeacherRecord, mastery: dict[str, float], policy: Policy
 ) -> Plan:
@@ -189,3 +136,50 @@ def learning_path(
         subject=record.teacher.subject,
         graph=state.graph,
     )
+
+
+@lru_cache(maxsize=32)
+def _cached_policy(name: str) -> Policy:
+    return load_policy(name)
+
+
+def policy_for(region: str, name: str | None) -> Policy:
+    """The named policy, or the one whose Chinese label starts with the region, or national."""
+    if name is not None:
+        if name not in available_policies():
+            raise NotFoundError(
+                f"policy {name!r} not found; available: {', '.join(available_policies())}",
+                details={"policy": name},
+            )
+        return _cached_policy(name)
+    for candidate in available_policies():
+        policy = _cached_policy(candidate)
+        if region and policy.label_zh.startswith(region):
+            return policy
+    return _cached_policy("national")
+
+
+def check_answers(item_bank: ItemBank, answers: Sequence[tuple[str, float]]) -> None:
+    """Refuse ``(item_id, response)`` answers outside the item bank or its response scale.
+
+    The error names the answer's place (``answers.{index}``), as the request body spells it.
+    """
+    bank = {item.item_id: item for item in item_bank.items}
+    for index, (item_id, response) in enumerate(answers):
+        item = bank.get(item_id)
+        where = f"answers.{index}"
+        if item is None:
+            raise FrameworkError(
+                f"{where}.item_id: {item_id!r} is not in the item bank",
+                details={"field": f"{where}.item_id", "value": item_id},
+            )
+        low = 0 if item.kind == "scenario" else 1
+        if not (low <= response <= item.max_response) or (
+            item.kind == "scenario" and response not in (0, 1)
+        ):
+            allowed = "0 or 1" if item.kind == "scenario" else f"1..{item.max_response}"
+            raise FrameworkError(
+                f"{where}.response: {response!r} is out of range for {item.item_id} "
+                f"({item.kind}); use {allowed}",
+                details={"field": f"{where}.response", "value": response},
+            )

@@ -15,21 +15,28 @@ then sees the winner's row as a replay or a conflict, so the outcome never depen
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from competency_model.errors import ConflictError, NengliError
-from service.api.schemas.events import EventIn, EventsResult, RejectedEvent
 from service.auth import Principal
 from service.db.bulk import insert_new_rows
 from service.db.models import Event, Grade, School, Teacher
+from service.db.stores.contracts import EventRecord
 
-__all__ = ["InvalidBatchError", "event_row", "ingest_events"]
+__all__ = [
+    "IngestResult",
+    "InvalidBatchError",
+    "RejectedEvent",
+    "event_row",
+    "ingest_events",
+    "validate_batch",
+]
 
 CHUNK = 400
 
@@ -41,13 +48,22 @@ class InvalidBatchError(NengliError):
     http_status = 422
 
 
-def _messages(error: ValidationError) -> list[str]:
-    out = []
-    for item in error.errors():
-        where = ".".join(str(part) for part in item.get("loc", ()))
-        message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
-        out.append(f"{where}: {message}" if where else message)
-    return out
+@dataclass(frozen=True)
+class RejectedEvent:
+    """Why one event of a batch was refused (``index`` is its place in the batch)."""
+
+    index: int
+    event_id: str | None
+    errors: list[str]
+
+
+@dataclass
+class IngestResult:
+    """Outcome of an accepted batch: events stored now and idempotent replays."""
+
+    accepted: int
+    replayed: int
+    received: int
 
 
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -71,28 +87,22 @@ def _visible_teachers(session: Session, principal: Principal, ids: set[str]) -> 
 def validate_batch(
     session: Session,
     principal: Principal,
-    raw_events: Sequence[dict[str, Any]],
+    parsed: Sequence[tuple[int, EventRecord]],
+    unparsed: Sequence[RejectedEvent],
+    received: int,
     known_items: frozenset[str] | None,
     known_points: frozenset[str],
-) -> list[EventIn]:
-    """Validate a batch; return the distinct events or raise :class:`InvalidBatchError`."""
-    rejected: list[RejectedEvent] = []
-    parsed: list[tuple[int, EventIn]] = []
-    for index, raw in enumerate(raw_events):
-        try:
-            parsed.append((index, EventIn.model_validate(raw)))
-        except ValidationError as error:
-            event_id = raw.get("event_id") if isinstance(raw, dict) else None
-            rejected.append(
-                RejectedEvent(
-                    index=index,
-                    event_id=event_id if isinstance(event_id, str) else None,
-                    errors=_messages(error),
-                )
-            )
+) -> list[EventRecord]:
+    """Check a parsed batch against the database; the distinct events or :class:`InvalidBatchError`.
+
+    ``parsed`` holds each well-formed event with its index in the batch, ``unparsed`` the
+    events the HTTP edge could not parse at all (``received`` events in all), so one error
+    lists every bad event of the batch in order.
+    """
+    rejected = list(unparsed)
     visible = _visible_teachers(session, principal, {e.teacher_id for _, e in parsed})
     first_by_id: dict[str, tuple[int, str]] = {}
-    distinct: list[EventIn] = []
+    distinct: list[EventRecord] = []
     for index, event in parsed:
         errors = []
         if event.teacher_id not in visible:
@@ -119,14 +129,14 @@ def validate_batch(
     if rejected:
         rejected.sort(key=lambda r: r.index)
         raise InvalidBatchError(
-            f"{len(rejected)} of {len(raw_events)} events are invalid (first: index "
+            f"{len(rejected)} of {received} events are invalid (first: index "
             f"{rejected[0].index}: {rejected[0].errors[0]}); nothing was stored",
-            details={"rejected": [r.model_dump() for r in rejected[:1000]]},
+            details={"rejected": [asdict(r) for r in rejected[:1000]]},
         )
     return distinct
 
 
-def event_row(tenant: str, event: EventIn, received_at: datetime) -> Event:
+def event_row(tenant: str, event: EventRecord, received_at: datetime) -> Event:
     """The ``events`` row of a validated event received from ``tenant``."""
     return Event(
         tenant=tenant,
@@ -143,7 +153,7 @@ def event_row(tenant: str, event: EventIn, received_at: datetime) -> Event:
     )
 
 
-def _store(session: Session, principal: Principal, events: list[EventIn]) -> EventsResult:
+def _store(session: Session, principal: Principal, events: list[EventRecord]) -> IngestResult:
     tenant = principal.tenant
     stored: dict[str, str] = {}
     for chunk in _chunks([e.event_id for e in events]):
@@ -183,22 +193,26 @@ def _store(session: Session, principal: Principal, events: list[EventIn]) -> Eve
     # Two events (other ids) may carry the same grade: the grade is stored once.
     insert_new_rows(session, Grade.__table__, grades, ["teacher_id", "point", "assessed_at"])
     session.commit()
-    return EventsResult(accepted=len(fresh), replayed=len(events) - len(fresh), received=0)
+    return IngestResult(accepted=len(fresh), replayed=len(events) - len(fresh), received=0)
 
 
 def ingest_events(
     session: Session,
     principal: Principal,
-    raw_events: Sequence[dict[str, Any]],
+    parsed: Sequence[tuple[int, EventRecord]],
+    unparsed: Sequence[RejectedEvent],
+    received: int,
     known_items: frozenset[str] | None,
     known_points: frozenset[str],
-) -> EventsResult:
+) -> IngestResult:
     """Validate and store a batch atomically; see the module docstring for the rules."""
-    events = validate_batch(session, principal, raw_events, known_items, known_points)
+    events = validate_batch(
+        session, principal, parsed, unparsed, received, known_items, known_points
+    )
     for attempt in range(2):
         try:
             result = _store(session, principal, events)
-            result.received = len(raw_events)
+            result.received = received
             return result
         except IntegrityError:
             session.rollback()

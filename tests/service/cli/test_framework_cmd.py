@@ -61,7 +61,7 @@ def test_show_uses_framework_file_from_settings(
 
 
 def test_validate_accepts_the_shipped_file() -> None:
-    path = Path(__file__).parents[2] / "competency_model" / "data" / "national_framework.json"
+    path = Path(__file__).parents[3] / "competency_model" / "data" / "national_framework.json"
     result = runner.invoke(app, ["framework", "validate", str(path)])
     assert result.exit_code == 0 and result.stdout.startswith("OK national")
 

@@ -15,29 +15,15 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.api.province_store import LOCAL_TIMEZONE
+from competency_model.province import TABLE_COLUMNS
 from service.db.models import Event, Grade, Response, School, Teacher
+from service.db.stores.province import LOCAL_TIMEZONE
 
 __all__ = ["Cohort", "load_cohort", "local_now"]
 
-SCHOOL_COLUMNS = [
-    "school_id",
-    "region",
-    "city",
-    "district",
-    "urban_rural",
-    "environment",
-    "chosen_points",
-    "rollout_batch",
-]
-TEACHER_COLUMNS = [
-    "teacher_id",
-    "school_id",
-    "stage",
-    "subject",
-    "years_of_service",
-    "research_group",
-]
+#: The province contract's columns; ``n_teachers`` is not stored (count the teachers instead).
+SCHOOL_COLUMNS = [c for c in TABLE_COLUMNS["schools"] if c != "n_teachers"]
+TEACHER_COLUMNS = list(TABLE_COLUMNS["teachers"])
 
 
 def local_now() -> pd.Timestamp:

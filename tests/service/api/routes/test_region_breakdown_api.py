@@ -8,8 +8,8 @@ import pytest
 from openpyxl import load_workbook
 
 from recommender.school_planning.progress import compliance, hours_completed
-from service.api.cohort import load_cohort
-from service.api.routes.teacher_models import policy_for
+from service.db.stores.cohort import load_cohort
+from service.usecases.teacher_models import policy_for
 from tests.service.conftest import REGION, Keys, World, assert_problem
 
 

@@ -92,10 +92,10 @@ def _build(root: Path) -> tuple[str, list[str]]:
     """
     from competency_model.province import write_province
     from recommender.training import train_model_dir
-    from service.api.province_store import store_tables
     from service.auth import Principal, create_key
     from service.db.engine import make_engine, make_session_factory
     from service.db.migrate import upgrade_database
+    from service.db.stores.province import store_tables
     from training_data.simulator import simulate_province
 
     province = simulate_province(n_teachers=N_TEACHERS, n_schools=N_SCHOOLS, seed=SEED)

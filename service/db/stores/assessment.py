@@ -43,7 +43,9 @@ __all__ = [
     "load_reviews",
     "new_id",
     "peers_of",
+    "store_review",
     "store_submission",
+    "submissions_assigned_to",
 ]
 
 #: Peer reviewers per submission (the usual 互评 by two colleagues).
@@ -262,4 +264,34 @@ def evidence_context(session: Session, principal: Principal, evidence_id: str) -
         raise missing
     return EvidenceContext(
         item=item, submission=submission, teacher=teacher, school=school, peers=peers
+    )
+
+
+def submissions_assigned_to(session: Session, reviewer_id: str) -> list[EvidenceSubmission]:
+    """Submissions a teacher was assigned to peer-review (互评), oldest first."""
+    return list(
+        session.scalars(
+            select(EvidenceSubmission)
+            .join(
+                PeerAssignmentRow,
+                PeerAssignmentRow.submission_id == EvidenceSubmission.submission_id,
+            )
+            .where(PeerAssignmentRow.reviewer_id == reviewer_id)
+            .order_by(EvidenceSubmission.submitted_at)
+        )
+    )
+
+
+def store_review(session: Session, review: Review, key_id: str) -> None:
+    """Add a checked review of one evidence item, with the key that gave it (append-only)."""
+    session.add(
+        EvidenceReviewRow(
+            evidence_id=review.evidence_id,
+            reviewer_id=review.reviewer_id,
+            role=review.role,
+            rating=review.rating,
+            comment=review.comment,
+            created_at=review.created_at,
+            key_id=key_id,
+        )
     )

@@ -22,11 +22,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from competency_model.errors import ConflictError, NotFoundError
-from service.api.schemas.events import EventIn
 from service.auth import Principal
 from service.db.bulk import insert_new_rows, is_postgresql
 from service.db.event_merge import merge_events
 from service.db.models import Event, Grade, Response, School, Teacher
+from service.db.stores.contracts import EventRecord
 
 __all__ = ["LOCAL_TIMEZONE", "store_tables"]
 
@@ -248,10 +248,10 @@ def _event_rows(frame: pd.DataFrame, tenant: str, now: datetime) -> list[dict[st
     """Database rows of one slice of an events table, with the same content hash as the API."""
     rows: list[dict[str, Any]] = []
     for record, ts in zip(frame.to_dict("records"), _utc(frame["timestamp"]), strict=True):
-        event = EventIn.model_construct(
+        event = EventRecord(
             event_id=str(record["event_id"]),
             teacher_id=str(record["teacher_id"]),
-            event=str(record["event"]),
+            event=str(record["event"]),  # type: ignore[arg-type]  # checked by the import
             item_id=str(record["item_id"]),
             value=_clean(record.get("value")),
             point=None,

@@ -9,14 +9,15 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from competency_model.catalog import Catalog, load_catalog
-from competency_model.framework import Framework, active_framework
+from competency_model.framework import Framework
+from competency_model.framework_files import active_framework
 from competency_model.graph import CompetencyGraph
 from competency_model.item_bank import ItemBank, default_item_bank, load_item_bank
-from service.api.ranking_cache import RankingCache
 from service.audit import AuditBatcher
 from service.auth import KeyCache
 from service.model_registry import ModelRegistry
 from service.settings import Settings
+from service.usecases.ranking_cache import RankingCache
 
 
 @dataclass
@@ -62,7 +63,7 @@ class ServiceState:
 
     @cached_property
     def ranking_cache(self) -> RankingCache:
-        """Known teachers' rankings kept between requests (see :mod:`service.api.ranking_cache`)."""
+        """Known teachers' rankings kept between requests (see :mod:`service.usecases.ranking_cache`)."""
         return RankingCache(self.settings.ranking_cache_entries)
 
     @cached_property

@@ -66,6 +66,7 @@ class RankingCache:
         self,
         models: ModelBundle,
         teacher_id: str,
+        row: int,
         kind: Kind,
         personalized: bool,
         k: int,
@@ -73,22 +74,20 @@ class RankingCache:
     ) -> list[bytes]:
         """JSON of the ``k`` best items for a known teacher, skipping ``completed``.
 
-        Raises
-        ------
-        NotFoundError
-            The teacher is not in the model (callers use the cold-start ranker instead).
+        ``row`` is the teacher's model row, resolved once by
+        :func:`service.usecases.recommendations.knows`; ``teacher_id`` names the entry.
         """
         recommender = models.recommender
         key = (models.version, recommender.revision, teacher_id, kind, personalized)
         entry = self._get(key)
         if entry is None:
-            ranking = recommender.ranked(teacher_id, kind, personalized, depth=RANKING_DEPTH)
+            ranking = recommender.rank_row(row, kind, personalized, depth=RANKING_DEPTH)
             entry = self._put(key, _Entry(ranking))
         positions = entry.ranking.positions(k, completed)
         if positions is None:  # too many of the kept items were completed since training
-            fresh = recommender.recommend(
-                teacher_id, k, kind, personalized, exclude=sorted(completed)
-            )
+            fresh = recommender.rank_row(
+                row, kind, personalized, exclude=sorted(completed), depth=k
+            ).top(k)
             return [recommendation_json(item) for item in fresh]
         rendered = entry.rendered
         out = []

@@ -7,22 +7,29 @@ a key cannot learn which ids other tenants use.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, and_, bindparam, select
+from sqlalchemy import Engine, Select, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from competency_model.errors import NotFoundError
 from service.auth import Principal
 from service.db.driver_query import DriverQuery
 from service.db.models import Event, School, Teacher
+from service.db.stores.records import completed_items
 
 __all__ = [
     "TeacherScope",
+    "in_key_region_or_school",
+    "schools_in_scope",
+    "teacher_ids_in_scope",
     "visible_region",
     "visible_school",
     "visible_teacher",
     "visible_teacher_with_completed",
 ]
+
+_Row = TypeVar("_Row", bound=Any)
 
 # Built once (statement construction costs more than the indexed lookup it runs).
 _TEACHER_AND_SCHOOL = (
@@ -96,5 +103,30 @@ def visible_teacher_with_completed(
     rows = query.rows(engine, teacher_id=teacher_id)
     if not rows or not principal.can_see_teacher_at(teacher_id, rows[0][0], rows[0][1]):
         raise NotFoundError(f"teacher {teacher_id!r} not found", details={"teacher_id": teacher_id})
-    completed = list(dict.fromkeys(str(row[2]) for row in rows if row[2] is not None))
+    completed = completed_items(row[2] for row in rows)
     return TeacherScope(teacher_id, rows[0][0], rows[0][1]), completed
+
+
+def in_key_region_or_school(query: Select[_Row], principal: Principal) -> Select[_Row]:
+    """``query`` (over ``schools``) cut to a platform key's region or a school key's school.
+
+    Admin and teacher keys pass unchanged: callers decide what a teacher key may list.
+    """
+    if principal.role == "platform":
+        return query.where(School.region == principal.scope)
+    if principal.role == "school":
+        return query.where(School.school_id == principal.scope)
+    return query
+
+
+def schools_in_scope(session: Session, principal: Principal) -> list[School]:
+    """Every school this key may write to (none for a teacher key)."""
+    if principal.role not in ("admin", "platform", "school"):
+        return []
+    return list(session.scalars(in_key_region_or_school(select(School), principal)))
+
+
+def teacher_ids_in_scope(session: Session, principal: Principal) -> list[str]:
+    """Ids of the teachers stored in this key's region or school (every teacher for an admin)."""
+    query = select(Teacher.teacher_id).join(School, School.school_id == Teacher.school_id)
+    return list(session.scalars(in_key_region_or_school(query, principal)))

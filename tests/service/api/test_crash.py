@@ -22,17 +22,17 @@ import psutil
 import pytest
 from sqlalchemy import func, select
 
-from service.api.province_store import store_tables
 from service.auth import Principal, create_key
 from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade_database
 from service.db.models import Event, ImportRun
+from service.db.stores.province import store_tables
 
 pytestmark = pytest.mark.slow
 
 N_TEACHERS = 100
 N_EVENTS = 25_000
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _free_port() -> int:

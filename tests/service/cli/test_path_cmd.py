@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from competency_model.province import write_province
-from service.cli import path_cmd
+from service.cli import _common
 from service.cli.main import app
 from training_data.simulator import simulate_province
 
@@ -35,7 +35,7 @@ def truth_diagnosis(monkeypatch, province_dir):
         long["mastery_probability"] = 0.1 + 0.8 * long["mastery_probability"].astype(float)
         return long, "truth (test)"
 
-    monkeypatch.setattr(path_cmd, "diagnose_teachers", fake)
+    monkeypatch.setattr(_common, "diagnose_teachers", fake)
 
 
 def test_path_json_has_the_contract_shape(province_dir, truth_diagnosis, tmp_path) -> None:
@@ -113,10 +113,10 @@ def test_diagnosis_comes_from_the_model_directory(province_dir, tmp_path) -> Non
     )
     save_bundle(ModelBundle(model, recommender), tmp_path / "model")
     teacher = str(province.teachers["teacher_id"].iloc[3])
-    diagnosis, source = path_cmd.diagnose_teachers(
+    diagnosis, source = _common.diagnose_teachers(
         province, [teacher], tmp_path / "model", framework, catalog
     )
-    expected = model.diagnose(path_cmd.province_subset(province, [teacher]))
+    expected = model.diagnose(_common.province_subset(province, [teacher]))
     assert source.startswith("model")
     assert set(diagnosis["teacher_id"]) == {teacher}
     assert diagnosis["mastery_probability"].to_numpy() == pytest.approx(
@@ -128,6 +128,6 @@ def test_large_province_without_model_is_refused(province_dir, monkeypatch, tmp_
     from competency_model.errors import ModelError
 
     _, province = province_dir
-    monkeypatch.setattr(path_cmd, "MAX_FRESH_FIT_TEACHERS", 10)
+    monkeypatch.setattr(_common, "MAX_FRESH_FIT_TEACHERS", 10)
     with pytest.raises(ModelError, match="nengli train"):
-        path_cmd.diagnose_teachers(province, ["T0000001"], tmp_path / "none", None, None)
+        _common.diagnose_teachers(province, ["T0000001"], tmp_path / "none", None, None)

@@ -61,7 +61,7 @@ def export_results(
         assessment_results,
         write_assessment_results,
     )
-    from competency_model.framework import active_framework
+    from competency_model.framework_files import active_framework
     from competency_model.province import read_province
 
     province = read_province(data)

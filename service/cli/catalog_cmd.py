@@ -32,7 +32,7 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
     ) -> None:
         """Per stage × environment: is a compliant plan possible, and what is missing (exit 1 if not)."""
         from competency_model.catalog import load_catalog
-        from competency_model.framework import active_framework
+        from competency_model.framework_files import active_framework
         from competency_model.policy import load_policy
         from recommender.paths.coverage import catalog_check
 

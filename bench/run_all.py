@@ -17,10 +17,14 @@ BENCHMARKS = (
     "bench_import",
     "bench_diagnosis",
     "bench_recommender",
+    "bench_train_scale",
+    "bench_batch",
+    "bench_serving_memory",
     "bench_paths",
     "bench_plan_coverage",
     "bench_assessment",
     "bench_service",
+    "bench_dashboard",
 )
 
 

@@ -4,7 +4,9 @@
 receives a :class:`~recommender.ranking.state.FittedState`. Fitting happens twice over the
 events: first on everything before each teacher's latest item, so the rankers learn to find
 that held-out item from the signals; then the CF models and social counts are refitted on all
-events for serving.
+events for serving (the ALS warm-started from the first fit, :data:`REFIT_SWEEPS` sweeps).
+The event log is coded to integers once (:mod:`~recommender.ranking.coded_events`); no
+teachers × items array is ever dense, only the ranker's sample of teachers is.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from competency_model.framework import Framework
 from competency_model.policy import Policy
 from competency_model.province import ProvinceTables
 from recommender.ranking.cf import Algorithm, CollaborativeFilter, confidence_matrix
+from recommender.ranking.coded_events import CodedEvents, latest_item_split
 from recommender.ranking.filters import PolicyRules
 from recommender.ranking.ranker import LinearRanker, training_rows, validation_metrics
 from recommender.ranking.serving import eligible_items, features
@@ -36,7 +39,18 @@ from recommender.ranking.signals import (
 )
 from recommender.ranking.state import FittedState
 
-__all__ = ["FitSettings", "cf_model", "event_matrices", "fit_state", "mastery_matrix"]
+__all__ = [
+    "REFIT_SWEEPS",
+    "FitSettings",
+    "cf_model",
+    "event_matrices",
+    "fit_state",
+    "mastery_matrix",
+]
+
+#: ALS sweeps of the final fit on all events, continuing from the validation-split factors
+#: (a full fit from random factors would double the training time for the same model).
+REFIT_SWEEPS = 3
 
 
 @dataclass(frozen=True)
@@ -128,8 +142,6 @@ def fit_state(
     policy: Policy | None = None,
 ) -> FittedState:
     """Everything :meth:`HybridRecommender.fit` learns (see there for the arguments)."""
-    from recommender.evaluation.splits import time_split
-
     points = PointTable.from_framework(framework)
     codes = points.codes.tolist()
     items = ItemTable.from_catalog(catalog, codes)
@@ -139,19 +151,17 @@ def fit_state(
     prior = diagnosis.mean(axis=0) if len(diagnosis) else np.full(len(codes), 0.5)
 
     # 1. Validation split: everything before each teacher's latest item trains inner models;
-    #    the latest item is what the ranker learns to find.
-    events = province.events
-    inner_events, validation = time_split(events, holdout_items=1, min_train_items=1)
-    confidence, completed = event_matrices(inner_events, teachers, items, settings.event_weights)
+    #    the latest item is what the ranker learns to find. The log is coded once (integer
+    #    rows/columns) and every matrix below is built from the codes.
+    coded = CodedEvents.from_frame(province.events, teachers.teacher_ids, items.item_ids)
+    keep_inner, val_rows, val_cols = latest_item_split(coded)
+    confidence = coded.confidence(keep_inner, settings.event_weights)
+    completed = coded.completed(keep_inner)
     took = (confidence > 0).astype(np.float32)
     inner_social = SocialCounts.from_matrices(took, completed, teachers)
     inner_als = cf_model(settings, "als").fit(confidence)
     inner_knn = cf_model(settings, "item_knn").fit(confidence)
     rng = np.random.default_rng(settings.random_state)
-    val_rows = pd.Index(teachers.teacher_ids).get_indexer(validation["teacher_id"])
-    val_cols = pd.Index(items.item_ids).get_indexer(validation["item_id"])
-    ok = (val_rows >= 0) & (val_cols >= 0)
-    val_rows, val_cols = val_rows[ok], val_cols[ok]
     sample = np.unique(val_rows)
     if sample.size > settings.max_ranker_teachers:
         sample = np.sort(rng.choice(sample, settings.max_ranker_teachers, replace=False))
@@ -186,10 +196,15 @@ def fit_state(
         val_cols[keep],
     )
 
-    # 2. Final models on all events.
-    confidence, completed = event_matrices(events, teachers, items, settings.event_weights)
+    # 2. Final models on all events: the ALS continues from the inner factors (the matrices
+    #    differ by one item per teacher), so the whole fit costs about one ALS fit.
+    del signals, X, y, eligible, allowed
+    confidence = coded.confidence(None, settings.event_weights)
+    completed = coded.completed(None)
+    del coded
     final_took = (confidence > 0).astype(np.float32).tocsr()
-    als = cf_model(settings, "als").fit(confidence)
+    als = inner_als.warm_refit(confidence, min(settings.iterations, REFIT_SWEEPS))
+    del inner_als, inner_knn
     knn = cf_model(settings, "item_knn").fit(confidence)
     # One confidence matrix serves both CF models (item-kNN scores from the same rows).
     knn.user_items_ = als.user_items_

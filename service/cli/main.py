@@ -27,6 +27,7 @@ app.add_typer(evaluate_app, name="evaluate")
 #: Modules under ``service.cli`` that register commands. Keep sorted.
 COMMAND_MODULES: list[str] = [
     "assessment_cmd",
+    "batch_cmd",
     "catalog_cmd",
     "db_cmd",
     "diagnose_cmd",
@@ -40,9 +41,11 @@ COMMAND_MODULES: list[str] = [
     "path_cmd",
     "policy_cmd",
     "recommend_cmd",
+    "retention_cmd",
     "school_plan_cmd",
     "serve_cmd",
     "signin_cmd",
+    "teachers_cmd",
     "train_cmd",
 ]
 
@@ -50,16 +53,46 @@ for _name in COMMAND_MODULES:
     importlib.import_module(f"service.cli.{_name}").register(app, evaluate_app)
 
 
-def main() -> None:
-    """Entry point that turns :class:`NengliError` into a one-line message and exit code 2."""
-    logging.basicConfig(level=logging.WARNING)
+def _usage_line(error: typer.TyperException) -> str:
+    """One line for a bad option or argument: Click's message and where the help is."""
+    message = " ".join(error.format_message().split())
+    context = getattr(error, "ctx", None)
+    command_path = context.command_path if context is not None else "nengli"
+    return f"error: {message} (用法 / usage: {command_path} --help)"
+
+
+def run(args: list[str] | None = None) -> int:
+    """Run the CLI on ``args`` (default ``sys.argv[1:]``) and return its exit code.
+
+    Typer is run outside its standalone mode so that errors come out as one line, never a
+    traceback: rule violations exit 1 (the commands raise ``typer.Exit(1)``), bad input exits
+    2, whether Click rejects it (unknown option, missing ``--out``, ``--kind bogus``) or a
+    command raises a :class:`NengliError`.
+    """
     try:
-        app(standalone_mode=False)
+        result = app(args=args, prog_name="nengli", standalone_mode=False)
     except NengliError as error:
         typer.echo(f"error: {error.message}", err=True)
-        sys.exit(2)
-    except SystemExit:
-        raise
+        return 2
+    except typer.Abort:
+        typer.echo("已中止 / aborted", err=True)
+        return 1
+    except typer.TyperException as error:  # Click's usage and file errors
+        if type(error).__name__ == "NoArgsIsHelpError":
+            # Bare ``nengli GROUP``: Typer has already printed the help; exit 2 as Click does.
+            if error.format_message().strip():
+                typer.echo(error.format_message(), err=True)
+        else:
+            typer.echo(_usage_line(error), err=True)
+        return int(getattr(error, "exit_code", 2))
+    # Outside standalone mode Typer returns the code of a ``typer.Exit`` instead of exiting.
+    return result if isinstance(result, int) and not isinstance(result, bool) else 0
+
+
+def main() -> None:
+    """Console entry point: :func:`run` on ``sys.argv`` and exit with its code."""
+    logging.basicConfig(level=logging.WARNING)
+    sys.exit(run())
 
 
 if __name__ == "__main__":

@@ -52,7 +52,18 @@ def get_school_plan(
         school_id=school_id,
         detail=f"teachers={len(mastery)}",
     )
-    return {**plan.to_dict(), "model_version": models.version}
+    body = plan.to_dict()
+    # Titles and hours of every item named, so no reader is left with bare CRS-0003 ids.
+    named = {i for ids in [*plan.courses.values(), *plan.research_activities.values()] for i in ids}
+    body["items"] = {
+        item_id: {
+            "title_zh": (entry := state.catalog.get(item_id)).title_zh,
+            "hours": entry.hours,
+            "kind": entry.kind,
+        }
+        for item_id in sorted(named & state.catalog_item_ids)
+    }
+    return {**body, "model_version": models.version}
 
 
 @router.get("/schools/{school_id}/portrait")

@@ -20,6 +20,7 @@ from service.audit import record_read
 from service.db.stores.cohort import load_cohort
 from service.db.stores.region_aggregates import UNKNOWN, Level, region_breakdown
 from service.db.stores.scope import visible_region, visible_school
+from service.usecases.erased_aggregates import add_erased_to_breakdown
 from service.usecases.planning import json_rows
 from service.usecases.teacher_models import policy_for
 
@@ -58,6 +59,16 @@ _HEADERS = {
     "n_schools": "学校数 / schools",
     "teachers_started": "已开始学习 / started",
     "mean_practice_hours": "平均实践学时 / mean practice hours",
+    "month": "月份 / month",
+    "group": "分组 / group",
+    "active_teachers": "当月学习教师 / active teachers",
+    "completions": "完成条目 / items completed",
+    "cumulative_mean_hours": "累计人均学时 / cumulative mean hours",
+    "batch": "批次 / batch",
+    "year": "计划年份 / planned year",
+    "started_share": "已开始占比 / started share",
+    "planned_cumulative_share": "计划累计占比 / planned (cumulative)",
+    "actual_cumulative_share": "实际累计占比 / actual (cumulative)",
 }
 
 
@@ -68,7 +79,8 @@ def _as_text(value: Any) -> Any:
     return value
 
 
-def _workbook(sheets: tuple[tuple[str, pd.DataFrame], ...]) -> bytes:
+def xlsx_workbook(sheets: tuple[tuple[str, pd.DataFrame], ...]) -> bytes:
+    """An ``.xlsx`` with one sheet per (title, frame), Chinese-first headers, no formulas."""
     from openpyxl import Workbook
 
     book = Workbook()
@@ -114,7 +126,7 @@ def get_school_progress(
             ("未达标名单 behind", progress.behind),
         )
         return Response(
-            _workbook(sheets),
+            xlsx_workbook(sheets),
             media_type=XLSX,
             headers={"Content-Disposition": f'attachment; filename="progress-{school_id}.xlsx"'},
         )
@@ -157,12 +169,14 @@ def get_region_breakdown(
     city, district or school (aggregated in the database)."""
     visible_region(session, principal, region)
     chosen = policy_for(region, policy)
-    rows = [
-        row.to_dict()
-        for row in region_breakdown(
-            session, region, level, state.catalog, chosen, city=city, district=district
-        )
-    ]
+    live = region_breakdown(
+        session, region, level, state.catalog, chosen, city=city, district=district
+    )
+    # Teachers erased under PIPL keep counting (service/usecases/erased_aggregates.py).
+    merged = add_erased_to_breakdown(
+        session, region, chosen.name, level, live, city=city, district=district
+    )
+    rows = [row.to_dict() for row in merged]
     record_read(
         session,
         principal,
@@ -172,7 +186,7 @@ def get_region_breakdown(
     if format == "xlsx":
         frame = pd.DataFrame(rows)
         return Response(
-            _workbook((("区域进度 breakdown", frame),)),
+            xlsx_workbook((("区域进度 breakdown", frame),)),
             media_type=XLSX,
             headers={"Content-Disposition": f'attachment; filename="breakdown-{level}.xlsx"'},
         )

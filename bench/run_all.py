@@ -21,6 +21,7 @@ BENCHMARKS = (
     "bench_batch",
     "bench_serving_memory",
     "bench_paths",
+    "bench_plan_coverage",
     "bench_assessment",
     "bench_service",
     "bench_dashboards",

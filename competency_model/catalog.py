@@ -41,11 +41,13 @@ from competency_model.framework import ENVIRONMENTS, Framework, default_framewor
 __all__ = [
     "CATALOG_PATH",
     "GENERAL_SUBJECT",
+    "BASE_PRACTICE_KINDS",
     "KINDS",
     "Kind",
     "LEVELS",
     "ONLINE_KINDS",
     "PRACTICE_KINDS",
+    "REGIONAL_PRACTICE_KINDS",
     "STAGES",
     "SUBJECTS_BY_STAGE",
     "Catalog",
@@ -57,7 +59,17 @@ __all__ = [
 
 CATALOG_PATH = Path(__file__).parent / "data" / "catalog.json"
 ONLINE_KINDS: tuple[str, ...] = ("online_video", "live")
-PRACTICE_KINDS: tuple[str, ...] = ("practice", "school_research")
+#: Practice kinds every region counts: classroom practice tasks and 校本研修.
+BASE_PRACTICE_KINDS: tuple[str, ...] = ("practice", "school_research")
+#: Practice kinds that only some regions count (their policy lists them in ``practice_kinds``):
+#: a teacher's own online resources and online teaching (Jiangsu §三(六)), 集中培训 and
+#: 应用考核 (Chongqing §一(一)). A school records them as catalog items of these kinds.
+REGIONAL_PRACTICE_KINDS: tuple[str, ...] = (
+    "online_production",
+    "centralized_training",
+    "application_assessment",
+)
+PRACTICE_KINDS: tuple[str, ...] = BASE_PRACTICE_KINDS + REGIONAL_PRACTICE_KINDS
 KINDS: tuple[str, ...] = ONLINE_KINDS + PRACTICE_KINDS
 #: What a list of recommendations holds: courses (the online kinds) or practice tasks (the
 #: practice kinds), as the policy classifies them. Defined once here because the ranking, the
@@ -110,7 +122,15 @@ class CatalogItem(BaseModel):
     title_zh: str
     points: dict[str, float]
     hours: float
-    kind: Literal["online_video", "live", "practice", "school_research"]
+    kind: Literal[
+        "online_video",
+        "live",
+        "practice",
+        "school_research",
+        "online_production",
+        "centralized_training",
+        "application_assessment",
+    ]
     stages: list[str]
     subjects: list[str]
     environment: Literal["multimedia", "blended", "smart"]

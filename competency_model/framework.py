@@ -35,6 +35,7 @@ from competency_model.vocabulary import (
     ENVIRONMENT_LABELS_ZH,
     ENVIRONMENT_LETTERS,
     ENVIRONMENTS,
+    LEGACY_VERIFICATION_STATUSES,
     ORDERING_KINDS,
     RATINGS,
     VERIFICATION_LABELS,
@@ -58,9 +59,11 @@ __all__ = [
     "ORDERING_KINDS",
     "RATINGS",
     "VERIFICATION_LABELS",
+    "verification_status",
     "Artifact",
     "Edge",
     "EdgeReview",
+    "EvidenceNote",
     "Framework",
     "Point",
     "RatingRule",
@@ -84,8 +87,23 @@ class Artifact(_Model):
     name_en: str = Field(min_length=1)
     required: bool = True
     max_minutes: int | None = Field(default=None, gt=0)
+    #: ``official`` when the programme's own text states it (``source`` gives where),
     #: ``verified``/``weakly_verified`` when a source lists the item, ``reconstructed`` otherwise.
-    status: Literal["verified", "weakly_verified", "reconstructed"] = "reconstructed"
+    status: Literal["official", "verified", "weakly_verified", "reconstructed"] = "reconstructed"
+    #: where an ``official`` item's text comes from (a source id and address)
+    source: str | None = None
+    #: the programme's own task wording, when known (C4: 「设计方案:以自己曾经指导过的…」)
+    task_zh: str = ""
+    #: criteria per rating level as the source states them, e.g. ``{"优秀": [...]}``
+    criteria: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class EvidenceNote(_Model):
+    """The programme's general note on evidence forms and on how criteria combine."""
+
+    forms_zh: str
+    rule_zh: str
+    source: str
 
 
 class RatingRule(_Model):
@@ -115,15 +133,46 @@ class RatingRule(_Model):
         return "优秀" if all(r == "优秀" for r in item_ratings) else "合格"
 
 
-class Verification(_Model):
-    """How far public sources confirm the point's code and name."""
+def verification_status(sources: Sequence[str]) -> VerificationStatus:
+    """Three-level status from the independent sources that state a point's code and name."""
+    count = len(set(sources))
+    return "confirmed" if count >= 2 else "one_source" if count == 1 else "unverified"
 
-    status: VerificationStatus
+
+class Verification(_Model):
+    """How far public sources confirm the point's code and name.
+
+    ``status`` is computed from ``sources`` (the independent sources stating the code and
+    name): two or more → ``confirmed``, one → ``one_source``, none → ``unverified``. A status
+    written in a file is ignored, so a file can never claim more than its sources show;
+    ``context_sources`` are cited for background but are no evidence for the 2.0 code (A6's
+    1.0 topic list, T12).
+    """
+
+    status: VerificationStatus = "unverified"
     sources: list[str] = Field(default_factory=list)
+    context_sources: list[str] = Field(default_factory=list)
     notes: str = ""
     alternative_names: list[str] = Field(default_factory=list)
     environment_basis: str | None = None
     dimension_basis: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _status_from_sources(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            data = dict(data)
+            status = data.get("status")
+            if status is not None and status not in (
+                *VERIFICATION_LABELS,
+                *LEGACY_VERIFICATION_STATUSES,
+            ):
+                raise ValueError(
+                    f"verification status {status!r}: use one of {', '.join(VERIFICATION_LABELS)}"
+                    " (it is computed from the sources anyway)"
+                )
+            data["status"] = verification_status(list(data.get("sources") or []))
+        return data
 
     @property
     def label(self) -> str:
@@ -147,8 +196,8 @@ class Point(_Model):
 
     @property
     def display_name_zh(self) -> str:
-        """Chinese name with a 未核实 marker unless the name is verified."""
-        if self.verification.status == "verified":
+        """Chinese name with a 单一来源/未核实 marker unless two sources confirm it."""
+        if self.verification.status == "confirmed":
             return self.name_zh
         return f"{self.name_zh}（{VERIFICATION_LABELS[self.verification.status].split('/')[0]}）"
 
@@ -190,6 +239,7 @@ class Framework(_Model):
     label_en: str = ""
     notes: str = ""
     rating_rule: RatingRule = Field(default_factory=RatingRule)
+    evidence_note: EvidenceNote | None = None
     sources: dict[str, dict[str, str]] = Field(default_factory=dict)
     points: list[Point]
     edges: list[Edge] = Field(default_factory=list)

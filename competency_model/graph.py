@@ -250,7 +250,7 @@ class CompetencyGraph:
             for p in self.framework.points:
                 if p.environment == env:
                     label = f"{p.code} {p.name_zh}".replace('"', "'")
-                    if p.verification.status != "verified":
+                    if p.verification.status != "confirmed":
                         label += f" [{p.verification.status}]"
                     lines.append(f'    "{p.code}" [label="{label}"];')
             lines.append("  }")

@@ -6,7 +6,7 @@ small JSON document applied on top of a base framework::
 
     {"kind": "overlay", "name": "yubei-2021", "base": "national",
      "rename_points": [{"code": "A4", "name_zh": "…", "name_en": "…",
-                        "verification": {"status": "verified", "sources": ["渝北区通知"]}}],
+                        "verification": {"sources": ["渝北区通知"]}}],
      "add_points":   [{…a full point…}],
      "retire_points": ["A13"],
      "add_edges":    [{…a full edge…}],

@@ -27,7 +27,7 @@ from competency_model.framework import (
     normalize_environment,
 )
 from competency_model.plan import Plan, Violation
-from competency_model.policy_checks import check_plan, check_selection
+from competency_model.policy_checks import KNOWN_KINDS, check_plan, check_selection
 
 __all__ = [
     "POLICY_DIR",
@@ -55,6 +55,9 @@ RULE_FIELDS: tuple[str, ...] = (
     "min_dimensions",
     "max_weekly_hours",
     "environment_gating",
+    "online_kinds",
+    "practice_kinds",
+    "cycle_credit_required",
 )
 
 
@@ -66,6 +69,9 @@ class Provenance(BaseModel):
     status: Literal["official", "derived", "default"]
     sources: list[str] = Field(default_factory=list)
     note: str = ""
+    #: the source's own sentence, quoted (「…」), and where in the source it stands (§三(六))
+    quote: str = ""
+    section: str = ""
 
 
 class RolloutStep(BaseModel):
@@ -97,6 +103,9 @@ class Policy(BaseModel):
     environment_gating: dict[str, list[str]]
     online_kinds: list[str] = Field(default_factory=lambda: ["online_video", "live"])
     practice_kinds: list[str] = Field(default_factory=lambda: ["practice", "school_research"])
+    #: the programme is a required module of the teacher's credit cycle: a teacher whose cycle
+    #: ends short of the hours fails the cycle's credit review (Chongqing §三(一))
+    cycle_credit_required: bool = False
     provenance: dict[str, Provenance]
     sources: dict[str, str] = Field(default_factory=dict)
 
@@ -118,6 +127,11 @@ class Policy(BaseModel):
             raise ValueError(f"environment_gating lacks {missing_env}")
         if set(self.online_kinds) & set(self.practice_kinds):
             raise ValueError("a kind cannot be both online and practice")
+        unknown_kinds = [k for k in self.online_kinds + self.practice_kinds if k not in KNOWN_KINDS]
+        if unknown_kinds:
+            raise ValueError(
+                f"unknown item kind(s) {unknown_kinds}; use among {', '.join(KNOWN_KINDS)}"
+            )
         if self.rollout and abs(sum(s.share for s in self.rollout) - 1.0) > 1e-6:
             raise ValueError("rollout shares must add up to 1")
         missing = [f for f in RULE_FIELDS if f not in self.provenance]

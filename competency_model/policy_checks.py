@@ -26,8 +26,18 @@ __all__ = [
     "hour_shortfalls",
 ]
 
-#: Item kinds the catalog defines (online: online_video, live; practice: practice, school_research).
-KNOWN_KINDS: tuple[str, ...] = ("online_video", "live", "practice", "school_research")
+#: Item kinds the catalog defines (online: online_video, live; practice: practice,
+#: school_research and the regional online_production, centralized_training,
+#: application_assessment, which count as practice only where the policy lists them).
+KNOWN_KINDS: tuple[str, ...] = (
+    "online_video",
+    "live",
+    "practice",
+    "school_research",
+    "online_production",
+    "centralized_training",
+    "application_assessment",
+)
 _TOL = 1e-6
 
 

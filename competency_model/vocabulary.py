@@ -33,6 +33,7 @@ __all__ = [
     "ENVIRONMENT_LETTERS",
     "ORDERING_KINDS",
     "RATINGS",
+    "LEGACY_VERIFICATION_STATUSES",
     "VERIFICATION_LABELS",
     "VOCABULARY_PATH",
     "Dimension",
@@ -52,7 +53,7 @@ ENVIRONMENTS: tuple[str, ...] = ("multimedia", "blended", "smart")
 ENVIRONMENT_LETTERS: dict[str, str] = {"multimedia": "A", "blended": "B", "smart": "C"}
 ENVIRONMENT_LABELS_ZH: dict[str, str] = {
     "multimedia": "多媒体教学环境",
-    "blended": "混合式学习环境",
+    "blended": "混合学习环境",
     "smart": "智慧学习环境",
 }
 ENVIRONMENT_LABELS_EN: dict[str, str] = {
@@ -83,21 +84,25 @@ EDGE_KINDS: tuple[str, ...] = ("progression", "prerequisite", "related")
 ORDERING_KINDS: tuple[str, ...] = ("prerequisite", "progression")
 RATINGS: tuple[str, ...] = ("优秀", "合格", "不合格")
 #: How each verification status is shown to people, so an unverified name never looks official.
+#: Three levels, computed from the sources listed per point (``Verification``): ``confirmed``
+#: needs at least two independent sources stating the code and name.
 VERIFICATION_LABELS: dict[str, str] = {
-    "verified": "已核实/verified",
-    "weakly_verified": "弱核实/weakly verified",
+    "confirmed": "已核实/confirmed",
+    "one_source": "单一来源/one source",
     "unverified": "未核实/unverified",
 }
+#: Statuses of files written before the three levels; the status is recomputed from sources.
+LEGACY_VERIFICATION_STATUSES: tuple[str, ...] = ("verified", "weakly_verified")
 Environment = Literal["multimedia", "blended", "smart"]
 Dimension = Literal["learner_analysis", "instructional_design", "learning_guidance", "assessment"]
 EdgeKind = Literal["progression", "prerequisite", "related"]
-VerificationStatus = Literal["verified", "weakly_verified", "unverified"]
+VerificationStatus = Literal["confirmed", "one_source", "unverified"]
 
 
 def normalize_environment(value: str) -> str:
     """Return the canonical environment code for a code, letter or Chinese label.
 
-    Accepts ``"multimedia"``, ``"A"``, ``"多媒体教学环境"`` (and the 混合学习环境 spelling) so that
+    Accepts ``"multimedia"``, ``"A"``, ``"多媒体教学环境"`` (and the common 混合式学习环境 misspelling of 混合学习环境) so that
     imported platform data and CLI input need no pre-processing.
 
     Raises
@@ -111,7 +116,7 @@ def normalize_environment(value: str) -> str:
     for code, letter in ENVIRONMENT_LETTERS.items():
         if text.upper() == letter or text == ENVIRONMENT_LABELS_ZH[code]:
             return code
-    if text == "混合学习环境":
+    if text == "混合式学习环境":  # the common misspelling of the official 混合学习环境
         return "blended"
     raise FrameworkError(
         f"unknown environment {value!r}; use one of {', '.join(ENVIRONMENTS)} "

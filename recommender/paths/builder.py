@@ -17,21 +17,38 @@ from typing import Any, Literal
 
 import numpy as np
 
-from competency_model.catalog import Catalog, CatalogItem, environment_rank
+from competency_model.catalog import (
+    BASE_PRACTICE_KINDS,
+    ONLINE_KINDS,
+    Catalog,
+    CatalogItem,
+    environment_rank,
+)
 from competency_model.errors import InfeasibleError
 from competency_model.framework import Framework, normalize_environment
 from competency_model.graph import CompetencyGraph
 from competency_model.plan import Plan, PlanItem, compute_totals
 from competency_model.policy import Policy, load_policy, validate_plan
-from competency_model.policy_checks import KNOWN_KINDS
 from recommender.paths.evidence import evidence_for
-from recommender.paths.feasibility import clean_mastery, infeasible, precheck, violation
+from recommender.paths.feasibility import (
+    clean_mastery,
+    explain_no_target_set,
+    infeasible,
+    precheck,
+    violation,
+)
 from recommender.paths.gain import GainModel
 from recommender.paths.optimiser import PathProblem, Selection, solve_greedy, solve_milp
 from recommender.paths.schedule import ScheduledItem, schedule_items
-from recommender.paths.targets import DEFAULT_MASTERY, TargetChoice, choose_targets
+from recommender.paths.target_search import search_target_set
+from recommender.paths.targets import (
+    DEFAULT_MASTERY,
+    TargetChoice,
+    choose_targets,
+    explain_targets,
+)
 
-__all__ = ["PreparedPath", "build_learning_path", "prepare_path"]
+__all__ = ["PreparedPath", "build_learning_path", "candidate_pool", "prepare_path"]
 
 Method = Literal["milp", "greedy"]
 
@@ -57,8 +74,10 @@ def _candidates(
 ) -> list[CatalogItem]:
     """Catalog items the teacher can take: environment, gating, stage/subject, weekly limit."""
     rank = environment_rank(school_environment)
-    # kinds the policy counts neither as online nor practice (Jiangsu: live) still earn 学时
-    kinds = set(policy.online_kinds) | set(policy.practice_kinds) | set(KNOWN_KINDS)
+    # base kinds the policy counts neither as online nor practice (Jiangsu: live) still earn
+    # 学时; a regional practice kind (集中培训 …) is only offered where the policy counts it
+    kinds = set(policy.online_kinds) | set(policy.practice_kinds) | set(ONLINE_KINDS)
+    kinds |= set(BASE_PRACTICE_KINDS)
     found = []
     for item in catalog.items:
         if environment_rank(item.environment) > rank or item.kind not in kinds:
@@ -73,6 +92,35 @@ def _candidates(
             continue
         found.append(item)
     return found
+
+
+def candidate_pool(
+    catalog: Catalog,
+    school_environment: str,
+    policy: Policy,
+    graph: CompetencyGraph,
+    stage: str | None,
+    subject: str | None,
+    *,
+    min_target_weight: float = 0.5,
+) -> tuple[list[CatalogItem], set[str]]:
+    """The items a teacher can take and the points among them that a practice task develops.
+
+    A point is *coverable* when some practice task puts at least ``min_target_weight`` on it:
+    only such points can be targets (every target needs a practice task).
+    """
+    env = normalize_environment(school_environment)
+    allowed = set(graph.feasible_points(env, gating=policy.environment_gating))
+    pool = _candidates(catalog, env, allowed, policy, stage, subject)
+    practice_kinds = set(policy.practice_kinds)
+    coverable = {
+        code
+        for item in pool
+        if item.kind in practice_kinds
+        for code, weight in item.points.items()
+        if weight >= min_target_weight - 1e-9
+    }
+    return pool, coverable
 
 
 def prepare_path(
@@ -91,8 +139,12 @@ def prepare_path(
     hours_slack: float | None = None,
     gain_model: GainModel | None = None,
     min_target_weight: float = 0.5,
+    fixed_targets: Sequence[str] | None = None,
 ) -> PreparedPath:
     """Choose targets and build the selection problem (shared by the builder and the benchmarks).
+
+    ``fixed_targets`` skips the gap-based choice and uses the given set (from
+    :func:`~recommender.paths.target_search.search_target_set`).
 
     Raises
     ------
@@ -105,26 +157,24 @@ def prepare_path(
     graph = graph if graph is not None else CompetencyGraph(framework)
     gains = gain_model if gain_model is not None else GainModel()
     mastery = clean_mastery(mastery)
-    allowed = set(graph.feasible_points(env, gating=pol.environment_gating))
-    pool = _candidates(catalog, env, allowed, pol, stage, subject)
-    practice_kinds = set(pol.practice_kinds)
-    coverable = {
-        code
-        for item in pool
-        if item.kind in practice_kinds
-        for code, weight in item.points.items()
-        if weight >= min_target_weight - 1e-9
-    }
-    choice = choose_targets(
-        mastery,
-        env,
-        pol,
-        framework,
-        graph=graph,
-        chosen_points=chosen_points,
-        coverable=coverable,
-        n_targets=n_targets,
+    pool, coverable = candidate_pool(
+        catalog, env, pol, graph, stage, subject, min_target_weight=min_target_weight
     )
+    practice_kinds = set(pol.practice_kinds)
+    if fixed_targets is not None:
+        # a set found by the target search: it already satisfies the selection rules
+        choice = explain_targets(fixed_targets, mastery, framework, chosen_points)
+    else:
+        choice = choose_targets(
+            mastery,
+            env,
+            pol,
+            framework,
+            graph=graph,
+            chosen_points=chosen_points,
+            coverable=coverable,
+            n_targets=n_targets,
+        )
     targets = choice.codes
     # an item enters only when most of its weight is on the targets: the plan lists the
     # targets it serves (policy rule items_on_targets) and its side effects stay minor
@@ -224,6 +274,10 @@ def _solve(prepared: PreparedPath, method: Method) -> Selection:
     )
 
 
+#: Target sets the search may propose before giving up (each refused set is cut off).
+_SEARCH_ATTEMPTS = 4
+
+
 def _select(
     mastery: Mapping[str, float],
     school_environment: str,
@@ -235,14 +289,21 @@ def _select(
     *,
     n_targets: int | None,
     method: Method,
+    stage: str | None,
+    subject: str | None,
+    graph: CompetencyGraph,
     **options: Any,
 ) -> tuple[PreparedPath, Selection]:
-    """Prepare and solve; without an explicit ``n_targets``, widen the target set until the
-    catalog's items on the targets can supply the policy's hours (a thin catalog per point
-    needs more points to reach 50 学时)."""
+    """Prepare and solve the largest-gap target set; when the catalog cannot serve it (and no
+    ``n_targets`` was asked for), search the other target sets that satisfy the point and
+    dimension rules and keep the school's chosen points (:mod:`.target_search`).
 
-    def prepare(count: int) -> PreparedPath:
-        # target-rule failures (min_points, gating …) raise here and are final
+    A target-rule failure of the first set (min_points, gating …) is final: no other set of
+    the same pool can do better. When no set works, the error names the rule that fails for
+    this stage and environment and what would fix it (:func:`.feasibility.explain_no_target_set`).
+    """
+
+    def prepare(count: int | None, fixed: Sequence[str] | None = None) -> PreparedPath:
         return prepare_path(
             mastery,
             school_environment,
@@ -251,35 +312,61 @@ def _select(
             framework,
             chosen_points,
             completed,
+            stage=stage,
+            subject=subject,
+            graph=graph,
             n_targets=count,
+            fixed_targets=fixed,
             **options,
         )
 
     if n_targets is not None:
         prepared = prepare(n_targets)
         return prepared, _solve(prepared, method)
-    first_error: InfeasibleError | None = None
-    last_error: InfeasibleError | None = None
-    count = max(policy.min_points, policy.min_dimensions, 3)
-    while True:
-        prepared = prepare(count)
+    prepared = prepare(max(policy.min_points, policy.min_dimensions, 3))
+    try:
+        return prepared, _solve(prepared, method)
+    except InfeasibleError as error:
+        first_error = error
+    env = prepared.school_environment
+    pool, coverable = candidate_pool(catalog, env, policy, graph, stage, subject)
+    allowed = graph.feasible_points(env, gating=policy.environment_gating)
+    points = [c for c in allowed if c in coverable]
+    required = [c for c in dict.fromkeys(chosen_points) if c in coverable]
+    clean = clean_mastery(mastery)
+    gaps = {c: 1.0 - float(clean.get(c, DEFAULT_MASTERY)) for c in points}
+    slack = options.get("hours_slack")
+    slack = slack if slack is not None else max((it.hours for it in pool), default=0.0)
+    tried: list[list[str]] = [list(prepared.targets.codes)]
+    for _ in range(_SEARCH_ATTEMPTS):
+        found = search_target_set(
+            pool,
+            points,
+            gaps,
+            policy,
+            framework,
+            required=required,
+            excluded_sets=tried,
+            hours_slack=slack,
+        )
+        if found.codes is None:
+            break
+        candidate = prepare(None, found.codes)
         try:
-            return prepared, _solve(prepared, method)
-        except InfeasibleError as error:
-            first_error, last_error = first_error or error, error
-            if len(prepared.targets.codes) < count:
-                break  # every allowed point is already a target
-            count += 1
-    assert first_error is not None and last_error is not None
-    if last_error is first_error:
-        raise first_error
-    raise InfeasibleError(
-        f"{first_error.message}. Widening the targets to {len(prepared.targets.codes)} points "
-        f"did not help either: {last_error.message}",
-        details={
-            "violations": first_error.details.get("violations", [])
-            + last_error.details.get("violations", [])
-        },
+            return candidate, _solve(candidate, method)
+        except InfeasibleError:
+            tried.append(found.codes)  # e.g. completed items or the greedy: try the next set
+    raise explain_no_target_set(
+        first_error,
+        pool,
+        points,
+        required,
+        gaps,
+        policy,
+        framework,
+        env,
+        stage=stage,
+        hours_slack=slack,
     )
 
 

@@ -21,7 +21,13 @@ from competency_model.plan import Violation
 from competency_model.policy import Policy
 from recommender.diagnosis.levels import LEVEL_LABELS, mastery_level
 
-__all__ = ["DEFAULT_MASTERY", "TargetChoice", "choose_targets", "feasible_codes"]
+__all__ = [
+    "DEFAULT_MASTERY",
+    "TargetChoice",
+    "choose_targets",
+    "explain_targets",
+    "feasible_codes",
+]
 
 #: Mastery assumed for a point the diagnosis says nothing about: maximal uncertainty.
 DEFAULT_MASTERY = 0.5
@@ -181,13 +187,30 @@ def choose_targets(
             break
         if code not in picked:
             picked.append(code)
-    codes = [c for c in framework.codes if c in set(picked)]
+    return explain_targets(picked, mastery, framework, chosen_set)
+
+
+def explain_targets(
+    codes: Iterable[str],
+    mastery: Mapping[str, float],
+    framework: Framework,
+    chosen_points: Collection[str] = (),
+) -> TargetChoice:
+    """A :class:`TargetChoice` for a given set (framework order), with gap and reason per point.
+
+    Shared by :func:`choose_targets` and the target-set search, so a point's reason reads the
+    same whichever way it was chosen.
+    """
+    wanted = set(codes)
+    ordered = [c for c in framework.codes if c in wanted]
+    chosen_set = set(chosen_points)
+    gaps = {c: 1.0 - float(mastery.get(c, DEFAULT_MASTERY)) for c in ordered}
     reasons = {
         c: (
             ("学校选定能力点；" if c in chosen_set else "")
-            + f"{DIMENSION_LABELS_ZH[dimension_of[c]]}维度，诊断差距 {gaps[c]:.2f}"
+            + f"{DIMENSION_LABELS_ZH[framework.point(c).dimension]}维度，诊断差距 {gaps[c]:.2f}"
             + f"（{LEVEL_LABELS[mastery_level(1.0 - gaps[c])][0]}）"
         )
-        for c in codes
+        for c in ordered
     }
-    return TargetChoice(codes=codes, gaps={c: gaps[c] for c in codes}, reasons=reasons)
+    return TargetChoice(codes=ordered, gaps=gaps, reasons=reasons)

@@ -22,6 +22,7 @@ __all__ = [
     "assessment_from_counts",
     "assessment_summary",
     "compliance",
+    "cycle_ended_short",
     "cycle_starts_from_rollout",
     "hours_completed",
     "rollout_from_counts",
@@ -262,4 +263,38 @@ def teachers_at_risk(
         & (result["projected"] < policy.total_hours)
         & (result["elapsed"] >= min_elapsed)
     )
+    result["cycle_ended_short"] = cycle_ended_short(hours, policy, start_values, as_of)
     return result
+
+
+def cycle_ended_short(
+    hours: pd.DataFrame,
+    policy: Policy,
+    cycle_start: pd.Series,
+    as_of: pd.Timestamp | str,
+) -> pd.Series:
+    """True for a teacher whose cycle (``policy.cycle_years`` from her start) ended before
+    ``as_of`` without meeting the hour rules (total, practice, online).
+
+    Under a policy with ``cycle_credit_required`` (Chongqing §三(一): 「凡未完成规定培训学时要求的，
+    周期学分审核视为不合格」) such a teacher fails the cycle's credit review, so progress views
+    flag her apart from the teachers merely behind.
+
+    Parameters
+    ----------
+    hours
+        :func:`hours_completed` output (index ``teacher_id``); with only an ``hours`` column
+        the total alone is checked.
+    cycle_start
+        Cycle start per teacher id (e.g. :func:`cycle_starts_from_rollout`).
+    """
+    starts = pd.to_datetime(pd.Series(cycle_start).reindex(hours.index))
+    if starts.isna().any():
+        raise ImportRowError(f"no cycle start for teacher {starts.index[starts.isna()][0]!r}")
+    ends = starts + pd.DateOffset(years=policy.cycle_years)
+    ended = (ends <= pd.Timestamp(as_of)).to_numpy()
+    if {"practice_hours", "online_hours"} <= set(hours.columns):
+        met = compliance(hours, policy)["compliant"].to_numpy()
+    else:  # only the total is known
+        met = (hours["hours"] + 1e-9 >= policy.total_hours).to_numpy()
+    return pd.Series(ended & ~met, index=hours.index, name="cycle_ended_short")

@@ -18,7 +18,7 @@ import pandas as pd
 
 from competency_model.catalog import Catalog
 from competency_model.policy import Policy
-from recommender.school_planning.progress import compliance, hours_completed
+from recommender.school_planning.progress import compliance, cycle_ended_short, hours_completed
 
 __all__ = ["SchoolProgress", "school_progress"]
 
@@ -34,7 +34,7 @@ class SchoolProgress:
     teachers
         One row per teacher: ``teacher_id``, ``research_group``, ``stage``, ``subject``,
         ``hours``, ``practice_hours``, ``online_hours``, ``practice_share``, ``compliant``,
-        ``hours_missing``, ``points_assessed``, ``points_passed``, ``points_failed``,
+        ``hours_missing``, ``cycle_ended_short``, ``points_assessed``, ``points_passed``, ``points_failed``,
         ``reasons_zh``, ``reasons_en`` (empty when compliant).
     groups
         One row per 教研组: ``research_group``, ``n_teachers``, ``n_compliant``,
@@ -78,8 +78,16 @@ def school_progress(
     grades: pd.DataFrame,
     catalog: Catalog,
     policy: Policy,
+    *,
+    cycle_start: pd.Series | pd.Timestamp | str | None = None,
+    as_of: pd.Timestamp | str | None = None,
 ) -> SchoolProgress:
     """Progress of the teachers of one school.
+
+    With ``cycle_start`` (one date, or one per teacher id) and ``as_of``, a teacher whose cycle
+    ended before ``as_of`` without meeting the rules is flagged ``cycle_ended_short`` (and,
+    under a policy with ``cycle_credit_required``, her reasons say the credit review fails);
+    without them the flag is ``False`` (the cycle's timing is unknown).
 
     Parameters
     ----------
@@ -111,10 +119,32 @@ def school_progress(
         ("points_failed", failed),
     ):
         table[name] = series.reindex(table.index).fillna(0).astype(int)
+    if cycle_start is not None and as_of is not None:
+        starts = (
+            pd.Series(cycle_start)
+            if isinstance(cycle_start, pd.Series)
+            else pd.Series(pd.Timestamp(cycle_start), index=checked.index)
+        )
+        starts.index = starts.index.astype(str)
+        table["cycle_ended_short"] = cycle_ended_short(checked, policy, starts, as_of).reindex(
+            table.index, fill_value=False
+        )
+    else:
+        table["cycle_ended_short"] = False
     reasons = [
         _reasons(row, policy) if not row["compliant"] else ("", "")
         for row in table.to_dict("records")
     ]
+    if policy.cycle_credit_required:
+        reasons = [
+            (
+                zh + "；周期已结束仍未完成规定学时，周期学分审核视为不合格",
+                en + "; the cycle ended short of the required hours: the credit review fails",
+            )
+            if short
+            else (zh, en)
+            for (zh, en), short in zip(reasons, table["cycle_ended_short"], strict=True)
+        ]
     table["reasons_zh"] = [zh for zh, _ in reasons]
     table["reasons_en"] = [en for _, en in reasons]
     table = table.reset_index().sort_values("teacher_id", ignore_index=True)
@@ -129,6 +159,7 @@ def school_progress(
         "practice_share",
         "compliant",
         "hours_missing",
+        "cycle_ended_short",
         "points_assessed",
         "points_passed",
         "points_failed",

@@ -1,4 +1,5 @@
-"""``nengli assessment export``: one school's e-portfolios in one file, for the 县区 spot check (抽检).
+"""``nengli assessment export``: one school's e-portfolios in one file, for the 县区 spot check (抽检);
+``nengli assessment export-results``: every result in the versioned format the province imports.
 
 The same export as ``GET /v1/schools/{id}/assessment?format=…``, read straight from the
 configured database, for district staff who receive files rather than API access.
@@ -45,6 +46,33 @@ def export(
     """Write every teacher's portfolio of one school into one file."""
     n = export_school(school, format, out, policy)
     typer.echo(f"wrote {n} teacher portfolio(s) of {school} to {out}")
+
+
+@assessment_app.command("export-results")
+def export_results(
+    data: Path = typer.Option(
+        ..., "--data", help="Province directory (as `nengli import` writes)."
+    ),
+    out: Path = typer.Option(..., help="CSV file to write (a .manifest.json is written beside)."),
+    school: list[str] = typer.Option([], "--school", help="Only these schools (repeatable)."),
+) -> None:
+    """Write the latest assessment result per teacher × point in the versioned results format."""
+    from competency_model.assessment.results_export import (
+        assessment_results,
+        write_assessment_results,
+    )
+    from competency_model.framework_files import active_framework
+    from competency_model.province import read_province
+
+    province = read_province(data)
+    table = assessment_results(
+        province.grades, province.teachers, active_framework(), school or None
+    )
+    manifest = write_assessment_results(table, out)
+    typer.echo(
+        f"wrote {manifest['rows']} result(s) to {out} "
+        f"({manifest['format']} v{manifest['version']}, sha256 {str(manifest['sha256'])[:12]}…)"
+    )
 
 
 def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:

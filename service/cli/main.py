@@ -29,6 +29,7 @@ COMMAND_MODULES: list[str] = [
     "assessment_cmd",
     "batch_cmd",
     "batch_load_cmd",
+    "catalog_cmd",
     "db_cmd",
     "diagnose_cmd",
     "evaluate_diagnosis_cmd",

@@ -34,16 +34,51 @@ def test_national_framework_covers_every_dimension_in_every_environment() -> Non
         assert {p.dimension for p in fw.points if p.environment == env} == set(DIMENSIONS)
 
 
-def test_verified_names_match_the_sources() -> None:
+def test_verification_levels_match_the_sources() -> None:
+    """Issue 18: two independent sources confirm A1, B6, C4; A3, B3, A6 and B2 rest on one."""
     fw = default_framework()
-    verified = {p.code for p in fw.points if p.verification.status == "verified"}
-    assert verified == {"A1", "A3", "A6", "B3", "B6", "C4"}
-    assert fw.point("B2").verification.status == "weakly_verified"
+    by_status: dict[str, set[str]] = {}
+    for p in fw.points:
+        by_status.setdefault(p.verification.status, set()).add(p.code)
+    assert by_status["confirmed"] == {"A1", "B6", "C4"}
+    assert by_status["one_source"] == {"A3", "A6", "B2", "B3"}
+    assert "S21" in fw.point("A6").verification.context_sources
+
+
+def test_status_is_computed_from_sources_not_claimed() -> None:
+    from competency_model.framework import Verification
+
+    assert Verification.model_validate({"status": "verified", "sources": ["X"]}).status == (
+        "one_source"
+    )
+    assert Verification.model_validate({"status": "confirmed"}).status == "unverified"
+    assert Verification.model_validate({"sources": ["X", "Y", "X"]}).status == "confirmed"
+    with pytest.raises(ValueError, match="'certain'"):
+        Verification.model_validate({"status": "certain"})
+
+
+def test_c4_carries_the_official_first_task_and_excellent_criteria() -> None:
+    fw = default_framework()
+    design = fw.point("C4").artifacts[0]
+    assert design.status == "official"
+    assert design.task_zh.startswith("设计方案:以自己曾经指导过的学生创造性学习与表达教学实践为例")
+    assert len(design.criteria["优秀"]) == 5
+    assert "yunzhan365.com/basic/51-100/31866738.html" in (design.source or "")
+    note = fw.evidence_note
+    assert note is not None and "m.163wenku.com/p-5569126.html" in note.source
+    assert note.rule_zh == "作品满足所有的评价指标才可获得相应等级"
+
+
+def test_blended_environment_has_its_official_name() -> None:
+    from competency_model.framework import ENVIRONMENT_LABELS_ZH
+
+    assert ENVIRONMENT_LABELS_ZH["blended"] == "混合学习环境"
 
 
 def test_unverified_point_is_marked_in_its_display_name() -> None:
     fw = default_framework()
     assert "未核实" in fw.point("A2").display_name_zh
+    assert "单一来源" in fw.point("A3").display_name_zh
     assert fw.point("A1").display_name_zh == fw.point("A1").name_zh
 
 
@@ -100,6 +135,7 @@ def test_rating_rule_rejects_unknown_rating() -> None:
         ("b", "blended"),
         ("智慧学习环境", "smart"),
         ("混合学习环境", "blended"),
+        ("混合式学习环境", "blended"),
     ],
 )
 def test_normalize_environment(value: str, expected: str) -> None:

@@ -47,15 +47,19 @@ def test_rename_without_source_is_marked_unverified() -> None:
     assert fw.point("A1").verification.status == "unverified"
 
 
-def test_rename_with_source_keeps_the_given_status() -> None:
-    verification = {"status": "verified", "sources": ["区文件"]}
+@pytest.mark.parametrize(
+    ("sources", "status"),
+    [(["区文件"], "one_source"), (["区文件", "市文件"], "confirmed"), ([], "unverified")],
+)
+def test_rename_gets_the_status_its_sources_give(sources: list[str], status: str) -> None:
+    verification = {"status": "verified", "sources": sources}  # a claimed status is recomputed
     fw = apply_overlay(
         default_framework(),
         _overlay(
             rename_points=[{"code": "A2", "name_zh": "资源获取", "verification": verification}]
         ),
     )
-    assert fw.point("A2").verification.status == "verified"
+    assert fw.point("A2").verification.status == status
 
 
 def test_add_point_and_edge() -> None:
@@ -158,7 +162,7 @@ def test_documented_overlay_example_is_valid(tmp_path: Path) -> None:
     path = tmp_path / "yubei.json"
     path.write_text(json.dumps(overlay, ensure_ascii=False), encoding="utf-8")
     fw = load_framework(path)
-    assert fw.point("A4").verification.status == "verified"
+    assert fw.point("A4").verification.status == "one_source"
     assert "A13" not in fw.codes and "A14" in fw.codes
     assert CompetencyGraph(fw).prerequisites("A14") == ["A2"]
 

@@ -214,7 +214,7 @@ class Validator:
             "environment",
             f.parse_environment(check.text("environment", required=False)),
             d.DEFAULT_ENVIRONMENT,
-            "教学环境应为多媒体教学环境/混合式学习环境/智慧学习环境（或A/B/C）",
+            "教学环境应为多媒体教学环境/混合学习环境/智慧学习环境（或A/B/C）",
             "environment must be multimedia/blended/smart (or A/B/C)",
         )
         teachers = f.parse_int(check.text("n_teachers", required=False))

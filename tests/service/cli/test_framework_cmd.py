@@ -36,7 +36,7 @@ def test_show_json_lists_30_points_with_status() -> None:
         "learning_guidance",
         "assessment",
     }
-    assert all(p["verification"] in {"verified", "weakly_verified", "unverified"} for p in points)
+    assert all(p["verification"] in {"confirmed", "one_source", "unverified"} for p in points)
 
 
 def test_show_table_marks_unverified_names() -> None:
@@ -45,7 +45,7 @@ def test_show_table_marks_unverified_names() -> None:
     a2 = next(line for line in result.stdout.splitlines() if line.startswith("A2 "))
     assert "未核实/unverified" in a2
     a1 = next(line for line in result.stdout.splitlines() if line.startswith("A1 "))
-    assert "已核实/verified" in a1
+    assert "已核实/confirmed" in a1
 
 
 def test_show_uses_framework_file_from_settings(

@@ -86,11 +86,11 @@ export function environmentLabel(environment) {
   return environment ? t(`env.${environment}`) : "–";
 }
 
-/** A verification tag: 未核实 for unverified names, 弱核实 for weakly verified, nothing when verified. */
+/** A verification tag: 未核实 for unverified names, 单一来源 for one-source names, nothing when confirmed. */
 export function verificationTag(code) {
   const status = pointInfo(code).status;
   if (status === "unverified") return h("span", { class: "tag unverified", title: status }, t("tag.unverified"));
-  if (status === "weakly_verified") return h("span", { class: "tag weak", title: status }, t("tag.weak"));
+  if (status === "one_source") return h("span", { class: "tag weak", title: status }, t("tag.one_source"));
   return null;
 }
 

@@ -65,10 +65,10 @@ def prepare(directory: Path, teachers: int, schools: int, seed: int) -> dict[str
     """Phases 1–3; returns the seconds each phase took (0 when reused)."""
     from competency_model.province import read_province
     from recommender.training import train_model_dir
-    from service.api.province_store import store_tables
     from service.auth import Principal
     from service.db.engine import make_engine, make_session_factory
     from service.db.migrate import upgrade_database
+    from service.db.stores.province import store_tables
     from training_data.simulator.writer import write_simulated_province
 
     timings = {"simulate": 0.0, "load_database": 0.0, "train": 0.0}

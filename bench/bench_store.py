@@ -24,10 +24,10 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from competency_model.province import read_province
-from service.api.province_store import store_tables
 from service.auth import Principal
 from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade_database
+from service.db.stores.province import store_tables
 
 TABLES = ("schools", "teachers", "responses", "grades", "events")
 

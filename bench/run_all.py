@@ -17,9 +17,13 @@ BENCHMARKS = (
     "bench_import",
     "bench_diagnosis",
     "bench_recommender",
+    "bench_train_scale",
+    "bench_batch",
+    "bench_serving_memory",
     "bench_paths",
     "bench_assessment",
     "bench_service",
+    "bench_dashboard",
 )
 
 

@@ -30,11 +30,10 @@ from competency_model.framework import (
     Point,
     RatingRule,
     Verification,
-    active_framework,
     default_framework,
-    load_framework,
     normalize_environment,
 )
+from competency_model.framework_files import active_framework, load_framework
 from competency_model.graph import DEFAULT_GATING, CompetencyGraph
 from competency_model.overlay import Overlay, apply_overlay
 from competency_model.plan import (

@@ -65,9 +65,7 @@ __all__ = [
     "Point",
     "RatingRule",
     "Verification",
-    "active_framework",
     "default_framework",
-    "load_framework",
     "normalize_environment",
     "parse_framework",
 ]
@@ -355,53 +353,7 @@ def read_json(path: Path) -> Any:
         ) from None
 
 
-def load_framework(path: Path | str | None = None) -> Framework:
-    """Load the shipped national framework, a replacement framework file, or an overlay.
-
-    Parameters
-    ----------
-    path
-        ``None`` for the shipped national framework. Otherwise a JSON file whose ``kind`` is
-        ``"framework"`` (a full replacement; the default when ``kind`` is absent) or
-        ``"overlay"`` (changes applied to its ``base``, see :mod:`competency_model.overlay`).
-
-    Raises
-    ------
-    FrameworkError
-        Naming the offending point, edge or overlay operation.
-    """
-    if path is None:
-        return default_framework()
-    return _load_path(Path(path), frozenset())
-
-
-def _load_path(path: Path, seen: frozenset[Path]) -> Framework:
-    key = path.resolve()
-    if key in seen:
-        raise FrameworkError(f"overlay base chain loops back to {str(path)!r}; break the loop")
-    data = read_json(path)
-    kind = data.get("kind", "framework") if isinstance(data, Mapping) else "framework"
-    if kind == "overlay":
-        from competency_model.overlay import apply_overlay_file
-
-        return apply_overlay_file(path, data, _seen=seen | {key})
-    if kind != "framework":
-        raise FrameworkError(
-            f"framework file {str(path)!r} has kind {kind!r}; use 'framework' or 'overlay'"
-        )
-    return parse_framework(data, origin=str(path))
-
-
 @lru_cache(maxsize=1)
 def default_framework() -> Framework:
     """The shipped national framework (parsed once per process)."""
     return parse_framework(read_json(NATIONAL_FRAMEWORK_PATH), origin="national_framework.json")
-
-
-def active_framework(framework_file: Path | str | None = None) -> Framework:
-    """The framework a deployment uses: ``framework_file`` if given, else the national one.
-
-    ``competency_model`` never reads service settings itself (lower layers do not import the
-    service); the service passes ``get_settings().framework_file`` here.
-    """
-    return load_framework(framework_file) if framework_file else default_framework()

@@ -20,7 +20,6 @@ cycles → :class:`~competency_model.errors.FrameworkError` naming the operation
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -32,12 +31,10 @@ from competency_model.framework import (
     Framework,
     Point,
     Verification,
-    default_framework,
     parse_framework,
-    read_json,
 )
 
-__all__ = ["EdgeRef", "Overlay", "PointRename", "apply_overlay", "apply_overlay_file"]
+__all__ = ["EdgeRef", "Overlay", "PointRename", "apply_overlay"]
 
 
 class PointRename(BaseModel):
@@ -181,22 +178,3 @@ def apply_overlay(base: Framework, overlay: Overlay | Mapping[str, Any]) -> Fram
         "retired": [*base.retired, *overlay.retire_points],
     }
     return parse_framework(data, origin=tag)
-
-
-def apply_overlay_file(
-    path: Path, data: Mapping[str, Any] | None = None, *, _seen: frozenset[Path] = frozenset()
-) -> Framework:
-    """Load an overlay file and apply it to its ``base`` (``national`` or a path relative to it)."""
-    from competency_model.framework import _load_path
-
-    path = Path(path)
-    raw = dict(data) if data is not None else read_json(path)
-    base_ref = str(raw.get("base", "national"))
-    if base_ref == "national":
-        base = default_framework()
-    else:
-        base_path = Path(base_ref)
-        if not base_path.is_absolute():
-            base_path = path.parent / base_path
-        base = _load_path(base_path, _seen | {path.resolve()})
-    return apply_overlay(base, raw)

@@ -8,7 +8,7 @@ first problem, so a school administrator sees everything that needs fixing at on
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple, Protocol
 
 from competency_model.framework import (
     DIMENSION_LABELS_ZH,
@@ -17,18 +17,53 @@ from competency_model.framework import (
 )
 from competency_model.plan import Plan, Violation, compute_totals
 
-if TYPE_CHECKING:
-    from competency_model.policy import Policy
-
-__all__ = ["KNOWN_KINDS", "HourShortfall", "check_plan", "check_selection", "hour_shortfalls"]
+__all__ = [
+    "KNOWN_KINDS",
+    "HourShortfall",
+    "PolicyRules",
+    "check_plan",
+    "check_selection",
+    "hour_shortfalls",
+]
 
 #: Item kinds the catalog defines (online: online_video, live; practice: practice, school_research).
 KNOWN_KINDS: tuple[str, ...] = ("online_video", "live", "practice", "school_research")
 _TOL = 1e-6
 
 
+class PolicyRules(Protocol):
+    """What the rules read of a :class:`~competency_model.policy.Policy`.
+
+    Structural, so that this module needs no import of ``policy`` (which imports the rules):
+    every ``Policy`` is a ``PolicyRules``.
+    """
+
+    @property
+    def total_hours(self) -> float: ...
+    @property
+    def min_practice_hours(self) -> float: ...
+    @property
+    def min_practice_share(self) -> float: ...
+    @property
+    def min_online_hours(self) -> float: ...
+    @property
+    def cycle_years(self) -> int: ...
+    @property
+    def min_points(self) -> int: ...
+    @property
+    def min_dimensions(self) -> int: ...
+    @property
+    def max_weekly_hours(self) -> float: ...
+    @property
+    def environment_gating(self) -> dict[str, list[str]]: ...
+    @property
+    def online_kinds(self) -> list[str]: ...
+    @property
+    def practice_kinds(self) -> list[str]: ...
+
+
 def check_selection(
-    points: list[str], school_environment: str | None, policy: Policy, fw: Framework
+    points: list[str], school_environment: str | None, policy: PolicyRules, fw: Framework
 ) -> list[Violation]:
     """Selection rules: known_points, duplicate_points, min_points, min_dimensions, environment_gating."""
     out: list[Violation] = []
@@ -116,7 +151,7 @@ class HourShortfall(NamedTuple):
 
 
 def hour_shortfalls(
-    hours: float, practice_hours: float, online_hours: float, policy: Policy
+    hours: float, practice_hours: float, online_hours: float, policy: PolicyRules
 ) -> list[HourShortfall]:
     """The policy's hour rules (total, practice, online, practice share) that these hours miss.
 
@@ -148,7 +183,7 @@ def hour_shortfalls(
     return [c for c in checks if c.actual + _TOL < c.expected]
 
 
-def _hour_rules(plan: Plan, policy: Policy) -> list[Violation]:
+def _hour_rules(plan: Plan, policy: PolicyRules) -> list[Violation]:
     out: list[Violation] = []
     totals = compute_totals(plan.items, policy.online_kinds, policy.practice_kinds)
     for gap in hour_shortfalls(totals.hours, totals.practice_hours, totals.online_hours, policy):
@@ -187,7 +222,7 @@ def _hour_rules(plan: Plan, policy: Policy) -> list[Violation]:
     return out
 
 
-def _item_rules(plan: Plan, policy: Policy, fw: Framework) -> list[Violation]:
+def _item_rules(plan: Plan, policy: PolicyRules, fw: Framework) -> list[Violation]:
     out: list[Violation] = []
     known = set(fw.codes)
     targets = set(plan.targets)
@@ -261,7 +296,7 @@ def _item_rules(plan: Plan, policy: Policy, fw: Framework) -> list[Violation]:
     return out
 
 
-def _schedule_rules(plan: Plan, policy: Policy, fw: Framework) -> list[Violation]:
+def _schedule_rules(plan: Plan, policy: PolicyRules, fw: Framework) -> list[Violation]:
     out: list[Violation] = []
     first_week: dict[str, int] = {}
     load: dict[int, float] = defaultdict(float)
@@ -354,7 +389,7 @@ def _evidence_rules(plan: Plan, fw: Framework) -> list[Violation]:
     return out
 
 
-def check_plan(plan: Plan, policy: Policy, fw: Framework) -> list[Violation]:
+def check_plan(plan: Plan, policy: PolicyRules, fw: Framework) -> list[Violation]:
     """Plan rules (hours, items, schedule, totals, evidence); selection rules are separate."""
     return (
         _hour_rules(plan, policy)

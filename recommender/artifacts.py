@@ -240,11 +240,23 @@ def load_model_dir(
     return arrays_by_file, metadata
 
 
+#: Arrays at least this large are memory-mapped from the archive instead of read.
+MMAP_MIN_BYTES = 1 << 20
+
+
 def _read_archive(path: Path) -> dict[str, NDArray[Any]]:
-    """Every array of one ``.npz``; a damaged archive is a :class:`ModelError`, not a crash."""
+    """Every array of one ``.npz``; a damaged archive is a :class:`ModelError`, not a crash.
+
+    ``save_model_dir`` writes uncompressed archives, so each large member's bytes lie in the
+    file as one ``.npy`` image: those are memory-mapped copy-on-write (:func:`_mapped_members`)
+    and API workers serving the same model share its pages through the page cache instead of
+    holding a private copy each (a write, e.g. fold-in, copies only the touched page). Small or
+    compressed members are read as usual.
+    """
     try:
+        mapped = _mapped_members(path)
         with np.load(path, allow_pickle=False) as archive:
-            return {key: archive[key] for key in archive.files}
+            return {key: mapped[key] if key in mapped else archive[key] for key in archive.files}
     except ValueError as error:
         raise ModelError(f"model file {path} cannot be read without pickle: {error}") from error
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as error:
@@ -252,6 +264,43 @@ def _read_archive(path: Path) -> dict[str, NDArray[Any]]:
             f"model file {path} is not a readable .npz archive ({type(error).__name__}: "
             f"{error}); it is truncated or damaged, retrain or restore the model"
         ) from error
+
+
+def _mapped_members(path: Path) -> dict[str, NDArray[Any]]:
+    """Copy-on-write memory maps of the stored (uncompressed) ``.npy`` members ≥ 1 MiB."""
+    mapped: dict[str, NDArray[Any]] = {}
+    with zipfile.ZipFile(path) as archive, path.open("rb") as handle:
+        for info in archive.infolist():
+            if (
+                info.compress_type != zipfile.ZIP_STORED
+                or info.file_size < MMAP_MIN_BYTES
+                or not info.filename.endswith(".npy")
+            ):
+                continue
+            # Local file header: 30 fixed bytes, then the name and the extra field.
+            handle.seek(info.header_offset)
+            local = handle.read(30)
+            if local[:4] != b"PK\x03\x04":
+                raise zipfile.BadZipFile(f"bad local header for {info.filename}")
+            name_len = int.from_bytes(local[26:28], "little")
+            extra_len = int.from_bytes(local[28:30], "little")
+            handle.seek(info.header_offset + 30 + name_len + extra_len)
+            version = np.lib.format.read_magic(handle)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(handle)
+            else:
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(handle)
+            if dtype.hasobject:
+                raise ValueError(f"{info.filename} holds objects")
+            mapped[info.filename[: -len(".npy")]] = np.memmap(
+                path,
+                dtype=dtype,
+                mode="c",
+                offset=handle.tell(),
+                shape=shape,
+                order="F" if fortran else "C",
+            )
+    return mapped
 
 
 def _check_described(path: Path, arrays: Mapping[str, NDArray[Any]], described: Any) -> None:

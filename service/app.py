@@ -25,6 +25,7 @@ from service.api.routes import (
     admin,
     assessment,
     competencies,
+    dashboard,
     events,
     health,
     imports,
@@ -35,13 +36,13 @@ from service.api.routes import (
     teacher_models,
     teachers,
 )
-from service.api.state import ServiceState
 from service.api.ui import mount_ui
 from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade_database
 from service.model_registry import ModelRegistry
 from service.reloads import follow_reloads
 from service.settings import Settings, get_settings
+from service.state import ServiceState
 
 __all__ = ["create_app"]
 
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         teachers,
         planning,
         school_views,
+        dashboard,
         assessment,
         events,
         imports,

@@ -20,10 +20,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from competency_model.errors import ModelError
-from service.api.province_store import store_tables
 from service.app import create_app
 from service.auth import Principal, create_key
 from service.db.models import School, Teacher
+from service.db.stores.province import store_tables
 from service.settings import Settings
 
 log = logging.getLogger("nengli.demo")

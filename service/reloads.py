@@ -23,7 +23,7 @@ from service.auth import Principal
 from service.db.models import ModelReload
 
 if TYPE_CHECKING:
-    from service.api.state import ServiceState
+    from service.state import ServiceState
 
 __all__ = ["follow_reloads", "latest_reload", "record_reload"]
 

@@ -35,6 +35,7 @@ from recommender.ranking.contract import require_fitted
 __all__ = [
     "DEFAULT_EVENT_WEIGHTS",
     "CollaborativeFilter",
+    "clone_unfitted",
     "confidence_matrix",
     "replace_csr_row",
 ]
@@ -109,6 +110,11 @@ def confidence_matrix(
     # A pair with only a 1-star rating and no other event still counts as an interaction.
     matrix.data = np.maximum(matrix.data, np.float32(1e-3))
     return matrix
+
+
+def clone_unfitted(model: CollaborativeFilter) -> CollaborativeFilter:
+    """An unfitted model with the same hyperparameters (sklearn's ``clone``, typed)."""
+    return CollaborativeFilter(**model.get_params())
 
 
 def replace_csr_row(matrix: sp.csr_matrix, row: int, values: sp.spmatrix) -> sp.csr_matrix:
@@ -228,6 +234,36 @@ class CollaborativeFilter(BaseEstimator):
         # Item-kNN scores a user from their own rows; keep them so ``score`` needs only ids.
         self.user_items_ = matrix
         return self
+
+    def warm_refit(self, user_items: sp.spmatrix, iterations: int) -> CollaborativeFilter:
+        """A copy fitted on ``user_items`` for ``iterations`` sweeps, starting from these factors.
+
+        ``fit`` trains CF twice: on the validation split (so the ranker sees out-of-sample CF
+        scores) and on every event (for serving). The two matrices differ by one item per
+        teacher, so the second fit starts from the first one's factors and needs a few sweeps
+        instead of a full fit (implicit's ALS keeps factors that are already set). Item-kNN has
+        no iterations and is refitted; BPR restarts from its factors too.
+        """
+        require_fitted(self, "model_", "call fit first")
+        if self.algorithm == "item_knn":
+            return clone_unfitted(self).fit(user_items)
+        matrix = sp.csr_matrix(user_items, dtype=np.float32)
+        if matrix.shape != self.user_items_.shape:
+            raise ValueError(
+                f"warm_refit needs the same users × items shape {self.user_items_.shape}; "
+                f"got {matrix.shape}"
+            )
+        refit = clone_unfitted(self)
+        with threadpool_limits(limits=1, user_api="blas"):
+            model = refit._new_model()
+            model.user_factors = np.array(self.model_.user_factors, copy=True)
+            model.item_factors = np.array(self.model_.item_factors, copy=True)
+            model.iterations = iterations
+            model.fit(matrix, show_progress=False)
+        refit.model_ = model
+        refit.n_items_ = matrix.shape[1]
+        refit.user_items_ = matrix
+        return refit
 
     @property
     def n_users_(self) -> int:
@@ -380,8 +416,10 @@ class CollaborativeFilter(BaseEstimator):
                     shape=tuple(arrays["sim_shape"]),
                 )
             else:
-                inner.user_factors = np.array(arrays["user_factors"])
-                inner.item_factors = np.array(arrays["item_factors"])
+                # No copy: memory-mapped factors stay shared between API workers
+                # (copy-on-write, so fold-in's in-place update touches one page).
+                inner.user_factors = np.asarray(arrays["user_factors"])
+                inner.item_factors = np.asarray(arrays["item_factors"])
         except KeyError as error:
             raise ModelError(
                 f"collaborative-filter arrays lack {error}; the model file is incomplete"

@@ -4,7 +4,9 @@
 receives a :class:`~recommender.ranking.state.FittedState`. Fitting happens twice over the
 events: first on everything before each teacher's latest item, so the rankers learn to find
 that held-out item from the signals; then the CF models and social counts are refitted on all
-events for serving.
+events for serving (the ALS warm-started from the first fit, :data:`REFIT_SWEEPS` sweeps).
+The event log is coded to integers once (:mod:`~recommender.ranking.coded_events`); no
+teachers × items array is ever dense, only the ranker's sample of teachers is.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from competency_model.framework import Framework
 from competency_model.policy import Policy
 from competency_model.province import ProvinceTables
 from recommender.ranking.cf import Algorithm, CollaborativeFilter, confidence_matrix
+from recommender.ranking.coded_events import CodedEvents
 from recommender.ranking.filters import PolicyRules, unmastered_mask
 from recommender.ranking.selection import select_rankers
 from recommender.ranking.serving import eligible_items, features
@@ -35,7 +38,18 @@ from recommender.ranking.signals import (
 )
 from recommender.ranking.state import FittedState
 
-__all__ = ["FitSettings", "cf_model", "event_matrices", "fit_state", "mastery_matrix"]
+__all__ = [
+    "REFIT_SWEEPS",
+    "FitSettings",
+    "cf_model",
+    "event_matrices",
+    "fit_state",
+    "mastery_matrix",
+]
+
+#: ALS sweeps of the final fit on all events, continuing from the validation-split factors
+#: (a full fit from random factors would double the training time for the same model).
+REFIT_SWEEPS = 3
 
 
 @dataclass(frozen=True)
@@ -204,10 +218,14 @@ def fit_state(
         settings.ranker,
     )
 
-    # 2. Final models on all events.
-    confidence, completed = event_matrices(events, teachers, items, settings.event_weights)
+    # 2. Final models on all events: the ALS continues from the inner factors (the matrices
+    #    differ by one item per teacher), so the whole fit costs about one ALS fit.
+    coded = CodedEvents.from_frame(events, teachers.teacher_ids, items.item_ids)
+    confidence = coded.confidence(None, settings.event_weights)
+    completed = coded.completed(None)
+    del coded
     final_took = (confidence > 0).astype(np.float32).tocsr()
-    als = cf_model(settings, "als").fit(confidence)
+    als = inner_als.warm_refit(confidence, min(settings.iterations, REFIT_SWEEPS))
     knn = cf_model(settings, "item_knn").fit(confidence)
     # One confidence matrix serves both CF models (item-kNN scores from the same rows).
     knn.user_items_ = als.user_items_

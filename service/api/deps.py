@@ -17,9 +17,9 @@ from fastapi.security import HTTPBearer
 from sqlalchemy.orm import Session
 
 from competency_model.errors import PermissionDenied
-from service.api.state import ServiceState
 from service.auth import Principal
 from service.signin.session import session_principal
+from service.state import ServiceState
 
 __all__ = [
     "AdminKey",

@@ -12,13 +12,9 @@ import typer
 
 from competency_model.assessment import school_export
 from competency_model.errors import NotFoundError
-from service.api.assessment_portfolio import school_portfolios
-from service.api.state import ServiceState
-from service.db.engine import make_engine, make_session_factory
-from service.db.migrate import upgrade_database
+from service.cli._common import service_state
 from service.db.models import School
-from service.model_registry import ModelRegistry
-from service.settings import get_settings
+from service.usecases.assessment_portfolio import school_portfolios
 
 assessment_app = typer.Typer(help="School-based assessment (校本应用考核).", no_args_is_help=True)
 FORMATS = ("json", "html", "xlsx")
@@ -30,27 +26,12 @@ def export_school(
     """Write the school's export to ``out``; return the number of teachers in it."""
     if fmt not in FORMATS:
         raise NotFoundError(f"format {fmt!r} is not supported; use one of {', '.join(FORMATS)}")
-    settings = get_settings()
-    if database_url:
-        settings = settings.model_copy(update={"database_url": database_url})
-    engine = make_engine(settings.database_url)
-    try:
-        upgrade_database(engine)
-        sessions = make_session_factory(engine)
-        state = ServiceState(
-            settings=settings,
-            engine=engine,
-            sessions=sessions,
-            registry=ModelRegistry(settings.model_dir),
-        )
-        with sessions() as session:
-            school = session.get(School, school_id)
-            if school is None:
-                raise NotFoundError(f"school {school_id!r} not found in {engine.url.database}")
-            portfolios = school_portfolios(session, state, school, policy)
-        out.write_bytes(school_export(portfolios, school_id, fmt))  # type: ignore[arg-type]
-    finally:
-        engine.dispose()
+    with service_state(database_url) as state, state.sessions() as session:
+        school = session.get(School, school_id)
+        if school is None:
+            raise NotFoundError(f"school {school_id!r} not found in {state.engine.url.database}")
+        portfolios = school_portfolios(session, state, school, policy)
+    out.write_bytes(school_export(portfolios, school_id, fmt))  # type: ignore[arg-type]
     return len(portfolios)
 
 

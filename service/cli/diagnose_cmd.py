@@ -1,7 +1,7 @@
 """``nengli diagnose TEACHER_ID``: one teacher's 30-point diagnosis from the trained model.
 
 The mastery comes only from the model directory written by ``nengli train`` (``diagnosis.npz``,
-every file's sha256 verified), through the same :func:`service.cli.path_cmd.diagnose_teachers`
+every file's sha256 verified), through the same :func:`service.cli._common.diagnose_teachers`
 that ``nengli path`` uses. Unlike ``nengli path`` this command never fits a model on the fly: a
 diagnosis shown to a teacher must come from the parameters the service would also use.
 """
@@ -15,20 +15,10 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
-from competency_model.errors import ModelError, NengliError, NotFoundError
+from competency_model.errors import NengliError, NotFoundError
 from competency_model.framework import Framework
 
-__all__ = ["diagnosis_table_rows", "register", "require_model_dir"]
-
-
-def require_model_dir(model_dir: Path | None) -> Path:
-    """``model_dir`` if it holds a trained model (``metadata.json``), else a :class:`ModelError`."""
-    if model_dir is None or not (model_dir / "metadata.json").is_file():
-        raise ModelError(
-            f"{model_dir} is not a trained model directory (no metadata.json); run "
-            "`nengli train --data DIR --out MODEL_DIR` and pass --model MODEL_DIR"
-        )
-    return model_dir
+__all__ = ["diagnosis_table_rows", "register"]
 
 
 def diagnosis_table_rows(diagnosis: pd.DataFrame, framework: Framework) -> list[dict[str, Any]]:
@@ -41,8 +31,8 @@ def diagnosis_table_rows(diagnosis: pd.DataFrame, framework: Framework) -> list[
     framework
         The framework the model was trained with; gives names, environment and dimension.
     """
-    from service.api.modeling import diagnosis_rows
     from service.cli.framework_cmd import point_rows
+    from service.usecases.teacher_models import diagnosis_rows
 
     labels = {row["code"]: row for row in point_rows(framework)}
     rows = []
@@ -139,7 +129,11 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Show a teacher's mastery probability, uncertainty and evidence for every point."""
-        from service.cli.path_cmd import diagnose_teachers, load_province_and_model
+        from service.cli._common import (
+            diagnose_teachers,
+            load_province_and_model,
+            require_model_dir,
+        )
 
         if not all_teachers and teacher_id is None:
             raise NengliError(

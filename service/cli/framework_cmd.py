@@ -19,9 +19,8 @@ from competency_model.framework import (
     ENVIRONMENT_LETTERS,
     VERIFICATION_LABELS,
     Framework,
-    active_framework,
-    load_framework,
 )
+from competency_model.framework_files import active_framework, load_framework
 from competency_model.graph import CompetencyGraph
 from service.settings import get_settings
 

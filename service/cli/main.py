@@ -27,6 +27,7 @@ app.add_typer(evaluate_app, name="evaluate")
 #: Modules under ``service.cli`` that register commands. Keep sorted.
 COMMAND_MODULES: list[str] = [
     "assessment_cmd",
+    "batch_cmd",
     "db_cmd",
     "diagnose_cmd",
     "evaluate_diagnosis_cmd",

@@ -17,6 +17,7 @@ from typing import Annotated, cast
 
 import typer
 
+from competency_model.catalog import Kind as CatalogKind
 from competency_model.errors import NengliError, NotFoundError
 
 __all__ = ["Kind", "Language", "register"]
@@ -44,7 +45,7 @@ def _all_teachers(model: Path | None, out: Path | None, kind: str, k: int) -> No
     from recommender.bundle import load_recommender
     from recommender.outputs import write_recommendations
     from recommender.ranking.filters import ListKind
-    from service.cli.diagnose_cmd import require_model_dir
+    from service.cli._common import require_model_dir
     from service.settings import get_settings
 
     if out is None:
@@ -101,8 +102,20 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
     ) -> None:
         """Recommend courses or practice tasks for a teacher, each with its reasons."""
         from recommender.bundle import load_recommender
-        from service.cli.diagnose_cmd import require_model_dir
-        from service.cli.path_cmd import load_province_and_model
+        from recommender.ranking import TeacherProfile
+        from service.cli._common import (
+            diagnose_teachers,
+            load_province_and_model,
+            require_model_dir,
+        )
+        from service.db.stores.records import completed_items, completion_events
+        from service.usecases.recommendations import (
+            Serving,
+            knows,
+            recommend_known,
+            recommend_unknown,
+        )
+        from service.usecases.teacher_models import mastery_of
 
         if all_teachers:
             _all_teachers(model, out, kind.value, k)
@@ -120,48 +133,31 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
                 details={"teacher_id": teacher_id},
             )
         recommender = load_recommender(require_model_dir(model_dir))
-        events = province.events
-        completed = sorted(
-            set(
-                events.loc[
-                    (events["teacher_id"].astype(str) == teacher_id)
-                    & (events["event"] == "complete"),
-                    "item_id",
-                ].astype(str)
-            )
-        )
-        try:
-            recommender.row_of(teacher_id)
-            cold_start = False
-        except NotFoundError:
-            cold_start = True
-        if not cold_start:
-            items = recommender.recommend(
-                teacher_id, k=k, kind=kind.value, personalized=personalized, exclude=completed
+        completed = completed_items(completion_events(province.events, teacher_id)["item_id"])
+        decision = knows(recommender, teacher_id, personalized)
+        cold_start = decision.cold_start
+        if decision.mode is Serving.KNOWN:
+            # the use cases pass the kind straight to the recommender, which also ranks "all"
+            items = recommend_known(
+                recommender, decision, cast(CatalogKind, kind.value), k, personalized, completed
             )
         else:  # added after training: rank from the profile and a fresh diagnosis, as the API does
             row = province.teachers.loc[teachers == teacher_id].iloc[0]
-            if not personalized:
-                items = recommender.recommend_popular(
-                    str(row["school_id"]), k=k, kind=kind.value, exclude=completed
-                )
-            else:
-                from service.api.modeling import mastery_of
-                from service.cli.path_cmd import diagnose_teachers
-
+            mastery = None
+            if decision.mode is Serving.COLD_START:
                 diagnosis, _ = diagnose_teachers(
                     province, [teacher_id], model_dir, framework, catalog
                 )
-                profile = {
-                    "school_id": str(row["school_id"]),
-                    "stage": str(row["stage"]),
-                    "subject": str(row["subject"]),
-                    "research_group": str(row.get("research_group") or ""),
-                }
                 mastery = mastery_of(diagnosis)
-                items = recommender.recommend_for_profile(
-                    profile, mastery=mastery, k=k, kind=kind.value, exclude=completed
-                )
+            profile = TeacherProfile(
+                school_id=str(row["school_id"]),
+                stage=str(row["stage"]),
+                subject=str(row["subject"]),
+                research_group=str(row.get("research_group") or ""),
+            )
+            items = recommend_unknown(
+                recommender, decision, profile, completed, cast(CatalogKind, kind.value), k, mastery
+            )
         if as_json:
             payload = {
                 "teacher_id": teacher_id,

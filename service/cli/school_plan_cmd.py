@@ -1,7 +1,7 @@
 """``nengli school-plan SCHOOL_ID``: the school's 一校一策 proposal, with optional exports.
 
 Mastery of every teacher of the school comes from the trained diagnosis (or a fresh fit on a
-small province, see :func:`service.cli.path_cmd.diagnose_teachers`). ``--markdown`` and
+small province, see :func:`service.cli._common.diagnose_teachers`). ``--markdown`` and
 ``--xlsx`` write the 实施方案 draft; ``--figures DIR`` draws the school's portrait.
 """
 
@@ -40,7 +40,7 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
             to_markdown,
             write_xlsx,
         )
-        from service.cli.path_cmd import diagnose_teachers, load_province_and_model
+        from service.cli._common import diagnose_teachers, load_province_and_model
 
         province, model_dir, framework, catalog = load_province_and_model(data, model)
         school = province.schools.loc[province.schools["school_id"].astype(str) == school_id]

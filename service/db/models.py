@@ -5,7 +5,7 @@ events. No personal names, phone numbers or ID-card numbers are ever accepted, s
 database reveals pseudonymous learning records only.
 
 The schema is owned by Alembic (``service/migrations``); these classes must match the latest
-revision, and ``tests/service/test_db.py`` checks that they do.
+revision, and ``tests/service/db/test_db.py`` checks that they do.
 """
 
 from __future__ import annotations

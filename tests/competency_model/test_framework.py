@@ -15,10 +15,10 @@ from competency_model.framework import (
     ENVIRONMENTS,
     RATINGS,
     default_framework,
-    load_framework,
     normalize_environment,
     parse_framework,
 )
+from competency_model.framework_files import load_framework
 
 
 def test_national_framework_has_30_points_split_13_10_7() -> None:

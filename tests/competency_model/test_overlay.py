@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from competency_model.errors import FrameworkError
-from competency_model.framework import active_framework, default_framework, load_framework
+from competency_model.framework import default_framework
+from competency_model.framework_files import active_framework, load_framework
 from competency_model.graph import CompetencyGraph
 from competency_model.overlay import apply_overlay
 

@@ -70,3 +70,20 @@ def test_saving_over_an_existing_directory_replaces_it_whole(model_dir):
     loaded, metadata = load_model_dir(directory)
     assert set(loaded) == {"only.npz"} and metadata["data_hash"] == "new"
     assert not any(p.name.startswith(".") for p in directory.parent.iterdir())
+
+
+def test_large_arrays_are_memory_mapped_copy_on_write(tmp_path) -> None:
+    """API workers share a model's big arrays: they load as maps, and writes stay private."""
+    from recommender.artifacts import MMAP_MIN_BYTES, load_model_dir, save_model_dir
+
+    big = np.arange(MMAP_MIN_BYTES // 4 + 10, dtype=np.float32).reshape(-1, 2)
+    small = np.arange(5, dtype=np.int64)
+    save_model_dir(tmp_path / "m", {"a.npz": {"big": big, "small": small}}, {"k": 1})
+    arrays, _ = load_model_dir(tmp_path / "m")
+    assert isinstance(arrays["a.npz"]["big"], np.memmap)
+    assert not isinstance(arrays["a.npz"]["small"], np.memmap)
+    np.testing.assert_array_equal(arrays["a.npz"]["big"], big)
+    np.testing.assert_array_equal(arrays["a.npz"]["small"], small)
+    arrays["a.npz"]["big"][0, 0] = -1.0  # copy-on-write: the file keeps its bytes
+    again, _ = load_model_dir(tmp_path / "m")  # and its sha256 still verifies
+    assert again["a.npz"]["big"][0, 0] == 0.0

@@ -25,9 +25,9 @@ from competency_model.province import Province
 from recommender.bundle import ModelBundle, save_bundle
 from recommender.diagnosis.model import DiagnosisModel
 from recommender.ranking import HybridRecommender
-from service.api.province_store import store_tables
 from service.app import create_app
 from service.auth import Principal, create_key
+from service.db.stores.province import store_tables
 from service.settings import Settings
 from training_data.simulator import simulate_province
 
@@ -101,7 +101,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory, province: Province) -> P
 @pytest.fixture(scope="session")
 def settings(database_url: str, model_dir: Path) -> Settings:
     """Settings of the app under test."""
-    # No rate limit: the whole suite shares these keys (tests/service/test_hardening_limits.py
+    # No rate limit: the whole suite shares these keys (tests/service/api/test_hardening_limits.py
     # checks the limits on an app of its own).
     return Settings(
         database_url=database_url,

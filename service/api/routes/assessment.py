@@ -3,7 +3,7 @@
 Tenancy follows the rest of the API — a teacher key sees its own evidence plus the evidence it
 was assigned to peer-review, a school key its school, a platform key its region; anything else
 is 404. Rules (evidence validation, review rules, the rating rule, peer assignment, cycle status)
-come from :mod:`competency_model.assessment`; see :mod:`service.api.assessment_feedback` for what
+come from :mod:`competency_model.assessment`; see :mod:`service.usecases.assessment_feedback` for what
 a final school rating changes.
 """
 
@@ -14,7 +14,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 
 from competency_model.assessment import (
     Review,
@@ -27,16 +26,6 @@ from competency_model.assessment.export import portfolio_html, portfolio_xlsx
 from competency_model.catalog import PRACTICE_KINDS
 from competency_model.errors import ConflictError, PermissionDenied
 from competency_model.plan import Violation
-from service.api.assessment_feedback import finalize_if_rated, point_review
-from service.api.assessment_portfolio import school_portfolios, teacher_portfolio
-from service.api.assessment_store import (
-    assign_submission_peers,
-    evidence_context,
-    load_evidence,
-    load_reviews,
-    peers_of,
-    store_submission,
-)
 from service.api.deps import CurrentKey, SessionDep, StateDep
 from service.api.routes.teacher_models import PolicyQuery
 from service.api.schemas.assessment import (
@@ -46,14 +35,21 @@ from service.api.schemas.assessment import (
     ReviewIn,
 )
 from service.api.schemas.common import ID_PATTERN
-from service.api.scope import visible_school, visible_teacher
 from service.audit import record_read
 from service.auth import Principal
-from service.db.assessment_models import (
-    EvidenceReviewRow,
-    EvidenceSubmission,
-    PeerAssignmentRow,
+from service.db.stores.assessment import (
+    assign_submission_peers,
+    evidence_context,
+    load_evidence,
+    load_reviews,
+    peers_of,
+    store_review,
+    store_submission,
+    submissions_assigned_to,
 )
+from service.db.stores.scope import visible_school, visible_teacher
+from service.usecases.assessment_feedback import finalize_if_rated, point_review
+from service.usecases.assessment_portfolio import school_portfolios, teacher_portfolio
 
 router = APIRouter(prefix="/v1", tags=["school-based assessment"])
 TEACHER_ID = Path(pattern=ID_PATTERN, examples=["T0000001"])
@@ -159,14 +155,7 @@ def list_review_assignments(
 ) -> dict[str, Any]:
     """Evidence this teacher was assigned to peer-review (互评), with their own ratings so far."""
     teacher, school = visible_teacher(session, principal, teacher_id)
-    subs = session.scalars(
-        select(EvidenceSubmission)
-        .join(
-            PeerAssignmentRow, PeerAssignmentRow.submission_id == EvidenceSubmission.submission_id
-        )
-        .where(PeerAssignmentRow.reviewer_id == teacher_id)
-        .order_by(EvidenceSubmission.submitted_at)
-    ).all()
+    subs = submissions_assigned_to(session, teacher_id)
     _, records = load_evidence(session, teacher_ids=sorted({s.teacher_id for s in subs}))
     wanted = {s.submission_id for s in subs}
     mine = [r for r in records if r.submission_id in wanted]
@@ -241,17 +230,7 @@ def post_review(
             else InvalidReviewError
         )
         raise error_type(found[0].message_en, details={"violations": _violations(found)})
-    session.add(
-        EvidenceReviewRow(
-            evidence_id=evidence_id,
-            reviewer_id=reviewer,
-            role=body.role,
-            rating=body.rating,
-            comment=body.comment,
-            created_at=review.created_at,
-            key_id=principal.key_id,
-        )
-    )
+    store_review(session, review, key_id=principal.key_id)
     session.commit()
     feedback = None
     point = None

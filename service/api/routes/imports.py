@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
-import secrets
-import tempfile
-from datetime import UTC, datetime
-from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from competency_model.errors import ImportRowError, PermissionDenied
 from service.api.deps import CurrentKey, SessionDep, StateDep
-from service.api.province_store import store_tables
-from service.db.models import ImportRun, School, Teacher
-from training_data.imports import ImportOptions, import_files
-from training_data.imports.importer import IMPORT_SUFFIXES
+from service.usecases.imports import import_upload
 
 router = APIRouter(prefix="/v1", tags=["imports"])
 
@@ -38,35 +28,6 @@ FilenameQuery = Annotated[
     ),
 ]
 BINARY = {"type": "string", "format": "binary"}
-
-
-def _visible_schools(session: Any, principal: Any) -> list[School]:
-    query = select(School)
-    if principal.role == "platform":
-        query = query.where(School.region == principal.scope)
-    elif principal.role == "school":
-        query = query.where(School.school_id == principal.scope)
-    elif principal.role != "admin":
-        return []
-    return list(session.scalars(query))
-
-
-def _options(principal: Any, schools: list[School]) -> ImportOptions:
-    """Defaults from the key: a platform key's region, a school key's own school's region."""
-    region = principal.scope if principal.role == "platform" else None
-    if principal.role == "school" and schools:
-        region = schools[0].region
-    # Over HTTP a teacher's school must already be stored and visible: reject, never infer.
-    return ImportOptions(region=region, region_source="key", missing_schools="reject")
-
-
-def _known_teachers(session: Any, principal: Any) -> list[str]:
-    query = select(Teacher.teacher_id).join(School, School.school_id == Teacher.school_id)
-    if principal.role == "platform":
-        query = query.where(School.region == principal.scope)
-    elif principal.role == "school":
-        query = query.where(School.school_id == principal.scope)
-    return list(session.scalars(query))
 
 
 @router.post(
@@ -131,7 +92,7 @@ async def post_import(
             f"{filename} is empty; send the file's bytes (raw body or multipart field 'file')"
         )
     # Parsing and writing are blocking work: keep them off the event loop.
-    return await run_in_threadpool(_import, session, state, principal, filename, strict, body)
+    return await run_in_threadpool(import_upload, session, state, principal, filename, strict, body)
 
 
 async def _multipart_file(request: Request) -> tuple[bytes, str | None]:
@@ -147,67 +108,3 @@ async def _multipart_file(request: Request) -> tuple[bytes, str | None]:
         return await upload.read(), upload.filename
     finally:
         await form.close()
-
-
-def _disk_name(filename: str, suffix: str) -> str:
-    """``filename`` cut to what every file system holds (255 bytes); the report keeps the full name.
-
-    Chinese names are three bytes a character in UTF-8, so 85 characters already fill a name.
-    """
-    limit = 200 - len(suffix.encode("utf-8"))
-    stem = filename[: -len(suffix)] if suffix else filename
-    encoded = stem.encode("utf-8")[:limit]
-    return encoded.decode("utf-8", errors="ignore") + suffix
-
-
-def _import(
-    session: Any, state: Any, principal: Any, filename: str, strict: bool, body: bytes
-) -> dict[str, Any]:
-    suffix = FilePath(filename).suffix.lower()
-    if suffix not in IMPORT_SUFFIXES:
-        raise ImportRowError(f"file suffix {suffix!r} is not supported; use {IMPORT_SUFFIXES}")
-    schools = _visible_schools(session, principal)
-    with tempfile.TemporaryDirectory(prefix="nengli-import-") as tmp:
-        path = FilePath(tmp) / _disk_name(filename, suffix)
-        path.write_bytes(body)
-        result = import_files(
-            [path],
-            framework=state.framework,
-            catalog=state.catalog,
-            known_teacher_ids=_known_teachers(session, principal),
-            options=_options(principal, schools),
-            known_school_ids=[s.school_id for s in schools],
-        )
-    report = result.report
-    if strict and report.rejected:
-        raise ImportRowError(
-            f"{report.rejected} row(s) of {filename} were rejected and strict=true; nothing was "
-            "imported",
-            details={"report": report.model_dump(mode="json")},
-        )
-    counts = store_tables(session, principal, result.tables)
-    import_id = secrets.token_hex(8)
-    document = report.model_dump(mode="json")
-    document.update(
-        import_id=import_id,
-        filename=filename,
-        written=True,
-        mode="database",
-        inserted=counts["inserted"],
-        updated=counts["updated"],
-        out_dir=None,
-    )
-    session.add(
-        ImportRun(
-            import_id=import_id,
-            key_id=principal.key_id,
-            table_name=",".join(sorted(result.tables)) or "-",
-            filename=filename,
-            sha256=hashlib.sha256(body).hexdigest(),
-            n_rows=report.accepted,
-            report=json.dumps(document, ensure_ascii=False),
-            created_at=datetime.now(UTC),
-        )
-    )
-    session.commit()
-    return document

@@ -4,45 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 from fastapi import APIRouter, Path
 
-from competency_model.errors import InfeasibleError
-from recommender.bundle import ModelBundle
-from recommender.school_planning import attach_teachers, mastery_matrix, plan_school
-from recommender.school_planning.pairing import mentor_teachers, pair_schools
+from recommender.school_planning import plan_school
 from recommender.school_planning.portrait import build_portrait
-from recommender.school_planning.progress import (
-    assessment_summary,
-    compliance,
-    hours_completed,
-    rollout_status,
-)
-from service.api.cohort import Cohort, load_cohort, local_now
 from service.api.deps import CurrentKey, SessionDep, StateDep
-from service.api.routes.teacher_models import PolicyQuery, policy_for
+from service.api.routes.teacher_models import PolicyQuery
 from service.api.schemas.common import ID_PATTERN
-from service.api.scope import visible_region, visible_school
-from service.api.state import ServiceState
 from service.audit import record_read
+from service.db.stores.cohort import load_cohort
+from service.db.stores.scope import visible_region, visible_school
+from service.usecases.planning import json_rows, region_pairing, region_progress, teacher_mastery
+from service.usecases.teacher_models import policy_for
 
 router = APIRouter(prefix="/v1", tags=["schools & regions"])
 SCHOOL_ID = Path(pattern=ID_PATTERN, examples=["S000001"])
 REGION = Path(min_length=1, max_length=64, examples=["江苏"])
-
-
-def _teacher_mastery(state: ServiceState, models: ModelBundle, cohort: Cohort) -> pd.DataFrame:
-    if cohort.teachers.empty:
-        raise InfeasibleError(
-            "no teachers are registered here yet; PUT teachers or import them first"
-        )
-    diagnosis = models.diagnosis.diagnose(cohort, as_of=local_now())
-    return attach_teachers(mastery_matrix(diagnosis, state.framework.codes), cohort.teachers)
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    clean = frame.astype(object).where(frame.notna(), None)
-    return [{str(k): v for k, v in row.items()} for row in clean.to_dict("records")]
 
 
 @router.get("/schools/{school_id}/plan")
@@ -58,11 +35,11 @@ def get_school_plan(
     chosen = policy_for(school.region, policy)
     models = state.registry.require()
     cohort = load_cohort(session, school_id=school_id)
-    teacher_mastery = _teacher_mastery(state, models, cohort)
+    mastery = teacher_mastery(state, models, cohort)
     plan = plan_school(
         school_id,
         cohort.schools,
-        teacher_mastery,
+        mastery,
         chosen,
         state.catalog,
         state.framework,
@@ -73,9 +50,20 @@ def get_school_plan(
         principal,
         "school_plan",
         school_id=school_id,
-        detail=f"teachers={len(teacher_mastery)}",
+        detail=f"teachers={len(mastery)}",
     )
-    return {**plan.to_dict(), "model_version": models.version}
+    body = plan.to_dict()
+    # Titles and hours of every item named, so no reader is left with bare CRS-0003 ids.
+    named = {i for ids in [*plan.courses.values(), *plan.research_activities.values()] for i in ids}
+    body["items"] = {
+        item_id: {
+            "title_zh": (entry := state.catalog.get(item_id)).title_zh,
+            "hours": entry.hours,
+            "kind": entry.kind,
+        }
+        for item_id in sorted(named & state.catalog_item_ids)
+    }
+    return {**body, "model_version": models.version}
 
 
 @router.get("/schools/{school_id}/portrait")
@@ -86,16 +74,14 @@ def get_school_portrait(
     visible_school(session, principal, school_id)
     models = state.registry.require()
     cohort = load_cohort(session, school_id=school_id)
-    teacher_mastery = _teacher_mastery(state, models, cohort)
-    portrait = build_portrait(
-        "school", school_id, teacher_mastery, cohort.schools, state.framework.codes
-    )
+    mastery = teacher_mastery(state, models, cohort)
+    portrait = build_portrait("school", school_id, mastery, cohort.schools, state.framework.codes)
     record_read(
         session,
         principal,
         "school_portrait",
         school_id=school_id,
-        detail=f"teachers={len(teacher_mastery)}",
+        detail=f"teachers={len(mastery)}",
     )
     return {**portrait.to_dict(), "model_version": models.version}
 
@@ -111,38 +97,9 @@ def get_region_progress(
     """Hours completed against the policy, assessment results per point, rollout by batch."""
     visible_region(session, principal, region)
     chosen = policy_for(region, policy)
-    cohort = load_cohort(session, region=region)
-    hours = compliance(
-        hours_completed(cohort.events, state.catalog, chosen, cohort.teachers), chosen
-    )
-    started = cohort.events.loc[cohort.events["event"] == "enrol", "teacher_id"].nunique()
-    assessments = assessment_summary(cohort.grades, state.framework.codes).reset_index()
-    rollout = rollout_status(cohort.schools, chosen, cohort.events, cohort.teachers)
+    body = region_progress(session, state, region, chosen)
     record_read(session, principal, "region_progress", detail=f"region={region}")
-    n_teachers = int(len(cohort.teachers))
-    return {
-        "region": region,
-        "policy": chosen.name,
-        "n_schools": int(len(cohort.schools)),
-        "n_teachers": n_teachers,
-        "teachers_started": int(started),
-        "teachers_compliant": int(hours["compliant"].sum()),
-        "compliant_share": float(hours["compliant"].mean()) if n_teachers else 0.0,
-        "mean_hours": float(hours["hours"].mean()) if n_teachers else 0.0,
-        "mean_practice_hours": float(hours["practice_hours"].mean()) if n_teachers else 0.0,
-        "assessments": _records(assessments),
-        "rollout": _records(rollout),
-    }
-
-
-def _region_pairing(state: ServiceState, session: SessionDep, region: str) -> tuple[Any, Any]:
-    """Pairs and mentors for every school of ``region`` (pairing needs the whole region)."""
-    models = state.registry.require()
-    cohort = load_cohort(session, region=region)
-    teacher_mastery = _teacher_mastery(state, models, cohort)
-    pairs = pair_schools(teacher_mastery, cohort.schools, state.framework)
-    mentors = mentor_teachers(pairs, teacher_mastery)
-    return pairs, mentors
+    return body
 
 
 @router.get("/regions/{region}/pairing")
@@ -151,9 +108,9 @@ def get_region_pairing(
 ) -> dict[str, Any]:
     """结对帮扶 for a region: weak schools, complementary partners, focus points and mentors."""
     visible_region(session, principal, region)
-    pairs, mentors = _region_pairing(state, session, region)
+    pairs, mentors = region_pairing(session, state, region)
     record_read(session, principal, "region_pairing", detail=f"region={region}")
-    return {"region": region, "pairs": _records(pairs), "mentors": _records(mentors)}
+    return {"region": region, "pairs": json_rows(pairs), "mentors": json_rows(mentors)}
 
 
 @router.get("/schools/{school_id}/pairing")
@@ -166,7 +123,7 @@ def get_school_pairing(
     教研组 and point its mentor covers, not another school's teacher ids.
     """
     school = visible_school(session, principal, school_id)
-    pairs, mentors = _region_pairing(state, session, school.region)
+    pairs, mentors = region_pairing(session, state, school.region)
     involved = (pairs["weak_school"] == school_id) | (pairs["partner_school"] == school_id)
     mine = mentors.loc[
         (mentors["weak_school"] == school_id) | (mentors["partner_school"] == school_id)
@@ -176,6 +133,6 @@ def get_school_pairing(
     record_read(session, principal, "school_pairing", school_id=school_id)
     return {
         "school_id": school_id,
-        "pairs": _records(pairs.loc[involved]),
-        "mentors": _records(mine),
+        "pairs": json_rows(pairs.loc[involved]),
+        "mentors": json_rows(mine),
     }

@@ -13,13 +13,15 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from recommender.school_planning.school_progress import school_progress
-from service.api.cohort import load_cohort
 from service.api.deps import CurrentKey, SessionDep, StateDep
-from service.api.routes.teacher_models import PolicyQuery, policy_for
+from service.api.routes.teacher_models import PolicyQuery
 from service.api.schemas.common import ID_PATTERN
-from service.api.scope import visible_region, visible_school
 from service.audit import record_read
-from service.db.region_aggregates import UNKNOWN, Level, region_breakdown
+from service.db.stores.cohort import load_cohort
+from service.db.stores.region_aggregates import UNKNOWN, Level, region_breakdown
+from service.db.stores.scope import visible_region, visible_school
+from service.usecases.planning import json_rows
+from service.usecases.teacher_models import policy_for
 
 router = APIRouter(prefix="/v1", tags=["schools & regions"])
 SCHOOL_ID = Path(pattern=ID_PATTERN, examples=["S000001"])
@@ -56,12 +58,17 @@ _HEADERS = {
     "n_schools": "学校数 / schools",
     "teachers_started": "已开始学习 / started",
     "mean_practice_hours": "平均实践学时 / mean practice hours",
+    "month": "月份 / month",
+    "group": "分组 / group",
+    "active_teachers": "当月学习教师 / active teachers",
+    "completions": "完成条目 / items completed",
+    "cumulative_mean_hours": "累计人均学时 / cumulative mean hours",
+    "batch": "批次 / batch",
+    "year": "计划年份 / planned year",
+    "started_share": "已开始占比 / started share",
+    "planned_cumulative_share": "计划累计占比 / planned (cumulative)",
+    "actual_cumulative_share": "实际累计占比 / actual (cumulative)",
 }
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    clean = frame.astype(object).where(frame.notna(), None)
-    return [{str(k): v for k, v in row.items()} for row in clean.to_dict("records")]
 
 
 def _as_text(value: Any) -> Any:
@@ -71,7 +78,8 @@ def _as_text(value: Any) -> Any:
     return value
 
 
-def _workbook(sheets: tuple[tuple[str, pd.DataFrame], ...]) -> bytes:
+def xlsx_workbook(sheets: tuple[tuple[str, pd.DataFrame], ...]) -> bytes:
+    """An ``.xlsx`` with one sheet per (title, frame), Chinese-first headers, no formulas."""
     from openpyxl import Workbook
 
     book = Workbook()
@@ -117,7 +125,7 @@ def get_school_progress(
             ("未达标名单 behind", progress.behind),
         )
         return Response(
-            _workbook(sheets),
+            xlsx_workbook(sheets),
             media_type=XLSX,
             headers={"Content-Disposition": f'attachment; filename="progress-{school_id}.xlsx"'},
         )
@@ -138,9 +146,9 @@ def get_school_progress(
         "compliant_share": float(teachers["compliant"].mean()) if n_teachers else 0.0,
         "mean_hours": float(teachers["hours"].mean()) if n_teachers else 0.0,
         "mean_practice_share": float(teachers["practice_share"].mean()) if n_teachers else 0.0,
-        "groups": _records(progress.groups),
-        "teachers": _records(teachers),
-        "behind": _records(progress.behind),
+        "groups": json_rows(progress.groups),
+        "teachers": json_rows(teachers),
+        "behind": json_rows(progress.behind),
     }
 
 
@@ -175,7 +183,7 @@ def get_region_breakdown(
     if format == "xlsx":
         frame = pd.DataFrame(rows)
         return Response(
-            _workbook((("区域进度 breakdown", frame),)),
+            xlsx_workbook((("区域进度 breakdown", frame),)),
             media_type=XLSX,
             headers={"Content-Disposition": f'attachment; filename="breakdown-{level}.xlsx"'},
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Path
-from sqlalchemy import false, select
 
 from competency_model.errors import FrameworkError, NotFoundError, PermissionDenied
 from service.api.deps import CurrentKey, SessionDep, StateDep
@@ -18,8 +17,9 @@ from service.api.schemas.common import (
     encode_cursor,
 )
 from service.api.schemas.people import SchoolPublic, SchoolUpdate
-from service.api.scope import visible_school
 from service.db.models import School
+from service.db.stores.people import schools_page
+from service.db.stores.scope import visible_school
 
 router = APIRouter(prefix="/v1/schools", tags=["schools"])
 SCHOOL_ID = Path(pattern=ID_PATTERN, examples=["S000001"])
@@ -85,17 +85,7 @@ def list_schools(
     session: SessionDep, principal: CurrentKey, limit: LimitQuery = 100, cursor: CursorQuery = None
 ) -> dict[str, object]:
     """List the schools this key may see, ordered by id."""
-    query = select(School).order_by(School.school_id).limit(limit + 1)
-    if principal.role == "platform":
-        query = query.where(School.region == principal.scope)
-    elif principal.role == "school":
-        query = query.where(School.school_id == principal.scope)
-    elif principal.role == "teacher":
-        query = query.where(false())
-    after = decode_cursor(cursor)
-    if after is not None:
-        query = query.where(School.school_id > after)
-    rows = list(session.scalars(query))
+    rows = schools_page(session, principal, limit, decode_cursor(cursor))
     page = rows[:limit]
     more = len(rows) > limit
     return {

@@ -7,37 +7,27 @@ takes the model bundle current at that moment, and writes an audit entry for the
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
 
 from competency_model.catalog import Kind
-from competency_model.errors import FrameworkError, NotFoundError
-from competency_model.policy import Policy, available_policies, load_policy
-from recommender.bundle import ModelBundle
-from service.api import modeling
 from service.api.deps import CurrentKey, SessionDep, StateDep
-from service.api.ranking_cache import recommendation_json
-from service.api.records import load_record
 from service.api.schemas.common import ID_PATTERN
 from service.api.schemas.models import (
-    Answer,
     DiagnosisOut,
     QuestionnaireIn,
     QuestionnaireOut,
     RecommendationsOut,
 )
-from service.api.scope import visible_teacher, visible_teacher_with_completed
-from service.api.state import ServiceState
 from service.audit import audit_row, record_read
-from service.auth import Principal
-from service.db.models import Response as StoredResponse
+from service.db.stores.records import load_record, store_answers
+from service.db.stores.scope import visible_teacher, visible_teacher_with_completed
+from service.state import ServiceState
+from service.usecases import teacher_models
+from service.usecases.ranking_cache import recommendation_json
+from service.usecases.recommendations import Serving, knows, unknown_teacher_list
 
 router = APIRouter(prefix="/v1/teachers", tags=["diagnosis & recommendations"])
 TEACHER_ID = Path(pattern=ID_PATTERN, examples=["T0000001"])
@@ -45,71 +35,6 @@ PolicyQuery = Annotated[
     str | None,
     Query(pattern=r"^[a-z][a-z0-9_\-]{0,63}$", description="Policy name; default: the region's."),
 ]
-
-
-@lru_cache(maxsize=32)
-def _cached_policy(name: str) -> Policy:
-    return load_policy(name)
-
-
-def policy_for(region: str, name: str | None) -> Policy:
-    """The named policy, or the one whose Chinese label starts with the region, or national."""
-    if name is not None:
-        if name not in available_policies():
-            raise NotFoundError(
-                f"policy {name!r} not found; available: {', '.join(available_policies())}",
-                details={"policy": name},
-            )
-        return _cached_policy(name)
-    for candidate in available_policies():
-        policy = _cached_policy(candidate)
-        if region and policy.label_zh.startswith(region):
-            return policy
-    return _cached_policy("national")
-
-
-def _check_answers(state: ServiceState, answers: list[Answer]) -> None:
-    bank = {item.item_id: item for item in state.item_bank.items}
-    for index, answer in enumerate(answers):
-        item = bank.get(answer.item_id)
-        where = f"answers.{index}"
-        if item is None:
-            raise FrameworkError(
-                f"{where}.item_id: {answer.item_id!r} is not in the item bank",
-                details={"field": f"{where}.item_id", "value": answer.item_id},
-            )
-        low = 0 if item.kind == "scenario" else 1
-        if not (low <= answer.response <= item.max_response) or (
-            item.kind == "scenario" and answer.response not in (0, 1)
-        ):
-            allowed = "0 or 1" if item.kind == "scenario" else f"1..{item.max_response}"
-            raise FrameworkError(
-                f"{where}.response: {answer.response!r} is out of range for {item.item_id} "
-                f"({item.kind}); use {allowed}",
-                details={"field": f"{where}.response", "value": answer.response},
-            )
-
-
-def _store_answers(session: Session, teacher_id: str, answers: list[Answer]) -> None:
-    if not answers:
-        return
-    now = datetime.now(UTC)
-    latest = {answer.item_id: answer.response for answer in answers}  # last answer wins
-    rows = [
-        {"teacher_id": teacher_id, "item_id": item, "response": value, "answered_at": now}
-        for item, value in latest.items()
-    ]
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(StoredResponse).values(rows)
-    statement = statement.on_conflict_do_update(
-        index_elements=["teacher_id", "item_id"],
-        set_={
-            "response": statement.excluded.response,
-            "answered_at": statement.excluded.answered_at,
-        },
-    )
-    session.execute(statement)
 
 
 @router.post("/{teacher_id}/questionnaire", response_model=QuestionnaireOut)
@@ -122,13 +47,16 @@ def answer_questionnaire(
 ) -> dict[str, Any]:
     """Store answers; return the updated diagnosis and, in adaptive mode, the next item."""
     teacher, school = visible_teacher(session, principal, teacher_id)
-    _check_answers(state, body.answers)
+    teacher_models.check_answers(
+        state.item_bank, [(answer.item_id, answer.response) for answer in body.answers]
+    )
     models = state.registry.require()
-    _store_answers(session, teacher_id, body.answers)
+    # The last answer to an item wins.
+    store_answers(session, teacher_id, {answer.item_id: answer.response for answer in body.answers})
     session.commit()
     record = load_record(session, teacher, school)
-    diagnosis = modeling.diagnose(models, record)
-    next_item = modeling.next_item(models, state, record) if body.adaptive else None
+    diagnosis = teacher_models.diagnose(models, record)
+    next_item = teacher_models.next_item(models, state, record) if body.adaptive else None
     record_read(
         session,
         principal,
@@ -140,7 +68,7 @@ def answer_questionnaire(
     return {
         "teacher_id": teacher_id,
         "model_version": models.version,
-        "points": modeling.diagnosis_rows(diagnosis),
+        "points": teacher_models.diagnosis_rows(diagnosis),
         "answered": len(record.responses),
         "next_item": next_item,
         "complete": body.adaptive and next_item is None,
@@ -155,12 +83,12 @@ def get_diagnosis(
     teacher, school = visible_teacher(session, principal, teacher_id)
     models = state.registry.require()
     record = load_record(session, teacher, school)
-    diagnosis = modeling.diagnose(models, record)
+    diagnosis = teacher_models.diagnose(models, record)
     record_read(session, principal, "diagnosis", teacher_id=teacher_id, school_id=school.school_id)
     return {
         "teacher_id": teacher_id,
         "model_version": models.version,
-        "points": modeling.diagnosis_rows(diagnosis),
+        "points": teacher_models.diagnosis_rows(diagnosis),
     }
 
 
@@ -182,13 +110,17 @@ async def get_recommendations(
     state: ServiceState = request.app.state.nengli
     scope, completed = visible_teacher_with_completed(state.engine, principal, teacher_id)
     models = state.registry.require()
-    cold = not modeling.is_known(models, teacher_id)
-    if cold:
-        items = await run_in_threadpool(
-            _cold_start_list, state, principal, models, teacher_id, completed, kind, k, personalized
+    decision = knows(models.recommender, teacher_id, personalized)
+    if decision.mode is Serving.KNOWN:
+        assert decision.row is not None
+        items = state.ranking_cache.top(
+            models, teacher_id, decision.row, kind, personalized, k, set(completed)
         )
     else:
-        items = state.ranking_cache.top(models, teacher_id, kind, personalized, k, set(completed))
+        found = await run_in_threadpool(
+            unknown_teacher_list, state, principal, models, decision, teacher_id, completed, kind, k
+        )
+        items = [recommendation_json(item) for item in found]
     await state.audit_batcher.append(
         audit_row(
             principal,
@@ -204,35 +136,12 @@ async def get_recommendations(
         "personalized": personalized,
         "model_version": models.version,
         "count": len(items),
-        "cold_start": cold,
+        "cold_start": decision.cold_start,
     }
     body = json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return Response(
         body[:-1] + b',"data":[' + b",".join(items) + b"]}", media_type="application/json"
     )
-
-
-def _cold_start_list(
-    state: ServiceState,
-    principal: Principal,
-    models: ModelBundle,
-    teacher_id: str,
-    completed: list[str],
-    kind: Kind,
-    k: int,
-    personalized: bool,
-) -> list[bytes]:
-    """A teacher newer than the model: ranked from their profile and (if personalised) diagnosis."""
-    with state.sessions() as session:
-        teacher, school = visible_teacher(session, principal, teacher_id)
-        mastery = None
-        if personalized:
-            record = load_record(session, teacher, school)
-            mastery = modeling.mastery_of(modeling.diagnose(models, record))
-    items, _ = modeling.recommend(
-        models, teacher, school, completed, kind, k, personalized, mastery
-    )
-    return [recommendation_json(item) for item in items]
 
 
 @router.get("/{teacher_id}/learning-path")
@@ -245,11 +154,11 @@ def get_learning_path(
 ) -> dict[str, Any]:
     """A policy-compliant plan: targets, weekly items, hour totals and evidence to submit."""
     teacher, school = visible_teacher(session, principal, teacher_id)
-    chosen = policy_for(school.region, policy)
+    chosen = teacher_models.policy_for(school.region, policy)
     models = state.registry.require()
     record = load_record(session, teacher, school)
-    mastery = modeling.mastery_of(modeling.diagnose(models, record))
-    plan = modeling.learning_path(state, record, mastery, chosen)
+    mastery = teacher_models.mastery_of(teacher_models.diagnose(models, record))
+    plan = teacher_models.learning_path(state, record, mastery, chosen)
     record_read(
         session,
         principal,

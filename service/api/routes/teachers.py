@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from sqlalchemy import select
 
 from competency_model.errors import NotFoundError, PermissionDenied
 from service.api.deps import CurrentKey, SessionDep
@@ -19,9 +18,10 @@ from service.api.schemas.common import (
     encode_cursor,
 )
 from service.api.schemas.people import TeacherPublic, TeacherUpdate
-from service.api.scope import visible_school, visible_teacher
 from service.audit import record_read
-from service.db.models import School, Teacher
+from service.db.models import Teacher
+from service.db.stores.people import teachers_page
+from service.db.stores.scope import visible_school, visible_teacher
 
 router = APIRouter(prefix="/v1/teachers", tags=["teachers"])
 TEACHER_ID = Path(pattern=ID_PATTERN, examples=["T0000001"])
@@ -78,26 +78,9 @@ def list_teachers(
     cursor: CursorQuery = None,
 ) -> dict[str, object]:
     """List the teachers this key may see (optionally of one school), ordered by id."""
-    query = (
-        select(Teacher)
-        .join(School, School.school_id == Teacher.school_id)
-        .order_by(Teacher.teacher_id)
-        .limit(limit + 1)
-    )
-    if principal.role == "platform":
-        query = query.where(School.region == principal.scope)
-    elif principal.role == "school":
-        query = query.where(School.school_id == principal.scope)
-    elif principal.role == "teacher":
-        query = query.where(Teacher.teacher_id == principal.scope)
-    if school_id is not None:
-        if principal.role != "teacher":
-            visible_school(session, principal, school_id)
-        query = query.where(Teacher.school_id == school_id)
-    after = decode_cursor(cursor)
-    if after is not None:
-        query = query.where(Teacher.teacher_id > after)
-    rows = list(session.scalars(query))
+    if school_id is not None and principal.role != "teacher":
+        visible_school(session, principal, school_id)
+    rows = teachers_page(session, principal, school_id, limit, decode_cursor(cursor))
     page = rows[:limit]
     more = len(rows) > limit
     record_read(session, principal, "list_teachers", school_id=school_id, detail=f"n={len(page)}")

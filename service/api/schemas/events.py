@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from service.api.schemas.common import ID_PATTERN, StrictModel
+from service.db.stores.contracts import EventKind, EventRecord, GradeLabel
 
-EventKind = Literal["enrol", "progress", "complete", "rate", "assessment"]
-GradeLabel = Literal["优秀", "合格", "不合格"]
+__all__ = ["EventIn", "EventsBatch", "EventsResult"]
+
 MAX_BATCH = 5000
 #: Accepted event times: wide enough for any real record, narrow enough that every backend and
 #: pandas (nanosecond timestamps, 1677–2262) can hold them in any time zone.
@@ -70,26 +69,28 @@ class EventIn(StrictModel):
             raise ValueError(f"a {self.event} event takes no 'value'")
         return self
 
+    def to_record(self) -> EventRecord:
+        """The validated event as the stores take it (:class:`EventRecord`)."""
+        return EventRecord(
+            event_id=self.event_id,
+            teacher_id=self.teacher_id,
+            event=self.event,
+            item_id=self.item_id,
+            value=self.value,
+            point=self.point,
+            grade=self.grade,
+            timestamp=self.timestamp,
+        )
+
     def content_hash(self) -> str:
         """Digest of the event's content: a replay must match it exactly."""
-        payload = self.model_dump(mode="json")
-        return hashlib.sha256(
-            json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
-        ).hexdigest()
+        return self.to_record().content_hash()
 
 
 class EventsBatch(BaseModel):
     """A batch; events stay loosely typed here so each bad one can be reported by index."""
 
     events: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_BATCH)
-
-
-class RejectedEvent(BaseModel):
-    """Why one event of a batch was refused."""
-
-    index: int
-    event_id: str | None
-    errors: list[str]
 
 
 class EventsResult(BaseModel):

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from competency_model.catalog import Kind
+from recommender.ranking import Recommendation
 from service.api.schemas.common import StrictModel
 
 
@@ -63,18 +64,12 @@ class QuestionnaireOut(DiagnosisOut):
     complete: bool = Field(description="True when the adaptive questionnaire has nothing to add.")
 
 
-class RecommendationOut(BaseModel):
-    """One recommended course or practice task with its score and explanations."""
+class RecommendationOut(Recommendation):
+    """One recommended course or practice task with its score and explanations.
 
-    item_id: str
-    title_zh: str
-    kind: str
-    hours: float
-    points: dict[str, float]
-    score: float
-    reasons_zh: list[str]
-    reasons_en: list[str]
-    signals: dict[str, float]
+    The recommender's own :class:`~recommender.ranking.Recommendation`, named for the API: the
+    route sends the JSON of the recommender's items as they are, so the two cannot drift.
+    """
 
 
 class RecommendationsOut(BaseModel):

@@ -46,7 +46,7 @@ def test_json_matches_the_model_diagnosis(trained_province) -> None:
     from competency_model.item_bank import load_item_bank
     from recommender.artifacts import load_model_dir
     from recommender.diagnosis.model import DiagnosisModel
-    from service.cli.path_cmd import province_subset
+    from service.cli._common import province_subset
 
     framework = default_framework()
     arrays, _ = load_model_dir(trained_province.model_dir)

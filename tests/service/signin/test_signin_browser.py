@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.service import test_ui_browser as ui
+from tests.service.api import test_ui_browser as ui
 from tests.service.signin.conftest import free_port, run_provider, sign_in_environment
 
 pytestmark = pytest.mark.slow

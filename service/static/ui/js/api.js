@@ -87,6 +87,27 @@ export async function apiGet(path, params = {}) {
   return response.json();
 }
 
+/** POST/PUT a JSON body; a signed-in write carries the session's CSRF token (another origin cannot). */
+export async function apiSend(method, path, body) {
+  const headers = { Accept: "application/json", "Content-Type": "application/json" };
+  const key = getKey();
+  if (key) headers.Authorization = `Bearer ${key}`;
+  else if (signIn.signed_in) headers["X-Nengli-CSRF"] = signIn.csrf_token || "";
+  let response;
+  try {
+    response = await fetch(new URL(path, window.location.origin), {
+      method,
+      headers,
+      credentials: "same-origin",
+      body: JSON.stringify(body),
+    });
+  } catch (error) {
+    throw new ApiError(0, { title: String(error) });
+  }
+  if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
+  return response.json();
+}
+
 /** Download a file from the API (e.g. ``format=xlsx``) with the same credentials as apiGet. */
 export async function apiDownload(path, params, filename) {
   const url = new URL(path, window.location.origin);

@@ -181,3 +181,62 @@ export function groupProgressChart(elementId, groups) {
     ],
   });
 }
+
+export const LEVEL_COLOURS = { mastered: "#2e7d32", developing: "#e0a21e", gap: "#b3261e" };
+
+/** Points per level (已掌握 / 待提升 / 薄弱), stacked, per category (dimension or environment). */
+export function levelBars(elementId, categories, counts) {
+  const chart = chartFor(elementId);
+  chart.setOption({
+    animation: false,
+    legend: { bottom: 0 },
+    grid: { left: 40, right: 10, top: 20, bottom: 50 },
+    tooltip: { trigger: "axis" },
+    xAxis: { type: "category", data: categories.map((c) => c.label), axisLabel: { interval: 0 } },
+    yAxis: { type: "value", minInterval: 1, name: t("level.points") },
+    series: ["mastered", "developing", "gap"].map((level) => ({
+      name: t(`level.${level}`),
+      type: "bar",
+      stack: "levels",
+      data: categories.map((c) => counts[c.key]?.[level] ?? 0),
+      itemStyle: { color: LEVEL_COLOURS[level] },
+    })),
+  });
+}
+
+/** 学时 added per month (bars) and the running mean per teacher against the policy total (line). */
+export function trendChart(elementId, rows, requiredTotal) {
+  const chart = chartFor(elementId);
+  const months = [...new Set(rows.map((r) => r.month))].sort();
+  const groups = [...new Set(rows.map((r) => r.group))];
+  const value = (group, month, field) => {
+    const row = rows.find((r) => r.group === group && r.month === month);
+    return row ? Number(Number(row[field]).toFixed(2)) : 0;
+  };
+  const label = (group) => (group === "total" ? t("trend.total") : group);
+  const markLine = requiredTotal
+    ? { symbol: "none", data: [{ yAxis: requiredTotal }], label: { formatter: `${t("path.required")} ${requiredTotal}` }, lineStyle: { color: "#b3261e", type: "dashed" } }
+    : undefined;
+  chart.setOption({
+    animation: false,
+    legend: { bottom: 0, type: "scroll" },
+    grid: { left: 50, right: 50, top: 30, bottom: 60 },
+    tooltip: { trigger: "axis" },
+    xAxis: { type: "category", data: months },
+    yAxis: [
+      { type: "value", name: t("trend.hours") },
+      { type: "value", name: t("trend.cumulative"), max: Math.ceil(Math.max(requiredTotal || 0, ...rows.map((r) => r.cumulative_mean_hours)) * 1.1) || null },
+    ],
+    series: [
+      ...groups.map((g) => ({ name: label(g), type: "bar", stack: "hours", data: months.map((m) => value(g, m, "hours")) })),
+      ...groups.map((g, i) => ({
+        name: `${label(g)} · ${t("trend.cumulative")}`,
+        type: "line",
+        yAxisIndex: 1,
+        data: months.map((m) => value(g, m, "cumulative_mean_hours")),
+        markLine: i === 0 ? markLine : undefined,
+      })),
+    ],
+  });
+  return months.length;
+}

@@ -1,8 +1,12 @@
 // Region view: a province/city office drills down region → city → district → school, with
 // teachers, started, meeting the hour rules and mean hours per unit (aggregated by the server).
-import { apiDownload, apiGet } from "./api.js";
+import { apiDownload, apiGet, listOf } from "./api.js";
 import { clear, fmt, h, loading, showError, table } from "./dom.js";
-import { t } from "./i18n.js";
+import { getLang, t } from "./i18n.js";
+import { renderTrends } from "./school.js";
+
+/** Rows of the 未达标名单 shown on screen; the .xlsx holds all of them. */
+const BEHIND_SHOWN = 50;
 
 const enc = encodeURIComponent;
 const pct = (value) => (Number.isFinite(Number(value)) ? `${(Number(value) * 100).toFixed(1)}%` : "–");
@@ -25,6 +29,80 @@ function drill(region, level, row, policy) {
   return h("a", { href: `#/school/${enc(row.school_id)}?${schoolQuery}` }, row.school_id);
 }
 
+function xlsxButton(testid, path, request, filename) {
+  const button = h("button", { type: "button", class: "download", "data-testid": testid }, t("progress.xlsx"));
+  button.addEventListener("click", () => apiDownload(path, { ...request, format: "xlsx" }, filename));
+  return button;
+}
+
+function renderRollout(payload, path, request) {
+  const rows = listOf(payload, "rows");
+  clear(document.getElementById("table-rollout")).append(
+    table(
+      [
+        { label: t("progress.batch"), value: (r) => (r.batch === null ? t("rollout.none") : `${r.batch}${r.year ? ` (${r.year})` : ""}`) },
+        { label: t("region.schools"), value: (r) => fmt(r.n_schools, 0), num: true },
+        { label: t("progress.teachers"), value: (r) => fmt(r.n_teachers, 0), num: true },
+        { label: t("progress.startedShare"), value: (r) => pct(r.started_share), num: true },
+        { label: t("progress.compliantShare"), value: (r) => pct(r.compliant_share), num: true },
+        { label: t("progress.meanHours"), value: (r) => fmt(r.mean_hours, 1), num: true },
+        { label: t("progress.planned"), value: (r) => pct(r.planned_cumulative_share), num: true },
+        { label: t("progress.actual"), value: (r) => pct(r.actual_cumulative_share), num: true },
+      ],
+      rows,
+      { "data-testid": "rollout" },
+    ),
+    xlsxButton("rollout-xlsx", path, request, "rollout.xlsx"),
+  );
+  return rows.length;
+}
+
+function renderBehind(payload, path, request) {
+  const rows = listOf(payload, "data");
+  const en = getLang() === "en";
+  clear(document.getElementById("table-region-behind")).append(
+    h("p", { class: "summary" }, `${t("progress.behind")}: `, h("b", { "data-testid": "region-behind-count" }, fmt(payload.count, 0)),
+      rows.length > BEHIND_SHOWN ? ` · ${t("behind.shown").replace("{n}", BEHIND_SHOWN)}` : ""),
+    table(
+      [
+        { label: t("region.school"), value: (r) => r.school_id },
+        { label: t("teacher.id"), value: (r) => r.teacher_id },
+        { label: t("teacher.group"), value: (r) => r.research_group },
+        { label: t("progress.hours"), value: (r) => fmt(r.hours, 1), num: true },
+        { label: t("progress.reason"), value: (r) => (en ? r.reasons_en : r.reasons_zh) },
+      ],
+      rows.slice(0, BEHIND_SHOWN),
+      { "data-testid": "region-behind" },
+    ),
+    xlsxButton("region-behind-xlsx", path, request, "behind.xlsx"),
+  );
+  return rows.length;
+}
+
+async function card(boxId, work) {
+  const box = document.getElementById(boxId);
+  loading(box);
+  try {
+    return await work();
+  } catch (error) {
+    showError(box, error);
+    return -1;
+  }
+}
+
+/** Rollout batches, 学时 per month and the 未达标名单 of the area the drill-down shows. */
+function loadAreaCards(region, city, district, policy) {
+  const request = { city, district, policy };
+  const base = `/v1/regions/${enc(region)}`;
+  return Promise.all([
+    card("table-rollout", async () => renderRollout(await apiGet(`${base}/rollout`, request), `${base}/rollout`, request)),
+    card("table-region-trends", async () =>
+      renderTrends(await apiGet(`${base}/trends`, request), "chart-region-trends", "table-region-trends", () =>
+        apiDownload(`${base}/trends`, { ...request, format: "xlsx" }, "trends.xlsx"))),
+    card("table-region-behind", async () => renderBehind(await apiGet(`${base}/behind`, request), `${base}/behind`, request)),
+  ]);
+}
+
 /** Load one level of the drill-down into the region view. */
 export async function loadRegion(region, params) {
   const level = params.get("level") || "city";
@@ -42,6 +120,7 @@ export async function loadRegion(region, params) {
   if (district) crumbs.append(" › ", h("span", {}, district));
   const box = document.getElementById("table-region");
   loading(box);
+  const areaCards = loadAreaCards(region, city, district, policy);
   try {
     const request = { level, city, district, policy };
     const payload = await apiGet(`/v1/regions/${enc(region)}/breakdown`, request);
@@ -67,10 +146,12 @@ export async function loadRegion(region, params) {
       ),
       download,
     );
+    await areaCards;
     return rows.length;
   } catch (error) {
     showError(box, error);
     if (error && error.status === 401) document.dispatchEvent(new CustomEvent("nengli:unauthorised"));
+    await areaCards;
     return -1;
   }
 }

@@ -2,7 +2,8 @@
 // progress against the policy (by 教研组, by teacher, 未达标名单 with reasons, xlsx export), and
 // pairing suggestions when the API offers them.
 import { apiDownload, apiGet, apiPaths, listOf } from "./api.js";
-import { groupProgressChart, portraitHeatmap } from "./charts.js";
+import { loadSchoolRating } from "./assessment.js";
+import { groupProgressChart, portraitHeatmap, trendChart } from "./charts.js";
 import { clear, fmt, h, loading, showError, table } from "./dom.js";
 import { getLang, t } from "./i18n.js";
 import { pointLabel, sortCodes } from "./points.js";
@@ -42,8 +43,13 @@ function renderPortrait(payload) {
   return portraitHeatmap(box.id, codes, groups, cells);
 }
 
-function ids(list) {
-  return Array.isArray(list) ? h("span", { class: "id" }, list.join(", ")) : "";
+/** Item titles with hours (the plan's `items`), never bare CRS-0003 ids; the id stays a tooltip. */
+function titled(list, items) {
+  if (!Array.isArray(list)) return "";
+  return h("ul", { class: "reasons" }, list.map((id) => {
+    const item = (items || {})[id];
+    return h("li", { title: id }, item ? `${item.title_zh}（${fmt(item.hours, 1)} ${t("col.hours")}）` : id);
+  }));
 }
 
 /** SchoolPlan JSON: target codes plus per-point dicts, per-教研组 targets and notes. */
@@ -62,11 +68,10 @@ function renderPlan(plan) {
     table(
       [
         { label: t("col.point"), value: (r) => pointLabel(r.point) },
-        { label: t("col.mastery"), value: (r) => fmt(r.mastery), num: true },
-        { label: t("col.need"), value: (r) => fmt(r.need), num: true },
-        { label: t("col.gain"), value: (r) => fmt(r.gain), num: true },
-        { label: t("col.courses"), value: (r) => ids(r.courses) },
-        { label: t("col.activities"), value: (r) => ids(r.activities) },
+        { label: t("col.schoolMastery"), value: (r) => pct(r.mastery), num: true },
+        { label: t("col.gain"), value: (r) => (Number.isFinite(r.gain) ? `+${pct(r.gain)}` : "–"), num: true },
+        { label: t("col.courses"), value: (r) => titled(r.courses, plan.items) },
+        { label: t("col.activities"), value: (r) => titled(r.activities, plan.items) },
       ],
       targets,
       { "data-testid": "targets" },
@@ -137,7 +142,11 @@ function renderSchoolProgress(progress, schoolId, policyName) {
     );
   }
   const behind = listOf(progress, "behind");
-  box.append(h("h3", {}, `${t("progress.behind")} (${behind.length})`));
+  const behindXlsx = h("button", { type: "button", class: "download", "data-testid": "behind-xlsx" }, t("progress.behindXlsx"));
+  behindXlsx.addEventListener("click", () =>
+    apiDownload(`/v1/schools/${enc(schoolId)}/behind`, { policy: policyName, format: "xlsx" }, `behind-${schoolId}.xlsx`),
+  );
+  box.append(h("h3", {}, `${t("progress.behind")} (${behind.length})`), behindXlsx);
   box.append(
     behind.length
       ? table(
@@ -176,6 +185,39 @@ function renderPairing(payload) {
     },
   }));
   box.append(table(columns, rows, { "data-testid": "pairing" }));
+  return rows.length;
+}
+
+/** 学时 per month by 教研组 (bars) with the running mean per teacher against the policy total. */
+export function renderTrends(payload, chartId, tableId, xlsx) {
+  const rows = listOf(payload, "rows");
+  const box = clear(document.getElementById(tableId));
+  if (!rows.length) {
+    clear(document.getElementById(chartId));
+    box.append(h("p", { class: "empty" }, t("state.empty")));
+    return 0;
+  }
+  trendChart(chartId, rows, payload.total_hours);
+  const months = [...new Set(rows.map((r) => r.month))].sort();
+  const last = months.slice(-6);
+  const download = h("button", { type: "button", class: "download", "data-testid": "trends-xlsx" }, t("progress.xlsx"));
+  download.addEventListener("click", xlsx);
+  box.append(
+    table(
+      [
+        { label: t("trend.group"), value: (r) => (r.group === "total" ? t("trend.total") : r.group) },
+        { label: t("trend.month"), value: (r) => r.month },
+        { label: t("trend.hours"), value: (r) => fmt(r.hours, 1), num: true },
+        { label: t("path.practice"), value: (r) => fmt(r.practice_hours, 1), num: true },
+        { label: t("trend.active"), value: (r) => fmt(r.active_teachers, 0), num: true },
+        { label: t("trend.cumulative"), value: (r) => fmt(r.cumulative_mean_hours, 1), num: true },
+      ],
+      rows.filter((r) => last.includes(r.month)),
+      { "data-testid": "trends" },
+    ),
+    h("p", { class: "empty" }, t("trend.lastMonths").replace("{n}", last.length)),
+    download,
+  );
   return rows.length;
 }
 
@@ -246,5 +288,10 @@ export async function loadSchool(schoolId, region, policyName) {
     clear(box).append(h("p", { class: "empty" }, t("school.noPairing")));
     return 0;
   });
-  return Promise.all([schoolTask, planTask, portraitTask, progressTask, pairingTask]);
+  const trendsTask = section(document.getElementById("table-trends"), async () =>
+    renderTrends(await apiGet(`/v1/schools/${id}/trends`, { policy: policyName }), "chart-trends", "table-trends", () =>
+      apiDownload(`/v1/schools/${id}/trends`, { policy: policyName, format: "xlsx" }, `trends-${schoolId}.xlsx`)),
+  );
+  const ratingTask = loadSchoolRating(schoolId, policyName);
+  return Promise.all([schoolTask, planTask, portraitTask, progressTask, pairingTask, trendsTask, ratingTask]);
 }

@@ -1,0 +1,362 @@
+"""Write province tables (from an import or a simulation) into the database, idempotently.
+
+Natural keys decide insert versus update: schools by ``school_id``, teachers by ``teacher_id``,
+responses by ``(teacher_id, item_id)``, grades by ``(teacher_id, point, assessed_at)`` and events
+by ``(tenant, event_id)`` — so importing the same export twice changes nothing. Each key is a
+unique constraint and new rows are inserted with ``ON CONFLICT DO NOTHING``, so two identical
+imports running at once store every row once and neither fails. Tenancy is
+checked for every row before anything is written: a platform key can only write schools of its
+region and teachers of those schools. The caller owns the transaction, so an import either lands
+whole or not at all.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from competency_model.errors import ConflictError, NotFoundError
+from service.auth import Principal
+from service.db.bulk import insert_new_rows, is_postgresql
+from service.db.event_merge import merge_events
+from service.db.models import Event, Grade, Response, School, Teacher
+from service.db.stores.contracts import EventRecord
+
+__all__ = ["LOCAL_TIMEZONE", "store_tables"]
+
+#: Platform exports carry Beijing time without an offset (see competency_model.province).
+LOCAL_TIMEZONE = "Asia/Shanghai"
+CHUNK = 500
+#: Events are converted and written this many rows at a time, so memory stays bounded.
+EVENT_SLICE = 50_000
+
+
+def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _utc(series: pd.Series) -> list[datetime]:
+    stamps = pd.to_datetime(series)
+    if stamps.dt.tz is None:
+        stamps = stamps.dt.tz_localize(LOCAL_TIMEZONE)
+    return [ts.to_pydatetime() for ts in stamps.dt.tz_convert(UTC)]
+
+
+def _clean(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def _existing(session: Session, column: Any, ids: Iterable[str], *where: Any) -> set[str]:
+    found: set[str] = set()
+    ordered = sorted(set(ids))
+    for chunk in _chunks(ordered):
+        found.update(session.scalars(select(column).where(column.in_(chunk), *where)))
+    return found
+
+
+def _store_schools(
+    session: Session, principal: Principal, frame: pd.DataFrame, now: datetime
+) -> tuple[int, int]:
+    rows = []
+    for record in frame.to_dict("records"):
+        region = str(record["region"])
+        school_id = str(record["school_id"])
+        allowed = (
+            principal.role == "admin"
+            or (principal.role == "platform" and region == principal.scope)
+            or (principal.role == "school" and school_id == principal.scope)
+        )
+        if not allowed:
+            raise NotFoundError(
+                f"schools: school {school_id!r} (region {region!r}) is outside this key's scope; "
+                "nothing was imported",
+                details={"school_id": school_id},
+            )
+        rows.append(
+            {
+                "school_id": school_id,
+                "region": region,
+                "city": _clean(record.get("city")),
+                "district": _clean(record.get("district")),
+                "urban_rural": _clean(record.get("urban_rural")),
+                "environment": str(record["environment"]),
+                "chosen_points": str(record.get("chosen_points") or ""),
+                "rollout_batch": _clean(record.get("rollout_batch")),
+                "updated_at": now,
+            }
+        )
+    existing_rows = {
+        s.school_id: s
+        for chunk in _chunks(sorted({r["school_id"] for r in rows}))
+        for s in session.scalars(select(School).where(School.school_id.in_(chunk)))
+    }
+    for row in rows:
+        current = existing_rows.get(row["school_id"])
+        if current is not None and not principal.can_see_school(current):
+            raise NotFoundError(
+                f"schools: school {row['school_id']!r} not found; nothing was imported",
+                details={"school_id": row["school_id"]},
+            )
+        if current is not None and principal.role == "school" and current.region != row["region"]:
+            raise NotFoundError(
+                f"schools: school {row['school_id']!r} not found; nothing was imported"
+            )
+    new = [r for r in rows if r["school_id"] not in existing_rows]
+    old = [r for r in rows if r["school_id"] in existing_rows]
+    inserted = insert_new_rows(session, School.__table__, new, ["school_id"])
+    if old:
+        session.execute(update(School), old)
+    return inserted, len(old)
+
+
+def _visible_school_ids(session: Session, principal: Principal, school_ids: set[str]) -> set[str]:
+    visible: set[str] = set()
+    for chunk in _chunks(sorted(school_ids)):
+        visible.update(
+            s.school_id
+            for s in session.scalars(select(School).where(School.school_id.in_(chunk)))
+            if principal.can_see_school(s)
+        )
+    return visible
+
+
+def _store_teachers(
+    session: Session, principal: Principal, frame: pd.DataFrame, now: datetime
+) -> tuple[int, int]:
+    if principal.role == "teacher":
+        raise NotFoundError("teachers: a teacher key cannot import teachers")
+    schools = _visible_school_ids(session, principal, set(frame["school_id"].astype(str)))
+    rows = []
+    for record in frame.to_dict("records"):
+        if str(record["school_id"]) not in schools:
+            raise NotFoundError(
+                f"teachers: teacher {record['teacher_id']!r} names school {record['school_id']!r}, "
+                "which was not found; import its school first — nothing was imported",
+                details={"school_id": str(record["school_id"])},
+            )
+        rows.append(
+            {
+                "teacher_id": str(record["teacher_id"]),
+                "school_id": str(record["school_id"]),
+                "stage": str(record["stage"]),
+                "subject": str(record["subject"]),
+                "years_of_service": _clean(record.get("years_of_service")),
+                "research_group": _clean(record.get("research_group")),
+                "updated_at": now,
+            }
+        )
+    ids = {r["teacher_id"] for r in rows}
+    existing = _existing(session, Teacher.teacher_id, ids)
+    # School keys only update their own teachers; a new id is "not found" exactly like a
+    # foreign one, so an import cannot tell a school which ids exist elsewhere.
+    _require_visible_teachers(
+        session, principal, ids if principal.role == "school" else existing, "teachers"
+    )
+    new = [r for r in rows if r["teacher_id"] not in existing]
+    old = [r for r in rows if r["teacher_id"] in existing]
+    inserted = insert_new_rows(session, Teacher.__table__, new, ["teacher_id"])
+    if old:
+        session.execute(update(Teacher), old)
+    return inserted, len(old)
+
+
+def _require_visible_teachers(
+    session: Session, principal: Principal, ids: set[str], table: str
+) -> None:
+    for chunk in _chunks(sorted(ids)):
+        rows = session.execute(
+            select(Teacher, School)
+            .join(School, School.school_id == Teacher.school_id)
+            .where(Teacher.teacher_id.in_(chunk))
+        ).all()
+        visible = {t.teacher_id for t, s in rows if principal.can_see_teacher(t, s)}
+        missing = sorted(set(chunk) - visible)
+        if missing:
+            raise NotFoundError(
+                f"{table}: teacher {missing[0]!r} not found ({len(missing)} unknown); import the "
+                "teachers first — nothing was imported",
+                details={"teacher_id": missing[0]},
+            )
+
+
+def _store_responses(
+    session: Session, principal: Principal, frame: pd.DataFrame, now: datetime
+) -> tuple[int, int]:
+    _require_visible_teachers(session, principal, set(frame["teacher_id"].astype(str)), "responses")
+    rows = [
+        {
+            "teacher_id": str(r["teacher_id"]),
+            "item_id": str(r["item_id"]),
+            "response": float(r["response"]),
+            "answered_at": now,
+        }
+        for r in frame.to_dict("records")
+    ]
+    existing: set[tuple[str, str]] = set()
+    for chunk in _chunks(sorted({r["teacher_id"] for r in rows})):
+        existing.update(
+            session.execute(
+                select(Response.teacher_id, Response.item_id).where(Response.teacher_id.in_(chunk))
+            ).tuples()
+        )
+    new = [r for r in rows if (r["teacher_id"], r["item_id"]) not in existing]
+    old = [r for r in rows if (r["teacher_id"], r["item_id"]) in existing]
+    inserted = insert_new_rows(session, Response.__table__, new, ["teacher_id", "item_id"])
+    if old:
+        session.execute(update(Response), old)
+    return inserted, len(old)
+
+
+def _store_grades(session: Session, principal: Principal, frame: pd.DataFrame) -> tuple[int, int]:
+    _require_visible_teachers(session, principal, set(frame["teacher_id"].astype(str)), "grades")
+    stamps = _utc(frame["assessed_at"])
+    rows = [
+        {
+            "teacher_id": str(r["teacher_id"]),
+            "point": str(r["point"]),
+            "grade": str(r["grade"]),
+            "assessed_at": ts,
+        }
+        for r, ts in zip(frame.to_dict("records"), stamps, strict=True)
+    ]
+    existing: set[tuple[str, str, datetime]] = set()
+    for chunk in _chunks(sorted({r["teacher_id"] for r in rows})):
+        for t, p, a in session.execute(
+            select(Grade.teacher_id, Grade.point, Grade.assessed_at).where(
+                Grade.teacher_id.in_(chunk)
+            )
+        ).tuples():
+            existing.add((t, p, a))
+    distinct = {(r["teacher_id"], r["point"], r["assessed_at"]): r for r in rows}
+    new = [r for key, r in distinct.items() if key not in existing]
+    keys = ["teacher_id", "point", "assessed_at"]
+    return insert_new_rows(session, Grade.__table__, new, keys), 0
+
+
+def _event_rows(frame: pd.DataFrame, tenant: str, now: datetime) -> list[dict[str, Any]]:
+    """Database rows of one slice of an events table, with the same content hash as the API."""
+    rows: list[dict[str, Any]] = []
+    for record, ts in zip(frame.to_dict("records"), _utc(frame["timestamp"]), strict=True):
+        event = EventRecord(
+            event_id=str(record["event_id"]),
+            teacher_id=str(record["teacher_id"]),
+            event=str(record["event"]),  # type: ignore[arg-type]  # checked by the import
+            item_id=str(record["item_id"]),
+            value=_clean(record.get("value")),
+            point=None,
+            grade=None,
+            timestamp=ts,
+        )
+        rows.append(
+            {
+                "tenant": tenant,
+                "event_id": event.event_id,
+                "teacher_id": event.teacher_id,
+                "event": event.event,
+                "item_id": event.item_id,
+                "point": None,
+                "value": event.value,
+                "grade": None,
+                "timestamp": ts,
+                "content_hash": event.content_hash(),
+                "received_at": now,
+            }
+        )
+    return rows
+
+
+def _store_events(
+    session: Session, principal: Principal, frame: pd.DataFrame, now: datetime
+) -> tuple[int, int]:
+    """Insert new events slice by slice (bounded memory); a conflict anywhere aborts all.
+
+    The caller's transaction is rolled back on the conflict, so slices written before it
+    disappear with it.
+    """
+    _require_visible_teachers(session, principal, set(frame["teacher_id"].astype(str)), "events")
+    slices = (
+        _event_rows(frame.iloc[start : start + EVENT_SLICE], principal.tenant, now)
+        for start in range(0, len(frame), EVENT_SLICE)
+    )
+    if is_postgresql(session):
+        return merge_events(session, (row for rows in slices for row in rows)), 0
+    inserted = 0
+    for start, rows in zip(range(0, len(frame), EVENT_SLICE), slices, strict=True):
+        stored = _stored_hashes(session, principal.tenant, [r["event_id"] for r in rows])
+        _refuse_conflicts(rows, stored, start)
+        new = [r for r in rows if r["event_id"] not in stored]
+        added = insert_new_rows(session, Event.__table__, new, ["tenant", "event_id"])
+        if added < len(new):  # another import stored some of them meanwhile
+            raced = _stored_hashes(session, principal.tenant, [r["event_id"] for r in new])
+            _refuse_conflicts(new, raced, start)
+        inserted += added
+    return inserted, 0
+
+
+def _stored_hashes(session: Session, tenant: str, event_ids: list[str]) -> dict[str, str]:
+    stored: dict[str, str] = {}
+    for chunk in _chunks(event_ids):
+        found = session.execute(
+            select(Event.event_id, Event.content_hash).where(
+                Event.tenant == tenant, Event.event_id.in_(chunk)
+            )
+        ).tuples()
+        stored.update(dict(list(found)))
+    return stored
+
+
+def _refuse_conflicts(rows: list[dict[str, Any]], stored: dict[str, str], start: int) -> None:
+    conflicts = [
+        r["event_id"]
+        for r in rows
+        if r["event_id"] in stored and stored[r["event_id"]] != r["content_hash"]
+    ]
+    if conflicts:
+        raise ConflictError(
+            f"events: event_id {conflicts[0]!r} was already stored with other content "
+            f"({len(conflicts)} such ids in rows {start + 1}–{start + len(rows)}); nothing "
+            "was imported",
+            details={"conflicting_event_ids": conflicts[:1000]},
+        )
+
+
+def store_tables(
+    session: Session, principal: Principal, tables: dict[str, pd.DataFrame]
+) -> dict[str, dict[str, int]]:
+    """Write the tables in dependency order; returns inserted/updated counts per table.
+
+    Raises
+    ------
+    NotFoundError
+        A row refers to a school or teacher outside the key's scope (or unknown).
+    ConflictError
+        An event id is already stored with other content.
+    """
+    now = datetime.now(UTC)
+    inserted: dict[str, int] = {}
+    updated: dict[str, int] = {}
+    steps = [
+        ("schools", lambda f: _store_schools(session, principal, f, now)),
+        ("teachers", lambda f: _store_teachers(session, principal, f, now)),
+        ("responses", lambda f: _store_responses(session, principal, f, now)),
+        ("grades", lambda f: _store_grades(session, principal, f)),
+        ("events", lambda f: _store_events(session, principal, f, now)),
+    ]
+    for name, step in steps:
+        frame = tables.get(name)
+        if frame is None or frame.empty:
+            continue
+        session.flush()
+        inserted[name], updated[name] = step(frame)
+    return {"inserted": inserted, "updated": updated}

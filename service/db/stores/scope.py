@@ -1,0 +1,132 @@
+"""Tenant checks used by every route: an object outside the key's scope does not exist.
+
+Both "no such id" and "not yours" raise the same :class:`NotFoundError` with the same text, so
+a key cannot learn which ids other tenants use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, Select, and_, bindparam, select
+from sqlalchemy.orm import Session
+
+from competency_model.errors import NotFoundError
+from service.auth import Principal
+from service.db.driver_query import DriverQuery
+from service.db.models import Event, School, Teacher
+from service.db.stores.records import completed_items
+
+__all__ = [
+    "TeacherScope",
+    "in_key_region_or_school",
+    "schools_in_scope",
+    "teacher_ids_in_scope",
+    "visible_region",
+    "visible_school",
+    "visible_teacher",
+    "visible_teacher_with_completed",
+]
+
+_Row = TypeVar("_Row", bound=Any)
+
+# Built once (statement construction costs more than the indexed lookup it runs).
+_TEACHER_AND_SCHOOL = (
+    select(Teacher, School)
+    .join(School, School.school_id == Teacher.school_id)
+    .where(Teacher.teacher_id == bindparam("teacher_id"))
+)
+
+# The teacher's school, region and completed items in one round trip (one row per completed
+# item; one row with a NULL item when there is none). Unordered: callers only exclude them.
+_SCOPE_AND_COMPLETED = (
+    select(Teacher.school_id, School.region, Event.item_id)
+    .join(School, School.school_id == Teacher.school_id)
+    .outerjoin(Event, and_(Event.teacher_id == Teacher.teacher_id, Event.event == "complete"))
+    .where(Teacher.teacher_id == bindparam("teacher_id"))
+)
+_compiled_for: dict[tuple[str, str], DriverQuery] = {}
+
+
+@dataclass(frozen=True)
+class TeacherScope:
+    """Where a teacher belongs: enough to check tenancy and write the audit entry."""
+
+    teacher_id: str
+    school_id: str
+    region: str
+
+
+def visible_school(session: Session, principal: Principal, school_id: str) -> School:
+    """The school if this key may see it, else 404."""
+    school = session.get(School, school_id)
+    if not principal.can_see_school(school):
+        raise NotFoundError(f"school {school_id!r} not found", details={"school_id": school_id})
+    assert school is not None
+    return school
+
+
+def visible_teacher(
+    session: Session, principal: Principal, teacher_id: str
+) -> tuple[Teacher, School]:
+    """The teacher and their school if this key may see the teacher, else 404."""
+    row = session.execute(_TEACHER_AND_SCHOOL, {"teacher_id": teacher_id}).first()
+    teacher, school = (row[0], row[1]) if row is not None else (None, None)
+    if not principal.can_see_teacher(teacher, school):
+        raise NotFoundError(f"teacher {teacher_id!r} not found", details={"teacher_id": teacher_id})
+    assert teacher is not None and school is not None
+    return teacher, school
+
+
+def visible_region(session: Session, principal: Principal, region: str) -> str:
+    """The region if this key may see it and it has at least one school, else 404."""
+    exists = session.scalar(select(School.school_id).where(School.region == region).limit(1))
+    if not principal.can_see_region(region) or exists is None:
+        raise NotFoundError(f"region {region!r} not found", details={"region": region})
+    return region
+
+
+def visible_teacher_with_completed(
+    engine: Engine, principal: Principal, teacher_id: str
+) -> tuple[TeacherScope, list[str]]:
+    """Tenancy check plus the teacher's completed catalog ids, in one query on a raw cursor.
+
+    The recommendation hot path needs exactly this; same 404 as :func:`visible_teacher`.
+    """
+    dialect = engine.dialect
+    query = _compiled_for.get((dialect.name, dialect.paramstyle))
+    if query is None:
+        query = _compiled_for[(dialect.name, dialect.paramstyle)] = DriverQuery(
+            engine, _SCOPE_AND_COMPLETED
+        )
+    rows = query.rows(engine, teacher_id=teacher_id)
+    if not rows or not principal.can_see_teacher_at(teacher_id, rows[0][0], rows[0][1]):
+        raise NotFoundError(f"teacher {teacher_id!r} not found", details={"teacher_id": teacher_id})
+    completed = completed_items(row[2] for row in rows)
+    return TeacherScope(teacher_id, rows[0][0], rows[0][1]), completed
+
+
+def in_key_region_or_school(query: Select[_Row], principal: Principal) -> Select[_Row]:
+    """``query`` (over ``schools``) cut to a platform key's region or a school key's school.
+
+    Admin and teacher keys pass unchanged: callers decide what a teacher key may list.
+    """
+    if principal.role == "platform":
+        return query.where(School.region == principal.scope)
+    if principal.role == "school":
+        return query.where(School.school_id == principal.scope)
+    return query
+
+
+def schools_in_scope(session: Session, principal: Principal) -> list[School]:
+    """Every school this key may write to (none for a teacher key)."""
+    if principal.role not in ("admin", "platform", "school"):
+        return []
+    return list(session.scalars(in_key_region_or_school(select(School), principal)))
+
+
+def teacher_ids_in_scope(session: Session, principal: Principal) -> list[str]:
+    """Ids of the teachers stored in this key's region or school (every teacher for an admin)."""
+    query = select(Teacher.teacher_id).join(School, School.school_id == Teacher.school_id)
+    return list(session.scalars(in_key_region_or_school(query, principal)))

@@ -1,0 +1,72 @@
+"""What the app keeps for its lifetime: settings, database, framework and models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from competency_model.catalog import Catalog, load_catalog
+from competency_model.framework import Framework
+from competency_model.framework_files import active_framework
+from competency_model.graph import CompetencyGraph
+from competency_model.item_bank import ItemBank, default_item_bank, load_item_bank
+from service.audit import AuditBatcher
+from service.auth import KeyCache
+from service.model_registry import ModelRegistry
+from service.settings import Settings
+from service.usecases.ranking_cache import RankingCache
+
+
+@dataclass
+class ServiceState:
+    """Long-lived objects of one app instance (one per :func:`service.app.create_app`)."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    registry: ModelRegistry
+
+    @cached_property
+    def framework(self) -> Framework:
+        """The deployment's competency framework (national unless overridden in settings)."""
+        return active_framework(self.settings.framework_file)
+
+    @cached_property
+    def graph(self) -> CompetencyGraph:
+        """The competency graph over :attr:`framework`."""
+        return CompetencyGraph(self.framework)
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        """The course/task catalog validated against :attr:`framework`."""
+        return load_catalog(framework=self.framework)
+
+    @cached_property
+    def catalog_item_ids(self) -> frozenset[str]:
+        """Ids of the course/task catalog, used to validate events."""
+        return frozenset(self.catalog.ids)
+
+    @cached_property
+    def item_bank(self) -> ItemBank:
+        """The questionnaire item bank validated against :attr:`framework`."""
+        if self.settings.framework_file is None:
+            return default_item_bank()
+        return load_item_bank(framework=self.framework)
+
+    @cached_property
+    def key_cache(self) -> KeyCache:
+        """Keys verified in the last few seconds (see :class:`~service.auth.KeyCache`)."""
+        return KeyCache()
+
+    @cached_property
+    def ranking_cache(self) -> RankingCache:
+        """Known teachers' rankings kept between requests (see :mod:`service.usecases.ranking_cache`)."""
+        return RankingCache(self.settings.ranking_cache_entries)
+
+    @cached_property
+    def audit_batcher(self) -> AuditBatcher:
+        """Group commit of audit entries for ``async`` routes."""
+        return AuditBatcher(self.engine)

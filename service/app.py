@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
+from sqlalchemy import Engine
 
-from recommender.bundle import load_bundle
+from recommender.bundle import ModelBundle, load_bundle
 from service.api.input_guard import ControlCharacterGuard
 from service.api.keep_alive import AnswerUnhandledErrors
 from service.api.openapi_errors import install_error_responses
@@ -24,11 +24,13 @@ from service.api.rate_limit import RateLimit
 from service.api.routes import (
     admin,
     assessment,
+    audit,
     competencies,
     dashboard,
     events,
     health,
     imports,
+    metrics,
     planning,
     school_views,
     schools,
@@ -40,9 +42,11 @@ from service.api.ui import mount_ui
 from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade_database
 from service.model_registry import ModelRegistry
+from service.observability import RequestContext, configure_logging
 from service.reloads import follow_reloads
 from service.settings import Settings, get_settings
 from service.state import ServiceState
+from service.usecases.erasure import follow_erasures, forget_erased
 
 __all__ = ["create_app"]
 
@@ -66,7 +70,7 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         A pre-built model registry (tests share one across apps to avoid reloading models).
     """
     settings = settings or get_settings()
-    logging.getLogger("nengli").setLevel(settings.log_level.upper())
+    configure_logging(settings.log_level)
     engine = make_engine(settings.database_url)
     upgrade_database(engine)
     state = ServiceState(
@@ -77,7 +81,11 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
     )
     if registry is None:
         # Models are checked against this deployment's framework and item bank.
-        state.registry.use_loader(lambda path: load_bundle(path, state.item_bank, state.framework))
+        state.registry.use_loader(
+            lambda path: _without_erased(
+                engine, load_bundle(path, state.item_bank, state.framework)
+            )
+        )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -87,11 +95,19 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         # collector's reach, so its full passes stop walking them (they showed as p99 stalls).
         gc.collect()
         gc.freeze()
-        follower = None
+        followers = []
         if settings.reload_poll_seconds > 0:
-            follower = asyncio.create_task(follow_reloads(state, settings.reload_poll_seconds))
+            interval = settings.reload_poll_seconds
+            followers.append(asyncio.create_task(follow_reloads(state, interval)))
+            followers.append(
+                asyncio.create_task(
+                    follow_erasures(
+                        engine, lambda: state.registry.current, state.ranking_cache, interval
+                    )
+                )
+            )
         yield
-        if follower is not None:
+        for follower in followers:
             follower.cancel()
             with suppress(asyncio.CancelledError):
                 await follower
@@ -130,6 +146,8 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         events,
         imports,
         admin,
+        audit,
+        metrics,
         signin,
     ):
         app.include_router(module.router)
@@ -144,7 +162,15 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         burst=settings.rate_limit_burst,
         auth_failures_per_minute=settings.auth_failures_per_minute,
     )
+    # Outermost: every answer, a 429 or 413 included, gets its request id and is counted.
+    app.add_middleware(RequestContext, access_log_enabled=settings.access_log)
     return app
+
+
+def _without_erased(engine: Engine, bundle: ModelBundle) -> ModelBundle:
+    """A loaded bundle with every erased teacher forgotten, before it serves a request."""
+    forget_erased(engine, bundle)
+    return bundle
 
 
 def _install_sign_in(app: FastAPI, settings: Settings) -> None:

@@ -56,7 +56,27 @@ class Settings(BaseSettings):
         description="401 answers a minute per client address before it gets 429 (0: no limit).",
     )
     access_log: bool = Field(
-        default=False, description="One JSON log line per request (method, path, status, ms)."
+        default=False,
+        description="One JSON log line per request (method, route template, status, ms).",
+    )
+    retention_events_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="`nengli retention apply` deletes learning events older than this (unset: kept).",
+    )
+    retention_answers_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="… questionnaire answers older than this (unset: kept).",
+    )
+    retention_audit_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="… read-audit entries older than this (unset: kept; PIPL art. 55-56: ≥ 3 years).",
+    )
+    metrics_public: bool = Field(
+        default=False,
+        description="Serve /metrics without a key (only behind a private network); else admin.",
     )
     ranking_cache_entries: int = Field(
         default=5_000,

@@ -26,6 +26,13 @@ from competency_model.item_bank import ItemBank
 from competency_model.province import ProvinceTables
 from recommender.diagnosis._checks import check_is_fitted
 from recommender.diagnosis.adaptive import AdaptiveQuestionnaire
+from recommender.diagnosis.factor_fit import (
+    factor_data,
+    fit_calibrated,
+    predict_calibrated,
+    record_volume,
+)
+from recommender.diagnosis.factor_model import FactorData
 from recommender.diagnosis.fusion import (
     FusionConfig,
     estimate_grade_likelihood,
@@ -43,6 +50,7 @@ from recommender.diagnosis.province_inputs import (
     group_labels,
     latest_moment,
 )
+from recommender.diagnosis.teacher_features import TeacherFeatures, teacher_attribute_table
 
 __all__ = ["OUTPUT_COLUMNS", "DiagnosisModel"]
 
@@ -84,8 +92,13 @@ class DiagnosisModel:
         along the hand-drawn graph. ``"learned"``: :class:`LatentClassMastery` learns the
         cross-point structure, grade likelihoods and completion effects from the province
         (experimental: it does not yet meet its calibration target, docs/diagnosis.md).
+        ``"factor"``: :class:`FactorMastery`, a low-rank logistic model over teacher
+        attributes, school and learned teacher factors, with learned grade emissions and
+        completion weights, calibrated on held-out grades (:mod:`factor_fit`).
     n_classes
         Latent classes of the learned cross-point model.
+    n_factors
+        Rank of the factor model's teacher x point part.
     half_life_days
         Evidence of this age counts half in the learned model; None (default) = no decay, since
         nothing in the data says how fast mastery fades.
@@ -103,8 +116,9 @@ class DiagnosisModel:
         sd_threshold: float = 0.2,
         max_items: int = 30,
         learn_grades: bool = False,
-        structure: Literal["fusion", "learned"] = "fusion",
+        structure: Literal["fusion", "learned", "factor"] = "fusion",
         n_classes: int = 8,
+        n_factors: int = 2,
         half_life_days: float | None = None,
         random_state: int | None = 0,
     ) -> None:
@@ -117,6 +131,7 @@ class DiagnosisModel:
         self.learn_grades = learn_grades
         self.structure = structure
         self.n_classes = n_classes
+        self.n_factors = n_factors
         self.half_life_days = half_life_days
         self.random_state = random_state
 
@@ -160,9 +175,13 @@ class DiagnosisModel:
         self.school_ids_ = np.array(sorted(set(teachers["school_id"].astype(str))), dtype=str)
         if self.structure == "fusion":
             return self
-        if self.structure != "learned":
-            raise NengliError(f"structure={self.structure!r}; choose 'fusion' or 'learned'")
+        if self.structure not in ("learned", "factor"):
+            raise NengliError(
+                f"structure={self.structure!r}; choose 'fusion', 'learned' or 'factor'"
+            )
         teacher_ids = teachers["teacher_id"].astype(str).to_numpy()
+        if self.structure == "factor":
+            return self._fit_factor(province, codes, teacher_ids)
         evidence, log_odds = self._evidence(
             codes,
             {t: i for i, t in enumerate(teacher_ids)},
@@ -223,6 +242,70 @@ class DiagnosisModel:
             if not evidence.observations:
                 evidence.observations[known[0]] = np.full(answered.shape, -1, dtype=np.int8)
         return evidence, log_odds
+
+    def _fit_factor(
+        self, province: ProvinceTables, codes: NDArray[np.int8], teacher_ids: NDArray[Any]
+    ) -> DiagnosisModel:
+        """Fit :class:`FactorMastery` with its held-out-grade calibration (see factor_fit)."""
+        index = {t: i for i, t in enumerate(teacher_ids)}
+        events = province.events if len(province.events) else None
+        evidence, log_odds = self._evidence(
+            codes, index, province.grades, events, self._moment(province)
+        )
+        self.evidence_kinds_ = sorted(evidence.observations)
+        attributes = teacher_attribute_table(province.teachers, province.schools)
+        self.features_ = TeacherFeatures.learn(attributes, with_activity=events is not None)
+        data = self._factor_data(
+            evidence, attributes, province.teachers["school_id"], events, index
+        )
+        self.factor_model_, self.calibration_, self.calibrated_ = fit_calibrated(
+            data,
+            prior_tables(evidence, self.fusion_, log_odds),
+            len(self.school_ids_),
+            n_factors=self.n_factors,
+            random_state=self.random_state,
+        )
+        return self
+
+    def _factor_data(
+        self,
+        evidence: Any,
+        attributes: pd.DataFrame,
+        school_ids: Any,
+        events: pd.DataFrame | None,
+        teacher_row: dict[str, int],
+    ) -> FactorData:
+        """The factor model's arrays: evidence, attribute design, school index."""
+        done, enrolled = record_volume(events, teacher_row)
+        design = self.features_.design(attributes.reset_index(drop=True), done, enrolled)
+        return factor_data(evidence, design, self._school_index(school_ids))
+
+    def _factor(
+        self,
+        codes: NDArray[np.int8],
+        teacher_row: dict[str, int],
+        grades: pd.DataFrame,
+        events: pd.DataFrame | None,
+        moment: datetime | pd.Timestamp,
+        attributes: pd.DataFrame,
+        school_ids: Any,
+    ) -> dict[str, NDArray[Any]]:
+        """The factor model's calibrated posterior with SD, counts, flag and prior."""
+        evidence, _ = self._evidence(codes, teacher_row, grades, events, moment)
+        data = self._factor_data(evidence, attributes, school_ids, events, teacher_row)
+        scored = predict_calibrated(self.factor_model_, self.calibration_, data)
+        probability = np.clip(scored["mastery_probability"], 1e-9, 1 - 1e-9)
+        counts = evidence.counts if evidence.counts is not None else np.zeros(codes.shape)
+        fusion = self._fusion()
+        sd = np.sqrt(probability * (1.0 - probability))
+        insufficient = (counts < max(fusion.min_evidence, 1)) | (sd > fusion.sd_threshold)
+        return {
+            "mastery_probability": probability,
+            "sd": sd,
+            "evidence_count": np.asarray(counts, dtype=np.int64),
+            "insufficient_evidence": insufficient,
+            "prior_probability": scored["prior_probability"],
+        }
 
     def _learn_grades(
         self, province: ProvinceTables, codes: NDArray[np.int8], groups: NDArray[np.int64]
@@ -323,6 +406,19 @@ class DiagnosisModel:
         codes = self.encode(province.responses, teacher_ids)
         groups = self.peer_groups(province)
         questionnaire = self.estimator_.predict_proba_codes(codes, groups)
+        if hasattr(self, "factor_model_"):
+            result = self._factor(
+                codes,
+                {t: i for i, t in enumerate(teacher_ids)},
+                province.grades,
+                province.events if len(province.events) else None,
+                as_of or self._moment(province),
+                teacher_attribute_table(province.teachers, province.schools),
+                province.teachers["school_id"],
+            )
+            result["teacher_id"] = teacher_ids
+            result["questionnaire_probability"] = questionnaire
+            return result
         if not hasattr(self, "mastery_model_"):
             completions = completions_of(province.events)
             moment = as_of or latest_moment(
@@ -369,6 +465,8 @@ class DiagnosisModel:
         stage: str | None = None,
         research_group: str | None = None,
         school_id: str | None = None,
+        subject: str | None = None,
+        years_of_service: float | None = None,
         as_of: datetime | None = None,
     ) -> pd.DataFrame:
         """Diagnose one teacher from a dict of answers, a list of grades and completed items.
@@ -383,7 +481,8 @@ class DiagnosisModel:
             Catalog item ids, or dicts with ``item_id`` and optionally ``timestamp``.
         school_environment, stage, research_group, school_id
             Select the peer group and school whose prior the teacher starts from (province
-            average if unknown). Completed items are the teacher's whole record: without any,
+            average if unknown); with ``subject`` and ``years_of_service`` they are also the
+            factor model's attributes. Completed items are the teacher's whole record: without any,
             her activity is unknown rather than "nothing".
         """
         check_is_fitted(self, _FITTED)
@@ -423,6 +522,21 @@ class DiagnosisModel:
             "environment_research_group": (research_group,),
         }[self.peer_group]
         label = "|".join(str(v) for v in (school_environment, *extra))
+        events = completion_frame.assign(event="complete") if len(completion_frame) else None
+        if hasattr(self, "factor_model_"):
+            attributes = pd.DataFrame(
+                {
+                    "environment": [school_environment],
+                    "stage": [stage],
+                    "subject": [subject],
+                    "years_of_service": [years_of_service],
+                }
+            )
+            result = self._factor(
+                codes, {tid: 0}, grade_frame, events, moment, attributes, [school_id or ""]
+            )
+            result["teacher_id"] = np.array([teacher_id])
+            return self._long(result)
         if not hasattr(self, "mastery_model_"):
             prior = self.estimator_.predict_proba_codes(codes, self._group_index([label]))
             result = self._fuse_evidence(
@@ -430,7 +544,6 @@ class DiagnosisModel:
             )
             result["teacher_id"] = np.array([teacher_id])
             return self._long(result)
-        events = completion_frame.assign(event="complete") if len(completion_frame) else None
         result = self._learned(
             codes,
             {tid: 0},

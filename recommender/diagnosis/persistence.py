@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from competency_model.errors import ModelError
 from competency_model.framework import Framework
 from competency_model.item_bank import ItemBank
+from recommender.diagnosis.factor_persistence import factor_arrays, restore_factor
 from recommender.diagnosis.fusion import FusionConfig
 from recommender.diagnosis.higher_order import HigherOrderDINA
 from recommender.diagnosis.mixture import LatentClassMastery
@@ -58,6 +59,15 @@ def model_arrays(model: Any) -> dict[str, NDArray[Any]]:
 
 def _mixture_arrays(model: Any) -> dict[str, NDArray[Any]]:
     """The learned cross-point model's state, prefixed ``mixture_``."""
+    if hasattr(model, "factor_model_"):
+        return {
+            "school_ids": model.school_ids_,
+            "structure": np.array("factor"),
+            "half_life_days": np.array(
+                np.nan if model.half_life_days is None else model.half_life_days
+            ),
+            **factor_arrays(model),
+        }
     if not hasattr(model, "mastery_model_"):
         return {"school_ids": model.school_ids_, "structure": np.array("fusion")}
     m = model.mastery_model_
@@ -147,6 +157,17 @@ def restore_model(
         model.estimator_ = est
         # model directories written before the learned structure existed have neither key
         model.school_ids_ = np.asarray(arrays.get("school_ids", np.array([], dtype=str)), dtype=str)
+        if str(arrays.get("structure", "fusion")) == "factor":
+            model.structure = "factor"
+            (
+                model.factor_model_,
+                model.calibration_,
+                model.calibrated_,
+                model.features_,
+                model.evidence_kinds_,
+            ) = restore_factor(arrays)
+            half_life = float(arrays["half_life_days"])
+            model.half_life_days = None if np.isnan(half_life) else half_life
         if str(arrays.get("structure", "fusion")) == "learned":
             model.structure = "learned"
             model.mastery_model_ = _restore_mixture(arrays)

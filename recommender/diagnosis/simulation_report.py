@@ -42,6 +42,7 @@ def evaluate_on_simulation(
     catalog: Catalog | None = None,
     family: str | None = None,
     subsets: tuple[str, ...] = (),
+    subsets_only: bool = False,
 ) -> dict[str, Any]:
     """Simulate, fit on the questionnaire, and score the model, baselines and adaptive runs.
 
@@ -58,6 +59,9 @@ def evaluate_on_simulation(
     subsets
         Input subsets to score with the learned model (``subset_report.SUBSETS`` names);
         reported under ``"subsets"``.
+    subsets_only
+        Skip the full-questionnaire comparison (model, baselines, adaptive replay) and report
+        only ``"subsets"`` and ``"setup"`` (the questionnaire model's fit is the slow part).
 
     Returns
     -------
@@ -77,6 +81,7 @@ def evaluate_on_simulation(
             item_bank,
             catalog,
             family,
+            subsets_only,
         )
         if subsets:
             from recommender.diagnosis.subset_report import evaluate_subsets
@@ -98,6 +103,7 @@ def _evaluate(
     item_bank: ItemBank | None,
     catalog: Catalog | None,
     family: str | None,
+    subsets_only: bool = False,
 ) -> dict[str, Any]:
     from competency_model.catalog import load_catalog
     from training_data.simulator import SimulatorConfig, simulate_province
@@ -113,6 +119,17 @@ def _evaluate(
     codes = framework.codes
     initial = truth_matrix(province, "truth_mastery_initial", codes)
     final = truth_matrix(province, "truth_mastery", codes)
+    if subsets_only:
+        return {
+            "_inputs": (province, initial, final, item_bank, framework, catalog),
+            "setup": {
+                "family": family or "default",
+                "teachers": n_teachers,
+                "schools": n_schools,
+                "seed": seed,
+                "mastery_rate_final": float(final.mean()),
+            },
+        }
 
     fit_started = time.perf_counter()
     model = DiagnosisModel(random_state=seed).fit(province, item_bank, framework, catalog)

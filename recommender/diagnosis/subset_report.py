@@ -5,9 +5,12 @@ the other tables are emptied, a fresh :class:`DiagnosisModel` is fitted on what 
 result is compared with the simulator's truth at the moment the inputs describe: the start of
 the cycle for the questionnaire alone (it is answered before the training), the end of the
 cycle otherwise. Cells are split by direct evidence (an answered item measuring the point, a
-grade or a completion on it). Two baselines share the split:
+grade or a completion on it). The learned latent-class model (``model``), the factor model and the baselines share the split:
 
 * ``prior_only`` — the learned model's peer-group-and-school prior, no own evidence;
+* ``factor`` — :class:`~recommender.diagnosis.factor_model.FactorMastery` (low-rank logistic,
+  calibrated on held-out grades), with its own attributes-and-school prior as
+  ``factor_prior_only``;
 * ``graph_neighbour`` — the previous pipeline: the questionnaire model's posterior plus stated
   likelihood ratios of grades and completions, with 30 % of the neighbours' evidence spread
   along the hand-drawn graph (:mod:`recommender.diagnosis.fusion`).
@@ -100,9 +103,27 @@ def evaluate_subsets(
         truth = truth_initial if kept == ("responses",) else truth_final
         direct = result["evidence_count"] > 0
         learned = model.mastery_model_
+        started = time.perf_counter()
+        factor = DiagnosisModel(structure="factor", random_state=seed).fit(
+            view, item_bank, framework, catalog
+        )
+        factor_seconds = time.perf_counter() - started
+        scored = factor.diagnose_arrays(view)
         report[name] = {
             "truth": "initial" if kept == ("responses",) else "final",
             "model": split_metrics(truth, result["mastery_probability"], direct),
+            "factor": split_metrics(truth, scored["mastery_probability"], direct),
+            "factor_prior_only": split_metrics(truth, scored["prior_probability"], direct),
+            "factor_learned": {
+                kind: [round(float(v), 3) for v in factor.factor_model_.evidence_log_odds(kind)]
+                for kind in [*sorted(factor.factor_model_.emission_), "activity"]
+            },
+            "factor_calibration": [
+                round(factor.calibration_.slope, 3),
+                round(factor.calibration_.offset, 3),
+                bool(factor.calibrated_),
+            ],
+            "factor_fit_seconds": round(factor_seconds, 2),
             "prior_only": split_metrics(truth, result["prior_probability"], direct),
             "graph_neighbour": split_metrics(truth, _graph_neighbour(model, view, result), direct),
             "learned": {

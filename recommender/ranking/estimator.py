@@ -44,6 +44,7 @@ from recommender.ranking.cold_start import TeacherProfile, profile_teacher, scho
 from recommender.ranking.filters import ListKind
 from recommender.ranking.fit import FitSettings, fit_state
 from recommender.ranking.fold_in import fold_in_teacher
+from recommender.ranking.forget import forget_teacher
 from recommender.ranking.persistence import state_arrays, state_from_arrays
 from recommender.ranking.ranked import RankedItems, Recommendation
 from recommender.ranking.signals import content_signals
@@ -349,6 +350,17 @@ class HybridRecommender(LearnedAttributes, BaseEstimator):
         row = self.row_of(teacher_id)
         self.state_ = fold_in_teacher(self.state_, row, events, mastery, self.event_weights)
         self._revision = self.revision + 1
+
+    def forget(self, teacher_id: str) -> bool:
+        """Erase what this model learned from ``teacher_id`` alone (see :mod:`.forget`).
+
+        Returns False when the model never knew the teacher. Like a fold-in it bumps
+        :attr:`revision`, so kept rankings are computed again.
+        """
+        forgotten = forget_teacher(self._state(), teacher_id)
+        if forgotten:
+            self._revision = self.revision + 1
+        return forgotten
 
     @property
     def revision(self) -> int:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from recommender.diagnosis.levels import LEVEL_LABELS, mastery_level
 from recommender.ranking.signals import ItemTable, PointTable
 
 __all__ = ["ExplanationContext", "explain_item"]
@@ -52,15 +53,17 @@ def _gap_reasons(
     order = columns[np.argsort(-need, kind="stable")]
     zh: list[str] = []
     en: list[str] = []
-    gaps = [c for c in order if mastery[c] < context.mastered_threshold][:2]
+    # Labels follow the one decision rule (diagnosis.levels): never 薄弱 above 0.5.
+    gaps = [c for c in order if mastery_level(float(mastery[c])) != "mastered"][:2]
     for column in gaps:
         probability = float(mastery[column])
+        label_zh, label_en = LEVEL_LABELS[mastery_level(probability)]
         zh.append(
-            f"针对您的薄弱能力点 {_point_label(points, column, 'zh')}"
+            f"针对您的{label_zh}能力点 {_point_label(points, column, 'zh')}"
             f"（当前掌握概率 {probability:.2f}）"
         )
         en.append(
-            f"Develops your gap point {_point_label(points, column, 'en')} "
+            f"Develops your {label_en} point {_point_label(points, column, 'en')} "
             f"(current mastery probability {probability:.2f})"
         )
     if not gaps:
@@ -71,8 +74,8 @@ def _gap_reasons(
         zh.append(f"{points.codes[main]} 没有前置能力点要求，现在即可开始学习")
         en.append(f"{points.codes[main]} has no prerequisite points, so you can start now")
         return zh, en
-    met = [int(p) for p in prerequisites if mastery[p] >= context.mastered_threshold]
-    unmet = [int(p) for p in prerequisites if mastery[p] < context.mastered_threshold]
+    met = [int(p) for p in prerequisites if mastery_level(float(mastery[p])) == "mastered"]
+    unmet = [int(p) for p in prerequisites if mastery_level(float(mastery[p])) != "mastered"]
     if met:
         zh.append(
             "前置能力点已具备：" + "、".join(f"{points.codes[p]}（{mastery[p]:.2f}）" for p in met)

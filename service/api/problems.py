@@ -150,7 +150,8 @@ async def _database_unavailable(request: Request, error: Exception) -> JSONRespo
 
 async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
     """The 500 problem for an unhandled error: a correlation id out, the traceback to the log."""
-    correlation_id = uuid.uuid4().hex
+    # The request's own id (X-Request-ID), so the caller's quote finds every log line of it.
+    correlation_id = str(request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex)
     log.exception("unhandled error %s on %s %s", correlation_id, request.method, request.url)
     return problem_response(
         500,

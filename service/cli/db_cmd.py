@@ -1,9 +1,13 @@
-"""``nengli db upgrade|current``: run or inspect the Alembic migrations."""
+"""``nengli db upgrade|current|backup``: migrations, and a consistent backup of the database."""
 
 from __future__ import annotations
 
-import typer
+from pathlib import Path
 
+import typer
+from sqlalchemy.engine import make_url
+
+from service.db.backup import backup_database
 from service.db.engine import make_engine
 from service.db.migrate import current_revision, upgrade_database
 from service.settings import get_settings
@@ -30,6 +34,16 @@ def current() -> None:
         typer.echo(current_revision(engine) or "not migrated")
     finally:
         engine.dispose()
+
+
+@db_app.command("backup")
+def backup(
+    target: Path = typer.Argument(..., help="New file to write (.sqlite, or .dump for pg_dump)."),
+) -> None:
+    """Back up the database while it serves (SQLite online backup API, or pg_dump -Fc)."""
+    url = get_settings().database_url
+    size = backup_database(url, target)
+    typer.echo(f"已备份 / backed up {make_url(url).get_backend_name()} → {target} ({size} bytes)")
 
 
 def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:

@@ -19,6 +19,7 @@ class DiagnosisEvaluationOptions(BaseModel):
     seed: int = Field(0, ge=0)
     family: str | None = Field(None, min_length=1)
     subsets: list[str] = Field(default_factory=list)
+    subsets_only: bool = False
 
 
 def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
@@ -36,6 +37,11 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
             help="Comma-separated input subsets for the learned model "
             "(questionnaire,grades,records,grades_records,all) or 'every'.",
         ),
+        subsets_only: bool = typer.Option(
+            False,
+            "--subsets-only",
+            help="Report only the input subsets (skip the full-questionnaire comparison).",
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
     ) -> None:
         """Accuracy, AUC and calibration of mastery diagnosis vs simulated truth."""
@@ -50,7 +56,11 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
             )
         try:
             options = DiagnosisEvaluationOptions(
-                teachers=teachers, seed=seed, family=family, subsets=names
+                teachers=teachers,
+                seed=seed,
+                family=family,
+                subsets=names,
+                subsets_only=subsets_only,
             )
         except ValidationError as error:
             first = error.errors()[0]
@@ -61,6 +71,7 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
                 options.seed,
                 family=options.family,
                 subsets=tuple(options.subsets),
+                subsets_only=options.subsets_only,
             )
         except ValidationError as error:  # the simulator's config refused the family
             raise NengliError(
@@ -70,23 +81,30 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
             return
-        rows = [("model", report["model"])]
-        rows += [(f"baseline {k}", v) for k, v in report["baselines"].items()]
-        rows += [(f"adaptive {k} items", v) for k, v in report["adaptive"].items()]
-        rows += [("fused vs final truth", report["fused_vs_final"])]
-        typer.echo(f"{'configuration':<28} accuracy    auc    ece")
-        for name, m in rows:
-            typer.echo(f"{name:<28} {m['accuracy']:8.3f} {m['auc']:6.3f} {m['ece']:6.3f}")
+        if "model" in report:
+            rows = [("model", report["model"])]
+            rows += [(f"baseline {k}", v) for k, v in report["baselines"].items()]
+            rows += [(f"adaptive {k} items", v) for k, v in report["adaptive"].items()]
+            rows += [("fused vs final truth", report["fused_vs_final"])]
+            typer.echo(f"{'configuration':<28} accuracy    auc    ece")
+            for name, m in rows:
+                typer.echo(f"{name:<28} {m['accuracy']:8.3f} {m['auc']:6.3f} {m['ece']:6.3f}")
         if report.get("subsets"):
             typer.echo("")
             typer.echo(
-                f"{'inputs':<15} {'method':<16} {'auc(with)':>9} {'ece(with)':>9} "
+                f"{'inputs':<15} {'method':<18} {'auc(with)':>9} {'ece(with)':>9} "
                 f"{'auc(without)':>12} {'ece(without)':>12}"
             )
             for subset, entry in report["subsets"].items():
-                for method in ("model", "prior_only", "graph_neighbour"):
+                for method in (
+                    "model",
+                    "factor",
+                    "prior_only",
+                    "factor_prior_only",
+                    "graph_neighbour",
+                ):
                     w, wo = entry[method]["with_evidence"], entry[method]["without_evidence"]
                     typer.echo(
-                        f"{subset:<15} {method:<16} {w['auc']:9.3f} {w['ece']:9.3f} "
+                        f"{subset:<15} {method:<18} {w['auc']:9.3f} {w['ece']:9.3f} "
                         f"{wo['auc']:12.3f} {wo['ece']:12.3f}"
                     )

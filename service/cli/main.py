@@ -40,9 +40,11 @@ COMMAND_MODULES: list[str] = [
     "path_cmd",
     "policy_cmd",
     "recommend_cmd",
+    "retention_cmd",
     "school_plan_cmd",
     "serve_cmd",
     "signin_cmd",
+    "teachers_cmd",
     "train_cmd",
 ]
 

@@ -13,9 +13,11 @@ def serve(
     """Serve the API (OpenAPI docs at /docs); migrations run on start."""
     import uvicorn
 
+    from service.observability import configure_logging
     from service.settings import get_settings
 
     settings = get_settings()
+    configure_logging(settings.log_level)  # the supervisor's lines are JSON too
     uvicorn.run(
         "service.app:create_app",
         factory=True,
@@ -23,7 +25,8 @@ def serve(
         port=port or settings.port,
         workers=workers,
         log_level=settings.log_level.lower(),
-        access_log=False,
+        access_log=False,  # ours, with the request id: NENGLI_ACCESS_LOG=true
+        log_config=None,  # keep the JSON handler of service.observability.logs
     )
 
 

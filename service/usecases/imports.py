@@ -22,6 +22,7 @@ from service.auth import Principal
 from service.db.models import ImportRun, School
 from service.db.stores.province import store_tables
 from service.db.stores.scope import schools_in_scope, teacher_ids_in_scope
+from service.observability.metrics import observe_import
 from service.state import ServiceState
 from training_data.imports import ImportOptions, import_files
 from training_data.imports.importer import IMPORT_SUFFIXES
@@ -105,4 +106,5 @@ def import_upload(
         )
     )
     session.commit()
+    observe_import(",".join(sorted(result.tables)) or "-", report.accepted, report.rejected)
     return document

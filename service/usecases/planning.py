@@ -25,6 +25,7 @@ from recommender.school_planning.progress import (
 )
 from service.db.stores.cohort import Cohort, load_cohort, local_now
 from service.state import ServiceState
+from service.usecases.erased_aggregates import add_erased_to_region_progress, with_started_schools
 
 __all__ = ["json_rows", "region_pairing", "region_progress", "teacher_mastery"]
 
@@ -54,20 +55,19 @@ def region_progress(
         hours_completed(cohort.events, state.catalog, policy, cohort.teachers), policy
     )
     started = cohort.events.loc[cohort.events["event"] == "enrol", "teacher_id"].nunique()
-    assessments = assessment_summary(cohort.grades, state.framework.codes).reset_index()
-    rollout = rollout_status(cohort.schools, policy, cohort.events, cohort.teachers)
-    n_teachers = int(len(cohort.teachers))
+    assessments = assessment_summary(cohort.grades, state.framework.codes)
+    # Teachers erased under PIPL keep counting (service/usecases/erased_aggregates.py).
+    totals, assessments, erased_started = add_erased_to_region_progress(
+        session, region, policy.name, hours, int(started), assessments
+    )
+    events, teachers = with_started_schools(cohort.events, cohort.teachers, erased_started)
+    rollout = rollout_status(cohort.schools, policy, events, teachers)
     return {
         "region": region,
         "policy": policy.name,
         "n_schools": int(len(cohort.schools)),
-        "n_teachers": n_teachers,
-        "teachers_started": int(started),
-        "teachers_compliant": int(hours["compliant"].sum()),
-        "compliant_share": float(hours["compliant"].mean()) if n_teachers else 0.0,
-        "mean_hours": float(hours["hours"].mean()) if n_teachers else 0.0,
-        "mean_practice_hours": float(hours["practice_hours"].mean()) if n_teachers else 0.0,
-        "assessments": json_rows(assessments),
+        **totals,
+        "assessments": json_rows(assessments.reset_index()),
         "rollout": json_rows(rollout),
     }
 

@@ -14,8 +14,8 @@ from service.model_registry import ModelRegistry
 from tests.service.conftest import Keys, World, assert_problem
 
 
-def test_readyz_reports_model_version(client) -> None:  # type: ignore[no-untyped-def]
-    response = client.get("/readyz")
+def test_readyz_reports_model_version(client, keys: Keys) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/readyz", headers=keys.header("admin"))
     assert response.status_code == 200
     body = response.json()
     assert body["database"] == "ok" and body["model"]["loaded"] is True
@@ -83,8 +83,8 @@ def test_every_worker_follows_a_reload_sent_to_one(
         TestClient(create_app(fast)) as first,
         TestClient(create_app(fast)) as second,
     ):
-        old = second.get("/readyz").json()["model"]["version"]
-        assert first.get("/readyz").json()["model"]["version"] == old
+        old = second.get("/readyz", headers=keys.header("admin")).json()["model"]["version"]
+        assert first.get("/readyz", headers=keys.header("admin")).json()["model"]["version"] == old
         metadata = json.loads((copy / "metadata.json").read_text(encoding="utf-8"))
         metadata["note"] = "retrained"  # a new metadata.json is a new model version
         (copy / "metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
@@ -93,7 +93,7 @@ def test_every_worker_follows_a_reload_sent_to_one(
         new = reloaded.json()["version"]
         assert new != old
         deadline = time.monotonic() + 10
-        while second.get("/readyz").json()["model"]["version"] != new:
+        while second.get("/readyz", headers=keys.header("admin")).json()["model"]["version"] != new:
             assert time.monotonic() < deadline, "the other worker never followed the reload"
             time.sleep(0.05)
         # A directory that no longer loads: the requesting worker answers 503 and keeps its
@@ -101,7 +101,7 @@ def test_every_worker_follows_a_reload_sent_to_one(
         (copy / "diagnosis.npz").unlink()
         assert_problem(first.post("/v1/admin/reload", headers=keys.header("admin")), 503)
         time.sleep(0.3)
-        assert second.get("/readyz").json()["model"]["version"] == new
+        assert second.get("/readyz", headers=keys.header("admin")).json()["model"]["version"] == new
 
 
 def _break_als_factors(directory: Path) -> None:
@@ -158,10 +158,12 @@ def test_a_broken_model_never_goes_live(
     app = create_app(settings.model_copy(update={"model_dir": copy}))
     url = f"/v1/teachers/{world.teacher}/recommendations?k=3"
     with TestClient(app, raise_server_exceptions=False) as client:
-        before = client.get("/readyz").json()["model"]["version"]
+        before = client.get("/readyz", headers=keys.header("admin")).json()["model"]["version"]
         damage(copy)
         assert_problem(client.post("/v1/admin/reload", headers=keys.header("admin")), 503)
-        assert client.get("/readyz").json()["model"]["version"] == before
+        assert (
+            client.get("/readyz", headers=keys.header("admin")).json()["model"]["version"] == before
+        )
         response = client.get(url, headers=keys.header("teacher"))
         assert response.status_code == 200, response.text
         assert len(response.json()["data"]) == 3

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from service.api.deps import CurrentKey, StateDep
+from service.api.routes.metrics import optional_principal
 
 router = APIRouter(tags=["health"])
 
@@ -20,11 +21,12 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", responses={503: {"description": "Database or model not ready."}})
-def readyz(state: StateDep) -> JSONResponse:
-    """Readiness: the database answers and a model is loaded (with its version).
+def readyz(request: Request, state: StateDep) -> JSONResponse:
+    """Readiness: the database answers and a model is loaded.
 
-    Also reports this worker's ranking cache (entries, hits, misses since start), so an
-    operator can size ``NENGLI_RANKING_CACHE_ENTRIES`` from the hit rate.
+    Anyone (a load balancer) gets the status alone; an admin key also gets the details — the
+    database error class, the model version and load times, this worker's ranking cache
+    (entries, hits, misses since start, to size ``NENGLI_RANKING_CACHE_ENTRIES``).
     """
     body: dict[str, Any] = {"database": "ok", "model": None}
     ready = True
@@ -53,6 +55,9 @@ def readyz(state: StateDep) -> JSONResponse:
         "misses": cache.misses,
     }
     body["status"] = "ready" if ready else "not ready"
+    principal = optional_principal(request)
+    if principal is None or principal.role != "admin":
+        body = {"status": body["status"]}  # no internals for anonymous callers
     return JSONResponse(body, status_code=200 if ready else 503)
 
 

@@ -20,6 +20,7 @@ from service.audit import record_read
 from service.db.stores.cohort import load_cohort
 from service.db.stores.region_aggregates import UNKNOWN, Level, region_breakdown
 from service.db.stores.scope import visible_region, visible_school
+from service.usecases.erased_aggregates import add_erased_to_breakdown
 from service.usecases.planning import json_rows
 from service.usecases.teacher_models import policy_for
 
@@ -168,12 +169,14 @@ def get_region_breakdown(
     city, district or school (aggregated in the database)."""
     visible_region(session, principal, region)
     chosen = policy_for(region, policy)
-    rows = [
-        row.to_dict()
-        for row in region_breakdown(
-            session, region, level, state.catalog, chosen, city=city, district=district
-        )
-    ]
+    live = region_breakdown(
+        session, region, level, state.catalog, chosen, city=city, district=district
+    )
+    # Teachers erased under PIPL keep counting (service/usecases/erased_aggregates.py).
+    merged = add_erased_to_breakdown(
+        session, region, chosen.name, level, live, city=city, district=district
+    )
+    rows = [row.to_dict() for row in merged]
     record_read(
         session,
         principal,

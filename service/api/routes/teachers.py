@@ -1,4 +1,4 @@
-"""Teachers: create/replace, read (audited) and list within the caller's scope."""
+"""Teachers: create/replace, read (audited), list within the caller's scope, erase (PIPL)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from competency_model.errors import NotFoundError, PermissionDenied
-from service.api.deps import CurrentKey, SessionDep
+from service.api.deps import CurrentKey, SessionDep, StateDep
 from service.api.schemas.common import (
     ID_PATTERN,
     CursorQuery,
@@ -17,11 +17,13 @@ from service.api.schemas.common import (
     decode_cursor,
     encode_cursor,
 )
+from service.api.schemas.erasure import ErasurePublic
 from service.api.schemas.people import TeacherPublic, TeacherUpdate
 from service.audit import record_read
 from service.db.models import Teacher
 from service.db.stores.people import teachers_page
 from service.db.stores.scope import visible_school, visible_teacher
+from service.usecases.erasure import erase_teacher, forget_in_memory
 
 router = APIRouter(prefix="/v1/teachers", tags=["teachers"])
 TEACHER_ID = Path(pattern=ID_PATTERN, examples=["T0000001"])
@@ -89,3 +91,13 @@ def list_teachers(
         "count": len(page),
         "next_cursor": encode_cursor(page[-1].teacher_id) if more else None,
     }
+
+
+@router.delete("/{teacher_id}", response_model=ErasurePublic)
+def delete_teacher(
+    session: SessionDep, state: StateDep, principal: CurrentKey, teacher_id: str = TEACHER_ID
+) -> dict[str, object]:
+    """Erase a teacher: personal rows and model state go at once, progress counts stay."""
+    result = erase_teacher(session, principal, teacher_id, state.catalog)
+    forget_in_memory(state.registry.current, state.ranking_cache, [teacher_id])
+    return result.to_dict()

@@ -68,3 +68,23 @@ def test_unprofiled_teacher_still_gets_aligned_reasons(tables):
     zh, en = explain_item(0, items, points, context(points, items, mastery=None, stage=None))
     assert zh and len(zh) == len(en)
     assert any("40" in r for r in en)
+
+
+@pytest.mark.parametrize(
+    ("probability", "label_zh", "weak"),
+    [(0.88, None, False), (0.6, "待提升", False), (0.3, "薄弱", True)],
+)
+def test_point_labels_follow_the_mastery_level_rule(tables, probability, label_zh, weak):
+    """Issue 14: a point at 0.88 was called 薄弱; labels come from mastery_level (gap < 0.5)."""
+    items, points = tables
+    column = points.index(["A1"])[0]
+    mastery = np.full(len(points.codes), 0.95)
+    mastery[column] = probability
+    row = int(np.flatnonzero(items.point_weights[:, column] > 0)[0])
+    zh, en = explain_item(row, items, points, context(points, items, mastery=mastery))
+    named = [r for r in zh if "A1" in r and "能力点" in r and "前置" not in r]
+    assert any("薄弱" in r for r in named) == weak
+    if label_zh is None:
+        assert not named
+    else:
+        assert any(label_zh in r and f"{probability:.2f}" in r for r in named)

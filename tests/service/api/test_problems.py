@@ -143,7 +143,8 @@ GOOD_TEACHER = {"school_id": "S000001", "stage": "小学", "subject": "数学"}
         ("GET", "/v1/policies/..%2Fetc", {}, 404),
         ("GET", "/v1/policies/Jiang%20Su", {}, 422),
         ("GET", "/v1/nothing-here", {}, 404),
-        ("DELETE", "/v1/teachers/T0000001", {}, 405),
+        ("PATCH", "/v1/teachers/T0000001", {}, 405),  # DELETE is erasure (usecases/test_erasure.py)
+        ("DELETE", "/v1/teachers/T0000001", {}, 403),  # a platform key never erases
         ("POST", "/v1/admin/reload", {}, 403),
     ],
 )

@@ -56,3 +56,29 @@ def test_unknown_subset_is_a_clear_error():
     result = CliRunner().invoke(app, ["evaluate", "diagnosis", "--subsets", "grades,nonsense"])
     assert isinstance(result.exception, NengliError)
     assert "nonsense" in result.exception.message
+
+
+def test_subsets_only_reports_every_method_split_by_direct_evidence():
+    result = CliRunner().invoke(
+        app,
+        [
+            "evaluate",
+            "diagnosis",
+            "--teachers",
+            "200",
+            "--seed",
+            "1",
+            "--subsets",
+            "records",
+            "--subsets-only",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert "model" not in report  # the questionnaire comparison was skipped
+    entry = report["subsets"]["records"]
+    for method in ("model", "factor", "prior_only", "factor_prior_only", "graph_neighbour"):
+        assert set(entry[method]) == {"with_evidence", "without_evidence"}
+        assert {"auc", "ece", "cells"} <= set(entry[method]["without_evidence"])
+    assert entry["factor_calibration"][2] is False  # no grades: nothing to calibrate on

@@ -90,7 +90,7 @@ def test_kept_ranking_drops_an_item_as_soon_as_it_is_completed(live, keys: Keys)
         second = client.get(path, headers=headers).json()
     assert state.ranking_cache.misses == misses, "the second request ranked again"
     with httpx.Client(base_url=url, timeout=30) as client:
-        stats = client.get("/readyz").json()["ranking_cache"]
+        stats = client.get("/readyz", headers=keys.header("admin")).json()["ranking_cache"]
     assert stats["hits"] >= 1 and stats["misses"] == misses and stats["entries"] >= 1
     assert top not in {item["item_id"] for item in second["data"]}
     # Same list, scores and reasons as ranking again with the completed item excluded.

@@ -1,0 +1,125 @@
+"""Fit the factor model with its calibration step, and score with both (one path for all callers).
+
+Steps (docs/diagnosis.md, "the learned model"):
+
+1. hide a seeded 20 % of the observed grades (when there are at least 500);
+2. fit :class:`FactorMastery` on the rest;
+3. fit Platt's (α, β) on the hidden grades (:mod:`calibration`);
+4. refit on every grade, warm-started from step 2, and keep (α, β).
+
+Without grades there is nothing of the province's own to calibrate on, and the map stays the
+identity (reported as ``calibrated = False``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from recommender.diagnosis.calibration import IDENTITY, PlattCalibration, fit_platt, holdout_cells
+from recommender.diagnosis.evidence import ACTIVITY_LABELS, Evidence
+from recommender.diagnosis.factor_model import FactorData, FactorMastery
+
+#: The activity category of a completed practice task (evidence.ACTIVITY_LABELS).
+PRACTICE_CATEGORY = ACTIVITY_LABELS.index("task_completed")
+
+__all__ = ["HOLDOUT_SHARE", "factor_data", "fit_calibrated", "predict_calibrated", "record_volume"]
+
+#: Share of the observed grades hidden from the first fit to calibrate on.
+HOLDOUT_SHARE = 0.2
+_MIN_GRADES_TO_CALIBRATE = 500
+
+
+def factor_data(
+    evidence: Evidence, covariates: NDArray[np.float64], schools: NDArray[np.int64]
+) -> FactorData:
+    """The factor model's arrays from :func:`province_evidence.build_evidence` output."""
+    measurements: dict[str, tuple[NDArray[np.int8], NDArray[np.float64]]] = {}
+    shape = (evidence.n_teachers, evidence.n_points)
+    for kind, obs in evidence.observations.items():
+        if kind == "activity":
+            continue
+        weight = evidence.weights.get(kind)
+        w = np.ones(shape) if weight is None else np.asarray(weight, dtype=np.float64)
+        measurements[kind] = (obs, w)
+    activity = evidence.observations.get("activity")
+    if activity is None:
+        # Without records, a grade still says a practice task was done: 考核 grades the
+        # practice evidence a teacher submitted. Elsewhere the activity stays unknown.
+        grade = evidence.observations.get("grade")
+        activity = np.full(shape, -1, dtype=np.int8)
+        if grade is not None:
+            activity[grade >= 0] = PRACTICE_CATEGORY
+    return FactorData(measurements, activity, covariates, np.asarray(schools, dtype=np.int64))
+
+
+def record_volume(
+    events: pd.DataFrame | None, teacher_index: Mapping[str, int]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Completions and enrolments per teacher (zeros without records)."""
+    n = len(teacher_index)
+    if events is None or not len(events):
+        return np.zeros(n), np.zeros(n)
+    rows = events["teacher_id"].astype(str).map(teacher_index)
+    known = rows.notna().to_numpy()
+    rows_known = rows[known].to_numpy(dtype=np.int64)
+    kind = events["event"].to_numpy()[known]
+    done = np.bincount(rows_known[kind == "complete"], minlength=n).astype(np.float64)
+    enrolled = np.bincount(rows_known[kind == "enrol"], minlength=n).astype(np.float64)
+    return done, enrolled
+
+
+def fit_calibrated(
+    data: FactorData,
+    prior_tables: Mapping[str, NDArray[np.float64]],
+    n_schools: int,
+    *,
+    n_factors: int = 2,
+    random_state: int | None = 0,
+) -> tuple[FactorMastery, PlattCalibration, bool]:
+    """Fit, calibrate on hidden grades, refit on all; returns (model, calibration, calibrated)."""
+
+    def model() -> FactorMastery:
+        return FactorMastery(n_factors=n_factors, random_state=random_state)
+
+    grades = data.measurements.get("grade")
+    observed = grades[0] >= 0 if grades is not None else np.zeros(data.shape, dtype=bool)
+    hidden = (
+        holdout_cells(observed, HOLDOUT_SHARE, random_state)
+        if observed.sum() >= _MIN_GRADES_TO_CALIBRATE
+        else np.zeros(data.shape, dtype=bool)
+    )
+    if grades is None or not hidden.any():
+        return model().fit(data, prior_tables, n_schools), IDENTITY, False
+    obs, weight = grades
+    kept = replace(
+        data,
+        measurements={
+            **data.measurements,
+            "grade": (np.where(hidden, -1, obs).astype(np.int8), weight),
+        },
+    )
+    first = model().fit(kept, prior_tables, n_schools)
+    eta = first.prior_log_odds(kept)[hidden]
+    other = first.measurement_log_odds(kept)[hidden]
+    ratio = first.evidence_log_odds("grade")
+    calibration = fit_platt(eta, other, ratio[obs[hidden].astype(np.int64)] * weight[hidden])
+    final = model().fit(data, prior_tables, n_schools, warm_start=first)
+    return final, calibration, True
+
+
+def predict_calibrated(
+    model: FactorMastery, calibration: PlattCalibration, data: FactorData
+) -> dict[str, NDArray[np.float64]]:
+    """Calibrated posterior and prior-only (attributes + school) probabilities per cell."""
+    eta = calibration.apply(model.prior_log_odds(data))
+    llr = model.measurement_log_odds(data)
+    attributes_only = calibration.apply(model.attribute_log_odds(data))
+    return {
+        "mastery_probability": 1.0 / (1.0 + np.exp(-(eta + llr))),
+        "prior_probability": 1.0 / (1.0 + np.exp(-attributes_only)),
+    }

@@ -72,7 +72,7 @@ def train_model_dir(
     mastery, diagnosis = diagnose_province(province, item_bank, framework, catalog)
     diagnosed = time.perf_counter()
     model = HybridRecommender(random_state=seed, **(params or {})).fit(
-        province, mastery, catalog, framework, regional
+        province, mastery, catalog, framework, regional, rediagnose=diagnosis.diagnose
     )
     metadata: dict[str, Any] = {
         "data_hash": hash_frames(
@@ -87,6 +87,7 @@ def train_model_dir(
         "n_events": int(len(province.events)),
         "n_items": int(len(model.items_.item_ids)),
         "signals": list(model.ranker_.names_),
+        "model_selection": model.validation_metrics_,
         "metrics": {
             "validation": model.validation_metrics_,
             "ranker_weights": {

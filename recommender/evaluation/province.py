@@ -117,7 +117,7 @@ def evaluate_province(
     train = dataclasses.replace(province, events=train_events, grades=grades[keep_grade.to_numpy()])
     mastery = diagnose(train)
     model = HybridRecommender(random_state=seed, **(params or {})).fit(
-        train, mastery, catalog, framework
+        train, mastery, catalog, framework, rediagnose=getattr(diagnose, "rediagnose", None)
     )
     items = model.items_
     n_items = int(kind_mask(items, kind, model.rules_).sum())
@@ -149,7 +149,8 @@ def evaluate_province(
     eligible = model.eligible(rows) & kind_mask(items, kind, model.rules_)[None, :]
     taken = np.asarray(model.took_[rows].todense()) > 0
     base_allowed = eligible & ~taken
-    hybrid_allowed = base_allowed & _unmastered(model, rows)
+    filtered_allowed = base_allowed & _unmastered(model, rows)
+    hybrid_allowed = filtered_allowed if model.mastered_filter_applies() else base_allowed
     scores, features = model.score_teachers(rows)
     results: dict[str, Any] = {"hybrid": None, "baselines": {}, "cold_start": {}}
     gap_truth = developing(warm_ids)
@@ -159,8 +160,23 @@ def evaluate_province(
     results["ablations"] = {
         "hybrid_without_mastered_filter": _report(
             _top_k(scores, base_allowed, k, items.item_ids), relevant, gap_truth, n_items, k
-        )
+        ),
+        "hybrid_with_mastered_filter": _report(
+            _top_k(scores, filtered_allowed, k, items.item_ids), relevant, gap_truth, n_items, k
+        ),
     }
+    # every candidate of the fit's model selection, on the same held-out truth: the linear
+    # blend against LambdaRank, family by family
+    for name, candidate in model.ranker_candidates_.items():
+        if name.startswith("cold_"):
+            continue
+        results["ablations"][f"ranker_{name}"] = _report(
+            _top_k(candidate.decision(features), hybrid_allowed, k, items.item_ids),
+            relevant,
+            gap_truth,
+            n_items,
+            k,
+        )
     popularity = np.tile(model.popularity_scores(), (len(rows), 1))
     confidence = model.als_.user_items_
     baselines = {
@@ -215,7 +231,7 @@ def evaluate_province(
     cold_ids = cold_by.index.astype(str).tolist()
     cold_rows = np.array([model.row_of(t) for t in cold_ids], dtype=np.int64)
     t = model.teachers_
-    cold_scores, _ = model.score_profiles(
+    cold_scores, cold_features = model.score_profiles(
         t.school_row[cold_rows],
         t.group_row[cold_rows],
         t.stages[cold_rows],
@@ -225,15 +241,29 @@ def evaluate_province(
     cold_allowed = model.eligible(cold_rows) & kind_mask(items, kind, model.rules_)[None, :]
     cold_truth = developing(cold_ids)
     cold_relevant = [set(s) for s in cold_by]
+    cold_hybrid_allowed = (
+        cold_allowed & _unmastered(model, cold_rows, cold=True)
+        if model.mastered_filter_applies()
+        else cold_allowed
+    )
     results["cold_start"]["hybrid"] = _report(
-        _top_k(
-            cold_scores, cold_allowed & _unmastered(model, cold_rows, cold=True), k, items.item_ids
-        ),
+        _top_k(cold_scores, cold_hybrid_allowed, k, items.item_ids),
         cold_relevant,
         cold_truth,
         n_items,
         k,
     )
+    results["cold_start_ablations"] = {
+        f"ranker_{name[5:]}": _report(
+            _top_k(candidate.decision(cold_features), cold_hybrid_allowed, k, items.item_ids),
+            cold_relevant,
+            cold_truth,
+            n_items,
+            k,
+        )
+        for name, candidate in model.ranker_candidates_.items()
+        if name.startswith("cold_")
+    }
     results["cold_start"]["popularity"] = _report(
         _top_k(
             np.tile(model.popularity_scores(), (len(cold_rows), 1)), cold_allowed, k, items.item_ids
@@ -260,7 +290,8 @@ def evaluate_province(
             k,
         )
     results["ratios"] = ratios(results, k)
-    # what the fit's own check saw (its inner holdout: each teacher's last *started* item)
+    # what the fit's own model selection saw (its inner holdout: each teacher's last
+    # completions in the training events) and chose
     results["ranker_self_check"] = dict(getattr(model, "validation_metrics_", {}))
     results["ranker_weights"] = {
         "warm": model.ranker_.weights(),
@@ -296,10 +327,19 @@ def default_diagnose(item_bank: ItemBank, framework: Framework, catalog: Catalog
     """The project's :class:`~recommender.diagnosis.DiagnosisModel`, fitted on the training view."""
     from recommender.diagnosis.model import DiagnosisModel
 
+    fitted: dict[str, DiagnosisModel] = {}
+
     def diagnose(province: Province) -> pd.DataFrame:
         model = DiagnosisModel().fit(province, item_bank, framework, catalog)
+        fitted["model"] = model
         return model.diagnose(province)
 
+    def rediagnose(view: Any) -> pd.DataFrame:
+        # the model fitted on the training view, applied to the events before the fit's own
+        # holdout (see HybridRecommender.fit)
+        return fitted["model"].diagnose(view)
+
+    diagnose.rediagnose = rediagnose  # type: ignore[attr-defined]
     return diagnose
 
 

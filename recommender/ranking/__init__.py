@@ -2,7 +2,8 @@
 
 The door to the hybrid recommender and its parts: collaborative filtering
 (:class:`CollaborativeFilter`), content and social signals, hard filters, explanations, the
-learned :class:`LinearRanker`, cold start (:class:`TeacherProfile`) and fold-in. Everything a
+learned blend (:class:`LinearRanker` or LightGBM's :class:`LambdaRanker`, chosen by the fit's
+model selection on a temporal holdout), cold start (:class:`TeacherProfile`) and fold-in. Everything a
 caller outside this package needs is named here; the modules behind it are implementation.
 
 Example
@@ -14,6 +15,7 @@ Example
 """
 
 from competency_model.catalog import Kind
+from recommender.ranking.boosted import LambdaRanker
 from recommender.ranking.cf import (
     DEFAULT_EVENT_WEIGHTS,
     CollaborativeFilter,
@@ -24,6 +26,8 @@ from recommender.ranking.cold_start import TeacherProfile
 from recommender.ranking.estimator import HybridRecommender
 from recommender.ranking.explanations import ExplanationContext, explain_item
 from recommender.ranking.filters import (
+    LIST_KINDS,
+    ListKind,
     PolicyRules,
     apply_filters,
     completed_mask,
@@ -36,8 +40,10 @@ from recommender.ranking.filters import (
 from recommender.ranking.persistence import RECOMMENDER_FILES
 from recommender.ranking.ranked import RankedItems, Recommendation, rank_items
 from recommender.ranking.ranker import LinearRanker
+from recommender.ranking.selection import BASELINE_SIGNALS, Ranker, Selection, select_rankers
 from recommender.ranking.signals import (
     CONTENT_SIGNALS,
+    LEGACY_SIGNALS,
     SIGNALS,
     ItemTable,
     PointTable,
@@ -45,12 +51,16 @@ from recommender.ranking.signals import (
     TeacherTable,
     content_signals,
     feasibility,
+    recent_completions,
 )
 from recommender.ranking.state import FittedState
 
 __all__ = [
+    "BASELINE_SIGNALS",
     "CONTENT_SIGNALS",
     "DEFAULT_EVENT_WEIGHTS",
+    "LEGACY_SIGNALS",
+    "LIST_KINDS",
     "RECOMMENDER_FILES",
     "SIGNALS",
     "CollaborativeFilter",
@@ -59,11 +69,15 @@ __all__ = [
     "HybridRecommender",
     "ItemTable",
     "Kind",
+    "LambdaRanker",
     "LinearRanker",
+    "ListKind",
     "PointTable",
     "PolicyRules",
     "RankedItems",
+    "Ranker",
     "Recommendation",
+    "Selection",
     "SocialCounts",
     "TeacherProfile",
     "TeacherTable",
@@ -78,6 +92,8 @@ __all__ = [
     "kind_mask",
     "only_points_mask",
     "rank_items",
+    "recent_completions",
     "replace_csr_row",
+    "select_rankers",
     "unmastered_mask",
 ]

@@ -18,7 +18,7 @@ from sklearn.base import BaseEstimator
 from recommender.ranking.cf import CollaborativeFilter
 from recommender.ranking.contract import require_fitted
 from recommender.ranking.filters import PolicyRules
-from recommender.ranking.ranker import LinearRanker
+from recommender.ranking.selection import Ranker
 from recommender.ranking.signals import ItemTable, PointTable, SocialCounts, TeacherTable
 from recommender.ranking.state import FittedState
 
@@ -93,14 +93,24 @@ class LearnedAttributes:
         return self._state().knn
 
     @property
-    def ranker_(self) -> LinearRanker:
+    def ranker_(self) -> Ranker:
         """The blend over all signals (known teachers)."""
         return self._state().ranker
 
     @property
-    def cold_ranker_(self) -> LinearRanker:
+    def cold_ranker_(self) -> Ranker:
         """The blend over content signals (cold start)."""
         return self._state().cold_ranker
+
+    @property
+    def ranker_candidates_(self) -> dict[str, Ranker]:
+        """Every ranker the model selection fitted (``cold_…`` for cold start; not saved)."""
+        return self._state().candidates
+
+    @property
+    def mastered_filter_(self) -> bool:
+        """Whether the model selection kept the mastered-points rule as a filter."""
+        return self._state().mastered_filter
 
     @property
     def validation_metrics_(self) -> dict[str, Any]:

@@ -3,12 +3,14 @@
 Candidate items are scored by the signals of :mod:`recommender.ranking.signals` (expected mastery
 gain on the teacher's gap points, stage/subject fit, the school's chosen points, colleagues in
 the same school and 教研组, popularity) plus two collaborative-filtering scores (ALS and item-kNN
-on confidence-weighted enrol/progress/complete/rate events). The blend is *learned*: ``fit``
-holds out each teacher's latest item, fits the CF models on what came before, and trains a
-pairwise logistic regression to rank the held-out item above the other candidates. A second
-ranker trained on the content signals alone serves teachers with no history (cold start). Hard
-filters (:mod:`recommender.ranking.filters`) are applied after scoring and every item carries
-reasons (:mod:`recommender.ranking.explanations`).
+on confidence-weighted enrol/progress/complete/rate events). The blend is *learned* and
+*selected*: ``fit`` holds out each teacher's last completions, fits the CF models and counts on
+what came before, trains a linear blend and a LightGBM LambdaRank model on those signals and
+keeps whichever finds the held-out completions best on check teachers, next to the school and
+教研组 popularity baselines (:mod:`recommender.ranking.selection`). A second ranker trained on
+the content signals alone serves teachers with no history (cold start). Hard filters
+(:mod:`recommender.ranking.filters`) are applied after scoring and every item carries reasons
+(:mod:`recommender.ranking.explanations`).
 
 The estimator follows sklearn's contract: ``__init__`` only stores hyperparameters
 (``get_params``/``set_params`` come from :class:`~sklearn.base.BaseEstimator`), ``fit`` returns
@@ -23,7 +25,7 @@ Example
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -31,7 +33,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator
 
-from competency_model.catalog import Catalog, Kind
+from competency_model.catalog import Catalog
 from competency_model.errors import NotFoundError
 from competency_model.framework import Framework
 from competency_model.policy import Policy
@@ -39,6 +41,7 @@ from competency_model.province import ProvinceTables
 from recommender.ranking import listed, serving
 from recommender.ranking.attributes import LearnedAttributes
 from recommender.ranking.cold_start import TeacherProfile, profile_teacher, school_row
+from recommender.ranking.filters import ListKind
 from recommender.ranking.fit import FitSettings, fit_state
 from recommender.ranking.fold_in import fold_in_teacher
 from recommender.ranking.forget import forget_teacher
@@ -60,6 +63,9 @@ class HybridRecommender(LearnedAttributes, BaseEstimator):
         Item-kNN neighbourhood size.
     mastered_threshold
         Mastery probability at or above which a point counts as mastered (filters, reasons).
+    mastered_filter
+        Drop items whose points are all mastered: ``None`` (default) lets the fit's model
+        selection decide on its temporal holdout; ``True``/``False`` force it.
     keep_active_points
         Exempt the school's chosen points and the points a teacher is studying from the
         mastered-points filter (they stay open until assessed). ``False`` gives the strict rule.
@@ -67,6 +73,9 @@ class HybridRecommender(LearnedAttributes, BaseEstimator):
         Size of the ranker's training sample (teachers with a held-out item; sampled negatives).
     ranker_c
         Inverse L2 strength of the logistic-regression ranker.
+    ranker
+        ``auto`` (default): the fit's model selection picks the blend on its temporal
+        holdout; ``linear_legacy``, ``linear`` or ``lambdarank`` force one.
     event_weights
         Confidence per event kind (``None`` = :data:`recommender.ranking.cf.DEFAULT_EVENT_WEIGHTS`).
     num_threads
@@ -90,10 +99,12 @@ class HybridRecommender(LearnedAttributes, BaseEstimator):
         iterations: int = 15,
         neighbours: int = 50,
         mastered_threshold: float = 0.9,
+        mastered_filter: bool | None = None,
         keep_active_points: bool = True,
         max_ranker_teachers: int = 4000,
-        negatives_per_teacher: int = 40,
+        negatives_per_teacher: int = 100,
         ranker_c: float = 1.0,
+        ranker: str = "auto",
         event_weights: Mapping[str, float] | None = None,
         num_threads: int = 1,
         random_state: int = 0,
@@ -104,10 +115,12 @@ class HybridRecommender(LearnedAttributes, BaseEstimator):
         self.iterations = iterations
         self.neighbours = neighbours
         self.mastered_threshold = mastered_threshold
+        self.mastered_filter = mastered_filter
         self.keep_active_points = keep_active_points
         self.max_ranker_teachers = max_ranker_teachers
         self.negatives_per_teacher = negatives_per_teacher
         self.ranker_c = ranker_c
+        self.ranker = ranker
         self.event_weights = event_weights
         self.num_threads = num_threads
         self.random_state = random_state
@@ -120,6 +133,7 @@ class HybridRecommender(LearnedAttributes, BaseEstimator):
         catalog: Catalog,
         framework: Framework,
         policy: Policy | None = None,
+        rediagnose: Callable[[ProvinceTables], pd.DataFrame] | None = None,
     ) -> HybridRecommender:
         """Learn the CF models, the social counts and the two rankers.
 
@@ -135,9 +149,14 @@ class HybridRecommender(LearnedAttributes, BaseEstimator):
             The catalog and competency framework the events refer to.
         policy
             Regional policy for kind and environment gating (``None`` = cumulative default).
+        rediagnose
+            Diagnoses a view of the province (the events and grades before each teacher's
+            held-out completions) with the fitted diagnosis, so the model selection's signals do
+            not already know the completions it is asked to find. Without it the selection
+            reads ``mastery``, which counts those completions as evidence.
         """
         settings = FitSettings.from_params(self.get_params())
-        self.state_ = fit_state(settings, province, mastery, catalog, framework, policy)
+        self.state_ = fit_state(settings, province, mastery, catalog, framework, policy, rediagnose)
         self.model_version = "unsaved"
         self._revision = 0
         return self
@@ -194,8 +213,14 @@ class HybridRecommender(LearnedAttributes, BaseEstimator):
             s.took,
             s.als,
             s.knn,
+            s.completed,
         )
         return s.ranker.decision(signals), signals
+
+    def mastered_filter_applies(self) -> bool:
+        """Whether lists drop items on mastered points (the setting, else the fit's decision)."""
+        state = self._state()
+        return state.mastered_filter if self.mastered_filter is None else bool(self.mastered_filter)
 
     def score_profiles(
         self,
@@ -231,7 +256,7 @@ class HybridRecommender(LearnedAttributes, BaseEstimator):
         self,
         teacher_id: str,
         k: int = 10,
-        kind: Kind = "course",
+        kind: ListKind = "course",
         personalized: bool = True,
         exclude: Sequence[str] = (),
         only_points: Sequence[str] = (),
@@ -239,7 +264,8 @@ class HybridRecommender(LearnedAttributes, BaseEstimator):
         """Top ``k`` items of ``kind`` for a known teacher, filtered and explained.
 
         With ``personalized=False`` the list uses only the policy, the school's environment and
-        province-wide popularity, never the teacher's history or diagnosis.
+        province-wide popularity, never the teacher's profile or diagnosis; what she completed
+        is still left out. ``kind="all"`` ranks courses and practice tasks in one list.
         """
         if k < 1:
             raise ValueError(f"k={k} must be at least 1")
@@ -248,7 +274,7 @@ class HybridRecommender(LearnedAttributes, BaseEstimator):
     def ranked(
         self,
         teacher_id: str,
-        kind: Kind = "course",
+        kind: ListKind = "course",
         personalized: bool = True,
         exclude: Sequence[str] = (),
         only_points: Sequence[str] = (),
@@ -266,7 +292,7 @@ class HybridRecommender(LearnedAttributes, BaseEstimator):
     def rank_row(
         self,
         row: int,
-        kind: Kind = "course",
+        kind: ListKind = "course",
         personalized: bool = True,
         exclude: Sequence[str] = (),
         only_points: Sequence[str] = (),
@@ -277,14 +303,18 @@ class HybridRecommender(LearnedAttributes, BaseEstimator):
         request = serving.ListRequest(kind, tuple(exclude), tuple(only_points), depth)
         if not personalized:
             school = int(state.teachers.school_row[row])
-            return serving.popular_ranking(state, school, self._serving_rules(), request)
+            return serving.popular_ranking(
+                state, school, self._serving_rules(), request, completed_of=row
+            )
         return serving.rank_known(state, row, self._serving_rules(), request)
 
     def _serving_rules(self) -> serving.ServingRules:
-        return serving.ServingRules(self.mastered_threshold, self.keep_active_points)
+        return serving.ServingRules(
+            self.mastered_threshold, self.keep_active_points, self.mastered_filter
+        )
 
     def recommend_popular(
-        self, school_id: str, k: int = 10, kind: Kind = "course", exclude: Sequence[str] = ()
+        self, school_id: str, k: int = 10, kind: ListKind = "course", exclude: Sequence[str] = ()
     ) -> list[Recommendation]:
         """The non-personalised list for any teacher of ``school_id``, known to the model or not.
 
@@ -302,7 +332,7 @@ class HybridRecommender(LearnedAttributes, BaseEstimator):
         profile: TeacherProfile | Mapping[str, Any],
         mastery: Mapping[str, float] | None = None,
         k: int = 10,
-        kind: Kind = "course",
+        kind: ListKind = "course",
         exclude: Sequence[str] = (),
         only_points: Sequence[str] = (),
     ) -> list[Recommendation]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -27,7 +28,9 @@ from competency_model.policy import Policy
 from recommender.ranking.signals import ItemTable, PointTable
 
 __all__ = [
+    "LIST_KINDS",
     "Kind",
+    "ListKind",
     "PolicyRules",
     "apply_filters",
     "completed_mask",
@@ -39,6 +42,9 @@ __all__ = [
 ]
 
 _ENVIRONMENTS = ("multimedia", "blended", "smart")
+#: What a list may hold: online courses, practice tasks, or both in one ranking.
+ListKind = Kind | Literal["all"]
+LIST_KINDS: tuple[str, ...] = ("course", "task", "all")
 
 
 @dataclass(frozen=True)
@@ -71,14 +77,16 @@ class PolicyRules:
         )
 
 
-def kind_mask(items: ItemTable, kind: Kind, rules: PolicyRules) -> NDArray[np.bool_]:
-    """Items of the requested kind: online courses or practice tasks, per the policy."""
+def kind_mask(items: ItemTable, kind: ListKind, rules: PolicyRules) -> NDArray[np.bool_]:
+    """Items of the requested kind: online courses, practice tasks (per the policy), or all."""
     if kind == "course":
         allowed = rules.online_kinds
     elif kind == "task":
         allowed = rules.practice_kinds
+    elif kind == "all":
+        allowed = (*rules.online_kinds, *rules.practice_kinds)
     else:
-        raise ValueError(f"kind={kind!r}; use 'course' or 'task'")
+        raise ValueError(f"kind={kind!r}; use 'course', 'task' or 'all'")
     return np.isin(items.kinds, list(allowed))
 
 
@@ -143,7 +151,7 @@ def apply_filters(
     items: ItemTable,
     points: PointTable,
     rules: PolicyRules,
-    kind: Kind,
+    kind: ListKind,
     school_environment_rank: int,
     mastery: NDArray[np.float64] | None,
     completed_columns: Iterable[int] = (),
@@ -151,11 +159,14 @@ def apply_filters(
     only_points: Sequence[str] = (),
     mastered_threshold: float = 0.9,
     active_points: NDArray[np.bool_] | None = None,
+    mastered_filter: bool = True,
 ) -> tuple[NDArray[np.bool_], dict[str, int]]:
     """Combine every hard filter; also return how many items each rule removed.
 
     ``mastery=None`` (the non-personalised list) skips the mastered-points rule, which would
-    otherwise need the teacher's profile.
+    otherwise need the teacher's profile; so does ``mastered_filter=False`` (the fit's model
+    selection found the rule removes items teachers do finish: the ranker then weighs the
+    ``max_gap`` signal instead).
     """
     masks = {
         "kind": kind_mask(items, kind, rules),
@@ -164,7 +175,7 @@ def apply_filters(
         "exclude": exclude_mask(items, exclude),
         "only_points": only_points_mask(items, points, only_points),
     }
-    if mastery is not None:
+    if mastery is not None and mastered_filter:
         masks["mastered"] = unmastered_mask(items, mastery, mastered_threshold, active_points)
     allowed = np.logical_and.reduce(list(masks.values()))
     removed = {

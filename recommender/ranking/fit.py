@@ -11,7 +11,7 @@ teachers × items array is ever dense, only the ranker's sample of teachers is.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -25,17 +25,16 @@ from competency_model.framework import Framework
 from competency_model.policy import Policy
 from competency_model.province import ProvinceTables
 from recommender.ranking.cf import Algorithm, CollaborativeFilter, confidence_matrix
-from recommender.ranking.coded_events import CodedEvents, latest_item_split
-from recommender.ranking.filters import PolicyRules
-from recommender.ranking.ranker import LinearRanker, training_rows, validation_metrics
+from recommender.ranking.coded_events import CodedEvents
+from recommender.ranking.filters import PolicyRules, unmastered_mask
+from recommender.ranking.selection import select_rankers
 from recommender.ranking.serving import eligible_items, features
 from recommender.ranking.signals import (
-    CONTENT_SIGNALS,
-    SIGNALS,
     ItemTable,
     PointTable,
     SocialCounts,
     TeacherTable,
+    recent_completions,
 )
 from recommender.ranking.state import FittedState
 
@@ -65,6 +64,8 @@ class FitSettings:
     max_ranker_teachers: int
     negatives_per_teacher: int
     ranker_c: float
+    ranker: str
+    mastered_threshold: float
     event_weights: Mapping[str, float] | None
     num_threads: int
     random_state: int
@@ -140,8 +141,11 @@ def fit_state(
     catalog: Catalog,
     framework: Framework,
     policy: Policy | None = None,
+    rediagnose: Callable[[ProvinceTables], pd.DataFrame] | None = None,
 ) -> FittedState:
     """Everything :meth:`HybridRecommender.fit` learns (see there for the arguments)."""
+    from recommender.evaluation.splits import time_split
+
     points = PointTable.from_framework(framework)
     codes = points.codes.tolist()
     items = ItemTable.from_catalog(catalog, codes)
@@ -150,61 +154,78 @@ def fit_state(
     diagnosis = mastery_matrix(mastery, teachers, points)
     prior = diagnosis.mean(axis=0) if len(diagnosis) else np.full(len(codes), 0.5)
 
-    # 1. Validation split: everything before each teacher's latest item trains inner models;
-    #    the latest item is what the ranker learns to find. The log is coded once (integer
-    #    rows/columns) and every matrix below is built from the codes.
-    coded = CodedEvents.from_frame(province.events, teachers.teacher_ids, items.item_ids)
-    keep_inner, val_rows, val_cols = latest_item_split(coded)
-    confidence = coded.confidence(keep_inner, settings.event_weights)
-    completed = coded.completed(keep_inner)
-    took = (confidence > 0).astype(np.float32)
-    inner_social = SocialCounts.from_matrices(took, completed, teachers)
+    # 1. Validation split: everything before each teacher's last completions trains inner
+    #    models; those completions are what the rankers learn to find and are judged on.
+    events = province.events
+    inner_events, validation = time_split(
+        events, holdout_items=2, min_train_items=1, event="complete"
+    )
+    confidence, completed = event_matrices(inner_events, teachers, items, settings.event_weights)
+    took = (confidence > 0).astype(np.float32).tocsr()
+    inner_social = _social(took, completed, teachers, inner_events, items)
     inner_als = cf_model(settings, "als").fit(confidence)
     inner_knn = cf_model(settings, "item_knn").fit(confidence)
     rng = np.random.default_rng(settings.random_state)
+    val_rows = pd.Index(teachers.teacher_ids).get_indexer(validation["teacher_id"])
+    val_cols = pd.Index(items.item_ids).get_indexer(validation["item_id"])
+    ok = (val_rows >= 0) & (val_cols >= 0)
+    val_rows, val_cols = val_rows[ok], val_cols[ok]
     sample = np.unique(val_rows)
     if sample.size > settings.max_ranker_teachers:
         sample = np.sort(rng.choice(sample, settings.max_ranker_teachers, replace=False))
     keep = np.isin(val_rows, sample)
-    signals = features(
-        sample, diagnosis, teachers, items, points, inner_social, took, inner_als, inner_knn
+    positives = (
+        pd.Series(val_cols[keep]).groupby(val_rows[keep]).agg(lambda c: np.unique(c)).to_dict()
     )
-    eligible = eligible_items(sample, teachers, items, points, rules)
-    X, y = training_rows(
-        signals,
-        SIGNALS,
+    # The diagnosis fuses completions as evidence: read from all events it would "know" the
+    # held-out completions (their points look mastered), and a ranker trained on that learns
+    # a rule that fails on real "what next" questions. So the inner signals use a diagnosis of
+    # the events before the holdout when the caller can give one.
+    inner_diagnosis = diagnosis
+    if rediagnose is not None:
+        inner_diagnosis = mastery_matrix(
+            rediagnose(_before(province, inner_events, validation)), teachers, points
+        )
+    selection = select_rankers(
         sample,
-        val_rows[keep],
-        val_cols[keep],
+        positives,
+        lambda rows: features(
+            rows,
+            inner_diagnosis,
+            teachers,
+            items,
+            points,
+            inner_social,
+            took,
+            inner_als,
+            inner_knn,
+            completed,
+        ),  # fmt: skip
+        lambda rows: eligible_items(rows, teachers, items, points, rules),
         took,
-        eligible,
+        completed,
+        lambda rows: unmastered_mask(
+            items,
+            inner_diagnosis[rows],
+            settings.mastered_threshold,
+            _studied_or_chosen(rows, took, teachers, items),
+        ),  # fmt: skip
+        ~np.isin(items.kinds, list(rules.online_kinds)),
         settings.negatives_per_teacher,
-        rng,
-    )
-    ranker = LinearRanker(c=settings.ranker_c).fit(X, y, SIGNALS)
-    content = [SIGNALS.index(s) for s in CONTENT_SIGNALS]
-    cold_ranker = LinearRanker(c=settings.ranker_c).fit(X[:, content], y, CONTENT_SIGNALS)
-    allowed = eligible & ~(np.asarray(took[sample].todense()) > 0)
-    metrics = validation_metrics(
-        {
-            "blend": ranker.decision(signals),
-            "popularity": np.tile(np.log1p(inner_social.item_took), (len(sample), 1)),
-        },
-        allowed,
-        sample,
-        val_rows[keep],
-        val_cols[keep],
+        settings.ranker_c,
+        settings.random_state,
+        settings.num_threads,
+        settings.ranker,
     )
 
     # 2. Final models on all events: the ALS continues from the inner factors (the matrices
     #    differ by one item per teacher), so the whole fit costs about one ALS fit.
-    del signals, X, y, eligible, allowed
+    coded = CodedEvents.from_frame(events, teachers.teacher_ids, items.item_ids)
     confidence = coded.confidence(None, settings.event_weights)
     completed = coded.completed(None)
     del coded
     final_took = (confidence > 0).astype(np.float32).tocsr()
     als = inner_als.warm_refit(confidence, min(settings.iterations, REFIT_SWEEPS))
-    del inner_als, inner_knn
     knn = cf_model(settings, "item_knn").fit(confidence)
     # One confidence matrix serves both CF models (item-kNN scores from the same rows).
     knn.user_items_ = als.user_items_
@@ -217,10 +238,63 @@ def fit_state(
         mastery_prior=prior,
         took=final_took,
         completed=completed,
-        social=SocialCounts.from_matrices(final_took, completed, teachers),
+        social=_social(final_took, completed, teachers, events, items),
         als=als,
         knn=knn,
-        ranker=ranker,
-        cold_ranker=cold_ranker,
-        validation_metrics=metrics,
+        ranker=selection.ranker,
+        cold_ranker=selection.cold_ranker,
+        validation_metrics=selection.report,
+        mastered_filter=selection.mastered_filter,
+        candidates={
+            **selection.candidates,
+            **{f"cold_{n}": r for n, r in selection.cold_candidates.items()},
+        },
     )
+
+
+def _social(
+    took: sp.csr_matrix,
+    completed: sp.csr_matrix,
+    teachers: TeacherTable,
+    events: pd.DataFrame,
+    items: ItemTable,
+) -> SocialCounts:
+    """Colleague and popularity counts, with recency-weighted completions from ``events``."""
+    done = events[events["event"] == "complete"]
+    columns = pd.Index(items.item_ids).get_indexer(done["item_id"].astype(str))
+    known = columns >= 0
+    recent = recent_completions(
+        columns[known].astype(np.int64), done["timestamp"].to_numpy()[known], len(items.item_ids)
+    )
+    return SocialCounts.from_matrices(took, completed, teachers, recent)
+
+
+@dataclass(frozen=True)
+class _Before:
+    """The province tables as they stood before each teacher's held-out completions."""
+
+    schools: pd.DataFrame
+    teachers: pd.DataFrame
+    responses: pd.DataFrame
+    grades: pd.DataFrame
+    events: pd.DataFrame
+
+
+def _before(
+    province: ProvinceTables, inner_events: pd.DataFrame, validation: pd.DataFrame
+) -> _Before:
+    """Events before the holdout, and grades assessed before each teacher's first held-out item."""
+    grades = province.grades
+    if len(validation) and len(grades):
+        cutoff = validation.groupby("teacher_id")["timestamp"].min()
+        limit = grades["teacher_id"].map(cutoff)
+        grades = grades[(limit.isna() | (grades["assessed_at"] < limit)).to_numpy()]
+    return _Before(province.schools, province.teachers, province.responses, grades, inner_events)
+
+
+def _studied_or_chosen(
+    rows: NDArray[np.int64], took: sp.csr_matrix, teachers: TeacherTable, items: ItemTable
+) -> NDArray[np.bool_]:
+    """Points exempt from the mastered-points rule: the school's choice and what she studies."""
+    studied = np.asarray(took[rows] @ items.point_weights) > 0
+    return np.asarray(teachers.school_chosen[teachers.school_row[rows]] | studied)

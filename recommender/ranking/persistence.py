@@ -30,7 +30,14 @@ from competency_model.errors import ModelError
 from recommender.ranking.cf import CollaborativeFilter
 from recommender.ranking.filters import PolicyRules
 from recommender.ranking.ranker import LinearRanker
-from recommender.ranking.signals import ItemTable, PointTable, SocialCounts, TeacherTable
+from recommender.ranking.selection import ranker_from_arrays
+from recommender.ranking.signals import (
+    SIGNALS,
+    ItemTable,
+    PointTable,
+    SocialCounts,
+    TeacherTable,
+)
 from recommender.ranking.state import FittedState
 
 __all__ = ["RECOMMENDER_FILES", "state_arrays", "state_from_arrays"]
@@ -86,6 +93,7 @@ def state_arrays(state: FittedState) -> dict[str, dict[str, NDArray[Any]]]:
             "policy_practice": np.array(rules.practice_kinds),
             "policy_gating": rules.gating,
             "policy_name": np.array(rules.name),
+            "mastered_filter": np.array([state.mastered_filter]),
         },
     }
 
@@ -137,13 +145,22 @@ def _build(arrays: Mapping[str, Mapping[str, NDArray[Any]]]) -> FittedState:
         social=SocialCounts(
             *(
                 np.array(social[name])
-                for name in ("group_took", "group_completed", "school_took", "item_took")
+                for name in (
+                    "group_took",
+                    "group_completed",
+                    "school_took",
+                    "item_took",
+                    "school_completed",
+                    "item_completed",
+                    "item_recent",
+                )
             )
         ),
         als=als,
         knn=knn,
-        ranker=LinearRanker.from_arrays(ranker, "warm_"),
-        cold_ranker=LinearRanker.from_arrays(ranker, "cold_"),
+        ranker=ranker_from_arrays(ranker, "warm_"),
+        cold_ranker=ranker_from_arrays(ranker, "cold_"),
+        mastered_filter=bool(ranker["mastered_filter"][0]) if "mastered_filter" in ranker else True,
     )
 
 
@@ -181,6 +198,9 @@ def _check_shapes(state: FittedState) -> None:
     _expect("social.npz", "group_completed", social.group_completed.shape, (n_groups, n_items))
     _expect("social.npz", "school_took", social.school_took.shape, (n_schools, n_items))
     _expect("social.npz", "item_took", social.item_took.shape, (n_items,))
+    _expect("social.npz", "school_completed", social.school_completed.shape, (n_schools, n_items))
+    for name in ("item_completed", "item_recent"):
+        _expect("social.npz", name, getattr(social, name).shape, (n_items,))
     for name, matrix in (("took_", state.took), ("completed_", state.completed)):
         _expect("social.npz", f"{name}shape", matrix.shape, (n_teachers, n_items))
         _check_csr("social.npz", name, matrix)
@@ -196,8 +216,16 @@ def _check_shapes(state: FittedState) -> None:
             _expect(file, "sim_shape", tuple(learned["sim_shape"].tolist()), (n_items, n_items))
     for prefix, ranker in (("warm_", state.ranker), ("cold_", state.cold_ranker)):
         n_signals = (len(ranker.names_),)
-        for name in ("mean_", "scale_", "coef_"):
-            _expect("ranker.npz", f"{prefix}{name[:-1]}", getattr(ranker, name).shape, n_signals)
+        if isinstance(ranker, LinearRanker):
+            for name in ("mean_", "scale_", "coef_"):
+                shape = getattr(ranker, name).shape
+                _expect("ranker.npz", f"{prefix}{name[:-1]}", shape, n_signals)
+        unknown = sorted(set(ranker.names_) - set(SIGNALS))
+        if unknown:
+            raise ModelError(
+                f"ranker.npz:{prefix}names holds unknown signals {unknown}; this nengli computes "
+                f"{', '.join(SIGNALS)} — retrain the model"
+            )
     _expect("ranker.npz", "policy_gating", state.rules.gating.shape, (3, 3))
 
 

@@ -92,6 +92,8 @@ class LinearRanker(BaseEstimator):
         Inverse L2 regularisation strength.
     """
 
+    kind = "linear"
+
     def __init__(self, c: float = 1.0) -> None:
         self.c = c
 
@@ -128,6 +130,7 @@ class LinearRanker(BaseEstimator):
     def to_arrays(self, prefix: str) -> dict[str, NDArray[Any]]:
         """Learned state as plain arrays."""
         return {
+            f"{prefix}kind": np.array(self.kind),
             f"{prefix}names": np.array(self.names_),
             f"{prefix}mean": self.mean_,
             f"{prefix}scale": self.scale_,

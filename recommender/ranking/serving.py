@@ -21,10 +21,9 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from competency_model.catalog import Kind
 from recommender.ranking.cf import CollaborativeFilter
 from recommender.ranking.explanations import ExplanationContext
-from recommender.ranking.filters import PolicyRules, apply_filters, environment_mask
+from recommender.ranking.filters import ListKind, PolicyRules, apply_filters, environment_mask
 from recommender.ranking.ranked import RankedItems, rank_items
 from recommender.ranking.rows import dense_rows, share_below, zscore_rows
 from recommender.ranking.signals import (
@@ -77,6 +76,9 @@ class OneTeacher:
     stage: str | None = None
     subject: str | None = None
     research_group: str | None = None
+    #: For the non-personalised list of a known teacher: her row, whose completions are left
+    #: out (not profiling: the list itself is the school's).
+    completed_of: int | None = None
 
 
 @dataclass(frozen=True)
@@ -85,13 +87,15 @@ class ServingRules:
 
     mastered_threshold: float = 0.9
     keep_active_points: bool = True
+    #: Drop items on mastered points: ``None`` = as the fit's model selection decided.
+    mastered_filter: bool | None = None
 
 
 @dataclass(frozen=True)
 class ListRequest:
     """What the caller asks for: the kind, items to leave out, points to keep, and how deep."""
 
-    kind: Kind = "course"
+    kind: ListKind = "course"
     exclude: Sequence[str] = ()
     only_points: Sequence[str] = ()
     depth: int | None = None
@@ -107,14 +111,17 @@ def features(
     took: sp.csr_matrix,
     als: CollaborativeFilter | None,
     knn: CollaborativeFilter | None,
+    completed: sp.csr_matrix | None = None,
 ) -> dict[str, NDArray[np.float32]]:
     """Every signal (teachers × items) for the known teachers at ``rows``.
 
     ``mastery`` holds every teacher's diagnosis (rows are picked here). ``fit`` passes the
     inner (validation-split) counts and CF models, serving the final ones; without CF models
-    only the content and history signals are computed.
+    only the content and history signals are computed. ``completed`` (the teachers' own
+    completions) is subtracted from the completion counts like ``took`` from the taker counts.
     """
     own = dense_rows(took, rows)
+    own_done = None if completed is None else dense_rows(completed, rows)
     signals = content_signals(
         mastery[rows],
         teachers.school_row[rows],
@@ -126,6 +133,7 @@ def features(
         items,
         points,
         social,
+        own_done,
     )
     if als is not None and knn is not None:
         signals["cf_als"] = zscore_rows(als.score(rows))
@@ -186,8 +194,9 @@ def _rank_one(
         rows = np.array([teacher.row])
         took = state.took
         signals = features(
-            rows, state.mastery, t, state.items, state.points, social, took, state.als, state.knn
-        )
+            rows, state.mastery, t, state.items, state.points, social, took, state.als, state.knn,
+            state.completed,
+        )  # fmt: skip
         scores = state.ranker.decision(signals)[0]
         taken = took.indices[took.indptr[teacher.row] : took.indptr[teacher.row + 1]]
         active = active_points(state, keep_active, rows)[0]
@@ -213,6 +222,14 @@ def _rank_one(
     else:  # non-personalised: popularity only
         scores = state.popularity()
         signals = {"popularity": scores.astype(np.float32)[None, :]}
+        if teacher.completed_of is not None:
+            # excluding what she completed is not profiling: a list must not repeat it
+            row = teacher.completed_of
+            done = state.completed
+            taken = done.indices[done.indptr[row] : done.indptr[row + 1]]
+    mastered_filter = (
+        state.mastered_filter if rules.mastered_filter is None else rules.mastered_filter
+    )
     allowed, _ = apply_filters(
         state.items,
         state.points,
@@ -224,7 +241,8 @@ def _rank_one(
         request.exclude,
         request.only_points,
         rules.mastered_threshold,
-        active,
+        active if mastered_filter else None,
+        mastered_filter,
     )
     if teacher.mastery is not None:
         group_done = social.group_completed[teacher.group_row] if teacher.group_row >= 0 else None
@@ -279,11 +297,17 @@ def rank_profile(
 
 
 def popular_ranking(
-    state: FittedState, school_row: int, rules: ServingRules, request: ListRequest
+    state: FittedState,
+    school_row: int,
+    rules: ServingRules,
+    request: ListRequest,
+    completed_of: int | None = None,
 ) -> RankedItems:
     """The non-personalised list: policy, school environment and province-wide popularity.
 
-    Never reads the teacher's history or diagnosis, so it serves as the baseline a teacher can
-    ask for (``personalized=False``) and as the comparison in evaluations.
+    Never reads the teacher's profile or diagnosis, so it serves as the baseline a teacher can
+    ask for (``personalized=False``) and as the comparison in evaluations. With
+    ``completed_of`` (a known teacher's row) the items she completed are left out.
     """
-    return _rank_one(state, OneTeacher(school_row=school_row), rules, request)
+    teacher = OneTeacher(school_row=school_row, completed_of=completed_of)
+    return _rank_one(state, teacher, rules, request)

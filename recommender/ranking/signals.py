@@ -12,6 +12,20 @@ catalog file or database at serving time) and the signal functions themselves:
 - ``chosen_fit``: share of the item's weight on points the school chose (整校推进 选点);
 - ``group_takers``, ``school_takers``: how many colleagues in the same 教研组 / school took it;
 - ``popularity``: how many teachers took it at all;
+- ``group_completers``, ``school_completers``: how many colleagues *completed* it (what the
+  strong where-she-works baselines count), ``group_share`` / ``school_share`` the same over the
+  number of colleagues, ``group_rank`` / ``school_rank`` its percentile among the catalog in
+  that count (1 = most completed);
+- ``recent_popularity``: completions province-wide weighted by 0.5^(age / 30 days) at the end of
+  the training data (what is popular *lately*);
+- ``completion_rate``: (completions + 1) / (takers + 2) province-wide — items people finish;
+- ``school_popularity_gap``: school completers over the teacher's row maximum + 0.5 × gap
+  coverage (the baseline of the same name, as a feature);
+- ``gap_coverage``: share of the item's point weight on the teacher's gaps (1 − mastery);
+  ``max_gap``: the largest gap among the item's points — the mastered-points rule as a feature
+  (0 when every point is mastered), so the ranker learns how much it matters instead of a
+  filter removing items teachers do take;
+- ``hours``, ``is_practice``: the item's 学时 and whether it is a practice task;
 - ``focus_fit``: how much of the teacher's own past study went to this item's points — teachers
   work through the points they chose (选点) over several courses, so this needs history;
 - ``cf_als``, ``cf_knn``: collaborative-filtering scores (filled in by the hybrid model).
@@ -34,6 +48,8 @@ from competency_model.graph import CompetencyGraph
 
 __all__ = [
     "CONTENT_SIGNALS",
+    "LEGACY_SIGNALS",
+    "RECENCY_HALF_LIFE_DAYS",
     "SIGNALS",
     "ItemTable",
     "PointTable",
@@ -41,6 +57,7 @@ __all__ = [
     "TeacherTable",
     "content_signals",
     "feasibility",
+    "recent_completions",
 ]
 
 #: Signals available for every teacher, including one with no history.
@@ -52,9 +69,37 @@ CONTENT_SIGNALS: tuple[str, ...] = (
     "group_takers",
     "school_takers",
     "popularity",
+    "group_completers",
+    "school_completers",
+    "group_share",
+    "school_share",
+    "group_rank",
+    "school_rank",
+    "recent_popularity",
+    "completion_rate",
+    "school_popularity_gap",
+    "gap_coverage",
+    "max_gap",
+    "hours",
+    "is_practice",
+)
+#: The signals of the first (linear) blend; kept so its behaviour can be compared.
+LEGACY_SIGNALS: tuple[str, ...] = (
+    "expected_gain",
+    "stage_fit",
+    "subject_fit",
+    "chosen_fit",
+    "group_takers",
+    "school_takers",
+    "popularity",
+    "focus_fit",
+    "cf_als",
+    "cf_knn",
 )
 #: All signals, in the column order the ranker uses.
 SIGNALS: tuple[str, ...] = (*CONTENT_SIGNALS, "focus_fit", "cf_als", "cf_knn")
+#: Half-life of ``recent_popularity`` (days); fixed, not tuned on held-out data.
+RECENCY_HALF_LIFE_DAYS = 30.0
 GENERAL_SUBJECT = "通用"
 _STAGES = ("幼儿园", "小学", "初中", "高中", "中职")
 
@@ -202,6 +247,18 @@ class TeacherTable(_Arrays):
     #: schools × points, True where the school chose the point.
     school_chosen: NDArray[np.bool_]
     group_keys: NDArray[np.str_]
+    _sizes: dict[str, NDArray[np.float32]] = field(default_factory=dict, repr=False, compare=False)
+
+    def sizes(self) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        """Teachers per 教研组 and per school (computed once; fold-in never changes them)."""
+        if not self._sizes:
+            self._sizes["group"] = np.bincount(
+                self.group_row, minlength=len(self.group_keys)
+            ).astype(np.float32)
+            self._sizes["school"] = np.bincount(
+                self.school_row, minlength=len(self.school_ids)
+            ).astype(np.float32)
+        return self._sizes["group"], self._sizes["school"]
 
     @classmethod
     def from_frames(
@@ -247,20 +304,62 @@ class SocialCounts(_Arrays):
     group_completed: NDArray[np.float32]
     school_took: NDArray[np.float32]
     item_took: NDArray[np.float32]
+    school_completed: NDArray[np.float32]
+    item_completed: NDArray[np.float32]
+    #: Province completions weighted by recency at the end of the training data.
+    item_recent: NDArray[np.float32]
 
     @classmethod
     def from_matrices(
-        cls, took: sp.csr_matrix, completed: sp.csr_matrix, teachers: TeacherTable
+        cls,
+        took: sp.csr_matrix,
+        completed: sp.csr_matrix,
+        teachers: TeacherTable,
+        item_recent: NDArray[np.float32] | None = None,
     ) -> SocialCounts:
-        """Aggregate binary teacher × item matrices to groups and schools."""
+        """Aggregate binary teacher × item matrices to groups and schools.
+
+        ``item_recent`` (see :func:`recent_completions`) defaults to the plain completion
+        counts, for callers without timestamps.
+        """
         to_group = _membership(teachers.group_row, len(teachers.group_keys))
         to_school = _membership(teachers.school_row, len(teachers.school_ids))
+        item_completed = np.asarray(completed.sum(axis=0), dtype=np.float32).ravel()
         return cls(
             group_took=np.asarray((to_group @ took).todense(), dtype=np.float32),
             group_completed=np.asarray((to_group @ completed).todense(), dtype=np.float32),
             school_took=np.asarray((to_school @ took).todense(), dtype=np.float32),
             item_took=np.asarray(took.sum(axis=0), dtype=np.float32).ravel(),
+            school_completed=np.asarray((to_school @ completed).todense(), dtype=np.float32),
+            item_completed=item_completed,
+            item_recent=(
+                item_completed.copy()
+                if item_recent is None
+                else np.asarray(item_recent, dtype=np.float32)
+            ),
         )
+
+
+def recent_completions(
+    item_columns: NDArray[np.int64],
+    timestamps: NDArray[np.datetime64],
+    n_items: int,
+    half_life_days: float = RECENCY_HALF_LIFE_DAYS,
+) -> NDArray[np.float32]:
+    """Per item, Σ over its completions of 0.5^(age / half-life), age counted from the latest one.
+
+    Examples
+    --------
+    >>> days = np.array(["2024-01-01", "2024-01-31"], dtype="datetime64[D]")
+    >>> recent_completions(np.array([0, 1]), days, 2).round(2).tolist()
+    [0.5, 1.0]
+    """
+    if item_columns.size == 0:
+        return np.zeros(n_items, dtype=np.float32)
+    seconds = np.asarray(timestamps, dtype="datetime64[s]").astype(np.int64).astype(np.float64)
+    age_days = (seconds.max() - seconds) / 86_400.0
+    weights = np.exp2(-age_days / half_life_days)
+    return np.bincount(item_columns, weights=weights, minlength=n_items).astype(np.float32)
 
 
 def _membership(rows: NDArray[np.int64], n_rows: int) -> sp.csr_matrix:
@@ -299,6 +398,7 @@ def content_signals(
     items: ItemTable,
     points: PointTable,
     social: SocialCounts,
+    own_completed: NDArray[np.float32] | None = None,
 ) -> dict[str, NDArray[np.float32]]:
     """Content and social signals for a batch of teachers × every item.
 
@@ -311,19 +411,37 @@ def content_signals(
         (a new group has no colleague history).
     stages, subjects
         The teachers' 学段 and 学科.
-    own_took
-        The teachers' own binary took-rows (batch × items), subtracted from the colleague and
-        popularity counts so a teacher is never their own colleague; ``None`` for new teachers.
+    own_took, own_completed
+        The teachers' own binary took- and completed-rows (batch × items), subtracted from the
+        colleague and popularity counts so a teacher is never their own colleague; ``None`` for
+        new teachers (``own_completed`` defaults to nothing completed).
     """
     n_items = len(items.item_ids)
-    own = np.zeros((len(school_rows), n_items), dtype=np.float32) if own_took is None else own_took
+    batch = len(school_rows)
+    own = np.zeros((batch, n_items), dtype=np.float32) if own_took is None else own_took
+    own_done = (
+        np.zeros((batch, n_items), dtype=np.float32) if own_completed is None else own_completed
+    )
     school_rank = teachers.school_environment_rank[school_rows]
     gap = (1.0 - mastery) * feasibility(mastery, school_rank, points)
     weights = items.point_weights.astype(np.float64)
     known_group = group_rows >= 0
     group = np.zeros_like(own)
     group[known_group] = social.group_took[group_rows[known_group]] - own[known_group]
+    group_done = np.zeros_like(own)
+    group_done[known_group] = (
+        social.group_completed[group_rows[known_group]] - own_done[known_group]
+    )
     school = social.school_took[school_rows] - own
+    school_done = np.maximum(social.school_completed[school_rows] - own_done, 0)
+    group_done = np.maximum(group_done, 0)
+    group_size, school_size = teachers.sizes()
+    # colleagues: the group or school without the teacher herself (a new teacher is not in it)
+    self_count = 0.0 if own_took is None else 1.0
+    group_colleagues = np.where(
+        known_group, group_size[np.maximum(group_rows, 0)] - self_count, 0.0
+    )
+    school_colleagues = school_size[school_rows] - self_count
     # subject_fit memoises per subject and stage_fit is a column slice: no cache needed here
     stage = np.array([items.stage_fit(s) for s in stages], dtype=np.float32)
     subject = np.array([items.subject_fit(s) for s in subjects], dtype=np.float32)
@@ -331,13 +449,69 @@ def content_signals(
     popularity = np.log1p(np.maximum(social.item_took[None, :] - own, 0))
     studied = own.astype(np.float64) @ weights
     shares = studied / np.maximum(studied.sum(axis=1, keepdims=True), 1e-9)
+    coverage = ((1.0 - mastery) @ weights.T) / np.maximum(weights.sum(axis=1), 1e-12)[None, :]
+    max_gap = _max_gap(1.0 - mastery, weights > 0)
+    top = np.maximum(school_done.max(axis=1, keepdims=True), 1e-12)
+    completers = np.maximum(social.item_completed[None, :] - own_done, 0)
+    takers = np.maximum(social.item_took[None, :] - own, 0)
+    practice = ~np.isin(items.kinds, ["online_video", "live"])
     return {
         "focus_fit": (shares @ weights.T).astype(np.float32),
         "expected_gain": (gap @ weights.T).astype(np.float32),
-        "stage_fit": stage.reshape(len(school_rows), n_items),
-        "subject_fit": subject.reshape(len(school_rows), n_items),
+        "stage_fit": stage.reshape(batch, n_items),
+        "subject_fit": subject.reshape(batch, n_items),
         "chosen_fit": chosen.astype(np.float32),
         "group_takers": np.log1p(np.maximum(group, 0)).astype(np.float32),
         "school_takers": np.log1p(np.maximum(school, 0)).astype(np.float32),
         "popularity": popularity.astype(np.float32),
+        "group_completers": np.log1p(group_done).astype(np.float32),
+        "school_completers": np.log1p(school_done).astype(np.float32),
+        "group_share": (group_done / np.maximum(group_colleagues, 1.0)[:, None]).astype(np.float32),
+        "school_share": (school_done / np.maximum(school_colleagues, 1.0)[:, None]).astype(
+            np.float32
+        ),
+        "group_rank": _row_percentile(group_done),
+        "school_rank": _row_percentile(school_done),
+        "recent_popularity": np.broadcast_to(
+            np.log1p(social.item_recent)[None, :], (batch, n_items)
+        ).astype(np.float32),
+        "completion_rate": ((completers + 1.0) / (takers + 2.0)).astype(np.float32),
+        "school_popularity_gap": (school_done / top + 0.5 * coverage).astype(np.float32),
+        "gap_coverage": coverage.astype(np.float32),
+        "max_gap": max_gap.astype(np.float32),
+        "hours": np.broadcast_to(items.hours[None, :], (batch, n_items)).astype(np.float32),
+        "is_practice": np.broadcast_to(practice[None, :], (batch, n_items)).astype(np.float32),
     }
+
+
+def _max_gap(gaps: NDArray[np.float64], develops: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """batch × items: the largest gap among each item's points (items have few points each).
+
+    Gathers the (at most a handful of) point columns per item instead of a batch × items ×
+    points array, which for a ranker sample of 4,000 teachers would take gigabytes.
+    """
+    per_item = int(develops.sum(axis=1).max()) if develops.size else 0
+    if per_item == 0:
+        return np.zeros((len(gaps), develops.shape[0]))
+    columns = np.argsort(~develops, axis=1, kind="stable")[:, :per_item]
+    valid = np.take_along_axis(develops, columns, axis=1)
+    gathered = gaps[:, columns]  # batch × items × per_item
+    return np.where(valid[None, :, :], gathered, 0.0).max(axis=2)
+
+
+def _row_percentile(counts: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Per row, the share of items with a strictly smaller count (ties share one value).
+
+    Examples
+    --------
+    >>> _row_percentile(np.array([[3.0, 1.0, 3.0, 0.0]], dtype=np.float32)).tolist()
+    [[0.5, 0.25, 0.5, 0.0]]
+    """
+    ordered = np.sort(counts, axis=1)
+    n = counts.shape[1]
+    below = (
+        np.stack([np.searchsorted(ordered[i], counts[i], side="left") for i in range(len(counts))])
+        if len(counts)
+        else np.zeros(counts.shape)
+    )
+    return (below / float(max(n, 1))).astype(np.float32)

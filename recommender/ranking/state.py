@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from recommender.ranking.cf import CollaborativeFilter
 from recommender.ranking.filters import PolicyRules
-from recommender.ranking.ranker import LinearRanker
+from recommender.ranking.selection import Ranker
 from recommender.ranking.signals import ItemTable, PointTable, SocialCounts, TeacherTable
 
 __all__ = ["FittedState"]
@@ -43,9 +43,14 @@ class FittedState:
     als, knn
         The collaborative-filtering models (item-kNN scores from the ALS confidence rows).
     ranker, cold_ranker
-        The learned blend over all signals, and over the content signals only (cold start).
+        The learned blend over all signals, and over the content signals only (cold start),
+        each the winner of the fit's model selection (:mod:`recommender.ranking.selection`).
     validation_metrics
-        Hit rates of the blend and of popularity on the held-out items (empty after loading).
+        The model selection's report (empty after loading; ``metadata.json`` keeps it).
+    mastered_filter
+        Whether lists drop items on mastered points (decided by the model selection).
+    candidates
+        Every fitted candidate ranker (for comparisons; not saved).
     teacher_index
         Teacher id → row, derived from ``teachers`` (one dictionary lookup per request).
     """
@@ -61,9 +66,11 @@ class FittedState:
     social: SocialCounts
     als: CollaborativeFilter
     knn: CollaborativeFilter
-    ranker: LinearRanker
-    cold_ranker: LinearRanker
+    ranker: Ranker
+    cold_ranker: Ranker
     validation_metrics: dict[str, Any] = field(default_factory=dict)
+    mastered_filter: bool = True
+    candidates: dict[str, Ranker] = field(default_factory=dict, repr=False)
     teacher_index: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

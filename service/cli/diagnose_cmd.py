@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
-from competency_model.errors import NotFoundError
+from competency_model.errors import NengliError, NotFoundError
 from competency_model.framework import Framework
 
 __all__ = ["diagnosis_table_rows", "register"]
@@ -83,12 +83,31 @@ def _table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _all_teachers(province: Any, model_dir: Path, out: Path) -> None:
+    """``--all-teachers``: every teacher × point as Parquet, with a progress bar."""
+    from rich.progress import Progress
+
+    from recommender.bundle import load_bundle
+    from recommender.outputs import write_mastery
+
+    bundle = load_bundle(model_dir)
+    total = len(province.teachers)
+    with Progress(transient=True) as bar:
+        task = bar.add_task("诊断 diagnosing", total=total)
+        rows = write_mastery(
+            bundle.diagnosis, province, out, progress=lambda n: bar.advance(task, n)
+        )
+    typer.echo(f"{rows} rows for {total} teachers -> {out}")
+
+
 def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
     """Add ``nengli diagnose`` to the CLI."""
 
     @app.command("diagnose")
     def diagnose(
-        teacher_id: Annotated[str, typer.Argument(help="Teacher id, e.g. T0000001.")],
+        teacher_id: Annotated[
+            str | None, typer.Argument(help="Teacher id, e.g. T0000001 (or --all-teachers).")
+        ] = None,
         data: Annotated[Path | None, typer.Option("--data", help="Province directory.")] = None,
         model: Annotated[
             Path | None, typer.Option("--model", help="Trained model directory (nengli train).")
@@ -96,6 +115,18 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         as_json: Annotated[
             bool, typer.Option("--json", help="Print JSON instead of a table.")
         ] = False,
+        all_teachers: Annotated[
+            bool,
+            typer.Option("--all-teachers", help="Every teacher of --data, to --out (Parquet)."),
+        ] = False,
+        out: Annotated[
+            Path | None,
+            typer.Option(
+                "--out",
+                help="With --all-teachers: teacher_id, point, mastery_probability, sd, "
+                "evidence_count.",
+            ),
+        ] = None,
     ) -> None:
         """Show a teacher's mastery probability, uncertainty and evidence for every point."""
         from service.cli._common import (
@@ -104,8 +135,21 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
             require_model_dir,
         )
 
+        if not all_teachers and teacher_id is None:
+            raise NengliError(
+                "请给出教师编号或 --all-teachers / give a TEACHER_ID or --all-teachers --out FILE"
+            )
+        if all_teachers and out is None:
+            raise NengliError(
+                "--all-teachers 需要 --out FILE.parquet / --all-teachers needs --out FILE.parquet"
+            )
         province, model_dir, framework, catalog = load_province_and_model(data, model)
         model_dir = require_model_dir(model_dir)
+        if all_teachers:
+            assert out is not None
+            _all_teachers(province, model_dir, out)
+            return
+        assert teacher_id is not None
         known = province.teachers["teacher_id"].astype(str)
         if not (known == teacher_id).any():
             raise NotFoundError(

@@ -13,20 +13,22 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
-from competency_model.errors import NotFoundError
+from competency_model.catalog import Kind as CatalogKind
+from competency_model.errors import NengliError, NotFoundError
 
 __all__ = ["Kind", "Language", "register"]
 
 
 class Kind(StrEnum):
-    """What to recommend: online courses or practice tasks."""
+    """What to recommend: online courses, practice tasks, or both in one ranking."""
 
     course = "course"
     task = "task"
+    all = "all"
 
 
 class Language(StrEnum):
@@ -36,12 +38,42 @@ class Language(StrEnum):
     en = "en"
 
 
+def _all_teachers(model: Path | None, out: Path | None, kind: str, k: int) -> None:
+    """``--all-teachers``: every known teacher's top ``k`` as Parquet, with a progress bar."""
+    from rich.progress import Progress
+
+    from recommender.bundle import load_recommender
+    from recommender.outputs import write_recommendations
+    from recommender.ranking.filters import ListKind
+    from service.cli._common import require_model_dir
+    from service.settings import get_settings
+
+    if out is None:
+        raise NengliError(
+            "--all-teachers 需要 --out FILE.parquet / --all-teachers needs --out FILE.parquet"
+        )
+    recommender = load_recommender(require_model_dir(model or get_settings().model_dir))
+    total = len(recommender.teachers_.teacher_ids)
+    with Progress(transient=True) as bar:
+        task = bar.add_task("推荐 recommending", total=total)
+        rows = write_recommendations(
+            recommender,
+            out,
+            cast(ListKind, kind),
+            k,
+            progress=lambda n: bar.advance(task, n),  # type: ignore[arg-type]
+        )
+    typer.echo(f"{rows} rows for {total} teachers ({kind}, k={k}) -> {out}")
+
+
 def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
     """Add ``nengli recommend`` to the CLI."""
 
     @app.command("recommend")
     def recommend(
-        teacher_id: Annotated[str, typer.Argument(help="Teacher id, e.g. T0000001.")],
+        teacher_id: Annotated[
+            str | None, typer.Argument(help="Teacher id, e.g. T0000001 (or --all-teachers).")
+        ] = None,
         data: Annotated[Path | None, typer.Option("--data", help="Province directory.")] = None,
         model: Annotated[
             Path | None, typer.Option("--model", help="Trained model directory (nengli train).")
@@ -59,6 +91,14 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         lang: Annotated[
             Language, typer.Option("--lang", help="Language of the reasons: zh or en.")
         ] = Language.zh,
+        all_teachers: Annotated[
+            bool,
+            typer.Option("--all-teachers", help="Every teacher of the model, to --out (Parquet)."),
+        ] = False,
+        out: Annotated[
+            Path | None,
+            typer.Option("--out", help="With --all-teachers: teacher_id, item_id, rank, score."),
+        ] = None,
     ) -> None:
         """Recommend courses or practice tasks for a teacher, each with its reasons."""
         from recommender.bundle import load_recommender
@@ -77,6 +117,13 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         )
         from service.usecases.teacher_models import mastery_of
 
+        if all_teachers:
+            _all_teachers(model, out, kind.value, k)
+            return
+        if teacher_id is None:
+            raise NengliError(
+                "请给出教师编号或 --all-teachers / give a TEACHER_ID or --all-teachers --out FILE"
+            )
         province, model_dir, framework, catalog = load_province_and_model(data, model)
         teachers = province.teachers["teacher_id"].astype(str)
         if not (teachers == teacher_id).any():
@@ -90,7 +137,10 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         decision = knows(recommender, teacher_id, personalized)
         cold_start = decision.cold_start
         if decision.mode is Serving.KNOWN:
-            items = recommend_known(recommender, decision, kind.value, k, personalized, completed)
+            # the use cases pass the kind straight to the recommender, which also ranks "all"
+            items = recommend_known(
+                recommender, decision, cast(CatalogKind, kind.value), k, personalized, completed
+            )
         else:  # added after training: rank from the profile and a fresh diagnosis, as the API does
             row = province.teachers.loc[teachers == teacher_id].iloc[0]
             mastery = None
@@ -106,7 +156,7 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
                 research_group=str(row.get("research_group") or ""),
             )
             items = recommend_unknown(
-                recommender, decision, profile, completed, kind.value, k, mastery
+                recommender, decision, profile, completed, cast(CatalogKind, kind.value), k, mastery
             )
         if as_json:
             payload = {

@@ -28,6 +28,11 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         require_trainable(read_province(data))  # one clear line, exit 2, before any fitting
         metadata = train_model_dir(data, out, policy=policy, seed=seed)
         summary = {
-            key: metadata[key] for key in ("n_teachers", "n_events", "n_items", "policy", "metrics")
+            key: metadata[key]
+            for key in ("n_teachers", "n_events", "n_items", "policy", "model_selection", "metrics")
         }
         typer.echo(json.dumps({"out": str(out), **summary}, ensure_ascii=False, indent=2))
+        selection = metadata["model_selection"]
+        # what the model selection chose and why, on one line each (the JSON above has figures)
+        typer.echo(f"模型选择：{selection['reason_zh']}")
+        typer.echo(f"model selection: {selection['reason_en']}")

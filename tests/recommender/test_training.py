@@ -21,6 +21,10 @@ def test_train_writes_a_loadable_verified_model_dir(tmp_path):
     stored = json.loads((tmp_path / "model" / "metadata.json").read_text(encoding="utf-8"))
     assert {"diagnosis.npz", "cf_als.npz", "ranker.npz", "tables.npz"} <= set(stored["files"])
     assert "validation" in stored["metrics"]
+    selection = stored["model_selection"]
+    assert selection["chosen"] in selection["warm_ndcg@10"]
+    assert "school_popularity" in selection["baselines_ndcg@10"]
+    assert selection["chosen"] in selection["reason_en"] and selection["reason_zh"]
     model = load_recommender(tmp_path / "model")
     teacher = str(province.teachers["teacher_id"].iloc[0])
     recs = model.recommend(teacher, k=5)

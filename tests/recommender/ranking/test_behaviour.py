@@ -142,3 +142,16 @@ def test_hybrid_follows_the_sklearn_parameter_contract() -> None:
 def test_every_ranker_refuses_to_serve_before_fit(call) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(NotFittedError, match="not fitted"):
         call()
+
+
+class TestHybridWithLambdaRank(TestHybridRecommender):
+    """The same checkerboard with the LightGBM LambdaRank blend forced."""
+
+    def fit(self, matrix: sp.csr_matrix) -> Any:
+        province, mastery, catalog = _checkerboard_province(matrix)
+        model = HybridRecommender(
+            factors=4, iterations=15, regularization=0.01, ranker="lambdarank", random_state=0
+        )
+        fitted = model.fit(province, mastery, catalog, default_framework())
+        assert fitted.ranker_.kind == "lambdarank"
+        return fitted

@@ -121,14 +121,44 @@ def test_only_points_restricts_the_list(fitted_hybrid):
     assert recs and all({"A5", "A6"} & set(r.points) for r in recs)
 
 
+def _completed(province, teacher_id: str) -> set[str]:
+    events = province.events
+    done = events[(events["teacher_id"] == teacher_id) & (events["event"] == "complete")]
+    return set(done["item_id"])
+
+
 def test_non_personalised_list_ignores_history(fitted_hybrid, small_province):
+    """Two teachers of one school get the school's list; only their own completions leave it."""
     teachers = small_province.teachers
     school = teachers.groupby("school_id")["teacher_id"].apply(list)
     pair = next(ids for ids in school if len(ids) >= 2)[:2]
+    done = _completed(small_province, pair[0]) | _completed(small_province, pair[1])
     lists = [
-        [r.item_id for r in fitted_hybrid.recommend(t, k=10, personalized=False)] for t in pair
+        [r.item_id for r in fitted_hybrid.recommend(t, k=40, personalized=False)] for t in pair
     ]
-    assert lists[0] == lists[1]
+    assert [i for i in lists[0] if i not in done][:10] == [i for i in lists[1] if i not in done][
+        :10
+    ]
+
+
+@pytest.mark.parametrize("personalized", [True, False])
+@pytest.mark.parametrize("kind", ["course", "task", "all"])
+def test_no_list_repeats_what_the_teacher_completed(
+    fitted_hybrid, small_province, kind, personalized
+):
+    for teacher in small_province.teachers["teacher_id"].iloc[:40]:
+        done = _completed(small_province, teacher)
+        recs = fitted_hybrid.recommend(teacher, k=30, kind=kind, personalized=personalized)
+        assert recs and not done & {r.item_id for r in recs}
+
+
+def test_kind_all_ranks_courses_and_tasks_in_one_list(fitted_hybrid):
+    ranking = fitted_hybrid.ranked("T0000001", kind="all")
+    prefixes = {item_id[:3] for item_id in ranking.item_ids}
+    assert prefixes == {"CRS", "TSK"}
+    assert list(ranking.scores) == sorted(ranking.scores, reverse=True)
+    courses = [i for i in ranking.item_ids if i.startswith("CRS")]
+    assert courses == fitted_hybrid.ranked("T0000001", kind="course").item_ids
 
 
 @pytest.mark.parametrize("kind", ["course", "task"])
@@ -137,7 +167,10 @@ def test_school_popular_list_is_the_known_teachers_non_personalised_list(
 ):
     teacher = small_province.teachers.iloc[3]
     known = fitted_hybrid.recommend(teacher["teacher_id"], k=8, kind=kind, personalized=False)
-    popular = fitted_hybrid.recommend_popular(teacher["school_id"], k=8, kind=kind)
+    completed = sorted(_completed(small_province, teacher["teacher_id"]))
+    popular = fitted_hybrid.recommend_popular(
+        teacher["school_id"], k=8, kind=kind, exclude=completed
+    )
     assert [r.model_dump() for r in popular] == [r.model_dump() for r in known]
     done = [known[0].item_id]
     assert known[0].item_id not in {

@@ -1,0 +1,399 @@
+"""Model selection inside ``fit``: which blend serves, judged as the service is judged.
+
+The question the service answers is "what will this teacher finish next". ``fit`` therefore
+holds out each teacher's last completions (:func:`~recommender.evaluation.splits.time_split`
+with ``event="complete"``), computes every signal from what came before, and splits the
+teachers with a held-out item in two: rankers are trained on three quarters and compared on the
+rest, *together with the strong simple baselines* (school and 教研组 completions, recency-weighted
+popularity, school popularity + gap, province popularity), by nDCG@10 over each teacher's full
+eligible list per kind (courses, tasks). The candidates:
+
+- ``linear_legacy``: the first blend (pairwise logistic regression on the ten original signals);
+- ``linear``: the same model on every signal;
+- ``lambdarank``: LightGBM LambdaRank on every signal (:class:`~.boosted.LambdaRanker`).
+
+The best candidate (a simpler one wins ties within 0.002) is refitted on every sampled teacher
+and serves; a second selection does the same for cold start (content signals only, relevant =
+the same held-out completions: earlier ones are evidence in the diagnosis, see the code).
+The mastered-points rule is decided the same way: it is applied only if it raises the chosen
+ranker's nDCG@10 on the check teachers. The report says what was chosen, the figures, and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from competency_model.errors import ModelError
+from recommender.ranking.boosted import LambdaRanker
+from recommender.ranking.ranker import LinearRanker
+from recommender.ranking.signals import CONTENT_SIGNALS, LEGACY_SIGNALS, SIGNALS
+
+__all__ = [
+    "BASELINE_SIGNALS",
+    "RANKER_CHOICES",
+    "Ranker",
+    "Selection",
+    "ndcg_rows",
+    "ranker_from_arrays",
+    "select_rankers",
+]
+
+Ranker = LinearRanker | LambdaRanker
+Features = Callable[[NDArray[np.int64]], dict[str, NDArray[np.float32]]]
+
+#: Baselines the check compares against, each the signal that computes it.
+BASELINE_SIGNALS: dict[str, str] = {
+    "school_popularity": "school_completers",
+    "group_popularity": "group_completers",
+    "recency_popularity": "recent_popularity",
+    "school_popularity_gap": "school_popularity_gap",
+    "popularity": "popularity",
+}
+#: Values of the estimator's ``ranker`` hyperparameter.
+RANKER_CHOICES: tuple[str, ...] = ("auto", "linear_legacy", "linear", "lambdarank")
+#: Simpler first: a later candidate must beat an earlier one by more than this to be chosen.
+_TIE = 0.002
+_CHUNK = 400
+
+
+def ranker_from_arrays(arrays: Mapping[str, NDArray[Any]], prefix: str) -> Ranker:
+    """The ranker stored under ``prefix`` (models written before LambdaRank hold a linear one)."""
+    kind = str(arrays[f"{prefix}kind"]) if f"{prefix}kind" in arrays else "linear"
+    if kind == LambdaRanker.kind:
+        return LambdaRanker.from_arrays(arrays, prefix)
+    if kind == LinearRanker.kind:
+        return LinearRanker.from_arrays(arrays, prefix)
+    raise ModelError(f"ranker.npz:{prefix}kind is {kind!r}; known: linear, lambdarank")
+
+
+@dataclass
+class Selection:
+    """What :func:`select_rankers` chose, the fitted candidates and the report behind it."""
+
+    ranker: Ranker
+    cold_ranker: Ranker
+    mastered_filter: bool
+    report: dict[str, Any]
+    candidates: dict[str, Ranker] = field(default_factory=dict)
+    cold_candidates: dict[str, Ranker] = field(default_factory=dict)
+
+
+def ndcg_rows(
+    scores: NDArray[np.float64], allowed: NDArray[np.bool_], relevant: NDArray[np.bool_], k: int
+) -> NDArray[np.float64]:
+    """nDCG@k per row (binary gains) of ranking ``allowed`` items by ``scores``; NaN without truth.
+
+    Ties are broken by column order, as in the evaluation's stable sort.
+    """
+    masked = np.where(allowed, scores, -np.inf)
+    top = np.argsort(-masked, axis=1, kind="stable")[:, :k]
+    shown = np.take_along_axis(allowed, top, axis=1)
+    hits = np.take_along_axis(relevant, top, axis=1) & shown
+    discounts = 1.0 / np.log2(np.arange(2, k + 2))
+    dcg = (hits * discounts[: top.shape[1]]).sum(axis=1)
+    n_relevant = np.minimum((relevant & allowed).sum(axis=1), k)
+    ideal = np.cumsum(discounts)[np.maximum(n_relevant - 1, 0)]
+    return np.where(n_relevant > 0, dcg / np.where(n_relevant > 0, ideal, 1.0), np.nan)
+
+
+@dataclass
+class _Rows:
+    """Grouped training rows: one query per teacher, consecutive."""
+
+    X: list[NDArray[np.float32]] = field(default_factory=list)
+    y: list[NDArray[np.int8]] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)
+
+    def add(self, X: NDArray[np.float32], y: NDArray[np.int8]) -> None:
+        self.X.append(X)
+        self.y.append(y)
+        self.sizes.append(len(y))
+
+    def extend(self, other: _Rows) -> _Rows:
+        return _Rows(self.X + other.X, self.y + other.y, self.sizes + other.sizes)
+
+    def arrays(self) -> tuple[NDArray[np.float64], NDArray[np.int8], NDArray[np.int64]]:
+        if not self.X:
+            raise ModelError(
+                "no teacher has a held-out completion to learn the blend from; need at least "
+                "two completed items per teacher in the events"
+            )
+        return (
+            np.concatenate(self.X).astype(np.float64),
+            np.concatenate(self.y),
+            np.array(self.sizes, dtype=np.int64),
+        )
+
+
+def _pairwise(
+    X: NDArray[np.float64], y: NDArray[np.int8], sizes: NDArray[np.int64], rng: np.random.Generator
+) -> tuple[NDArray[np.float64], NDArray[np.int8]]:
+    """Differences held-out − other per query, half of them mirrored (the linear blend's rows)."""
+    diffs: list[NDArray[np.float64]] = []
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    for start, size in zip(starts.tolist(), sizes.tolist(), strict=True):
+        block, labels = X[start : start + size], y[start : start + size]
+        pos, neg = block[labels == 1], block[labels == 0]
+        if len(pos) and len(neg):
+            diffs.append((pos[:, None, :] - neg[None, :, :]).reshape(-1, X.shape[1]))
+    if not diffs:
+        raise ModelError("the ranker needs held-out items and other candidates of one teacher")
+    rows = np.concatenate(diffs)
+    flip = rng.random(len(rows)) < 0.5
+    rows[flip] *= -1
+    return rows, (~flip).astype(np.int8)
+
+
+def _sample_query(
+    positives: NDArray[np.int64],
+    pool: NDArray[np.bool_],
+    negatives: int,
+    rng: np.random.Generator,
+) -> NDArray[np.int64]:
+    """Positives plus ``negatives`` other pool items drawn uniformly.
+
+    Uniform, not "hard": the ranker is judged on the teacher's whole eligible list, and
+    negatives picked by one signal (say school completions) make that signal look useless
+    inside the sample while it is the strongest one over the full list (measured: LambdaRank
+    fell below school popularity with half the negatives chosen that way).
+    """
+    pool = pool.copy()
+    pool[positives] = False
+    candidates = np.flatnonzero(pool)
+    size = min(negatives, candidates.size)
+    random = rng.choice(candidates, size=size, replace=False) if size else candidates[:0]
+    return np.concatenate([positives, random]).astype(np.int64)
+
+
+def _fit_candidates(
+    rows: _Rows, names: Sequence[str], c: float, seed: int, threads: int, legacy: bool
+) -> dict[str, Ranker]:
+    X, y, sizes = rows.arrays()
+    rng = np.random.default_rng(seed)
+    candidates: dict[str, Ranker] = {}
+    if legacy:
+        columns = [names.index(s) for s in LEGACY_SIGNALS]
+        pairs, labels = _pairwise(X[:, columns], y, sizes, rng)
+        candidates["linear_legacy"] = LinearRanker(c=c).fit(pairs, labels, LEGACY_SIGNALS)
+    pairs, labels = _pairwise(X, y, sizes, rng)
+    candidates["linear"] = LinearRanker(c=c).fit(pairs, labels, names)
+    candidates["lambdarank"] = LambdaRanker(random_state=seed, num_threads=threads).fit(
+        X, y, names, sizes
+    )
+    return candidates
+
+
+def _choose(scores: dict[str, float], order: Sequence[str]) -> str:
+    best = order[0]
+    for name in order[1:]:
+        if scores[name] > scores[best] + _TIE:
+            best = name
+    return best
+
+
+def _kind_scores(
+    scored: dict[str, NDArray[np.float64]],
+    allowed: NDArray[np.bool_],
+    relevant: NDArray[np.bool_],
+    practice: NDArray[np.bool_],
+) -> dict[str, list[float]]:
+    """nDCG@10 per (teacher, kind) query of every score matrix: courses and tasks apart."""
+    out: dict[str, list[float]] = {name: [] for name in scored}
+    for of_kind in (~practice, practice):
+        mask = allowed & of_kind[None, :]
+        rel = relevant & of_kind[None, :]
+        for name, score in scored.items():
+            values = ndcg_rows(score, mask, rel, 10)
+            out[name].extend(values[~np.isnan(values)].tolist())
+    return out
+
+
+def select_rankers(
+    sample: NDArray[np.int64],
+    positives: dict[int, NDArray[np.int64]],
+    features: Features,
+    eligible: Callable[[NDArray[np.int64]], NDArray[np.bool_]],
+    took: sp.csr_matrix,
+    completed: sp.csr_matrix,
+    unmastered: Callable[[NDArray[np.int64]], NDArray[np.bool_]],
+    practice: NDArray[np.bool_],
+    negatives_per_teacher: int,
+    ranker_c: float,
+    random_state: int,
+    num_threads: int = 1,
+    ranker: str = "auto",
+) -> Selection:
+    """Train the candidate blends on the temporal holdout, compare them with the baselines, choose.
+
+    Parameters
+    ----------
+    sample
+        Teacher rows with a held-out completion (keys of ``positives``), at most the fit's
+        ``max_ranker_teachers``.
+    positives
+        Held-out item columns per teacher row.
+    features, eligible, unmastered
+        Signals, eligibility (environment, policy) and the mastered-points rule's verdict
+        for a batch of teacher rows, computed from the events before the holdout.
+    took, completed
+        Inner (before the holdout) taken and completed matrices.
+    practice
+        Per item, whether it is a practice task (lists are compared per kind).
+    ranker
+        ``auto`` chooses by the check; a candidate's name (``linear_legacy``, ``linear``,
+        ``lambdarank``) forces it (cold start then uses ``linear`` for ``linear_legacy``).
+    """
+    if ranker not in RANKER_CHOICES:
+        raise ValueError(f"ranker={ranker!r}; use one of {', '.join(RANKER_CHOICES)}")
+    rng = np.random.default_rng(random_state)
+    names = list(SIGNALS)
+    content = [names.index(s) for s in CONTENT_SIGNALS]
+    order = rng.permutation(sample)
+    n_check = max(1, len(order) // 4) if len(order) > 3 else 0
+    check = set(order[:n_check].tolist())
+    warm = {"fit": _Rows(), "check": _Rows()}
+    cold = {"fit": _Rows(), "check": _Rows()}
+    kept: list[tuple[NDArray[np.int64], NDArray[np.float32], NDArray[np.bool_]]] = []
+    n_items = took.shape[1]
+    for start in range(0, len(sample), _CHUNK):
+        rows = np.asarray(sample[start : start + _CHUNK], dtype=np.int64)
+        signals = features(rows)
+        stacked = np.stack([signals[name] for name in names], axis=-1)
+        allowed = eligible(rows)
+        took_rows = np.asarray(took[rows].todense()) > 0
+        for i, row in enumerate(rows.tolist()):
+            part = "check" if row in check else "fit"
+            held = positives[row]
+            query = _sample_query(held, allowed[i] & ~took_rows[i], negatives_per_teacher, rng)
+            labels = np.isin(query, held).astype(np.int8)
+            if labels.all():
+                continue
+            warm[part].add(stacked[i, query], labels)
+            # cold start learns from the same held-out completions on content signals only:
+            # her earlier completions are evidence in the diagnosis, so as positives they
+            # would teach "items on mastered points" (a cold teacher has no such evidence)
+            cold[part].add(stacked[i, query][:, content], labels)
+        in_check = np.array([r in check for r in rows.tolist()], dtype=bool)
+        if in_check.any():
+            kept.append((rows[in_check], stacked[in_check], allowed[in_check]))
+
+    threads = num_threads
+    warm_fit = _fit_candidates(warm["fit"], names, ranker_c, random_state, threads, legacy=True)
+    cold_names = list(CONTENT_SIGNALS)
+    cold_fit = _fit_candidates(
+        cold["fit"], cold_names, ranker_c, random_state, threads, legacy=False
+    )
+    warm_scores: dict[str, list[float]] = {}
+    cold_scores: dict[str, list[float]] = {}
+    filtered: dict[str, list[float]] = {}
+    for rows, stacked, allowed in kept:
+        signals = {name: stacked[..., j] for j, name in enumerate(names)}
+        took_rows = np.asarray(took[rows].todense()) > 0
+        relevant = np.zeros((len(rows), n_items), dtype=bool)
+        for i, row in enumerate(rows.tolist()):
+            relevant[i, positives[row]] = True
+        scored = {name: model.decision(signals) for name, model in warm_fit.items()}
+        tie = 1e-6 * signals["popularity"] / max(float(signals["popularity"].max()), 1.0)
+        scored.update({base: signals[sig] + tie for base, sig in BASELINE_SIGNALS.items()})
+        base_allowed = allowed & ~took_rows
+        for name, values in _kind_scores(scored, base_allowed, relevant, practice).items():
+            warm_scores.setdefault(name, []).extend(values)
+        gate = unmastered(rows)
+        for name, values in _kind_scores(
+            {n: scored[n] for n in warm_fit}, base_allowed & gate, relevant, practice
+        ).items():
+            filtered.setdefault(name, []).extend(values)
+        cold_signals = {name: signals[name] for name in cold_names}
+        cold_scored = {name: model.decision(cold_signals) for name, model in cold_fit.items()}
+        cold_scored.update({base: signals[sig] + tie for base, sig in BASELINE_SIGNALS.items()})
+        for name, values in _kind_scores(cold_scored, base_allowed, relevant, practice).items():
+            cold_scores.setdefault(name, []).extend(values)
+
+    def mean(values: dict[str, list[float]]) -> dict[str, float]:
+        return {name: round(float(np.mean(v)), 4) if v else 0.0 for name, v in values.items()}
+
+    warm_mean, cold_mean, filtered_mean = mean(warm_scores), mean(cold_scores), mean(filtered)
+    warm_order = ["linear_legacy", "linear", "lambdarank"]
+    chosen = _choose(warm_mean, warm_order) if kept else "lambdarank"
+    cold_chosen = _choose(cold_mean, ["linear", "lambdarank"]) if kept else "lambdarank"
+    if ranker != "auto":
+        chosen = ranker
+        cold_chosen = "linear" if ranker == "linear_legacy" else ranker
+    use_filter = bool(kept) and filtered_mean.get(chosen, 0.0) > warm_mean[chosen] + _TIE
+    report = _report(
+        warm_mean, cold_mean, filtered_mean, chosen, cold_chosen, use_filter, len(check),
+        len(sample),
+    )  # fmt: skip
+    report["forced"] = ranker != "auto"
+
+    all_warm = warm["fit"].extend(warm["check"])
+    all_cold = cold["fit"].extend(cold["check"])
+    final = _fit_candidates(all_warm, names, ranker_c, random_state, threads, legacy=True)
+    final_cold = _fit_candidates(
+        all_cold, cold_names, ranker_c, random_state, threads, legacy=False
+    )
+    return Selection(
+        ranker=final[chosen],
+        cold_ranker=final_cold[cold_chosen],
+        mastered_filter=use_filter,
+        report=report,
+        candidates=final,
+        cold_candidates=final_cold,
+    )
+
+
+def _report(
+    warm: dict[str, float],
+    cold: dict[str, float],
+    filtered: dict[str, float],
+    chosen: str,
+    cold_chosen: str,
+    use_filter: bool,
+    n_check: int,
+    n_sample: int,
+) -> dict[str, Any]:
+    """The selection as ``metadata.json`` shows it: figures, choice and the reason in zh/en."""
+    baselines = {name: warm.get(name, 0.0) for name in BASELINE_SIGNALS}
+    best = max(baselines, key=lambda name: baselines[name])
+    cold_baselines = {name: cold.get(name, 0.0) for name in BASELINE_SIGNALS}
+    ratio = round(warm[chosen] / baselines[best], 3) if baselines[best] > 0 else None
+    cold_ratio = (
+        round(cold[cold_chosen] / cold_baselines["popularity"], 3)
+        if cold_baselines["popularity"] > 0
+        else None
+    )
+    reason_en = (
+        f"{chosen} had the highest nDCG@10 ({warm[chosen]}) on the last completions of "
+        f"{n_check} check teachers; best baseline {best} {baselines[best]} (ratio {ratio}). "
+        f"Mastered-points filter {'on' if use_filter else 'off'}: with it {filtered.get(chosen)}."
+    )
+    reason_zh = (
+        f"在 {n_check} 名校验教师最近完成的课程上，{chosen} 的 nDCG@10 最高（{warm[chosen]}）；"
+        f"最强基线 {best} 为 {baselines[best]}（比值 {ratio}）。已掌握能力点过滤"
+        f"{'启用' if use_filter else '不启用'}（启用时 {filtered.get(chosen)}）。"
+    )
+    return {
+        "protocol": "temporal holdout: each teacher's last completions; 3/4 of the sampled "
+        "teachers train, 1/4 check; nDCG@10 per teacher and kind over the full eligible list",
+        "teachers": n_sample,
+        "check_teachers": n_check,
+        "warm_ndcg@10": {name: warm[name] for name in warm if name not in BASELINE_SIGNALS},
+        "warm_with_mastered_filter_ndcg@10": filtered,
+        "baselines_ndcg@10": baselines,
+        "best_baseline": best,
+        "chosen": chosen,
+        "chosen_over_best_baseline": ratio,
+        "mastered_filter": use_filter,
+        "cold_ndcg@10": {name: cold[name] for name in cold if name not in BASELINE_SIGNALS},
+        "cold_baselines_ndcg@10": cold_baselines,
+        "cold_chosen": cold_chosen,
+        "cold_chosen_over_popularity": cold_ratio,
+        "reason_zh": reason_zh,
+        "reason_en": reason_en,
+    }

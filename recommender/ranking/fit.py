@@ -160,6 +160,14 @@ def fit_state(
     inner_events, validation = time_split(
         events, holdout_items=2, min_train_items=1, event="complete"
     )
+    for holdout, min_train in ((1, 1), (1, 0)):
+        if not validation.empty:
+            break
+        # A small or partial province (few completions per teacher): hold out one item each,
+        # even a teacher's only one, as the blend needs some held-out completion to learn from.
+        inner_events, validation = time_split(
+            events, holdout_items=holdout, min_train_items=min_train, event="complete"
+        )
     confidence, completed = event_matrices(inner_events, teachers, items, settings.event_weights)
     took = (confidence > 0).astype(np.float32).tocsr()
     inner_social = _social(took, completed, teachers, inner_events, items)

@@ -362,6 +362,9 @@ def _report(
     baselines = {name: warm.get(name, 0.0) for name in BASELINE_SIGNALS}
     best = max(baselines, key=lambda name: baselines[name])
     cold_baselines = {name: cold.get(name, 0.0) for name in BASELINE_SIGNALS}
+    # With too few teachers to keep any for the check (``n_check`` 0) there are no figures.
+    warm = {chosen: 0.0, **warm}
+    cold = {cold_chosen: 0.0, **cold}
     ratio = round(warm[chosen] / baselines[best], 3) if baselines[best] > 0 else None
     cold_ratio = (
         round(cold[cold_chosen] / cold_baselines["popularity"], 3)

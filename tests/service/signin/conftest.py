@@ -9,9 +9,11 @@ on 127.0.0.1 only. Without Node.js and npm the sign-in tests skip with that reas
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -192,3 +194,54 @@ def live_server(
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@dataclass(frozen=True)
+class DemoServer:
+    """A demo province behind a live nengli server whose sign-in points at ``provider_port``."""
+
+    root: Path
+    base_url: str
+    admin_key: str
+    teacher_id: str
+    school_id: str
+    region: str
+    provider_port: int
+
+
+@contextmanager
+def demo_server(root: Path) -> Iterator[DemoServer]:
+    """Build the dashboard browser test's demo in ``root`` and serve it until the block ends.
+
+    The provider itself is left to the caller (``run_provider``), whose accounts depend on the
+    teacher and school picked here.
+    """
+    from tests.service.api import test_ui_browser as ui
+
+    admin_key, candidates = ui._build(root)
+    port, provider_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "NENGLI_DATABASE_URL": ui._database_url(root),
+        "NENGLI_MODEL_DIR": str(root / "model"),
+        "NENGLI_LOG_LEVEL": "WARNING",
+        **sign_in_environment(f"http://127.0.0.1:{provider_port}", port),
+    }
+    log = root / "server.log"
+    with log.open("wb") as sink:
+        server = subprocess.Popen(
+            [sys.executable, "-c", ui.SERVER, str(port)], env=env, stdout=sink, stderr=sink
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        ui._wait_until_up(base_url, server, log)
+        teacher_id, school_id = ui._pick_teacher(base_url, admin_key, candidates)
+        region = httpx.get(
+            f"{base_url}/v1/schools/{school_id}",
+            headers={"Authorization": f"Bearer {admin_key}"},
+            timeout=ui.HTTP_TIMEOUT,
+        ).json()["region"]
+        yield DemoServer(root, base_url, admin_key, teacher_id, school_id, region, provider_port)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -14,8 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from io import BytesIO
@@ -27,7 +25,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.service.api import test_ui_browser as ui
-from tests.service.signin.conftest import free_port, run_provider, sign_in_environment
+from tests.service.signin.conftest import demo_server, run_provider
 
 pytestmark = pytest.mark.slow
 
@@ -68,42 +66,16 @@ def _school_teachers(base_url: str, key: str, school_id: str) -> list[str]:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """The demo province behind a live server that signs in at oidc-provider; every teacher of
     the chosen school has an account (login = teacher id), so assigned peers can sign in."""
-    root = tmp_path_factory.mktemp("dashboard_demo")
-    admin_key, candidates = ui._build(root)
-    port, provider_port = free_port(), free_port()
-    issuer = f"http://127.0.0.1:{provider_port}"
-    env = {
-        **os.environ,
-        "NENGLI_DATABASE_URL": ui._database_url(root),
-        "NENGLI_MODEL_DIR": str(root / "model"),
-        "NENGLI_LOG_LEVEL": "WARNING",
-        **sign_in_environment(issuer, port),
-    }
-    log = root / "server.log"
-    with log.open("wb") as sink:
-        server = subprocess.Popen(
-            [sys.executable, "-c", ui.SERVER, str(port)], env=env, stdout=sink, stderr=sink
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        ui._wait_until_up(base_url, server, log)
-        teacher_id, school_id = ui._pick_teacher(base_url, admin_key, candidates)
-        region = httpx.get(
-            f"{base_url}/v1/schools/{school_id}",
-            headers={"Authorization": f"Bearer {admin_key}"},
-            timeout=ui.HTTP_TIMEOUT,
-        ).json()["region"]
+    with demo_server(tmp_path_factory.mktemp("dashboard_demo")) as demo:
+        base_url = demo.base_url
         accounts: dict[str, dict[str, object]] = {
             tid: {"nengli_role": "教师", "teacher_id": tid}
-            for tid in _school_teachers(base_url, admin_key, school_id)
+            for tid in _school_teachers(base_url, demo.admin_key, demo.school_id)
         }
-        accounts["li.principal"] = {"nengli_role": "学校管理员", "school_id": school_id}
-        accounts["wang.province"] = {"nengli_role": "省级管理员", "region": region}
-        with run_provider(root, provider_port, [f"{base_url}/auth/callback"], accounts):
-            yield Demo(base_url, admin_key, teacher_id, school_id, region)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+        accounts["li.principal"] = {"nengli_role": "学校管理员", "school_id": demo.school_id}
+        accounts["wang.province"] = {"nengli_role": "省级管理员", "region": demo.region}
+        with run_provider(demo.root, demo.provider_port, [f"{base_url}/auth/callback"], accounts):
+            yield Demo(base_url, demo.admin_key, demo.teacher_id, demo.school_id, demo.region)
 
 
 @pytest.fixture(scope="module")

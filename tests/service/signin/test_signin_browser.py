@@ -8,19 +8,15 @@ Chinese and English, and signs out. Screenshots are saved under the test's tempo
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.service.api import test_ui_browser as ui
-from tests.service.signin.conftest import free_port, run_provider, sign_in_environment
+from tests.service.signin.conftest import demo_server, run_provider
 
 pytestmark = pytest.mark.slow
 
@@ -35,41 +31,15 @@ class SignInDemo:
 
 @pytest.fixture(scope="module")
 def signin_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SignInDemo]:
-    root = tmp_path_factory.mktemp("signin_demo")
-    admin_key, candidates = ui._build(root)
-    port, provider_port = free_port(), free_port()
-    issuer = f"http://127.0.0.1:{provider_port}"
-    env = {
-        **os.environ,
-        "NENGLI_DATABASE_URL": ui._database_url(root),
-        "NENGLI_MODEL_DIR": str(root / "model"),
-        "NENGLI_LOG_LEVEL": "WARNING",
-        **sign_in_environment(issuer, port),
-    }
-    log = root / "server.log"
-    with log.open("wb") as sink:
-        server = subprocess.Popen(
-            [sys.executable, "-c", ui.SERVER, str(port)], env=env, stdout=sink, stderr=sink
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        ui._wait_until_up(base_url, server, log)
-        teacher_id, school_id = ui._pick_teacher(base_url, admin_key, candidates)
-        region = httpx.get(
-            f"{base_url}/v1/schools/{school_id}",
-            headers={"Authorization": f"Bearer {admin_key}"},
-            timeout=ui.HTTP_TIMEOUT,
-        ).json()["region"]
+    with demo_server(tmp_path_factory.mktemp("signin_demo")) as demo:
+        base_url = demo.base_url
         accounts: dict[str, dict[str, object]] = {
-            "zhang.teacher": {"nengli_role": "教师", "teacher_id": teacher_id},
-            "li.principal": {"nengli_role": "学校管理员", "school_id": school_id},
-            "wang.province": {"nengli_role": "省级管理员", "region": region},
+            "zhang.teacher": {"nengli_role": "教师", "teacher_id": demo.teacher_id},
+            "li.principal": {"nengli_role": "学校管理员", "school_id": demo.school_id},
+            "wang.province": {"nengli_role": "省级管理员", "region": demo.region},
         }
-        with run_provider(root, provider_port, [f"{base_url}/auth/callback"], accounts):
-            yield SignInDemo(base_url, teacher_id, school_id, region)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+        with run_provider(demo.root, demo.provider_port, [f"{base_url}/auth/callback"], accounts):
+            yield SignInDemo(base_url, demo.teacher_id, demo.school_id, demo.region)
 
 
 @pytest.fixture(scope="module")

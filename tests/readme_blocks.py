@@ -134,3 +134,35 @@ def split_console_output(output: str) -> tuple[list[str], list[int]]:
     """Undo :func:`console_script`'s markers: each command's output and exit status."""
     pieces = re.split(r"\n?\x1eEND (\d+) (\d+)\n", output)
     return pieces[0::3], [int(code) for code in pieces[2::3]]
+
+
+INLINE_COMMAND = re.compile(r"`(nengli [^`]+)`")
+COMMAND_WORD = re.compile(r"[a-z][a-z-]*")
+
+
+def inline_commands(markdown: str) -> dict[tuple[str, ...], set[str]]:
+    """``nengli …`` code spans of the prose: command path → the ``--options`` they name.
+
+    The path is the run of lower-case words after ``nengli`` (``assessment export``); a span may
+    chain commands with ``&&`` and list alternatives with ``|`` (``--role school --school ID |
+    --role teacher …``). Fenced blocks are left out: they are run instead.
+    """
+    prose = re.sub(r"^\s*```.*?^\s*```", "", markdown, flags=re.MULTILINE | re.DOTALL)
+    commands: dict[tuple[str, ...], set[str]] = {}
+    for span in INLINE_COMMAND.findall(prose):
+        for part in span.split("&&"):
+            words = part.split()
+            if words[:1] != ["nengli"]:
+                continue
+            path: list[str] = []
+            for word in words[1:]:
+                if not COMMAND_WORD.fullmatch(word):
+                    break
+                path.append(word)
+            options = {
+                re.sub(r"=.*$", "", word.strip("[]"))
+                for word in words
+                if word.strip("[").startswith("--")
+            }
+            commands.setdefault(tuple(path), set()).update(options)
+    return commands

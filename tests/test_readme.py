@@ -43,6 +43,7 @@ from tests.readme_blocks import (
     SKIPPED_MAKE_TARGETS,
     Block,
     console_script,
+    inline_commands,
     normalised,
     output_pattern,
     parse_blocks,
@@ -278,6 +279,20 @@ def test_demo_examples_answer_over_http(walkthrough: Walkthrough) -> None:
         assert not (isinstance(body, dict) and {"title", "status"} <= body.keys()), body
 
 
+@pytest.mark.slow
+def test_inline_commands_name_real_commands_and_options(walkthrough: Walkthrough) -> None:
+    """The prose's ``nengli …`` spans (not run: some train for minutes) name real options."""
+    commands = inline_commands(README.read_text(encoding="utf-8"))
+    assert len(commands) >= 10
+    for path, options in commands.items():
+        command = " ".join(["nengli", *path])
+        result = walkthrough.bash(f"COLUMNS=200 {command} --help")
+        assert result.returncode == 0, f"README.md names `{command}`:\n{result.stdout}"
+        shown = set(re.findall(r"(?<![\w-])--[a-z][\w-]*", result.stdout))
+        unknown = sorted(options - shown)
+        assert not unknown, f"README.md: `{command}` has no option {unknown}"
+
+
 def test_readme_starts_with_make_demo_and_make_test() -> None:
     first = BLOCKS[0]
     assert first.language == "bash"
@@ -318,3 +333,16 @@ def test_skipped_make_targets_are_real_and_the_demo_fixture_matches_the_recipe()
 )
 def test_output_pattern(expected: list[str], output: str, matches: bool) -> None:
     assert bool(output_pattern(expected).fullmatch(normalised(output))) is matches
+
+
+def test_inline_commands_reads_paths_options_and_chains() -> None:
+    markdown = (
+        "Run `nengli keys create --role platform --region 江苏 |\n--role school --school ID` or\n"
+        "`nengli generate … && nengli path T1 --policy jiangsu [--json]`.\n"
+        "```bash\nnengli serve --ignored\n```\n"
+    )
+    assert inline_commands(markdown) == {
+        ("keys", "create"): {"--role", "--region", "--school"},
+        ("generate",): set(),
+        ("path",): {"--policy", "--json"},
+    }

@@ -1,4 +1,4 @@
-"""The project's rule: every dependency in pyproject.toml has a one-line reason in README.md."""
+"""README lists what the project has: every pyproject dependency with a reason, every setting."""
 
 from __future__ import annotations
 
@@ -48,3 +48,20 @@ def test_every_dependency_has_a_reason_in_the_readme() -> None:
     assert required - core - set(reasons) == set(), "add a row to README's dependency list"
     assert all(len(why) > 20 for why in reasons.values()), reasons
     assert (core | set(reasons)) - required == set(), "README lists a package pyproject lacks"
+
+
+def test_every_setting_is_in_the_readme() -> None:
+    """Each ``NENGLI_`` setting has a row in README's Settings table (``NENGLI_X_*`` covers a family)."""
+    from service.settings import Settings
+
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## Settings") : text.index("## Dependencies")]
+    named = set(re.findall(r"`(NENGLI_[A-Z0-9_]*[A-Z0-9])`", section))
+    families = re.findall(r"`(NENGLI_[A-Z0-9_]+_)\*`", section)
+    missing = [
+        f"NENGLI_{name.upper()}"
+        for name in Settings.model_fields
+        if f"NENGLI_{name.upper()}" not in named
+        and not any(f"NENGLI_{name.upper()}".startswith(family) for family in families)
+    ]
+    assert not missing, f"add these to README's Settings table: {missing}"

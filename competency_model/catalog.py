@@ -47,6 +47,7 @@ __all__ = [
     "LEVELS",
     "ONLINE_KINDS",
     "PRACTICE_KINDS",
+    "RECOMMENDABLE_KINDS",
     "REGIONAL_PRACTICE_KINDS",
     "STAGES",
     "SUBJECTS_BY_STAGE",
@@ -89,7 +90,12 @@ SUBJECTS_BY_STAGE: dict[str, tuple[str, ...]] = {
     "高中": (*_SECONDARY_SUBJECTS, "思想政治", "信息技术"),
     "中职": ("语文", "数学", "英语", "计算机应用", "机电技术", "护理"),
 }
-_ID_PREFIX = {"online_video": "CRS-", "live": "CRS-", "practice": "TSK-", "school_research": "TSK-"}
+_ID_PREFIX = {kind: "CRS-" for kind in ONLINE_KINDS} | {kind: "TSK-" for kind in PRACTICE_KINDS}
+#: Kinds a recommendation list may hold. The regional practice kinds are activities a school
+#: records (集中培训 it organises, 应用考核 it holds, a teacher's online teaching it attests):
+#: they count towards the hour rules and plans, but are not catalogue choices to suggest, and
+#: the simulator's teachers do not pick them.
+RECOMMENDABLE_KINDS: tuple[str, ...] = ONLINE_KINDS + BASE_PRACTICE_KINDS
 _WEIGHT_TOLERANCE = 1e-6
 
 

@@ -7,19 +7,28 @@ JSON shape::
                 "week": 1, "reason": "…"}],
      "totals": {"hours": 50.0, "practice_hours": 25.0, "online_hours": 25.0},
      "evidence": {"A1": ["学情分析方案", "学情分析报告"]},
-     "violations": []}
+     "violations": [],
+     "chosen_points_left_out": [{"point": "A5", "reason": "no_practice_task", …}]}
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from competency_model.framework import Framework, default_framework
 
-__all__ = ["Plan", "PlanItem", "PlanTotals", "Violation", "compute_totals", "required_evidence"]
+__all__ = [
+    "LeftOutPoint",
+    "Plan",
+    "PlanItem",
+    "PlanTotals",
+    "Violation",
+    "compute_totals",
+    "required_evidence",
+]
 
 
 class Violation(BaseModel):
@@ -61,6 +70,24 @@ class PlanTotals(BaseModel):
     online_hours: float = Field(ge=0)
 
 
+class LeftOutPoint(BaseModel):
+    """A point the school chose (选点, 一校一策) that this teacher's plan does not target, and why.
+
+    A plan is still valid without it (the point rules are met by other points), but the school
+    asked for it, so leaving it out must be said, never done silently: ``no_practice_task``
+    means no practice task the teacher can take (stage, subject, environment) develops the point
+    enough to target it — the catalog lacks one; ``target_count`` means the plan's targets were
+    full (other chosen points with larger gaps, or the target set the catalog could serve).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    point: str
+    reason: Literal["no_practice_task", "target_count"]
+    message_zh: str
+    message_en: str
+
+
 class Plan(BaseModel):
     """A teacher's learning plan for one policy cycle."""
 
@@ -73,6 +100,7 @@ class Plan(BaseModel):
     totals: PlanTotals
     evidence: dict[str, list[str]] = Field(default_factory=dict)
     violations: list[Violation] = Field(default_factory=list)
+    chosen_points_left_out: list[LeftOutPoint] = Field(default_factory=list)
 
 
 def compute_totals(

@@ -13,7 +13,10 @@ for the national framework. Then, so that three points can fill a plan (Jiangsu:
 and ≥25 video 学时 of 50) as real schools' plans do, every point gets 4 point-generic video
 courses and 5 point-generic practice/research tasks for all stages and subjects, numbered after
 the topic-based items (``CRS-0331…``, ``TSK-0121…``) and drawn from a second random stream, so
-the earlier ids and rows never move when this part changes. No item is longer than the smallest
+the earlier ids and rows never move when this part changes. Last, from a third stream, every point
+gets one item of each regional practice kind (a teacher's own 在线教学资源制作与在线教学, Jiangsu
+§三(六); 集中培训 and 应用考核, Chongqing §一(一)): activities a school records and the hour rules of
+those regions count, numbered after every other task. No item is longer than the smallest
 ``max_weekly_hours`` of the shipped policies: a plan puts one item in one week.
 
 Usage::
@@ -47,7 +50,7 @@ from training_data.catalog_templates import (
 __all__ = ["DEFAULT_SEED", "build_catalog", "catalog_json", "main", "max_item_hours"]
 
 DEFAULT_SEED = 20200414  # date of 苏教师〔2020〕5号; any fixed value would do
-CATALOG_VERSION = "2026.2"  # 2026.2: point-generic items, hours capped at 6
+CATALOG_VERSION = "2026.3"  # 2026.3: regional practice kinds; 2026.2: point-generic items
 _ENV_ORDER = ("multimedia", "blended", "smart")
 #: How often a stage-specific item targets each stage (primary and junior teachers dominate).
 _STAGE_WEIGHTS = {"幼儿园": 0.05, "小学": 0.40, "初中": 0.28, "高中": 0.18, "中职": 0.09}
@@ -58,6 +61,13 @@ _ONLINE_HOURS = {"入门": (1.0, 2.0), "进阶": (2.0, 3.0), "高阶": (3.0, 4.0
 _PRACTICE_HOURS = {"入门": (2.0, 4.0), "进阶": (3.0, 6.0), "高阶": (4.0, 6.0)}
 _LIVE_HOURS = (1.5, 3.0)
 _RESEARCH_HOURS = (4.0, 6.0)
+#: The regional practice kinds (see competency_model.catalog.REGIONAL_PRACTICE_KINDS): title and
+#: 学时 range. Each leaves the point's own evidence, the artefacts its assessment asks for.
+_REGIONAL_FORMATS: tuple[tuple[str, str, tuple[float, float]], ...] = (
+    ("online_production", "【在线教学】制作并实施「{name}」在线教学资源", (3.0, 6.0)),
+    ("centralized_training", "【集中培训】「{name}」专题集中培训", (4.0, 6.0)),
+    ("application_assessment", "【应用考核】「{name}」应用考核", (2.0, 4.0)),
+)
 
 
 def _parse_topic(topic: str) -> tuple[str, str | None, str | None]:
@@ -294,6 +304,28 @@ def _general_point_tasks(
     return items
 
 
+def _regional_point_tasks(
+    framework: Framework, code: str, rng: np.random.Generator
+) -> list[dict[str, Any]]:
+    """One item per regional practice kind: every stage, 学科通用, the point's own environment."""
+    point = framework.point(code)
+    own_evidence = [artifact.name_zh for artifact in point.artifacts]
+    return [
+        {
+            "title_zh": title.format(name=f"{code}{point.name_zh}") + "（学科通用）",
+            "points": {code: 1.0},
+            "kind": kind,
+            "stages": list(STAGES),
+            "subjects": [GENERAL_SUBJECT],
+            "environment": point.environment,
+            "level": "进阶",
+            "hours": _hours(rng, *hours),
+            "artifacts": own_evidence,
+        }
+        for kind, title, hours in _REGIONAL_FORMATS
+    ]
+
+
 def max_item_hours() -> float:
     """The longest item any shipped policy can schedule: the smallest ``max_weekly_hours``."""
     return min(load_policy(name).max_weekly_hours for name in available_policies())
@@ -325,6 +357,10 @@ def build_catalog(seed: int = DEFAULT_SEED, framework: Framework | None = None) 
     for ordinal, code in enumerate(framework.codes):
         courses += _general_point_courses(framework, code, general_rng)
         tasks += _general_point_tasks(framework, code, general_rng, ordinal)
+    # a third stream, numbered after every other task: the regional practice kinds
+    regional_rng = np.random.default_rng([seed, 2])
+    for code in framework.codes:
+        tasks += _regional_point_tasks(framework, code, regional_rng)
     items = []
     for prefix, group in (("CRS", courses), ("TSK", tasks)):
         for number, item in enumerate(group, start=1):

@@ -27,7 +27,7 @@ from competency_model.catalog import (
 from competency_model.errors import InfeasibleError
 from competency_model.framework import Framework, normalize_environment
 from competency_model.graph import CompetencyGraph
-from competency_model.plan import Plan, PlanItem, compute_totals
+from competency_model.plan import LeftOutPoint, Plan, PlanItem, compute_totals
 from competency_model.policy import Policy, load_policy, validate_plan
 from recommender.paths.evidence import evidence_for
 from recommender.paths.feasibility import (
@@ -370,6 +370,55 @@ def _select(
     )
 
 
+def left_out_points(
+    chosen_points: Collection[str],
+    targets: Collection[str],
+    coverable: Collection[str],
+    *,
+    stage: str | None,
+    subject: str | None,
+) -> list[LeftOutPoint]:
+    """The school's chosen points the plan does not target, each with the reason (zh + en)."""
+    who = f"{stage or ''}{subject or ''}教师" if stage or subject else "该教师"
+    who_en = " ".join(x for x in (stage, subject) if x) or "this"
+    left: list[LeftOutPoint] = []
+    for code in dict.fromkeys(chosen_points):
+        if code in targets:
+            continue
+        if code not in coverable:
+            left.append(
+                LeftOutPoint(
+                    point=code,
+                    reason="no_practice_task",
+                    message_zh=(
+                        f"学校选定的能力点 {code} 未纳入本计划：没有{who}可做、在 {code} 上权重"
+                        "不低于 0.5 的实践任务。请在课程目录中为该学段、学科和环境补充这类任务。"
+                    ),
+                    message_en=(
+                        f"The school's chosen point {code} is not in this plan: no practice task "
+                        f"a {who_en} teacher can take puts a weight of at least 0.5 on it. Add "
+                        "such a task for this stage, subject and environment to the catalog."
+                    ),
+                )
+            )
+        else:
+            left.append(
+                LeftOutPoint(
+                    point=code,
+                    reason="target_count",
+                    message_zh=(
+                        f"学校选定的能力点 {code} 未纳入本计划：本计划的目标能力点"
+                        f"（{'、'.join(targets)}）已选满，未能同时纳入 {code}。"
+                    ),
+                    message_en=(
+                        f"The school's chosen point {code} is not in this plan: its targets "
+                        f"({', '.join(targets)}) are full and {code} could not be added."
+                    ),
+                )
+            )
+    return left
+
+
 def build_learning_path(
     teacher_id: str,
     mastery: Mapping[str, float],
@@ -488,6 +537,7 @@ def build_learning_path(
         if item.kind in pol.practice_kinds:
             main = max((c for c in targets if c in item.points), key=lambda c: item.points[c])
             task_artifacts.setdefault(main, []).extend(item.artifacts)
+    _, coverable = candidate_pool(catalog, prepared.school_environment, pol, graph, stage, subject)
     plan = Plan(
         teacher_id=teacher_id,
         policy=pol.name,
@@ -496,6 +546,9 @@ def build_learning_path(
         totals=compute_totals(items, pol.online_kinds, pol.practice_kinds),
         evidence=evidence_for(targets, framework, task_artifacts),
         violations=[],
+        chosen_points_left_out=left_out_points(
+            chosen_points, targets, coverable, stage=stage, subject=subject
+        ),
     )
     violations = validate_plan(plan, pol, framework, prepared.school_environment)
     if violations:

@@ -22,7 +22,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from competency_model.catalog import Kind
+from competency_model.catalog import RECOMMENDABLE_KINDS, Kind
 from competency_model.errors import NotFoundError
 from competency_model.policy import Policy
 from recommender.ranking.signals import ItemTable, PointTable
@@ -78,7 +78,11 @@ class PolicyRules:
 
 
 def kind_mask(items: ItemTable, kind: ListKind, rules: PolicyRules) -> NDArray[np.bool_]:
-    """Items of the requested kind: online courses, practice tasks (per the policy), or all."""
+    """Items of the requested kind: online courses, practice tasks (per the policy), or all.
+
+    Only :data:`~competency_model.catalog.RECOMMENDABLE_KINDS` are ever listed: the regional
+    practice kinds count towards a region's hours but are activities the school records.
+    """
     if kind == "course":
         allowed = rules.online_kinds
     elif kind == "task":
@@ -87,7 +91,7 @@ def kind_mask(items: ItemTable, kind: ListKind, rules: PolicyRules) -> NDArray[n
         allowed = (*rules.online_kinds, *rules.practice_kinds)
     else:
         raise ValueError(f"kind={kind!r}; use 'course', 'task' or 'all'")
-    return np.isin(items.kinds, list(allowed))
+    return np.isin(items.kinds, [k for k in allowed if k in RECOMMENDABLE_KINDS])
 
 
 def completed_mask(n_items: int, completed_columns: Iterable[int]) -> NDArray[np.bool_]:

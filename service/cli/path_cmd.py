@@ -31,6 +31,8 @@ def _print_plan(plan: Plan) -> None:
             f"  第{item.week:>3}周  {item.id}  {item.kind:<15} {item.hours:>4g}h  "
             f"{','.join(item.points):<8} {item.reason}"
         )
+    for left in plan.chosen_points_left_out:
+        typer.echo(f"注意 / note: {left.message_zh} / {left.message_en}", err=True)
     typer.echo("提交证据：")
     for code, artifacts in plan.evidence.items():
         typer.echo(f"  {code}: {'、'.join(artifacts)}")

@@ -12,6 +12,7 @@ from competency_model.catalog import (
     GENERAL_SUBJECT,
     ONLINE_KINDS,
     PRACTICE_KINDS,
+    REGIONAL_PRACTICE_KINDS,
     STAGES,
     default_catalog,
 )
@@ -34,9 +35,27 @@ def test_shipped_catalog_meets_the_size_targets() -> None:
     assert len(catalog.courses) >= 300
     assert len(catalog.tasks) >= 90
     assert {item.kind for item in catalog.courses} == set(ONLINE_KINDS)
-    # the regional practice kinds (集中培训 …) are records of what a school did, not tasks to
-    # recommend: the sample catalog has exactly the kinds every region counts
-    assert {item.kind for item in catalog.tasks} == set(BASE_PRACTICE_KINDS)
+    assert {item.kind for item in catalog.tasks} == set(BASE_PRACTICE_KINDS) | set(
+        REGIONAL_PRACTICE_KINDS
+    )
+
+
+def test_every_point_has_one_item_of_each_regional_practice_kind() -> None:
+    """集中培训 / 应用考核 (Chongqing) and online teaching (Jiangsu) can be recorded on any point."""
+    catalog = default_catalog()
+    for code in default_framework().codes:
+        kinds = [item.kind for item in catalog.tasks if item.points == {code: 1.0}]
+        for kind in REGIONAL_PRACTICE_KINDS:
+            assert kinds.count(kind) == 1, (code, kind)
+    regional = [item for item in catalog.tasks if item.kind in REGIONAL_PRACTICE_KINDS]
+    assert all(item.artifacts and item.hours <= max_item_hours() for item in regional)
+    # numbered after every other task, so the earlier ids never moved
+    first_regional = min(int(item.item_id[4:]) for item in regional)
+    assert all(
+        int(item.item_id[4:]) < first_regional
+        for item in catalog.tasks
+        if item.kind in BASE_PRACTICE_KINDS
+    )
 
 
 def test_every_point_has_three_practice_tasks_and_courses() -> None:
@@ -89,7 +108,11 @@ def test_three_points_fill_a_plan_for_any_stage_and_subject(stage: str) -> None:
 def test_every_point_has_enough_tasks_of_both_practice_kinds() -> None:
     catalog = default_catalog()
     for code in default_framework().codes:
-        tasks = [item for item in catalog.tasks if item.primary_point == code]
+        tasks = [
+            item
+            for item in catalog.tasks
+            if item.primary_point == code and item.kind in BASE_PRACTICE_KINDS
+        ]
         assert len(tasks) >= 8, code
         assert {item.kind for item in tasks} == set(BASE_PRACTICE_KINDS), code
 

@@ -20,7 +20,14 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from competency_model.catalog import GENERAL_SUBJECT, LEVELS, ONLINE_KINDS, STAGES, Catalog
+from competency_model.catalog import (
+    GENERAL_SUBJECT,
+    LEVELS,
+    ONLINE_KINDS,
+    RECOMMENDABLE_KINDS,
+    STAGES,
+    Catalog,
+)
 from training_data.simulator.config import SimulatorConfig
 from training_data.simulator.teachers import SUBJECTS
 
@@ -55,9 +62,11 @@ class CatalogArrays:
         cls, catalog: Catalog, codes: list[str], rng: np.random.Generator, config: SimulatorConfig
     ) -> CatalogArrays:
         """Arrays plus the hidden popularity N(0, 1) and quality N(0, 0.5) of each item."""
-        items = list(catalog.items)
+        # Simulated teachers choose courses and tasks; the regional practice kinds are
+        # activities a school records, so they are left out of the choice set.
+        items = [item for item in catalog.items if item.kind in RECOMMENDABLE_KINDS]
         env = {e: i for i, e in enumerate(config.environments)}
-        weights = catalog.point_weight_matrix(codes)
+        weights = Catalog(items).point_weight_matrix(codes)
         subject_fit = np.zeros((len(SUBJECTS), len(items)))
         for j, item in enumerate(items):
             if GENERAL_SUBJECT in item.subjects:

@@ -50,11 +50,11 @@ def test_shipped_catalog_is_possible_everywhere(policy, shipped) -> None:
 def test_catalog_check_names_what_is_missing(shipped) -> None:
     """Without 幼儿园 practice tasks, 幼儿园 cells fail on practice and the others still pass."""
     framework, catalog = shipped
-    from competency_model.catalog import Catalog
+    from competency_model.catalog import PRACTICE_KINDS, Catalog
 
     items: list[CatalogItem] = []
     for item in catalog.items:
-        if item.kind in ("practice", "school_research") and "幼儿园" in item.stages:
+        if item.kind in PRACTICE_KINDS and "幼儿园" in item.stages:
             if item.stages == ["幼儿园"]:
                 continue
             item = item.model_copy(update={"stages": [s for s in item.stages if s != "幼儿园"]})

@@ -131,3 +131,49 @@ def test_regional_practice_kinds_are_offered_only_where_they_count(framework, ca
         kinds[policy] = {item.kind for item in plan.items}
     assert "centralized_training" not in kinds["national"]
     assert "centralized_training" in kinds["chongqing"]
+
+
+def test_a_chosen_point_no_task_can_develop_is_reported_not_dropped(framework, catalog) -> None:
+    """Stumble: a 选点 without a practice task for the teacher's stage vanished from the plan."""
+    without_a5_tasks = Catalog(
+        [
+            item
+            for item in catalog.items
+            if not ("A5" in item.points and item.kind in ("practice", "school_research"))
+        ],
+        name="no-A5-tasks",
+    )
+    mastery = dict.fromkeys(framework.codes, 0.3)
+    plan = build_learning_path(
+        "T1", mastery, "multimedia", "jiangsu", without_a5_tasks, framework, chosen_points=["A5"]
+    )
+    assert validate_plan(plan, "jiangsu", framework, "multimedia") == []
+    assert "A5" not in plan.targets
+    [left] = plan.chosen_points_left_out
+    assert (left.point, left.reason) == ("A5", "no_practice_task")
+    assert "A5" in left.message_zh and "A5" in left.message_en
+
+
+def test_chosen_points_beyond_the_target_count_are_reported(framework, catalog) -> None:
+    mastery = dict.fromkeys(framework.codes, 0.3)
+    chosen = [c for c in framework.codes if c.startswith("A")][:7]
+    plan = build_learning_path(
+        "T1",
+        mastery,
+        "multimedia",
+        "jiangsu",
+        catalog,
+        framework,
+        chosen_points=chosen,
+        n_targets=5,
+    )
+    left = {entry.point: entry.reason for entry in plan.chosen_points_left_out}
+    assert set(left) == set(chosen) - set(plan.targets) and len(left) == 2
+    assert set(left.values()) == {"target_count"}
+    # a plan that keeps every chosen point says nothing
+    assert (
+        build_learning_path(
+            "T1", mastery, "multimedia", "jiangsu", catalog, framework, chosen_points=["A1"]
+        ).chosen_points_left_out
+        == []
+    )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from competency_model.catalog import load_catalog
+from competency_model.catalog import PRACTICE_KINDS, load_catalog
 from service.cli.main import app
 
 runner = CliRunner()
@@ -25,7 +25,7 @@ def test_missing_kindergarten_practice_exits_1_and_says_what_is_missing(tmp_path
     items = []
     for item in load_catalog().items:
         row = item.model_dump(mode="json")
-        if item.kind in ("practice", "school_research"):
+        if item.kind in PRACTICE_KINDS:
             row["stages"] = [s for s in row["stages"] if s != "幼儿园"]
             if not row["stages"]:
                 continue

@@ -12,11 +12,6 @@ from pathlib import Path
 
 import typer
 
-from service.db.engine import make_engine, make_session_factory
-from service.db.list_store import load_lists
-from service.db.migrate import upgrade_database
-from service.settings import get_settings
-
 
 def batch_load(
     files: list[Path] = typer.Argument(..., help="Parquet list files (one per province)."),
@@ -26,6 +21,11 @@ def batch_load(
         if not file.is_file():
             typer.echo(f"error: {file}: no such file", err=True)
             raise typer.Exit(2)
+    from service.db.engine import make_engine, make_session_factory
+    from service.db.list_store import load_lists
+    from service.db.migrate import upgrade_database
+    from service.settings import get_settings
+
     engine = make_engine(get_settings().database_url)
     try:
         upgrade_database(engine)

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 
 from competency_model.errors import NengliError, NotFoundError
-from competency_model.framework import Framework
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from competency_model.framework import Framework
 
 __all__ = ["diagnosis_table_rows", "register"]
 

@@ -5,21 +5,10 @@ from __future__ import annotations
 import json
 
 import typer
-from pydantic import BaseModel, Field, ValidationError
 
 from competency_model.errors import NengliError
 
 __all__ = ["register"]
-
-
-class DiagnosisEvaluationOptions(BaseModel):
-    """Validated options of ``nengli evaluate diagnosis``."""
-
-    teachers: int = Field(2000, ge=100, le=200_000)
-    seed: int = Field(0, ge=0)
-    family: str | None = Field(None, min_length=1)
-    subsets: list[str] = Field(default_factory=list)
-    subsets_only: bool = False
 
 
 def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
@@ -45,8 +34,11 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
     ) -> None:
         """Accuracy, AUC and calibration of mastery diagnosis vs simulated truth."""
+        from pydantic import ValidationError
+
         from recommender.diagnosis.simulation_report import evaluate_on_simulation
         from recommender.diagnosis.subset_report import SUBSETS
+        from service.cli.evaluate_diagnosis_options import DiagnosisEvaluationOptions
 
         names = list(SUBSETS) if subsets == "every" else [s for s in subsets.split(",") if s]
         unknown = [s for s in names if s not in SUBSETS]

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from training_data.simulator.config import FAMILIES
+from training_data.simulator.family_names import FAMILIES
 
 ALL_FAMILIES = "all"
 

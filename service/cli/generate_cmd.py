@@ -5,18 +5,24 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
-from pydantic import ValidationError
 
-from training_data.simulator.config import FAMILIES, SimulatorConfig
+from training_data.simulator.family_names import FAMILIES
+
+if TYPE_CHECKING:
+    from training_data.simulator.config import SimulatorConfig
 
 __all__ = ["family_config", "register"]
 
 
 def family_config(family: str) -> SimulatorConfig:
     """The default config of ``family``; an unknown name is a ``BadParameter`` (exit code 2)."""
+    from pydantic import ValidationError
+
+    from training_data.simulator.config import SimulatorConfig
+
     try:
         return SimulatorConfig(family=family)
     except ValidationError:

@@ -10,23 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from competency_model.catalog import default_catalog, load_catalog
 from competency_model.errors import ImportRowError
-from competency_model.vocabulary import load_vocabulary
 from service.cli.framework_cmd import resolve_framework
-from training_data.imports import (
-    ImportReport,
-    existing_school_ids,
-    existing_teacher_ids,
-    import_files,
-    write_import,
-)
-from training_data.imports.inspect import FileInspection, inspect_files
-from training_data.imports.options import ImportOptions, load_mapping
+
+if TYPE_CHECKING:
+    from training_data.imports import ImportReport
+    from training_data.imports.inspect import FileInspection
 
 _SHOWN_ROWS = 20
 
@@ -151,6 +144,17 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         ] = "infer",
     ) -> None:
         """Import platform exports (teachers, schools, learning records, assessments)."""
+        from competency_model.catalog import default_catalog, load_catalog
+        from competency_model.vocabulary import load_vocabulary
+        from training_data.imports import (
+            existing_school_ids,
+            existing_teacher_ids,
+            import_files,
+            write_import,
+        )
+        from training_data.imports.inspect import inspect_files
+        from training_data.imports.options import ImportOptions, load_mapping
+
         framework = resolve_framework(framework_file)
         course_catalog = (
             load_catalog(catalog, framework)

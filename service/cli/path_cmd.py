@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from competency_model.errors import NotFoundError
-from competency_model.plan import Plan
+
+if TYPE_CHECKING:
+    from competency_model.plan import Plan
 
 __all__ = ["register"]
 

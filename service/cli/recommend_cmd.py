@@ -13,12 +13,14 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
-from competency_model.catalog import Kind as CatalogKind
 from competency_model.errors import NengliError, NotFoundError
+
+if TYPE_CHECKING:
+    from competency_model.catalog import Kind as CatalogKind
 
 __all__ = ["Kind", "Language", "register"]
 
@@ -139,7 +141,7 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         if decision.mode is Serving.KNOWN:
             # the use cases pass the kind straight to the recommender, which also ranks "all"
             items = recommend_known(
-                recommender, decision, cast(CatalogKind, kind.value), k, personalized, completed
+                recommender, decision, cast("CatalogKind", kind.value), k, personalized, completed
             )
         else:  # added after training: rank from the profile and a fresh diagnosis, as the API does
             row = province.teachers.loc[teachers == teacher_id].iloc[0]
@@ -156,7 +158,13 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
                 research_group=str(row.get("research_group") or ""),
             )
             items = recommend_unknown(
-                recommender, decision, profile, completed, cast(CatalogKind, kind.value), k, mastery
+                recommender,
+                decision,
+                profile,
+                completed,
+                cast("CatalogKind", kind.value),
+                k,
+                mastery,
             )
         if as_json:
             payload = {

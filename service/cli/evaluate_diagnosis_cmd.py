@@ -7,6 +7,7 @@ import json
 import typer
 
 from competency_model.errors import NengliError
+from service.cli.progress import QuietOption, cli_progress
 
 __all__ = ["register"]
 
@@ -32,6 +33,7 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
             help="Report only the input subsets (skip the full-questionnaire comparison).",
         ),
         as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
+        quiet: QuietOption = False,
     ) -> None:
         """Accuracy, AUC and calibration of mastery diagnosis vs simulated truth."""
         from pydantic import ValidationError
@@ -58,13 +60,15 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
             first = error.errors()[0]
             raise NengliError(f"--{first['loc'][0]} {first['input']!r}: {first['msg']}") from None
         try:
-            report = evaluate_on_simulation(
-                options.teachers,
-                options.seed,
-                family=options.family,
-                subsets=tuple(options.subsets),
-                subsets_only=options.subsets_only,
-            )
+            with cli_progress(quiet or as_json) as progress:
+                report = evaluate_on_simulation(
+                    options.teachers,
+                    options.seed,
+                    family=options.family,
+                    subsets=tuple(options.subsets),
+                    subsets_only=options.subsets_only,
+                    progress=progress,
+                )
         except ValidationError as error:  # the simulator's config refused the family
             raise NengliError(
                 f"--family {family!r}: the simulator does not accept it "

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
+from service.cli.progress import QuietOption, cli_progress
 from training_data.simulator.family_names import FAMILIES
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
                 help="Simulator family 模拟器族: " + ", ".join(FAMILIES) + " (docs/simulator.md).",
             ),
         ] = "graph",
+        quiet: QuietOption = False,
     ) -> None:
         """Simulate schools, teachers, questionnaires, grades, learning events and the hidden truth."""
         from competency_model.catalog import load_catalog
@@ -72,17 +74,19 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         catalog = load_catalog(None, framework) if framework is not None else None
         bank = load_item_bank(None, framework) if framework is not None else None
         started = time.perf_counter()
-        manifest = write_simulated_province(
-            out,
-            teachers,
-            schools,
-            seed,
-            format=format,
-            framework=framework,
-            catalog=catalog,
-            item_bank=bank,
-            config=config,
-        )
+        with cli_progress(quiet) as progress:
+            manifest = write_simulated_province(
+                out,
+                teachers,
+                schools,
+                seed,
+                format=format,
+                framework=framework,
+                catalog=catalog,
+                item_bank=bank,
+                config=config,
+                progress=progress,
+            )
         seconds = time.perf_counter() - started
         typer.echo(
             json.dumps(

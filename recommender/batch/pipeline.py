@@ -179,9 +179,9 @@ def run_batch(
     """
     started = time.perf_counter()
     root = Path(out_dir)
-    root.mkdir(parents=True, exist_ok=True)
     progress.stage("读取数据 reading the province")
     tables = province if isinstance(province, Province) else read_province(province)
+    root.mkdir(parents=True, exist_ok=True)  # after reading: a bad --data leaves no empty batch
     progress.stage(f"分区 writing partition inputs ({len(tables.teachers)} teachers)")
     planned = prepare_inputs(tables, root, max_teachers)
     tasks = [

@@ -2,7 +2,10 @@
 
 Lowest layer of nengli (stdlib + pydantic + networkx + numpy + pandas); nothing here imports the
 other packages. Besides the framework it holds the two contracts every layer consumes: the course
-and task :class:`Catalog` and the :class:`Province` (the tables a model learns from). Public names are re-exported here so callers write ``from competency_model import …``.
+and task :class:`Catalog` and the :class:`Province` (the tables a model learns from). Public
+names are re-exported here so callers write ``from competency_model import …``; they are
+imported on first use (:mod:`competency_model.lazy_exports`), so importing one light module such
+as ``competency_model.errors`` does not load pandas.
 """
 
 from __future__ import annotations

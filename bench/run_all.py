@@ -26,6 +26,7 @@ BENCHMARKS = (
     "bench_service",
     "bench_dashboards",
     "bench_dashboard",
+    "bench_cli_startup",
 )
 
 

@@ -13,26 +13,33 @@ Example
 >>> bundle.recommender.recommend("T0000001", k=5)         # doctest: +SKIP
 """
 
-from recommender.bundle import (
-    ModelBundle,
-    load_bundle,
-    load_recommender,
-    save_bundle,
-    save_recommender,
-)
-from recommender.diagnosis import DiagnosisModel
-from recommender.ranking import (
-    CollaborativeFilter,
-    HybridRecommender,
-    Kind,
-    LambdaRanker,
-    LinearRanker,
-    ListKind,
-    RankedItems,
-    Recommendation,
-    TeacherProfile,
-)
-from recommender.training import train_model_dir
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from competency_model.lazy_exports import lazy_exports
+
+if TYPE_CHECKING:
+    from recommender.bundle import (
+        ModelBundle,
+        load_bundle,
+        load_recommender,
+        save_bundle,
+        save_recommender,
+    )
+    from recommender.diagnosis import DiagnosisModel
+    from recommender.ranking import (
+        CollaborativeFilter,
+        HybridRecommender,
+        Kind,
+        LambdaRanker,
+        LinearRanker,
+        ListKind,
+        RankedItems,
+        Recommendation,
+        TeacherProfile,
+    )
+    from recommender.training import train_model_dir
 
 __all__ = [
     "CollaborativeFilter",
@@ -52,3 +59,24 @@ __all__ = [
     "save_recommender",
     "train_model_dir",
 ]
+
+# name → defining module; imported on first use (PEP 562) so the face costs nothing
+_EXPORTS: dict[str, str] = {
+    "CollaborativeFilter": "recommender.ranking",
+    "DiagnosisModel": "recommender.diagnosis",
+    "HybridRecommender": "recommender.ranking",
+    "Kind": "recommender.ranking",
+    "LambdaRanker": "recommender.ranking",
+    "LinearRanker": "recommender.ranking",
+    "ListKind": "recommender.ranking",
+    "ModelBundle": "recommender.bundle",
+    "RankedItems": "recommender.ranking",
+    "Recommendation": "recommender.ranking",
+    "TeacherProfile": "recommender.ranking",
+    "load_bundle": "recommender.bundle",
+    "load_recommender": "recommender.bundle",
+    "save_bundle": "recommender.bundle",
+    "save_recommender": "recommender.bundle",
+    "train_model_dir": "recommender.training",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -20,6 +20,7 @@ import pandas as pd
 from competency_model.catalog import Catalog
 from competency_model.framework import Framework
 from competency_model.item_bank import ItemBank
+from competency_model.progress import NO_PROGRESS, ProgressReporter
 from competency_model.province import Province
 from recommender.artifacts import hash_frames
 from recommender.bundle import ModelBundle, save_bundle
@@ -49,8 +50,12 @@ def train_model_dir(
     policy: str | None = None,
     seed: int = 0,
     params: dict[str, Any] | None = None,
+    progress: ProgressReporter = NO_PROGRESS,
 ) -> dict[str, Any]:
     """Train on the province in ``data_dir`` and write the model directory ``out_dir``.
+
+    ``progress`` hears each stage (reading, diagnosis, the recommender's own stages, saving);
+    training takes minutes on a real province and a silent terminal looks like a hang.
 
     Returns
     -------
@@ -64,15 +69,23 @@ def train_model_dir(
     from competency_model.province import read_province
 
     started = time.perf_counter()
+    progress.stage("读取数据 reading the province")
     province = read_province(data_dir)
     framework = default_framework()
     catalog = load_catalog(framework=framework)
     item_bank = load_item_bank(framework=framework)
     regional = load_policy(policy) if policy else None
+    progress.stage(f"诊断模型 fitting the diagnosis ({len(province.teachers)} teachers)")
     mastery, diagnosis = diagnose_province(province, item_bank, framework, catalog)
     diagnosed = time.perf_counter()
     model = HybridRecommender(random_state=seed, **(params or {})).fit(
-        province, mastery, catalog, framework, regional, rediagnose=diagnosis.diagnose
+        province,
+        mastery,
+        catalog,
+        framework,
+        regional,
+        rediagnose=diagnosis.diagnose,
+        progress=progress,
     )
     metadata: dict[str, Any] = {
         "data_hash": hash_frames(
@@ -100,6 +113,7 @@ def train_model_dir(
             "recommender": round(time.perf_counter() - diagnosed, 2),
         },
     }
+    progress.stage("保存 saving the model directory")
     save_bundle(ModelBundle(diagnosis, model, metadata), out_dir)
     logger.info(
         "model written", extra={"out_dir": str(out_dir), "teachers": metadata["n_teachers"]}

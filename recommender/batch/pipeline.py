@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from competency_model.errors import DatasetError
+from competency_model.progress import NO_PROGRESS, ProgressReporter
 from competency_model.province import Province, read_province, write_province
 from recommender.artifacts import file_sha256
 from recommender.batch.partitions import Partition, partition_province, plan_partitions
@@ -167,17 +168,21 @@ def run_batch(
     top_n: int = 20,
     max_teachers: int | None = None,
     policy: str | None = None,
+    progress: ProgressReporter = NO_PROGRESS,
 ) -> BatchResult:
     """Partition ``province`` (tables or a province directory), run every partition, write
     the manifest.
 
     ``runner`` maps tasks to results (:func:`recommender.batch.engines.run_partitions`); the
     result list is in the partition plan's order whatever order the engine finished them in.
+    ``progress`` hears reading and partitioning; the runner reports its own partitions.
     """
     started = time.perf_counter()
     root = Path(out_dir)
-    root.mkdir(parents=True, exist_ok=True)
+    progress.stage("读取数据 reading the province")
     tables = province if isinstance(province, Province) else read_province(province)
+    root.mkdir(parents=True, exist_ok=True)  # after reading: a bad --data leaves no empty batch
+    progress.stage(f"分区 writing partition inputs ({len(tables.teachers)} teachers)")
     planned = prepare_inputs(tables, root, max_teachers)
     tasks = [
         PartitionTask(p.key, str(path), str(root / "partitions"), seed, top_n, policy)

@@ -17,6 +17,7 @@ from threadpoolctl import threadpool_limits
 from competency_model.catalog import Catalog
 from competency_model.framework import Framework, default_framework
 from competency_model.item_bank import ItemBank, load_item_bank
+from competency_model.progress import NO_PROGRESS, ProgressReporter
 from competency_model.province import Province
 from recommender.diagnosis.adaptive import simulate_adaptive
 from recommender.diagnosis.evaluation import mastery_metrics, sum_score_mastery
@@ -43,6 +44,7 @@ def evaluate_on_simulation(
     family: str | None = None,
     subsets: tuple[str, ...] = (),
     subsets_only: bool = False,
+    progress: ProgressReporter = NO_PROGRESS,
 ) -> dict[str, Any]:
     """Simulate, fit on the questionnaire, and score the model, baselines and adaptive runs.
 
@@ -62,6 +64,8 @@ def evaluate_on_simulation(
     subsets_only
         Skip the full-questionnaire comparison (model, baselines, adaptive replay) and report
         only ``"subsets"`` and ``"setup"`` (the questionnaire model's fit is the slow part).
+    progress
+        Hears the stages: simulation, the fits, the adaptive replays, the input subsets.
 
     Returns
     -------
@@ -82,10 +86,12 @@ def evaluate_on_simulation(
             catalog,
             family,
             subsets_only,
+            progress,
         )
         if subsets:
             from recommender.diagnosis.subset_report import evaluate_subsets
 
+            progress.stage(f"输入子集 scoring input subsets ({', '.join(subsets)})")
             province, initial, final, bank, fw, cat = report.pop("_inputs")
             report["subsets"] = evaluate_subsets(
                 province, initial, final, bank, fw, cat, seed=seed, subsets=subsets
@@ -104,6 +110,7 @@ def _evaluate(
     catalog: Catalog | None,
     family: str | None,
     subsets_only: bool = False,
+    progress: ProgressReporter = NO_PROGRESS,
 ) -> dict[str, Any]:
     from competency_model.catalog import load_catalog
     from training_data.simulator import SimulatorConfig, simulate_province
@@ -115,6 +122,7 @@ def _evaluate(
     started = time.perf_counter()
     # the family is a simulator parameter; passing it is all this report needs to do
     config = SimulatorConfig(family=family) if family else SimulatorConfig()
+    progress.stage(f"模拟 simulating {n_teachers} teachers")
     province = simulate_province(n_teachers, n_schools, seed, framework, catalog, item_bank, config)
     codes = framework.codes
     initial = truth_matrix(province, "truth_mastery_initial", codes)
@@ -131,17 +139,21 @@ def _evaluate(
             },
         }
 
+    progress.stage("诊断模型 fitting the diagnosis model")
     fit_started = time.perf_counter()
     model = DiagnosisModel(random_state=seed).fit(province, item_bank, framework, catalog)
     fit_seconds = time.perf_counter() - fit_started
     fused = model.diagnose_arrays(province)
+    progress.stage("基线 fitting the uniform-prior baseline")
     uniform = DiagnosisModel(prior="uniform", random_state=seed).fit(
         province, item_bank, framework, catalog
     )
     response_codes = model.encode(province.responses, province.teachers["teacher_id"])
     groups = model.peer_groups(province)
     adaptive: dict[str, Any] = {}
+    progress.stage("自适应 replaying adaptive questionnaires", total=len(adaptive_lengths))
     for length in adaptive_lengths:
+        progress.advance()
         mastery, asked = simulate_adaptive(
             model.estimator_,
             response_codes,

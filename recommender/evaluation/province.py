@@ -31,6 +31,7 @@ from competency_model.catalog import Catalog, Kind
 from competency_model.errors import DatasetError
 from competency_model.framework import Framework
 from competency_model.item_bank import ItemBank
+from competency_model.progress import NO_PROGRESS, ProgressReporter
 from competency_model.province import Province
 from recommender.evaluation.baselines import SimpleBaselines
 from recommender.evaluation.metrics import catalog_coverage, gap_hit_at_k, ranking_report
@@ -79,6 +80,7 @@ def evaluate_province(
     seed: int = 0,
     params: dict[str, Any] | None = None,
     target: Literal["complete", "enrol"] = "complete",
+    progress: ProgressReporter = NO_PROGRESS,
 ) -> dict[str, Any]:
     """Run the protocol on one province (with truth tables) and return the metrics document.
 
@@ -95,6 +97,8 @@ def evaluate_province(
     target
         What counts as relevant: the items a teacher completed (held out: her last
         completions) or the items she started (held out: her last enrolments).
+    progress
+        Hears the stages: diagnosis, the recommender's fit, scoring, baselines, cold start.
     """
     if target not in ("complete", "enrol"):
         raise ValueError(f"target={target!r}; use 'complete' or 'enrol'")
@@ -115,10 +119,17 @@ def evaluate_province(
         grade_cutoff.isna() | (grades["assessed_at"] < grade_cutoff)
     )
     train = dataclasses.replace(province, events=train_events, grades=grades[keep_grade.to_numpy()])
+    progress.stage(f"诊断 diagnosing the training view ({len(train.teachers)} teachers)")
     mastery = diagnose(train)
     model = HybridRecommender(random_state=seed, **(params or {})).fit(
-        train, mastery, catalog, framework, rediagnose=getattr(diagnose, "rediagnose", None)
+        train,
+        mastery,
+        catalog,
+        framework,
+        rediagnose=getattr(diagnose, "rediagnose", None),
+        progress=progress,
     )
+    progress.stage("评估 scoring warm teachers")
     items = model.items_
     n_items = int(kind_mask(items, kind, model.rules_).sum())
     of_kind = set(items.item_ids[kind_mask(items, kind, model.rules_)].tolist())
@@ -177,6 +188,7 @@ def evaluate_province(
             n_items,
             k,
         )
+    progress.stage("基线 fitting and scoring the baselines")
     popularity = np.tile(model.popularity_scores(), (len(rows), 1))
     confidence = model.als_.user_items_
     baselines = {
@@ -224,6 +236,7 @@ def evaluate_province(
     }
 
     # ---- cold-start teachers: their whole history is the truth
+    progress.stage("冷启动 scoring cold-start teachers")
     cold_pairs = events[is_cold & events["item_id"].isin(of_kind)]
     if target == "complete":
         cold_pairs = cold_pairs[cold_pairs["event"] == "complete"]
@@ -348,6 +361,7 @@ def evaluate_recommend(
     seed: int,
     n_schools: int | None = None,
     family: str = "graph",
+    progress: ProgressReporter = NO_PROGRESS,
     **options: Any,
 ) -> dict[str, Any]:
     """Simulate a province of ``family`` and run :func:`evaluate_province` on it.
@@ -363,6 +377,7 @@ def evaluate_recommend(
     catalog = load_catalog(framework=framework)
     item_bank = load_item_bank(framework=framework)
     schools = n_schools or max(2, n_teachers // 60)
+    progress.stage(f"模拟 simulating {n_teachers} teachers ({family})")
     province = simulate_province(
         n_teachers=n_teachers,
         n_schools=schools,
@@ -378,6 +393,7 @@ def evaluate_recommend(
         framework,
         default_diagnose(item_bank, framework, catalog),
         seed=seed,
+        progress=progress,
         **options,
     )
     return {"family": family, **result}

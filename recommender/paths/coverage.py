@@ -24,6 +24,7 @@ from competency_model.errors import InfeasibleError
 from competency_model.framework import ENVIRONMENTS, Framework
 from competency_model.graph import CompetencyGraph
 from competency_model.policy import Policy, validate_plan
+from competency_model.progress import NO_PROGRESS, ProgressReporter
 from recommender.paths.builder import build_learning_path, candidate_pool
 from training_data.simulator import iter_chunks, prepare
 
@@ -67,18 +68,22 @@ def catalog_check(
     stages: Sequence[str] = STAGES,
     environments: Sequence[str] = ENVIRONMENTS,
     graph: CompetencyGraph | None = None,
+    progress: ProgressReporter = NO_PROGRESS,
 ) -> list[CellCheck]:
     """Whether a compliant plan is possible for each stage × environment, and what is missing.
 
     A teacher of ``通用`` subject is assumed (subject-specific items only add to the pool), with
     no diagnosis (every gap 0.5) and no school selection, so the answer is about the catalog
-    and the policy, not about one teacher.
+    and the policy, not about one teacher. ``progress`` counts the cells planned (each is a
+    MILP solve).
     """
     graph = graph if graph is not None else CompetencyGraph(framework)
     neutral = dict.fromkeys(framework.codes, 0.5)
     cells = []
+    progress.stage("规划 planning stage × environment cells", total=len(stages) * len(environments))
     for stage in stages:
         for environment in environments:
+            progress.advance()
             pool, coverable = candidate_pool(catalog, environment, policy, graph, stage, None)
             on_points = [it for it in pool if set(it.points) & coverable]
             online = sum(it.hours for it in on_points if it.kind in policy.online_kinds)

@@ -37,6 +37,7 @@ from competency_model.catalog import Catalog
 from competency_model.errors import NotFoundError
 from competency_model.framework import Framework
 from competency_model.policy import Policy
+from competency_model.progress import NO_PROGRESS, ProgressReporter
 from competency_model.province import ProvinceTables
 from recommender.ranking import listed, serving
 from recommender.ranking.attributes import LearnedAttributes
@@ -134,6 +135,7 @@ class HybridRecommender(LearnedAttributes, BaseEstimator):
         framework: Framework,
         policy: Policy | None = None,
         rediagnose: Callable[[ProvinceTables], pd.DataFrame] | None = None,
+        progress: ProgressReporter = NO_PROGRESS,
     ) -> HybridRecommender:
         """Learn the CF models, the social counts and the two rankers.
 
@@ -154,9 +156,14 @@ class HybridRecommender(LearnedAttributes, BaseEstimator):
             held-out completions) with the fitted diagnosis, so the model selection's signals do
             not already know the completions it is asked to find. Without it the selection
             reads ``mastery``, which counts those completions as evidence.
+        progress
+            Hears the fit's stages (validation split, ALS, item-kNN, ranker selection, final
+            refit), as implicit shows a bar on a long fit.
         """
         settings = FitSettings.from_params(self.get_params())
-        self.state_ = fit_state(settings, province, mastery, catalog, framework, policy, rediagnose)
+        self.state_ = fit_state(
+            settings, province, mastery, catalog, framework, policy, rediagnose, progress
+        )
         self.model_version = "unsaved"
         self._revision = 0
         return self

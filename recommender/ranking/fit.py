@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from competency_model.catalog import Catalog
 from competency_model.framework import Framework
 from competency_model.policy import Policy
+from competency_model.progress import NO_PROGRESS, ProgressReporter
 from competency_model.province import ProvinceTables
 from recommender.ranking.cf import Algorithm, CollaborativeFilter, confidence_matrix
 from recommender.ranking.coded_events import CodedEvents
@@ -142,6 +143,7 @@ def fit_state(
     framework: Framework,
     policy: Policy | None = None,
     rediagnose: Callable[[ProvinceTables], pd.DataFrame] | None = None,
+    progress: ProgressReporter = NO_PROGRESS,
 ) -> FittedState:
     """Everything :meth:`HybridRecommender.fit` learns (see there for the arguments)."""
     from recommender.evaluation.splits import time_split
@@ -157,6 +159,7 @@ def fit_state(
     # 1. Validation split: everything before each teacher's last completions trains inner
     #    models; those completions are what the rankers learn to find and are judged on.
     events = province.events
+    progress.stage(f"验证切分 validation split ({len(events)} events)")
     inner_events, validation = time_split(
         events, holdout_items=2, min_train_items=1, event="complete"
     )
@@ -171,7 +174,9 @@ def fit_state(
     confidence, completed = event_matrices(inner_events, teachers, items, settings.event_weights)
     took = (confidence > 0).astype(np.float32).tocsr()
     inner_social = _social(took, completed, teachers, inner_events, items)
+    progress.stage("协同过滤 fitting ALS")
     inner_als = cf_model(settings, "als").fit(confidence)
+    progress.stage("协同过滤 fitting item-kNN")
     inner_knn = cf_model(settings, "item_knn").fit(confidence)
     rng = np.random.default_rng(settings.random_state)
     val_rows = pd.Index(teachers.teacher_ids).get_indexer(validation["teacher_id"])
@@ -190,6 +195,7 @@ def fit_state(
     # a rule that fails on real "what next" questions. So the inner signals use a diagnosis of
     # the events before the holdout when the caller can give one.
     inner_diagnosis = diagnosis
+    progress.stage(f"排序模型 selecting the ranker ({sample.size} teachers)")
     if rediagnose is not None:
         inner_diagnosis = mastery_matrix(
             rediagnose(_before(province, inner_events, validation)), teachers, points
@@ -228,6 +234,7 @@ def fit_state(
 
     # 2. Final models on all events: the ALS continues from the inner factors (the matrices
     #    differ by one item per teacher), so the whole fit costs about one ALS fit.
+    progress.stage("最终模型 refitting ALS and item-kNN on all events")
     coded = CodedEvents.from_frame(events, teachers.teacher_ids, items.item_ids)
     confidence = coded.confidence(None, settings.event_weights)
     completed = coded.completed(None)

@@ -13,14 +13,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from competency_model.catalog import Catalog
 from competency_model.errors import ModelError
-from competency_model.framework import Framework
-from competency_model.province import Province
-from service.state import ServiceState
+
+if TYPE_CHECKING:  # only for annotations: ``nengli --help`` must not load pandas
+    import pandas as pd
+
+    from competency_model.catalog import Catalog
+    from competency_model.framework import Framework
+    from competency_model.province import Province
+    from service.state import ServiceState
 
 __all__ = [
     "MAX_FRESH_FIT_TEACHERS",
@@ -137,6 +140,7 @@ def service_state(database_url: str | None = None) -> Iterator[ServiceState]:
     from service.db.migrate import upgrade_database
     from service.model_registry import ModelRegistry
     from service.settings import get_settings
+    from service.state import ServiceState
 
     settings = get_settings()
     if database_url:

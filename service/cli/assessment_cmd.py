@@ -11,11 +11,8 @@ from pathlib import Path
 
 import typer
 
-from competency_model.assessment import school_export
 from competency_model.errors import NotFoundError
 from service.cli._common import service_state
-from service.db.models import School
-from service.usecases.assessment_portfolio import school_portfolios
 
 assessment_app = typer.Typer(help="School-based assessment (校本应用考核).", no_args_is_help=True)
 FORMATS = ("json", "html", "xlsx")
@@ -25,6 +22,10 @@ def export_school(
     school_id: str, fmt: str, out: Path, policy: str | None = None, database_url: str | None = None
 ) -> int:
     """Write the school's export to ``out``; return the number of teachers in it."""
+    from competency_model.assessment import school_export
+    from service.db.models import School
+    from service.usecases.assessment_portfolio import school_portfolios
+
     if fmt not in FORMATS:
         raise NotFoundError(f"format {fmt!r} is not supported; use one of {', '.join(FORMATS)}")
     with service_state(database_url) as state, state.sessions() as session:

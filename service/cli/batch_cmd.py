@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import typer
+
+from service.cli.progress import QuietOption, cli_progress
 
 
 def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
@@ -30,11 +33,18 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         ),
         policy: str | None = typer.Option(None, "--policy", help="Regional policy name or file."),
         seed: int = typer.Option(0, "--seed", help="Seed of every random choice."),
+        quiet: QuietOption = False,
     ) -> None:
         """Train every partition (province, or city of a very large one), score the top N
         per teacher for course/task/all, diagnose every teacher, write Parquet tagged with each
         model version. 按省（或大省的市）分区批量训练、生成推荐清单与诊断。"""
-        from recommender.batch import ENGINES, run_batch, run_partitions
+        from recommender.batch import (
+            ENGINES,
+            PartitionResult,
+            PartitionTask,
+            run_batch,
+            run_partitions,
+        )
 
         if engine not in ENGINES:
             raise typer.BadParameter(
@@ -45,16 +55,31 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
             raise typer.BadParameter(
                 "--address 仅用于 only for --engine ray", param_hint="--address"
             )
-        result = run_batch(
-            data,
-            out,
-            lambda tasks: run_partitions(tasks, engine, address),
-            engine,
-            seed=seed,
-            top_n=top_n,
-            max_teachers=max_teachers,
-            policy=policy,
-        )
+        with cli_progress(quiet) as progress:
+
+            def runner(tasks: Sequence[PartitionTask]) -> list[PartitionResult]:
+                progress.stage(f"分区训练 training and scoring partitions ({engine})", len(tasks))
+                if engine != "local":  # the cluster runs them at once: one step
+                    results = run_partitions(tasks, engine, address)
+                    progress.advance(len(tasks))
+                    return results
+                done: list[PartitionResult] = []
+                for task in tasks:  # in this process one after another: a step per partition
+                    done += run_partitions([task], engine, address)
+                    progress.advance()
+                return done
+
+            result = run_batch(
+                data,
+                out,
+                runner,
+                engine,
+                seed=seed,
+                top_n=top_n,
+                max_teachers=max_teachers,
+                policy=policy,
+                progress=progress,
+            )
         summary = {
             "out": str(result.out_dir),
             "engine": result.engine,

@@ -14,6 +14,8 @@ from typing import Annotated
 
 import typer
 
+from service.cli.progress import QuietOption, cli_progress
+
 __all__ = ["register"]
 
 
@@ -29,6 +31,7 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
             Path | None, typer.Option("--catalog", help="Catalog JSON (default: the shipped one).")
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the cells as JSON.")] = False,
+        quiet: QuietOption = False,
     ) -> None:
         """Per stage × environment: is a compliant plan possible, and what is missing (exit 1 if not)."""
         from competency_model.catalog import load_catalog
@@ -39,7 +42,8 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         framework = active_framework()
         pol = load_policy(policy)
         catalog = load_catalog(catalog_file, framework=framework)
-        cells = catalog_check(pol, catalog, framework)
+        with cli_progress(quiet or as_json) as progress:
+            cells = catalog_check(pol, catalog, framework, progress=progress)
         if as_json:
             body = {"policy": pol.name, "cells": [c.as_dict() for c in cells]}
             typer.echo(json.dumps(body, ensure_ascii=False, indent=2))

@@ -5,12 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from sqlalchemy.engine import make_url
-
-from service.db.backup import backup_database
-from service.db.engine import make_engine
-from service.db.migrate import current_revision, upgrade_database
-from service.settings import get_settings
 
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 
@@ -18,6 +12,10 @@ db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 @db_app.command("upgrade")
 def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
     """Migrate the database of NENGLI_DATABASE_URL to ``revision`` (default: head)."""
+    from service.db.engine import make_engine
+    from service.db.migrate import current_revision, upgrade_database
+    from service.settings import get_settings
+
     engine = make_engine(get_settings().database_url)
     try:
         upgrade_database(engine, revision)
@@ -29,6 +27,10 @@ def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> 
 @db_app.command("current")
 def current() -> None:
     """Print the revision the database is at."""
+    from service.db.engine import make_engine
+    from service.db.migrate import current_revision
+    from service.settings import get_settings
+
     engine = make_engine(get_settings().database_url)
     try:
         typer.echo(current_revision(engine) or "not migrated")
@@ -41,6 +43,11 @@ def backup(
     target: Path = typer.Argument(..., help="New file to write (.sqlite, or .dump for pg_dump)."),
 ) -> None:
     """Back up the database while it serves (SQLite online backup API, or pg_dump -Fc)."""
+    from sqlalchemy.engine import make_url
+
+    from service.db.backup import backup_database
+    from service.settings import get_settings
+
     url = get_settings().database_url
     size = backup_database(url, target)
     typer.echo(f"已备份 / backed up {make_url(url).get_backend_name()} → {target} ({size} bytes)")

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 
 from competency_model.errors import NengliError, NotFoundError
-from competency_model.framework import Framework
+from service.cli.progress import QuietOption, cli_progress
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from competency_model.framework import Framework
 
 __all__ = ["diagnosis_table_rows", "register"]
 
@@ -83,20 +87,17 @@ def _table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _all_teachers(province: Any, model_dir: Path, out: Path) -> None:
+def _all_teachers(province: Any, model_dir: Path, out: Path, quiet: bool) -> None:
     """``--all-teachers``: every teacher × point as Parquet, with a progress bar."""
-    from rich.progress import Progress
-
     from recommender.bundle import load_bundle
     from recommender.outputs import write_mastery
 
-    bundle = load_bundle(model_dir)
     total = len(province.teachers)
-    with Progress(transient=True) as bar:
-        task = bar.add_task("诊断 diagnosing", total=total)
-        rows = write_mastery(
-            bundle.diagnosis, province, out, progress=lambda n: bar.advance(task, n)
-        )
+    with cli_progress(quiet) as progress:
+        progress.stage("载入模型 loading the model")
+        bundle = load_bundle(model_dir)
+        progress.stage("诊断 diagnosing every teacher", total=total)
+        rows = write_mastery(bundle.diagnosis, province, out, progress=progress.advance)
     typer.echo(f"{rows} rows for {total} teachers -> {out}")
 
 
@@ -127,6 +128,7 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
                 "evidence_count.",
             ),
         ] = None,
+        quiet: QuietOption = False,
     ) -> None:
         """Show a teacher's mastery probability, uncertainty and evidence for every point."""
         from service.cli._common import (
@@ -147,7 +149,7 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         model_dir = require_model_dir(model_dir)
         if all_teachers:
             assert out is not None
-            _all_teachers(province, model_dir, out)
+            _all_teachers(province, model_dir, out, quiet or as_json)
             return
         assert teacher_id is not None
         known = province.teachers["teacher_id"].astype(str)

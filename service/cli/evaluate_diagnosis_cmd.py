@@ -5,21 +5,11 @@ from __future__ import annotations
 import json
 
 import typer
-from pydantic import BaseModel, Field, ValidationError
 
 from competency_model.errors import NengliError
+from service.cli.progress import QuietOption, cli_progress
 
 __all__ = ["register"]
-
-
-class DiagnosisEvaluationOptions(BaseModel):
-    """Validated options of ``nengli evaluate diagnosis``."""
-
-    teachers: int = Field(2000, ge=100, le=200_000)
-    seed: int = Field(0, ge=0)
-    family: str | None = Field(None, min_length=1)
-    subsets: list[str] = Field(default_factory=list)
-    subsets_only: bool = False
 
 
 def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
@@ -43,10 +33,14 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
             help="Report only the input subsets (skip the full-questionnaire comparison).",
         ),
         as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
+        quiet: QuietOption = False,
     ) -> None:
         """Accuracy, AUC and calibration of mastery diagnosis vs simulated truth."""
+        from pydantic import ValidationError
+
         from recommender.diagnosis.simulation_report import evaluate_on_simulation
         from recommender.diagnosis.subset_report import SUBSETS
+        from service.cli.evaluate_diagnosis_options import DiagnosisEvaluationOptions
 
         names = list(SUBSETS) if subsets == "every" else [s for s in subsets.split(",") if s]
         unknown = [s for s in names if s not in SUBSETS]
@@ -66,13 +60,15 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
             first = error.errors()[0]
             raise NengliError(f"--{first['loc'][0]} {first['input']!r}: {first['msg']}") from None
         try:
-            report = evaluate_on_simulation(
-                options.teachers,
-                options.seed,
-                family=options.family,
-                subsets=tuple(options.subsets),
-                subsets_only=options.subsets_only,
-            )
+            with cli_progress(quiet or as_json) as progress:
+                report = evaluate_on_simulation(
+                    options.teachers,
+                    options.seed,
+                    family=options.family,
+                    subsets=tuple(options.subsets),
+                    subsets_only=options.subsets_only,
+                    progress=progress,
+                )
         except ValidationError as error:  # the simulator's config refused the family
             raise NengliError(
                 f"--family {family!r}: the simulator does not accept it "

@@ -8,7 +8,8 @@ from typing import Any
 
 import typer
 
-from training_data.simulator.config import FAMILIES
+from service.cli.progress import QuietOption, cli_progress
+from training_data.simulator.family_names import FAMILIES
 
 ALL_FAMILIES = "all"
 
@@ -87,6 +88,7 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
             help="complete: hold out each teacher's last completions; enrol: last started items.",
         ),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+        quiet: QuietOption = False,
     ) -> None:
         """Simulate a province per family, hold out each teacher's last completions, compare."""
         from recommender.evaluation.province import evaluate_recommend
@@ -96,12 +98,20 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         if target not in ("complete", "enrol"):
             raise typer.BadParameter(f"--target {target!r}; use complete or enrol")
         families = resolve_families(family)
-        results = {
-            name: evaluate_recommend(
-                teachers, seed, n_schools=schools, family=name, kind=kind, k=k, target=target
-            )
-            for name in families
-        }
+        with cli_progress(quiet or as_json) as progress:
+            results = {
+                name: evaluate_recommend(
+                    teachers,
+                    seed,
+                    n_schools=schools,
+                    family=name,
+                    kind=kind,
+                    k=k,
+                    target=target,
+                    progress=progress,
+                )
+                for name in families
+            }
         _emit_families(results, as_json, k)
 
     @evaluate_app.command("interactions")

@@ -10,19 +10,12 @@ import json
 from collections import Counter
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from competency_model.framework import (
-    DIMENSION_LABELS_ZH,
-    ENVIRONMENT_LETTERS,
-    VERIFICATION_LABELS,
-    Framework,
-)
-from competency_model.framework_files import active_framework, load_framework
-from competency_model.graph import CompetencyGraph
-from service.settings import get_settings
+if TYPE_CHECKING:
+    from competency_model.framework import Framework
 
 FileOption = Annotated[
     Path | None,
@@ -41,11 +34,20 @@ class GraphFormat(StrEnum):
 
 def resolve_framework(file: Path | None = None) -> Framework:
     """The framework for a CLI call: ``--file``, else settings, else the national framework."""
+    from competency_model.framework_files import active_framework, load_framework
+    from service.settings import get_settings
+
     return load_framework(file) if file else active_framework(get_settings().framework_file)
 
 
 def point_rows(framework: Framework) -> list[dict[str, Any]]:
     """One JSON-ready row per point, with the verification status spelled out."""
+    from competency_model.framework import (
+        DIMENSION_LABELS_ZH,
+        ENVIRONMENT_LETTERS,
+        VERIFICATION_LABELS,
+    )
+
     return [
         {
             "code": p.code,
@@ -110,6 +112,8 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     ) -> None:
         """Check a framework or overlay file; exit 2 with the offending entry if it is invalid."""
+        from competency_model.framework_files import load_framework
+
         info = summary(load_framework(file))
         if as_json:
             typer.echo(json.dumps(info, ensure_ascii=False, indent=2))
@@ -151,6 +155,8 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         file: FileOption = None,
     ) -> None:
         """Export the competency graph (points + typed edges with rationale)."""
+        from competency_model.graph import CompetencyGraph
+
         g = CompetencyGraph(resolve_framework(file))
         text = (
             g.to_dot()

@@ -5,18 +5,25 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
-from pydantic import ValidationError
 
-from training_data.simulator.config import FAMILIES, SimulatorConfig
+from service.cli.progress import QuietOption, cli_progress
+from training_data.simulator.family_names import FAMILIES
+
+if TYPE_CHECKING:
+    from training_data.simulator.config import SimulatorConfig
 
 __all__ = ["family_config", "register"]
 
 
 def family_config(family: str) -> SimulatorConfig:
     """The default config of ``family``; an unknown name is a ``BadParameter`` (exit code 2)."""
+    from pydantic import ValidationError
+
+    from training_data.simulator.config import SimulatorConfig
+
     try:
         return SimulatorConfig(family=family)
     except ValidationError:
@@ -54,6 +61,7 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
                 help="Simulator family 模拟器族: " + ", ".join(FAMILIES) + " (docs/simulator.md).",
             ),
         ] = "graph",
+        quiet: QuietOption = False,
     ) -> None:
         """Simulate schools, teachers, questionnaires, grades, learning events and the hidden truth."""
         from competency_model.catalog import load_catalog
@@ -66,17 +74,19 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         catalog = load_catalog(None, framework) if framework is not None else None
         bank = load_item_bank(None, framework) if framework is not None else None
         started = time.perf_counter()
-        manifest = write_simulated_province(
-            out,
-            teachers,
-            schools,
-            seed,
-            format=format,
-            framework=framework,
-            catalog=catalog,
-            item_bank=bank,
-            config=config,
-        )
+        with cli_progress(quiet) as progress:
+            manifest = write_simulated_province(
+                out,
+                teachers,
+                schools,
+                seed,
+                format=format,
+                framework=framework,
+                catalog=catalog,
+                item_bank=bank,
+                config=config,
+                progress=progress,
+            )
         seconds = time.perf_counter() - started
         typer.echo(
             json.dumps(

@@ -10,23 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from competency_model.catalog import default_catalog, load_catalog
 from competency_model.errors import ImportRowError
-from competency_model.vocabulary import load_vocabulary
 from service.cli.framework_cmd import resolve_framework
-from training_data.imports import (
-    ImportReport,
-    existing_school_ids,
-    existing_teacher_ids,
-    import_files,
-    write_import,
-)
-from training_data.imports.inspect import FileInspection, inspect_files
-from training_data.imports.options import ImportOptions, load_mapping
+from service.cli.progress import QuietOption, cli_progress
+
+if TYPE_CHECKING:
+    from training_data.imports import ImportReport
+    from training_data.imports.inspect import FileInspection
 
 _SHOWN_ROWS = 20
 
@@ -149,8 +143,20 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
                 "the rows.",
             ),
         ] = "infer",
+        quiet: QuietOption = False,
     ) -> None:
         """Import platform exports (teachers, schools, learning records, assessments)."""
+        from competency_model.catalog import default_catalog, load_catalog
+        from competency_model.vocabulary import load_vocabulary
+        from training_data.imports import (
+            existing_school_ids,
+            existing_teacher_ids,
+            import_files,
+            write_import,
+        )
+        from training_data.imports.inspect import inspect_files
+        from training_data.imports.options import ImportOptions, load_mapping
+
         framework = resolve_framework(framework_file)
         course_catalog = (
             load_catalog(catalog, framework)
@@ -176,21 +182,25 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
             )
         elif out is None:
             raise ImportRowError("--out DIR is required (or use --inspect to only look)")
-        result = import_files(
-            paths,
-            framework=framework,
-            catalog=course_catalog,
-            known_teacher_ids=existing_teacher_ids(out) if out else None,
-            options=options,
-            vocabulary=vocab,
-            known_school_ids=existing_school_ids(out) if out else None,
-        )
+        with cli_progress(quiet) as progress:
+            result = import_files(
+                paths,
+                framework=framework,
+                catalog=course_catalog,
+                known_teacher_ids=existing_teacher_ids(out) if out else None,
+                options=options,
+                vocabulary=vocab,
+                known_school_ids=existing_school_ids(out) if out else None,
+                progress=progress,
+            )
         if inspect or out is None:
             print_warnings(result.report)
             typer.echo("inspect: nothing was written")
             return
-        _print_report(result.report)
-        report = write_import(result, out, mode=on_error, format=format)
+        _print_report(result.report)  # before writing: a refused write still shows its rows
+        with cli_progress(quiet) as progress:
+            progress.stage(f"写入 writing {out}")
+            report = write_import(result, out, mode=on_error, format=format)
         summary = ", ".join(
             f"{t} +{report.inserted[t]} ~{report.updated[t]}" for t in report.inserted
         )

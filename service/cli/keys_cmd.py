@@ -5,11 +5,6 @@ from __future__ import annotations
 import typer
 
 from competency_model.errors import NengliError
-from service.auth import create_key, revoke_key
-from service.cli.key_checks import check_key_scope, configured_database_url
-from service.db.engine import make_engine, make_session_factory
-from service.db.migrate import upgrade_database
-from service.settings import get_settings
 
 keys_app = typer.Typer(help="Create and revoke API keys.", no_args_is_help=True)
 
@@ -23,6 +18,12 @@ def issue_key(
     database_url: str | None = None,
 ) -> str:
     """Create a key in the configured database and return its token (shown only once)."""
+    from service.auth import create_key
+    from service.cli.key_checks import check_key_scope, configured_database_url
+    from service.db.engine import make_engine, make_session_factory
+    from service.db.migrate import upgrade_database
+    from service.settings import get_settings
+
     scope = {"platform": region, "school": school, "teacher": teacher}.get(role)
     given = [
         flag
@@ -60,6 +61,10 @@ def revoke(
     key_id: str = typer.Argument(..., help="The middle part of nl_<key_id>_<secret>."),
 ) -> None:
     """Revoke a key at once (requests with it answer 401)."""
+    from service.auth import revoke_key
+    from service.db.engine import make_engine, make_session_factory
+    from service.settings import get_settings
+
     engine = make_engine(get_settings().database_url)
     try:
         with make_session_factory(engine)() as session:

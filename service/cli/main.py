@@ -67,13 +67,18 @@ def run(args: list[str] | None = None) -> int:
 
     Typer is run outside its standalone mode so that errors come out as one line, never a
     traceback: rule violations exit 1 (the commands raise ``typer.Exit(1)``), bad input exits
-    2, whether Click rejects it (unknown option, missing ``--out``, ``--kind bogus``) or a
-    command raises a :class:`NengliError`.
+    2, whether Click rejects it (unknown option, missing ``--out``, ``--kind bogus``), a
+    command raises a :class:`NengliError`, or the system refuses a path the user gave (an
+    output folder that does not exist, a file without read permission).
     """
     try:
         result = app(args=args, prog_name="nengli", standalone_mode=False)
     except NengliError as error:
         typer.echo(f"error: {error.message}", err=True)
+        return 2
+    except OSError as error:  # a path given on the command line that the system refuses
+        where = f"{error.filename}: " if error.filename else ""
+        typer.echo(f"error: {where}无法访问该路径 / {error.strerror or error}", err=True)
         return 2
     except typer.Abort:
         typer.echo("已中止 / aborted", err=True)

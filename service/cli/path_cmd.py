@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from competency_model.errors import NotFoundError
-from competency_model.plan import Plan
+from service.cli.progress import QuietOption, cli_progress
+
+if TYPE_CHECKING:
+    from competency_model.plan import Plan
 
 __all__ = ["register"]
 
@@ -49,6 +53,7 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         model: Path | None = typer.Option(None, "--model", help="Trained model directory."),
         method: str = typer.Option("milp", "--method", help="milp (HiGHS) or greedy."),
         as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
+        quiet: QuietOption = False,
     ) -> None:
         """Build a teacher's policy-compliant learning plan (targets, items, weeks, evidence)."""
         from competency_model.policy import load_policy
@@ -58,34 +63,42 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
 
         if method not in ("milp", "greedy"):
             raise typer.BadParameter(f"--method {method!r}: use milp or greedy")
-        province, model_dir, framework, catalog = load_province_and_model(data, model)
-        rows = province.teachers.loc[province.teachers["teacher_id"].astype(str) == teacher_id]
-        if rows.empty:
-            raise NotFoundError(f"teacher {teacher_id!r} is not in the province's teachers table")
-        teacher = rows.iloc[0]
-        school = province.schools.loc[province.schools["school_id"] == teacher["school_id"]]
-        if school.empty:
-            raise NotFoundError(f"school {teacher['school_id']!r} of {teacher_id} is unknown")
-        school_row = school.iloc[0]
-        diagnosis, source = diagnose_teachers(province, [teacher_id], model_dir, framework, catalog)
-        mastery = dict(
-            zip(diagnosis["point"], diagnosis["mastery_probability"].astype(float), strict=True)
-        )
-        completed = completed_items(completion_events(province.events, teacher_id)["item_id"])
-        chosen = [c for c in str(school_row.get("chosen_points") or "").split(";") if c]
-        plan = build_learning_path(
-            teacher_id,
-            mastery,
-            str(school_row["environment"]),
-            load_policy(policy),
-            catalog,
-            framework,
-            chosen_points=chosen,
-            completed=[c for c in completed if c in catalog],
-            stage=str(teacher["stage"]),
-            subject=str(teacher["subject"]),
-            method=method,  # type: ignore[arg-type]
-        )
+        with cli_progress(quiet or as_json) as progress:
+            progress.stage("读取数据 reading the province")
+            province, model_dir, framework, catalog = load_province_and_model(data, model)
+            rows = province.teachers.loc[province.teachers["teacher_id"].astype(str) == teacher_id]
+            if rows.empty:
+                raise NotFoundError(
+                    f"teacher {teacher_id!r} is not in the province's teachers table"
+                )
+            teacher = rows.iloc[0]
+            school = province.schools.loc[province.schools["school_id"] == teacher["school_id"]]
+            if school.empty:
+                raise NotFoundError(f"school {teacher['school_id']!r} of {teacher_id} is unknown")
+            school_row = school.iloc[0]
+            progress.stage("诊断 diagnosing the teacher")
+            diagnosis, source = diagnose_teachers(
+                province, [teacher_id], model_dir, framework, catalog
+            )
+            mastery = dict(
+                zip(diagnosis["point"], diagnosis["mastery_probability"].astype(float), strict=True)
+            )
+            completed = completed_items(completion_events(province.events, teacher_id)["item_id"])
+            chosen = [c for c in str(school_row.get("chosen_points") or "").split(";") if c]
+            progress.stage("规划 planning the learning path")
+            plan = build_learning_path(
+                teacher_id,
+                mastery,
+                str(school_row["environment"]),
+                load_policy(policy),
+                catalog,
+                framework,
+                chosen_points=chosen,
+                completed=[c for c in completed if c in catalog],
+                stage=str(teacher["stage"]),
+                subject=str(teacher["subject"]),
+                method=method,  # type: ignore[arg-type]
+            )
         if as_json:
             typer.echo(json.dumps(plan.model_dump(mode="json"), ensure_ascii=False, indent=2))
         else:

@@ -4,24 +4,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from competency_model.errors import PolicyError
-from competency_model.plan import Violation
-from competency_model.policy import (
-    RULE_FIELDS,
-    Policy,
-    available_policies,
-    load_policy,
-    validate_plan,
-    validate_selection,
-)
 from service.cli.framework_cmd import FileOption, resolve_framework
+
+if TYPE_CHECKING:
+    from competency_model.plan import Violation
+    from competency_model.policy import Policy
 
 
 def _render(policy: Policy) -> str:
+    from competency_model.policy import RULE_FIELDS
+
     lines = [f"{policy.name}: {policy.label_zh} / {policy.label_en}"]
     for field in RULE_FIELDS:
         value: Any = getattr(policy, field)
@@ -66,6 +63,8 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
     @group.command("list")
     def list_policies() -> None:
         """Names of the shipped policies."""
+        from competency_model.policy import available_policies, load_policy
+
         for name in available_policies():
             policy = load_policy(name)
             typer.echo(f"{name:<12} {policy.label_zh}")
@@ -76,6 +75,8 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
         """Print a policy with the provenance (official / derived / default) of every rule."""
+        from competency_model.policy import load_policy
+
         policy = load_policy(name)
         if as_json:
             typer.echo(json.dumps(policy.model_dump(mode="json"), ensure_ascii=False, indent=2))
@@ -95,6 +96,8 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         file: FileOption = None,
     ) -> None:
         """Check chosen points; exit 1 and list every violation if any rule is broken."""
+        from competency_model.policy import validate_selection
+
         codes = [c.strip() for c in points.split(",") if c.strip()]
         _report(validate_selection(codes, environment, name, resolve_framework(file)), as_json)
 
@@ -111,6 +114,8 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         file: FileOption = None,
     ) -> None:
         """Check a plan file; exit 1 and list every violation if any rule is broken."""
+        from competency_model.policy import validate_plan
+
         try:
             plan = json.loads(plan_file.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as error:

@@ -13,12 +13,15 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
-from competency_model.catalog import Kind as CatalogKind
 from competency_model.errors import NengliError, NotFoundError
+from service.cli.progress import QuietOption, cli_progress
+
+if TYPE_CHECKING:
+    from competency_model.catalog import Kind as CatalogKind
 
 __all__ = ["Kind", "Language", "register"]
 
@@ -38,10 +41,8 @@ class Language(StrEnum):
     en = "en"
 
 
-def _all_teachers(model: Path | None, out: Path | None, kind: str, k: int) -> None:
+def _all_teachers(model: Path | None, out: Path | None, kind: str, k: int, quiet: bool) -> None:
     """``--all-teachers``: every known teacher's top ``k`` as Parquet, with a progress bar."""
-    from rich.progress import Progress
-
     from recommender.bundle import load_recommender
     from recommender.outputs import write_recommendations
     from recommender.ranking.filters import ListKind
@@ -52,16 +53,13 @@ def _all_teachers(model: Path | None, out: Path | None, kind: str, k: int) -> No
         raise NengliError(
             "--all-teachers 需要 --out FILE.parquet / --all-teachers needs --out FILE.parquet"
         )
-    recommender = load_recommender(require_model_dir(model or get_settings().model_dir))
-    total = len(recommender.teachers_.teacher_ids)
-    with Progress(transient=True) as bar:
-        task = bar.add_task("推荐 recommending", total=total)
+    with cli_progress(quiet) as progress:
+        progress.stage("载入模型 loading the model")
+        recommender = load_recommender(require_model_dir(model or get_settings().model_dir))
+        total = len(recommender.teachers_.teacher_ids)
+        progress.stage("推荐 ranking every teacher", total=total)
         rows = write_recommendations(
-            recommender,
-            out,
-            cast(ListKind, kind),
-            k,
-            progress=lambda n: bar.advance(task, n),  # type: ignore[arg-type]
+            recommender, out, cast(ListKind, kind), k, progress=progress.advance
         )
     typer.echo(f"{rows} rows for {total} teachers ({kind}, k={k}) -> {out}")
 
@@ -99,6 +97,7 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
             Path | None,
             typer.Option("--out", help="With --all-teachers: teacher_id, item_id, rank, score."),
         ] = None,
+        quiet: QuietOption = False,
     ) -> None:
         """Recommend courses or practice tasks for a teacher, each with its reasons."""
         from recommender.bundle import load_recommender
@@ -118,7 +117,7 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         from service.usecases.teacher_models import mastery_of
 
         if all_teachers:
-            _all_teachers(model, out, kind.value, k)
+            _all_teachers(model, out, kind.value, k, quiet or as_json)
             return
         if teacher_id is None:
             raise NengliError(
@@ -139,7 +138,7 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         if decision.mode is Serving.KNOWN:
             # the use cases pass the kind straight to the recommender, which also ranks "all"
             items = recommend_known(
-                recommender, decision, cast(CatalogKind, kind.value), k, personalized, completed
+                recommender, decision, cast("CatalogKind", kind.value), k, personalized, completed
             )
         else:  # added after training: rank from the profile and a fresh diagnosis, as the API does
             row = province.teachers.loc[teachers == teacher_id].iloc[0]
@@ -156,7 +155,13 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
                 research_group=str(row.get("research_group") or ""),
             )
             items = recommend_unknown(
-                recommender, decision, profile, completed, cast(CatalogKind, kind.value), k, mastery
+                recommender,
+                decision,
+                profile,
+                completed,
+                cast("CatalogKind", kind.value),
+                k,
+                mastery,
             )
         if as_json:
             payload = {

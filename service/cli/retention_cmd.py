@@ -5,14 +5,8 @@ from __future__ import annotations
 import json
 
 import typer
-from pydantic import ValidationError
 
 from competency_model.errors import NengliError
-from service.cli.key_checks import configured_database_url
-from service.db.engine import make_engine, make_session_factory
-from service.db.migrate import upgrade_database
-from service.settings import get_settings
-from service.usecases.retention import apply_retention
 
 retention_app = typer.Typer(help="Retention rules per table (PIPL).", no_args_is_help=True)
 
@@ -23,6 +17,14 @@ def apply(
     as_json: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
 ) -> None:
     """Apply NENGLI_RETENTION_EVENTS_DAYS, _ANSWERS_DAYS and _AUDIT_DAYS; report rows per table."""
+    from pydantic import ValidationError
+
+    from service.cli.key_checks import configured_database_url
+    from service.db.engine import make_engine, make_session_factory
+    from service.db.migrate import upgrade_database
+    from service.settings import get_settings
+    from service.usecases.retention import apply_retention
+
     try:
         settings = get_settings()
     except ValidationError as error:

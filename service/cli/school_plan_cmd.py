@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 
 from competency_model.errors import NotFoundError
+from service.cli.progress import QuietOption, cli_progress
 
 __all__ = ["register"]
 
@@ -30,6 +31,7 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         xlsx: Path | None = typer.Option(None, "--xlsx", help="Write the plan as .xlsx."),
         figures: Path | None = typer.Option(None, "--figures", help="Portrait figure dir."),
         as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
+        quiet: QuietOption = False,
     ) -> None:
         """Propose a school's target points, 教研组 emphasis, courses and research activities."""
         from competency_model.policy import load_policy
@@ -42,18 +44,22 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         )
         from service.cli._common import diagnose_teachers, load_province_and_model
 
-        province, model_dir, framework, catalog = load_province_and_model(data, model)
-        school = province.schools.loc[province.schools["school_id"].astype(str) == school_id]
-        if school.empty:
-            raise NotFoundError(f"school {school_id!r} is not in the province's schools table")
-        members = province.teachers.loc[province.teachers["school_id"].astype(str) == school_id]
-        if members.empty:
-            raise NotFoundError(f"school {school_id!r} has no teachers in the teachers table")
-        diagnosis, source = diagnose_teachers(
-            province, list(members["teacher_id"].astype(str)), model_dir, framework, catalog
-        )
-        joined = attach_teachers(mastery_matrix(diagnosis, framework.codes), members)
-        plan = plan_school(school_id, school, joined, load_policy(policy), catalog, framework)
+        with cli_progress(quiet or as_json) as progress:
+            progress.stage("读取数据 reading the province")
+            province, model_dir, framework, catalog = load_province_and_model(data, model)
+            school = province.schools.loc[province.schools["school_id"].astype(str) == school_id]
+            if school.empty:
+                raise NotFoundError(f"school {school_id!r} is not in the province's schools table")
+            members = province.teachers.loc[province.teachers["school_id"].astype(str) == school_id]
+            if members.empty:
+                raise NotFoundError(f"school {school_id!r} has no teachers in the teachers table")
+            progress.stage(f"诊断 diagnosing {len(members)} teachers")
+            diagnosis, source = diagnose_teachers(
+                province, list(members["teacher_id"].astype(str)), model_dir, framework, catalog
+            )
+            progress.stage("规划 planning the school")
+            joined = attach_teachers(mastery_matrix(diagnosis, framework.codes), members)
+            plan = plan_school(school_id, school, joined, load_policy(policy), catalog, framework)
         outputs: dict[str, object] = {}
         if markdown is not None:
             markdown.parent.mkdir(parents=True, exist_ok=True)

@@ -9,23 +9,20 @@ from __future__ import annotations
 
 import getpass
 import json
+from typing import TYPE_CHECKING
 
 import typer
 
-from competency_model.catalog import load_catalog
-from competency_model.framework_files import active_framework
-from service.auth import Principal
-from service.cli.key_checks import configured_database_url
-from service.db.engine import make_engine, make_session_factory
-from service.db.migrate import upgrade_database
-from service.settings import get_settings
-from service.usecases.erasure import erase_teacher
+if TYPE_CHECKING:
+    from service.auth import Principal
 
 teachers_app = typer.Typer(help="Teachers' personal data (PIPL).", no_args_is_help=True)
 
 
 def operator() -> Principal:
     """The operator at the terminal, as the tombstone and audit name them."""
+    from service.auth import Principal
+
     try:
         user = getpass.getuser()
     except (KeyError, OSError):  # no passwd entry (some containers)
@@ -39,6 +36,14 @@ def erase(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Delete the teacher's personal rows at once; progress counts and a tombstone remain."""
+    from competency_model.catalog import load_catalog
+    from competency_model.framework_files import active_framework
+    from service.cli.key_checks import configured_database_url
+    from service.db.engine import make_engine, make_session_factory
+    from service.db.migrate import upgrade_database
+    from service.settings import get_settings
+    from service.usecases.erasure import erase_teacher
+
     settings = get_settings()
     engine = make_engine(configured_database_url(settings))
     try:

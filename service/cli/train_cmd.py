@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from service.cli.progress import QuietOption, cli_progress
+
 
 def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
     """Add ``nengli train`` to the CLI."""
@@ -19,14 +21,17 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         ),
         policy: str | None = typer.Option(None, "--policy", help="Regional policy name or file."),
         seed: int = typer.Option(0, "--seed", help="Seed of every random choice in training."),
+        quiet: QuietOption = False,
     ) -> None:
         """Train the diagnosis and the hybrid recommender and save them with verified hashes."""
         from competency_model.province import read_province
         from recommender.training import train_model_dir
         from training_data.province_checks import require_trainable
 
-        require_trainable(read_province(data))  # one clear line, exit 2, before any fitting
-        metadata = train_model_dir(data, out, policy=policy, seed=seed)
+        with cli_progress(quiet) as progress:
+            progress.stage("检查数据 checking the province")
+            require_trainable(read_province(data))  # one clear line, exit 2, before any fitting
+            metadata = train_model_dir(data, out, policy=policy, seed=seed, progress=progress)
         summary = {
             key: metadata[key]
             for key in ("n_teachers", "n_events", "n_items", "policy", "model_selection", "metrics")

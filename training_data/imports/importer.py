@@ -19,6 +19,7 @@ from competency_model.catalog import Catalog, default_catalog
 from competency_model.errors import ImportRowError
 from competency_model.framework import Framework, default_framework
 from competency_model.item_bank import ItemBank, default_item_bank
+from competency_model.progress import NO_PROGRESS, ProgressReporter
 from competency_model.province import TABLE_COLUMNS, normalize_table
 from competency_model.vocabulary import Vocabulary
 from training_data.imports import defaults as d
@@ -174,6 +175,7 @@ def import_files(
     options: ImportOptions | None = None,
     vocabulary: Vocabulary | None = None,
     known_school_ids: Collection[str] | None = None,
+    progress: ProgressReporter = NO_PROGRESS,
 ) -> ImportResult:
     """Parse and validate platform exports into province tables.
 
@@ -199,6 +201,9 @@ def import_files(
         Schools already stored. Teachers naming another school (not in the batch either) get
         an inferred school (``options.missing_schools="infer"``) or are rejected (``"reject"``).
         ``None``: no stored schools are known (a new province).
+    progress
+        Hears one stage per file (with its table) and the rows read, chunk by chunk, then the
+        batch-level checks.
 
     Raises
     ------
@@ -236,6 +241,7 @@ def import_files(
     unmapped: dict[tuple[str, str], Counter[str]] = {}
     for source, plan in open_plans(paths, options):
         reports[source.label] = plan.report
+        progress.stage(f"读取 reading {source.label} → {plan.table} (rows)")
         try:
             for chunk in source.chunks():
                 for position, header in plan.unmapped.items():
@@ -253,9 +259,11 @@ def import_files(
                     known.update(result.accepted["teacher_id"])
                 if plan.table == "schools":
                     schools_known.update(result.accepted["school_id"])
+                progress.advance(len(chunk.row_numbers))
         finally:
             source.close()
 
+    progress.stage("核对 checking duplicates and deriving schools")
     tables: dict[str, pd.DataFrame] = {}
     for table, frames in accepted.items():
         combined = pd.concat(frames, ignore_index=True)

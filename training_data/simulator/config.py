@@ -10,19 +10,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from training_data.simulator.family_names import FAMILIES
+
 __all__ = ["FAMILIES", "SimulatorConfig"]
 
 _ENV = ("multimedia", "blended", "smart")
-
-#: The simulator families and the assumption each one changes (``docs/simulator.md``).
-FAMILIES: dict[str, str] = {
-    "graph": "能力沿能力点图谱相关、按需求选课 / abilities co-vary along the competency graph, "
-    "courses chosen by need",
-    "latent": "少数潜在技能、无图谱结构 / a few latent skills, no graph structure or spill-over",
-    "mandate": "学校指定课程与教研组主导 / school-mandated courses and colleagues drive choice",
-    "quality": "未观测的课程质量与位置偏差 / unobserved course quality and list-position bias",
-    "in_progress": "学期中导出、学习中状态 / exported mid-cycle, courses still in progress",
-}
 
 
 class SimulatorConfig(BaseModel):

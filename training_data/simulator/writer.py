@@ -21,6 +21,7 @@ from competency_model.catalog import Catalog
 from competency_model.errors import DatasetError
 from competency_model.framework import Framework
 from competency_model.item_bank import ItemBank
+from competency_model.progress import NO_PROGRESS, ProgressReporter
 from competency_model.province import (
     CORE_TABLES,
     MANIFEST_NAME,
@@ -84,6 +85,7 @@ def write_simulated_province(
     catalog: Catalog | None = None,
     item_bank: ItemBank | None = None,
     config: SimulatorConfig | None = None,
+    progress: ProgressReporter = NO_PROGRESS,
 ) -> dict[str, Any]:
     """Simulate and write a province without holding all of it in memory.
 
@@ -96,6 +98,8 @@ def write_simulated_province(
         rows that function returns.
     format
         ``"parquet"`` (one row group per chunk) or ``"csv"`` (UTF-8).
+    progress
+        Hears the stages and the teachers written, chunk by chunk (a bar with an ETA in the CLI).
 
     Returns
     -------
@@ -105,6 +109,7 @@ def write_simulated_province(
     """
     if format not in ("parquet", "csv"):
         raise DatasetError(f"unknown format {format!r}; use 'parquet' or 'csv'")
+    progress.stage("准备 preparing schools, catalog and item bank")
     ctx = prepare(n_teachers, n_schools, seed, framework, catalog, item_bank, config)
     owned = [MANIFEST_NAME] + [
         f"{t}.{f}" for t in [*CORE_TABLES, *TRUTH_TABLES] for f in ("parquet", "csv")
@@ -112,11 +117,14 @@ def write_simulated_province(
     with atomic_directory(out_dir, owned=owned) as staging:
         sinks: dict[str, _TableSink] = {}
         try:
+            progress.stage("模拟并写入 simulating and writing teachers", total=n_teachers)
             for province in iter_chunks(ctx):
                 for name, frame in province.tables().items():
                     if name not in sinks:
                         sinks[name] = _TableSink(staging / f"{name}.{format}", format)
                     sinks[name].append(normalize_table(name, frame))
+                progress.advance(len(province.teachers))
+            progress.stage("写入 writing the item truth and manifest")
             items = _TableSink(staging / f"truth_items.{format}", format)
             items.append(normalize_table("truth_items", ctx.items.to_frame()))
             sinks["truth_items"] = items

@@ -509,6 +509,7 @@ def build_learning_path(
                 primary=max((c for c in targets if c in item.points), key=lambda c: item.points[c]),
                 level=item.level,
                 is_online=item.kind in pol.online_kinds,
+                done=item.item_id in done,
             )
             for item in chosen_items
         ],

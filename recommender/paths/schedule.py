@@ -5,7 +5,9 @@ progression first), and within a point the online courses before the practice ta
 then try it in class), easier levels first. Weeks: items are packed in that order under the
 policy's weekly load limit (an item is done within one week, so the builder drops items longer
 than the limit from the candidates); and a point whose prerequisite is also a target starts only in the week after that prerequisite's
-last item ends, so "prerequisites first" holds for weeks as well as for list order.
+last item ends, so "prerequisites first" holds for weeks as well as for list order. Items the
+teacher already completed come first, in the earliest weeks, so no finished item is scheduled
+after work still to do.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ class ScheduledItem:
     is_online: bool
     week: int = 0
     last_week: int = 0
+    #: Completed already this cycle: scheduled before every pending item (its 学时 count, it is
+    #: not work ahead of the teacher).
+    done: bool = False
 
 
 def item_order(
@@ -104,7 +109,10 @@ def schedule_items(
             f"max_weekly_hours must be positive, got {max_weekly_hours}; fix the policy",
             details={"rule": "max_weekly_hours"},
         )
-    ordered = item_order(items, targets, graph)
+    # what the teacher already finished fills the first weeks, never a week after pending work
+    ordered = item_order([i for i in items if i.done], targets, graph) + item_order(
+        [i for i in items if not i.done], targets, graph
+    )
     target_set = set(targets)
     ancestors = {
         code: {

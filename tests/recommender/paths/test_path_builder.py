@@ -40,6 +40,7 @@ def test_plan_json_has_the_contract_shape(mastery, catalog, framework) -> None:
         "totals",
         "evidence",
         "violations",
+        "chosen_points_left_out",
     }
     assert set(data["items"][0]) == {"id", "kind", "hours", "points", "week", "reason"}
     assert set(data["totals"]) == {"hours", "practice_hours", "online_hours"}
@@ -90,6 +91,21 @@ def test_completed_items_stay_in_the_plan(mastery, catalog, framework) -> None:
     )
     kept = [item for item in again.items if item.id == done[0]]
     assert kept and kept[0].reason.startswith("已完成")
+
+
+def test_completed_items_are_never_scheduled_after_pending_work(
+    mastery, catalog, framework
+) -> None:
+    """Stumble (issue 16): finished items showed up in future weeks of the plan."""
+    first = build_learning_path("T1", mastery, "blended", "national", catalog, framework)
+    done = [item.id for item in first.items[-3:]]  # the plan's last items, finished early
+    again = build_learning_path(
+        "T1", mastery, "blended", "national", catalog, framework, completed=done
+    )
+    finished = [item.week for item in again.items if item.id in done]
+    pending = [item.week for item in again.items if item.id not in done]
+    assert finished and pending and max(finished) <= min(pending)
+    assert validate_plan(again, "national", framework, "blended") == []
 
 
 def test_greedy_method_also_returns_valid_plans(mastery, catalog, framework) -> None:

@@ -40,7 +40,10 @@ import sys
 from pathlib import Path
 from bench.bench_service import prepare
 prepare(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
-from competency_model.province import read_province
+try:
+    from competency_model.province import read_province
+except ImportError:  # before the domain contracts moved (issue 13)
+    from training_data.province import read_province
 from service.auth import create_key
 from service.db.engine import make_engine, make_session_factory
 engine = make_engine(f"sqlite:///{Path(sys.argv[1]) / 'bench.sqlite'}")
@@ -53,17 +56,23 @@ print(",".join(ids))
 """
 
 
-def _prepare(root: Path, directory: Path, teachers: int, schools: int, seed: int) -> tuple[str, list[str]]:
+def _prepare(
+    root: Path, directory: Path, teachers: int, schools: int, seed: int
+) -> tuple[str, list[str]]:
     directory.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONPATH": str(root)}
-    output = subprocess.run(
-        [sys.executable, "-c", PREPARE, str(directory), str(teachers), str(schools), str(seed)],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip().splitlines()
+    output = (
+        subprocess.run(
+            [sys.executable, "-c", PREPARE, str(directory), str(teachers), str(schools), str(seed)],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.strip()
+        .splitlines()
+    )
     return output[-2], output[-1].split(",")
 
 
@@ -77,8 +86,20 @@ def _start(root: Path, directory: Path, port: int) -> subprocess.Popen[bytes]:
         "NENGLI_RATE_LIMIT_PER_MINUTE": "0",
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory", "--host",
-         "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "service.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
         cwd=root,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -105,8 +126,9 @@ def _cpu_seconds(pid: int) -> float:
     return float(times.user + times.system)
 
 
-def _round(root: Path, directory: Path, token: str, teachers: list[str], duration: float,
-           concurrency: int) -> dict[str, Any]:
+def _round(
+    root: Path, directory: Path, token: str, teachers: list[str], duration: float, concurrency: int
+) -> dict[str, Any]:
     port = _free_port()
     server = _start(root, directory, port)
     try:
@@ -143,16 +165,23 @@ def main(argv: list[str] | None = None) -> None:
     checkouts = dict(item.split("=", 1) for item in args.checkout)
     prepared: dict[str, tuple[str, list[str]]] = {}
     for name, root in checkouts.items():
-        prepared[name] = _prepare(Path(root).resolve(), args.dir.resolve() / name, args.teachers,
-                                  args.schools, args.seed)
+        prepared[name] = _prepare(
+            Path(root).resolve(), args.dir.resolve() / name, args.teachers, args.schools, args.seed
+        )
     ids = prepared[next(iter(prepared))][1]
     sample = np.random.default_rng(args.seed).permutation(ids)[: args.repeat_teachers].tolist()
     rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in checkouts}
     for _ in range(args.rounds):
         for name, root in checkouts.items():
             rounds[name].append(
-                _round(Path(root).resolve(), args.dir.resolve() / name, prepared[name][0], sample,
-                       args.duration, args.concurrency)
+                _round(
+                    Path(root).resolve(),
+                    args.dir.resolve() / name,
+                    prepared[name][0],
+                    sample,
+                    args.duration,
+                    args.concurrency,
+                )
             )
     summary = {
         name: {
@@ -164,17 +193,23 @@ def main(argv: list[str] | None = None) -> None:
         }
         for name, runs in rounds.items()
     }
-    print(json.dumps({
-        "benchmark": "split_compare",
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "teachers": args.teachers,
-        "repeat_teachers": args.repeat_teachers,
-        "concurrency": args.concurrency,
-        "duration_s": args.duration,
-        "checkouts": checkouts,
-        "results": summary,
-    }, ensure_ascii=False, indent=2))
+    print(
+        json.dumps(
+            {
+                "benchmark": "split_compare",
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+                "teachers": args.teachers,
+                "repeat_teachers": args.repeat_teachers,
+                "concurrency": args.concurrency,
+                "duration_s": args.duration,
+                "checkouts": checkouts,
+                "results": summary,
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

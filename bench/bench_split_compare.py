@@ -61,18 +61,16 @@ def _prepare(
 ) -> tuple[str, list[str]]:
     directory.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONPATH": str(root)}
-    output = (
-        subprocess.run(
-            [sys.executable, "-c", PREPARE, str(directory), str(teachers), str(schools), str(seed)],
-            cwd=root,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        .stdout.strip()
-        .splitlines()
+    done = subprocess.run(
+        [sys.executable, "-c", PREPARE, str(directory), str(teachers), str(schools), str(seed)],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
     )
+    if done.returncode != 0:
+        raise RuntimeError(f"preparing {root} failed:\n{done.stderr[-4000:]}")
+    output = done.stdout.strip().splitlines()
     return output[-2], output[-1].split(",")
 
 

@@ -114,6 +114,8 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
                 await follower
         if "audit_batcher" in vars(state):  # created on first use
             state.audit_batcher.close()
+        if "key_cache" in vars(state):  # last-used times seen since their last write
+            state.key_cache.usage.flush(engine)
         engine.dispose()
 
     app = FastAPI(

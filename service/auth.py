@@ -361,7 +361,8 @@ class KeyCache:
         """:func:`authenticate`, answered from the cache while the key's entry is fresh.
 
         Records the key's use, and writes its ``last_used_at`` through ``session`` when this
-        call's turn has come (at most once a minute per key).
+        call's turn has come (at most once a minute per key) — committing ``session``, so pass
+        a session of its own, not one holding a request's pending writes.
         """
         principal = self.cached(authorization)
         if principal is None:

@@ -61,13 +61,15 @@ class KeyUsage:
 
     def __init__(self, interval_seconds: float = 60.0) -> None:
         self.interval_seconds = interval_seconds
-        self._seen: dict[str, datetime] = {}  # latest use of each key
-        self._written: dict[str, tuple[float, datetime]] = {}  # monotonic time, value written
+        # Latest use of each key (epoch seconds: a float is cheaper to take on every request
+        # than a datetime), and the monotonic time and value of each key's last write.
+        self._seen: dict[str, float] = {}
+        self._written: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
     def claim(self, key_id: str) -> datetime | None:
         """Record a use of ``key_id`` now; the time to write if this call must write it."""
-        at = datetime.now(UTC)
+        at = time.time()
         now = time.monotonic()
         with self._lock:
             self._seen[key_id] = at
@@ -76,7 +78,7 @@ class KeyUsage:
                 return None
             # Claimed before the write happens: a concurrent request of the same key sees it.
             self._written[key_id] = (now, at)
-            return at
+        return datetime.fromtimestamp(at, UTC)
 
     def release(self, key_id: str) -> None:
         """Give a failed write's turn back, so the next use of the key tries again."""
@@ -85,6 +87,9 @@ class KeyUsage:
 
     def pending(self) -> dict[str, datetime]:
         """Uses newer than what was written for their key (what :meth:`flush` would write)."""
+        return {key_id: datetime.fromtimestamp(at, UTC) for key_id, at in self._pending().items()}
+
+    def _pending(self) -> dict[str, float]:
         with self._lock:
             return {
                 key_id: at
@@ -109,12 +114,14 @@ class KeyUsage:
 
     def flush(self, engine: Engine) -> int:
         """Write every pending use (called when the app stops); returns how many were written."""
-        pending = self.pending()
+        pending = self._pending()
         if not pending:
             return 0
         with Session(engine) as session:
             written = {
-                key_id: at for key_id, at in pending.items() if self.write(session, key_id, at)
+                key_id: at
+                for key_id, at in pending.items()
+                if self.write(session, key_id, datetime.fromtimestamp(at, UTC))
             }
         now = time.monotonic()
         with self._lock:

@@ -368,3 +368,13 @@ def test_bad_key_requests_are_problems(
     client, keys: Keys, body: dict[str, str], status: int
 ) -> None:  # type: ignore[no-untyped-def]
     assert_problem(client.post("/v1/admin/keys", json=body, headers=keys.header("admin")), status)
+
+
+@pytest.mark.parametrize("action", ["rotate", "revoke"])
+def test_an_admin_cannot_rotate_or_revoke_the_key_it_calls_with(
+    client, keys: Keys, action: str
+) -> None:  # type: ignore[no-untyped-def]
+    own = keys.admin.split("_")[1]
+    response = client.post(f"/v1/admin/keys/{own}/{action}", json={}, headers=keys.header("admin"))
+    assert "nengli keys" in str(assert_problem(response, 409)["detail"])
+    assert client.get("/v1/me", headers=keys.header("admin")).status_code == 200

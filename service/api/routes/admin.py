@@ -2,7 +2,9 @@
 
 Every route needs an admin key (403 otherwise). Key operations are written to the audit log
 (``key_list``, ``key_create``, ``key_rotate``, ``key_revoke``) in the same transaction as the
-change, with the acting admin key's id.
+change, with the acting admin key's id. An admin cannot rotate or revoke the very key it calls
+with (409): one mistaken request would lock the caller out mid-operation; another admin key or
+``nengli keys rotate|revoke`` does it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, Path
 
+from competency_model.errors import ConflictError
 from service.api.deps import AdminKey, SessionDep, StateDep
 from service.api.schemas.keys import KeyCreate, KeyIssued, KeyPublic, KeyRotate, KeysPublic
 from service.audit import record_read
@@ -20,6 +23,18 @@ from service.reloads import record_reload
 from service.usecases.keys import expiry_from, issue_key, list_keys, parse_duration, revoke, rotate
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
+
+_ACTIONS = {"rotate": "轮换", "revoke": "吊销"}
+
+
+def _not_the_calling_key(admin_key_id: str, key_id: str, action: str) -> None:
+    """Refuse ``action`` (rotate or revoke) on the key the request authenticated with."""
+    if key_id == admin_key_id:
+        raise ConflictError(
+            f"不能{_ACTIONS[action]}本次请求所用的密钥 {key_id} / cannot {action} the key this "
+            f"request is made with; use another admin key or `nengli keys {action} {key_id}`"
+        )
+
 
 KEY_ID = Path(pattern=r"^[0-9a-f]{1,32}$", description="The middle part of nl_<key_id>_<secret>.")
 
@@ -77,6 +92,7 @@ def rotate_api_key(
     This worker refuses the old secret at once when there is no grace; other workers within
     their key cache's lifetime (5 s).
     """
+    _not_the_calling_key(admin.key_id, key_id, "rotate")
     grace = parse_duration(body.grace, "grace") if body.grace else timedelta(0)
     token, info = rotate(session, key_id, grace)
     record_read(session, admin, "key_rotate", detail=f"{key_id} grace={grace}")
@@ -88,6 +104,7 @@ def rotate_api_key(
 @router.post("/keys/{key_id}/revoke", response_model=KeyPublic)
 def revoke_api_key(session: SessionDep, admin: AdminKey, key_id: str = KEY_ID) -> dict[str, Any]:
     """Revoke a key (this worker at once, other workers within 5 s)."""
+    _not_the_calling_key(admin.key_id, key_id, "revoke")
     info = revoke(session, key_id)
     record_read(session, admin, "key_revoke", detail=key_id)
     KeyCache.forget_everywhere()  # again after the commit, as for rotation

@@ -28,23 +28,30 @@ from tests.service.cli.test_keys_db_cmd import _seed
 from tests.service.conftest import POSTGRES_ENV, _postgres_schema_url
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def database(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    """A seeded database (school S000001, teacher T0000001) named by NENGLI_DATABASE_URL."""
+    """A seeded database (school S000001, teacher T0000001) named by NENGLI_DATABASE_URL.
+
+    One per module and backend (migrating is the slow part); every test makes its own keys.
+    """
     if request.param == "sqlite":
-        urls: Iterator[str] = iter([f"sqlite:///{tmp_path / 'keys.sqlite'}"])
+        path = tmp_path_factory.mktemp("keys") / "keys.sqlite"
+        urls: Iterator[str] = iter([f"sqlite:///{path}"])
     else:
         base = os.environ.get(POSTGRES_ENV)
         if not base:
             pytest.skip(f"{POSTGRES_ENV} is not set; PostgreSQL variant skipped")
         urls = _postgres_schema_url(base)
     url = next(urls)
-    monkeypatch.setenv("NENGLI_DATABASE_URL", url)
-    get_settings.cache_clear()
-    _seed(url)
-    yield url
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NENGLI_DATABASE_URL", url)
+        get_settings.cache_clear()
+        _seed(url)
+        yield url
     get_settings.cache_clear()
     for _ in urls:  # drops the PostgreSQL schema
         pass

@@ -7,7 +7,7 @@ DEMO_DIR ?= var/demo
 DEMO_TEACHERS ?= 3000
 DEMO_SCHOOLS ?= 40
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench docs-assets clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) -m bench.run_all --small
+
+# Re-fetch the vendored Swagger UI / ReDoc files served at /docs and /redoc (npm; versions pinned
+# in the script, sha256 written to service/static/docs/MANIFEST.json).
+docs-assets: $(VENV)/.installed
+	$(PY) scripts/fetch_docs_assets.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

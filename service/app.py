@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from recommender.bundle import ModelBundle, load_bundle
+from service.api.docs import mount_docs
 from service.api.input_guard import ControlCharacterGuard
 from service.api.keep_alive import AnswerUnhandledErrors
 from service.api.openapi_errors import install_error_responses
@@ -113,6 +114,8 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
                 await follower
         if "audit_batcher" in vars(state):  # created on first use
             state.audit_batcher.close()
+        if "key_cache" in vars(state):  # last-used times seen since their last write
+            state.key_cache.usage.flush(engine)
         engine.dispose()
 
     app = FastAPI(
@@ -120,7 +123,9 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        # /docs and /redoc come from mount_docs: FastAPI's own pages load their assets from a CDN.
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json",
         # Off unless asked for: when on, every request first asks the OpenTelemetry providers
         # whether anyone listens (measured in docs/benchmarks.md, section service).
@@ -152,6 +157,7 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
     ):
         app.include_router(module.router)
     _install_sign_in(app, settings)
+    mount_docs(app)
     mount_ui(app)  # last, so API routes keep priority over the dashboard's static files
     app.add_middleware(AnswerUnhandledErrors)  # innermost: a 500 keeps the connection open
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -65,7 +65,8 @@ class BearerKey(HTTPBearer):
     section service).
 
     A key verified in the last few seconds is answered from :class:`KeyCache` without a query;
-    otherwise its row is read in a short session of its own. Without a header, a person signed
+    otherwise its row is read in a short session of its own. Either way the key's use is
+    noted, and its ``last_used_at`` written at most once a minute (:mod:`service.key_usage`). Without a header, a person signed
     in through the identity provider is recognised by the session cookie
     (:mod:`service.signin.session`).
     """
@@ -82,6 +83,10 @@ class BearerKey(HTTPBearer):
         if principal is None:
             with state.sessions() as session:
                 principal = cache.authenticate(session, header)
+        elif (used_at := cache.usage.claim(principal.key_id)) is not None:
+            # Once a minute per key: the cached path stays query-free the rest of the time.
+            with state.sessions() as session:
+                cache.usage.write(session, principal.key_id, used_at)
         return principal
 
 

@@ -35,7 +35,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 _DESCRIPTIONS = {
     400: "Bad request: a control character in the URL, a malformed cursor or parameter.",
-    401: "Missing or unknown API key.",
+    401: "Missing, unknown, expired, revoked or rotated-out API key (`reason` says which).",
     403: "The key's role may not use this operation.",
     404: "Not found, or outside the key's scope (the two are indistinguishable).",
     405: "Method not allowed on this path.",

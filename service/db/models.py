@@ -147,7 +147,13 @@ class Event(Base):
 
 
 class ApiKey(Base):
-    """An API key; only the SHA-256 of the secret is stored, the token is shown once."""
+    """An API key; only the SHA-256 of the secret is stored, the token is shown once.
+
+    Lifecycle (migration 0008): a key may expire (``expires_at``); a rotation replaces the
+    secret and may keep the previous one valid for a grace period (``previous_secret_hash``
+    until ``previous_valid_until``); ``last_used_at`` is written at most once a minute per key
+    per worker by :class:`service.auth.KeyCache`, so it is accurate to about a minute.
+    """
 
     __tablename__ = "api_keys"
 
@@ -158,6 +164,12 @@ class ApiKey(Base):
     label: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    previous_secret_hash: Mapped[str | None] = mapped_column(String(64))
+    previous_valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by: Mapped[str | None] = mapped_column(String(32))
 
 
 class AuditEntry(Base):

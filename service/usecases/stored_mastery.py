@@ -3,7 +3,7 @@
 A portrait, a 一校一策 plan or the region's pairing needs every teacher's mastery; diagnosing
 them per request cost seconds (a region: tens of seconds). Here the stored rows
 (:mod:`service.db.stores.mastery_store`) are used where they are fresh — same model version,
-diagnosed today, school not marked changed — and only the stale schools are diagnosed (in one
+school not marked changed since — and only the stale schools are diagnosed (in one
 batch) and stored, so a repeat request reads rows and the cost of a change is one school's
 diagnosis.
 """
@@ -40,7 +40,7 @@ def stored_mastery(
     now = local_now()
     day = now.strftime("%Y-%m-%d")
     codes = list(state.framework.codes)
-    stale = stale_schools(session, scope, models.version, day)
+    stale = stale_schools(session, scope, models.version)
     if stale:
         cohort = load_cohort(session, school_ids=stale)
         if not cohort.teachers.empty:

@@ -3,9 +3,11 @@ diagnosing a school or a region on every request.
 
 A row holds one teacher's mastery per framework point (a JSON list in framework order, ``null``
 where the model has none), the model version that diagnosed it and the Beijing day it was
-diagnosed on (the diagnosis weighs evidence by age, so a row is fresh for its day only).
-Triggers (migration 0009) mark a school in ``mastery_dirty`` whenever its teachers, events,
-grades or questionnaire answers change; such a school's rows are replaced at its next read.
+diagnosed on. A row stays in use until the model version changes or its school is marked:
+triggers (migration 0009) mark a school in ``mastery_dirty`` whenever its teachers, events,
+grades or questionnaire answers change, and such a school's rows are replaced at its next read.
+(The diagnosis also weighs evidence by its age; for an unchanged teacher that drift is slow,
+and re-diagnosing a province every midnight would put its whole cost on the first readers.)
 """
 
 from __future__ import annotations
@@ -25,13 +27,12 @@ from service.db.scale_models import MasteryDirty, TeacherMastery
 __all__ = ["read_mastery", "stale_schools", "write_mastery"]
 
 
-def stale_schools(session: Session, scope: Any, model_version: str, day: str) -> list[str]:
+def stale_schools(session: Session, scope: Any, model_version: str) -> list[str]:
     """The schools in ``scope`` (a condition on :class:`School`) marked dirty or with a teacher
-    lacking a row of ``model_version`` diagnosed on ``day``."""
+    lacking a row of ``model_version``."""
     fresh = exists().where(
         TeacherMastery.teacher_id == Teacher.teacher_id,
         TeacherMastery.model_version == model_version,
-        TeacherMastery.diagnosed_on == day,
     )
     missing = (
         select(Teacher.school_id)

@@ -252,6 +252,10 @@ def refresh_region(session: Session, region: str, catalog: Catalog, policy: Poli
         _lock(session, region)
         for statement in _CLEAR_DIRTY:
             session.execute(text(statement), where)
+        # The planner must see how many schools lost their rows: with the statistics of
+        # before the clear it expects one stale school and joins a region's teachers in
+        # nested loops (minutes at 100,000 teachers instead of seconds).
+        _analyze(session, "school_progress")
     if session.execute(text(_ANY_PROGRESS_TARGET), where).first() is not None:
         _lock(session, region)
         rules = {

@@ -155,14 +155,13 @@ def iter_behind(
 
 
 def count_behind(session: Session, basis: str, area: Area) -> int:
-    """Teachers of the area not meeting the policy (an indexed count)."""
+    """Teachers of the area not meeting the policy: a sum over the area's schools' aggregates
+    (written in the same refresh as the per-teacher rows), not a count of a region's rows."""
     query = (
-        select(func.count())
-        .select_from(TeacherProgress)
-        .where(TeacherProgress.basis == basis, TeacherProgress.compliant == 0, *_area_filter(area))
+        select(func.coalesce(func.sum(SchoolProgress.n_teachers - SchoolProgress.n_compliant), 0))
+        .join(School, School.school_id == SchoolProgress.school_id)
+        .where(SchoolProgress.basis == basis, *area.conditions())
     )
-    if area.city is not None or area.district is not None:
-        query = query.join(School, School.school_id == TeacherProgress.school_id)
     return int(session.execute(query).scalar_one())
 
 

@@ -130,7 +130,7 @@ per_teacher AS (
     LEFT JOIN started st ON st.teacher_id = c.teacher_id
 )
 INSERT INTO teacher_progress (basis, teacher_id, school_id, region, hours, practice_hours,
-                              online_hours, started, compliant, hours_missing)
+                              online_hours, started, compliant, hours_missing, behind_order)
 SELECT :basis, p.teacher_id, p.school_id, p.region, p.hours, p.practice_hours, p.online_hours,
        p.started,
        CASE WHEN p.hours + {{tol}} >= :total
@@ -138,7 +138,8 @@ SELECT :basis, p.teacher_id, p.school_id, p.region, p.hours, p.practice_hours, p
              AND (CASE WHEN p.hours > 0 THEN p.practice_hours / p.hours ELSE 0.0 END)
                  + {{tol}} >= :min_share
              AND p.online_hours + {{tol}} >= :min_online THEN 1 ELSE 0 END,
-       CASE WHEN :total - p.hours > 0 THEN :total - p.hours ELSE 0.0 END
+       CASE WHEN :total - p.hours > 0 THEN :total - p.hours ELSE 0.0 END,
+       CASE WHEN :total - p.hours > 0 THEN p.hours - :total ELSE 0.0 END
 FROM per_teacher p
 """
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, Integer, String, Text
+from sqlalchemy import Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db.models import Base, UTCDateTime
@@ -133,6 +133,18 @@ class TeacherProgress(Base):
     """One teacher's 学时 and status under one policy basis (written with ``school_progress``)."""
 
     __tablename__ = "teacher_progress"
+    __table_args__ = (
+        Index("ix_teacher_progress_school", "school_id", "basis"),
+        # The 未达标名单's order within a region, so a keyset page is an index range scan.
+        Index(
+            "ix_teacher_progress_behind",
+            "basis",
+            "region",
+            "compliant",
+            "behind_order",
+            "teacher_id",
+        ),
+    )
 
     basis: Mapped[str] = mapped_column(String(16), primary_key=True)
     teacher_id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -144,6 +156,8 @@ class TeacherProgress(Base):
     started: Mapped[int] = mapped_column(Integer)
     compliant: Mapped[int] = mapped_column(Integer)
     hours_missing: Mapped[float] = mapped_column(Float)
+    #: −hours_missing: the 未达标名单's order as the index's ascending order.
+    behind_order: Mapped[float] = mapped_column(Float)
 
 
 class SchoolMonthly(Base):

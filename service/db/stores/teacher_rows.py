@@ -116,16 +116,18 @@ def school_teachers(session: Session, basis: str, school_id: str) -> pd.DataFram
 def _behind_query(basis: str, area: Area, after: BehindCursor | None) -> Any:
     query = _teacher_query(basis, area).where(TeacherProgress.compliant == 0)
     if after is not None:
+        order = -after.hours_missing
         query = query.where(
             or_(
-                TeacherProgress.hours_missing < after.hours_missing,
+                TeacherProgress.behind_order > order,
                 and_(
-                    TeacherProgress.hours_missing == after.hours_missing,
+                    TeacherProgress.behind_order == order,
                     TeacherProgress.teacher_id > after.teacher_id,
                 ),
             )
         )
-    return query.order_by(TeacherProgress.hours_missing.desc(), TeacherProgress.teacher_id)
+    # behind_order = −hours missing: most missing first, in the index's ascending order.
+    return query.order_by(TeacherProgress.behind_order, TeacherProgress.teacher_id)
 
 
 def behind_page(

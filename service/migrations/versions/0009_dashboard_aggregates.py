@@ -77,6 +77,9 @@ def upgrade() -> None:
         sa.Column("started", sa.Integer, nullable=False),
         sa.Column("compliant", sa.Integer, nullable=False),
         sa.Column("hours_missing", sa.Float, nullable=False),
+        # −hours_missing: the 未达标名单's order (most missing first, then teacher id) as the
+        # index's plain ascending order (no DESC column, which SQLite's reflection loses).
+        sa.Column("behind_order", sa.Float, nullable=False),
     )
     op.create_index("ix_teacher_progress_school", "teacher_progress", ["school_id", "basis"])
     # The 未达标名单's order (most hours missing first, then teacher id) within a region, in
@@ -84,7 +87,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_teacher_progress_behind",
         "teacher_progress",
-        ["basis", "region", "compliant", sa.text("hours_missing DESC"), "teacher_id"],
+        ["basis", "region", "compliant", "behind_order", "teacher_id"],
     )
     op.create_table(
         "school_monthly",

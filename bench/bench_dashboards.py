@@ -12,8 +12,9 @@ Phases:
    through Starlette's test client (HTTP stack, key check, tenancy, audit; no sockets);
 3. the first region read, which computes every school's aggregates (the cost paid once after a
    large import), then ``--requests`` requests per endpoint (p50/p95/max): region progress,
-   breakdown by city, district and school, and, for random schools, school progress and
-   portrait; then events for ``--touched`` schools and the next region read (the incremental
+   breakdown by city, district and school, trends, rollout, the first page of the region's and
+   a district's 未达标名单 and, for random schools, school progress, 未达标名单, trends, portrait
+   and plan (and, with ``--pairing-requests``, the region's pairing); then events for ``--touched`` schools and the next region read (the incremental
    refresh of the schools they marked stale).
 
 Usage::
@@ -138,18 +139,27 @@ def small_model(directory: Path, seed: int) -> Path:
     return model_dir
 
 
-def _stats(latencies: list[float]) -> dict[str, float]:
-    values = np.array(latencies) * 1000
+def _stats(samples: list[tuple[float, float]]) -> dict[str, float]:
+    values = np.array([wall for wall, _ in samples]) * 1000
+    cpu = np.array([used for _, used in samples]) * 1000
     return {
-        "n": len(latencies),
+        "n": len(samples),
         "p50_ms": round(float(np.percentile(values, 50)), 1),
         "p95_ms": round(float(np.percentile(values, 95)), 1),
         "max_ms": round(float(values.max()), 1),
+        # CPU of this process (HTTP stack, app, driver) only: the server's time is not in it.
+        "app_cpu_p95_ms": round(float(np.percentile(cpu, 95)), 1),
     }
 
 
 def measure(
-    url: str, model_dir: Path, schools: int, requests: int, touched: int, seed: int
+    url: str,
+    model_dir: Path,
+    schools: int,
+    requests: int,
+    touched: int,
+    seed: int,
+    pairing_requests: int = 0,
 ) -> dict[str, Any]:
     """Phases 2 and 3."""
     with warnings.catch_warnings():
@@ -170,16 +180,30 @@ def measure(
             session.commit()
         header = {"Authorization": f"Bearer {token}"}
 
-        def get(path: str, **params: Any) -> float:
-            started = time.perf_counter()
+        def get(path: str, **params: Any) -> tuple[float, float]:
+            started, cpu = time.perf_counter(), time.process_time()
             response = client.get(path, params=params, headers=header)
-            elapsed = time.perf_counter() - started
+            elapsed = time.perf_counter() - started, time.process_time() - cpu
             if response.status_code != 200:
                 raise RuntimeError(f"{path}: {response.status_code} {response.text[:300]}")
             return elapsed
 
+        def school() -> str:
+            return f"/v1/schools/S{int(rng.integers(1, schools + 1)):06d}"
+
+        # Portraits and plans rotate over a few schools, each visited once before the timed
+        # calls: a repeat visit reads the stored mastery; the first visit's diagnosis of the
+        # school is reported apart ("first_visit_s").
+        revisited = [
+            f"/v1/schools/S{int(n):06d}" for n in rng.choice(schools, 5, replace=False) + 1
+        ]
+        turn = iter(range(10**9))
+
+        def revisit() -> str:
+            return revisited[next(turn) % len(revisited)]
+
         region = f"/v1/regions/{REGION}"
-        results["first_region_read_s"] = round(get(f"{region}/progress"), 2)
+        results["first_region_read_s"] = round(get(f"{region}/progress")[0], 2)
         endpoints: dict[str, Any] = {
             "region_progress": lambda: get(f"{region}/progress"),
             "breakdown_city": lambda: get(f"{region}/breakdown", level="city"),
@@ -188,16 +212,36 @@ def measure(
             "breakdown_one_city": lambda: get(
                 f"{region}/breakdown", level="school", city=f"city{int(rng.integers(13))}"
             ),
-            "school_progress": lambda: get(
-                f"/v1/schools/S{int(rng.integers(1, schools + 1)):06d}/progress"
+            "region_trends": lambda: get(f"{region}/trends"),
+            "region_rollout": lambda: get(f"{region}/rollout"),
+            # First page (the service's default size, 500 rows) of the region's 未达标名单.
+            "region_behind": lambda: get(f"{region}/behind"),
+            "district_behind": lambda: get(
+                f"{region}/behind",
+                city=f"city{int(rng.integers(13))}",
+                district=f"district{int(rng.integers(97))}",
             ),
-            "school_portrait": lambda: get(
-                f"/v1/schools/S{int(rng.integers(1, schools + 1)):06d}/portrait"
-            ),
+            "school_progress": lambda: get(f"{school()}/progress"),
+            "school_behind": lambda: get(f"{school()}/behind"),
+            "school_trends": lambda: get(f"{school()}/trends"),
+            "school_portrait": lambda: get(f"{revisit()}/portrait"),
+            "school_plan": lambda: get(f"{revisit()}/plan"),
         }
+        firsts = [get(f"{path}/portrait")[0] for path in revisited]
+        results["school_portrait_first_visit_s"] = round(float(np.median(firsts)), 2)
+        if pairing_requests:
+            started = time.perf_counter()
+            # The first one diagnoses every teacher of the region and stores the mastery, as
+            # after an import; the portraits and plans below then read stored rows.
+            get(f"{region}/pairing")
+            results["region_pairing"] = {"warm_s": round(time.perf_counter() - started, 2)}
+            samples = [get(f"{region}/pairing") for _ in range(pairing_requests)]
+            results["region_pairing"].update(_stats(samples))
         for name, call in endpoints.items():
+            started = time.perf_counter()
             call()  # warm (first policy basis of a level, statement caches)
-            results[name] = _stats([call() for _ in range(requests)])
+            results[name] = {"warm_s": round(time.perf_counter() - started, 2)}
+            results[name].update(_stats([call() for _ in range(requests)]))
         tag = uuid.uuid4().hex[:8]
         batch = [
             {
@@ -214,7 +258,7 @@ def measure(
             raise RuntimeError(f"events: {posted.status_code} {posted.text[:300]}")
         results["region_progress_after_events"] = {
             "touched_schools": min(touched, schools),
-            "seconds": round(get(f"{region}/progress"), 3),
+            "seconds": round(get(f"{region}/progress")[0], 3),
         }
     return results
 
@@ -227,6 +271,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=30, help="Requests per endpoint.")
     parser.add_argument("--touched", type=int, default=20, help="Schools given new events.")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--pairing-requests",
+        type=int,
+        default=0,
+        help="Timed region pairing requests (0: not measured; each is region-wide).",
+    )
+    parser.add_argument("--tag", default="", help="Suffix of the schema name (parallel runs).")
     parser.add_argument(
         "--database-url",
         default=os.environ.get("NENGLI_BENCH_POSTGRES_URL", DEFAULT_URL),
@@ -252,22 +303,35 @@ def main(argv: list[str] | None = None) -> None:
     directory = ROOT / "bench" / "out" / "dashboards"
     directory.mkdir(parents=True, exist_ok=True)
     model_dir = small_model(directory, args.seed)
-    schema = f"bench_dashboards_{args.teachers}"
+    schema = f"bench_dashboards_{args.teachers}{args.tag}"
     load: dict[str, float] = {}
     if args.reuse:  # aggregates cleared, so the first read again computes every school
         url = _schema_url(args.database_url, schema)
         from sqlalchemy import create_engine as _create
 
         with _create(url).begin() as connection:
-            for table in ("school_progress", "school_grades", "school_grades_fresh"):
-                connection.execute(text(f"DELETE FROM {table}"))
-            connection.execute(text("DELETE FROM region_grades"))
+            # Every school stale: the refresh clears whatever aggregate tables this code has.
+            connection.execute(text("DELETE FROM school_progress"))
+            connection.execute(
+                text(
+                    "INSERT INTO progress_dirty (school_id) SELECT school_id FROM schools "
+                    "ON CONFLICT DO NOTHING"
+                )
+            )
     else:
         url = fresh_schema(args.database_url, schema)
         started = time.perf_counter()
         load = synthetic_load(url, args.teachers, args.schools, args.events, args.seed)
         load["total_s"] = round(time.perf_counter() - started, 1)
-    results = measure(url, model_dir, args.schools, args.requests, args.touched, args.seed)
+    results = measure(
+        url,
+        model_dir,
+        args.schools,
+        args.requests,
+        args.touched,
+        args.seed,
+        pairing_requests=args.pairing_requests,
+    )
     print(
         json.dumps(
             {

@@ -20,7 +20,7 @@ from competency_model.catalog import Catalog
 from competency_model.policy import Policy
 from recommender.school_planning.progress import compliance, cycle_ended_short, hours_completed
 
-__all__ = ["SchoolProgress", "school_progress"]
+__all__ = ["SchoolProgress", "progress_from_hours", "school_progress"]
 
 _GROUP_UNKNOWN = "（未填写教研组）"
 
@@ -99,26 +99,66 @@ def school_progress(
         Hours per item and the rules the school follows.
     """
     roster = teachers.assign(teacher_id=teachers["teacher_id"].astype(str))
-    checked = compliance(hours_completed(events, catalog, policy, roster), policy)
+    hours = hours_completed(events, catalog, policy, roster)
+    latest = grades.sort_values("assessed_at").drop_duplicates(["teacher_id", "point"], keep="last")
+    # Vectorised counts (a per-group lambda cost most of a school's request).
+    keys = latest["teacher_id"].astype(str).to_numpy()
+    counts = pd.DataFrame(
+        {
+            "points_assessed": latest.groupby(keys)["point"].nunique(),
+            "points_passed": latest["grade"].isin(["优秀", "合格"]).astype(int).groupby(keys).sum(),
+            "points_failed": (latest["grade"] == "不合格").astype(int).groupby(keys).sum(),
+        }
+    )
+    return progress_from_hours(
+        school_id, roster, hours, counts, policy, cycle_start=cycle_start, as_of=as_of
+    )
+
+
+def progress_from_hours(
+    school_id: str,
+    teachers: pd.DataFrame,
+    hours: pd.DataFrame,
+    grade_counts: pd.DataFrame,
+    policy: Policy,
+    *,
+    cycle_start: pd.Series | pd.Timestamp | str | None = None,
+    as_of: pd.Timestamp | str | None = None,
+) -> SchoolProgress:
+    """:func:`school_progress` from 学时 already summed per teacher (the service keeps them in
+    the database), so both paths share the checks, the reasons and the cycle flag.
+
+    Parameters
+    ----------
+    teachers
+        ``teacher_id``, ``research_group``, ``stage``, ``subject``.
+    hours
+        Index ``teacher_id``; ``hours``, ``practice_hours``, ``online_hours`` (missing teachers
+        count zero).
+    grade_counts
+        Index ``teacher_id``; ``points_assessed``, ``points_passed``, ``points_failed``.
+    cycle_start
+        One date, or one per teacher id; a teacher without one (``NaT`` or absent) is never
+        flagged (her cycle's timing is unknown).
+    """
+    roster = teachers.assign(teacher_id=teachers["teacher_id"].astype(str))
+    sums = hours[["hours", "practice_hours", "online_hours"]].reindex(
+        roster["teacher_id"], fill_value=0.0
+    )
+    sums.index.name = "teacher_id"
+    checked = compliance(sums.astype(float), policy)
     checked["practice_share"] = np.where(
         checked["hours"] > 0,
         checked["practice_hours"] / checked["hours"].where(checked["hours"] > 0, 1.0),
         0.0,
     )
-    latest = grades.sort_values("assessed_at").drop_duplicates(["teacher_id", "point"], keep="last")
-    # Vectorised counts (a per-group lambda cost most of a school's request).
-    keys = latest["teacher_id"].astype(str).to_numpy()
-    assessed = latest.groupby(keys)["point"].nunique()
-    passed = latest["grade"].isin(["优秀", "合格"]).astype(int).groupby(keys).sum()
-    failed = (latest["grade"] == "不合格").astype(int).groupby(keys).sum()
     table = roster.set_index("teacher_id")[["research_group", "stage", "subject"]].join(checked)
     table["research_group"] = table["research_group"].fillna("").replace("", _GROUP_UNKNOWN)
-    for name, series in (
-        ("points_assessed", assessed),
-        ("points_passed", passed),
-        ("points_failed", failed),
-    ):
-        table[name] = series.reindex(table.index).fillna(0).astype(int)
+    counts = grade_counts.copy()
+    counts.index = counts.index.astype(str)
+    for name in ("points_assessed", "points_passed", "points_failed"):
+        table[name] = counts[name].reindex(table.index).fillna(0).astype(int)
+    table["cycle_ended_short"] = False
     if cycle_start is not None and as_of is not None:
         starts = (
             pd.Series(cycle_start)
@@ -126,11 +166,11 @@ def school_progress(
             else pd.Series(pd.Timestamp(cycle_start), index=checked.index)
         )
         starts.index = starts.index.astype(str)
-        table["cycle_ended_short"] = cycle_ended_short(checked, policy, starts, as_of).reindex(
-            table.index, fill_value=False
-        )
-    else:
-        table["cycle_ended_short"] = False
+        starts = pd.to_datetime(starts.reindex(checked.index))
+        known = starts.notna().to_numpy()
+        if known.any():
+            flags = cycle_ended_short(checked.loc[known], policy, starts[known], as_of)
+            table["cycle_ended_short"] = flags.reindex(table.index, fill_value=False).astype(bool)
     reasons = [
         _reasons(row, policy) if not row["compliant"] else ("", "")
         for row in table.to_dict("records")

@@ -6,8 +6,10 @@ millions of rows. Instead each school keeps its sums (teachers, started, complia
 of the arithmetic besides the rows — and its latest-grade counts per point. Database triggers
 (migration 0007) mark a school in ``progress_dirty`` whenever its teachers, events or grades
 change; :func:`refresh_region` recomputes, in set-based SQL, exactly the schools of a region
-that are dirty or have no row for the basis asked for, then every dashboard figure is a sum
-over at most a region's schools (the region's grade counts are kept summed in
+that are dirty or have no row for the basis asked for — each teacher's 学时 and status
+(``teacher_progress``), 学时 per month and 教研组 (``school_monthly``) and the school's sums —
+then every dashboard figure is a sum over at most a region's schools or an indexed read of
+its teachers (the region's grade counts are kept summed in
 ``region_grades``, recomputed whenever one of its schools' grades was).
 
 The arithmetic is the one of :mod:`recommender.school_planning.progress` (tested for parity
@@ -74,18 +76,35 @@ def _lock(session: Session, region: str) -> None:
 _CLEAR_DIRTY = [
     f"DELETE FROM {table} WHERE school_id IN (SELECT d.school_id FROM progress_dirty d "
     "JOIN schools s ON s.school_id = d.school_id WHERE s.region = :region)"
-    for table in ("school_progress", "school_grades", "school_grades_fresh", "progress_dirty")
+    for table in (
+        "teacher_progress",
+        "school_monthly",
+        "school_progress",
+        "school_grades",
+        "school_grades_fresh",
+        "progress_dirty",
+    )
 ]
 
-_PROGRESS = """
-WITH catalog_hours(item_id, hours, practice, online) AS (VALUES {catalog}),
-targets AS (
-    SELECT s.school_id FROM schools s
+_TARGETS = """targets AS (
+    SELECT s.school_id, s.region FROM schools s
     WHERE s.region = :region AND NOT EXISTS (
         SELECT 1 FROM school_progress p WHERE p.school_id = s.school_id AND p.basis = :basis)
-),
+)"""
+
+#: Leftovers of an interrupted refresh of the target schools (the per-teacher rows first).
+_CLEAR_TARGETS = [
+    f"WITH {_TARGETS} DELETE FROM {table} WHERE basis = :basis "
+    "AND school_id IN (SELECT school_id FROM targets)"
+    for table in ("teacher_progress", "school_monthly")
+]
+
+_TEACHERS = f"""
+WITH catalog_hours(item_id, hours, practice, online) AS (VALUES {{catalog}}),
+{_TARGETS},
 scoped AS (
-    SELECT t.teacher_id, t.school_id FROM teachers t JOIN targets g ON g.school_id = t.school_id
+    SELECT t.teacher_id, t.school_id, g.region FROM teachers t
+    JOIN targets g ON g.school_id = t.school_id
 ),
 done AS (
     SELECT DISTINCT e.teacher_id, e.item_id FROM events e
@@ -101,7 +120,7 @@ started AS (
     JOIN scoped c ON c.teacher_id = e.teacher_id WHERE e.event = 'enrol'
 ),
 per_teacher AS (
-    SELECT c.teacher_id, c.school_id,
+    SELECT c.teacher_id, c.school_id, c.region,
            coalesce(x.hours, 0.0) AS hours,
            coalesce(x.practice_hours, 0.0) AS practice_hours,
            coalesce(x.online_hours, 0.0) AS online_hours,
@@ -110,17 +129,60 @@ per_teacher AS (
     LEFT JOIN earned x ON x.teacher_id = c.teacher_id
     LEFT JOIN started st ON st.teacher_id = c.teacher_id
 )
+INSERT INTO teacher_progress (basis, teacher_id, school_id, region, hours, practice_hours,
+                              online_hours, started, compliant, hours_missing, behind_order)
+SELECT :basis, p.teacher_id, p.school_id, p.region, p.hours, p.practice_hours, p.online_hours,
+       p.started,
+       CASE WHEN p.hours + {{tol}} >= :total
+             AND p.practice_hours + {{tol}} >= :min_practice
+             AND (CASE WHEN p.hours > 0 THEN p.practice_hours / p.hours ELSE 0.0 END)
+                 + {{tol}} >= :min_share
+             AND p.online_hours + {{tol}} >= :min_online THEN 1 ELSE 0 END,
+       CASE WHEN :total - p.hours > 0 THEN :total - p.hours ELSE 0.0 END,
+       CASE WHEN :total - p.hours > 0 THEN p.hours - :total ELSE 0.0 END
+FROM per_teacher p
+"""
+
+#: 学时 per month of first completion, per school and 教研组 (``{{month}}``: the dialect's
+#: Beijing-time ``YYYY-MM`` of ``first_at``).
+_MONTHLY = f"""
+WITH catalog_hours(item_id, hours, practice, online) AS (VALUES {{catalog}}),
+{_TARGETS},
+scoped AS (
+    SELECT t.teacher_id, t.school_id, coalesce(t.research_group, '') AS research_group
+    FROM teachers t JOIN targets g ON g.school_id = t.school_id
+),
+first_done AS (
+    SELECT e.teacher_id, e.item_id, min(e.timestamp) AS first_at FROM events e
+    JOIN scoped c ON c.teacher_id = e.teacher_id WHERE e.event = 'complete'
+    GROUP BY e.teacher_id, e.item_id
+),
+dated AS (
+    SELECT c.school_id, c.research_group, {{month}} AS month, d.teacher_id,
+           h.hours, h.hours * h.practice AS practice_hours
+    FROM first_done d JOIN catalog_hours h ON h.item_id = d.item_id
+    JOIN scoped c ON c.teacher_id = d.teacher_id
+)
+INSERT INTO school_monthly (school_id, basis, research_group, month, hours, practice_hours,
+                            active_teachers, completions)
+SELECT school_id, :basis, research_group, month, sum(hours), sum(practice_hours),
+       count(DISTINCT teacher_id), count(*)
+FROM dated GROUP BY school_id, research_group, month
+"""
+
+_MONTH_OF = {
+    "postgresql": "to_char(d.first_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')",
+    "sqlite": "strftime('%Y-%m', datetime(d.first_at, '+8 hours'))",
+}
+
+_PROGRESS = f"""
+WITH {_TARGETS}
 INSERT INTO school_progress (school_id, basis, n_teachers, n_started, n_compliant, sum_hours,
                              sum_practice_hours, sum_online_hours)
 SELECT g.school_id, :basis, count(p.teacher_id), coalesce(sum(p.started), 0),
-       coalesce(sum(CASE WHEN p.hours + {tol} >= :total
-                          AND p.practice_hours + {tol} >= :min_practice
-                          AND (CASE WHEN p.hours > 0 THEN p.practice_hours / p.hours ELSE 0.0 END)
-                              + {tol} >= :min_share
-                          AND p.online_hours + {tol} >= :min_online THEN 1 ELSE 0 END), 0),
-       coalesce(sum(p.hours), 0.0), coalesce(sum(p.practice_hours), 0.0),
-       coalesce(sum(p.online_hours), 0.0)
-FROM targets g LEFT JOIN per_teacher p ON p.school_id = g.school_id
+       coalesce(sum(p.compliant), 0), coalesce(sum(p.hours), 0.0),
+       coalesce(sum(p.practice_hours), 0.0), coalesce(sum(p.online_hours), 0.0)
+FROM targets g LEFT JOIN teacher_progress p ON p.school_id = g.school_id AND p.basis = :basis
 GROUP BY g.school_id
 """
 
@@ -191,19 +253,27 @@ def refresh_region(session: Session, region: str, catalog: Catalog, policy: Poli
         _lock(session, region)
         for statement in _CLEAR_DIRTY:
             session.execute(text(statement), where)
+        # The planner must see how many schools lost their rows: with the statistics of
+        # before the clear it expects one stale school and joins a region's teachers in
+        # nested loops (minutes at 100,000 teachers instead of seconds).
+        _analyze(session, "school_progress")
     if session.execute(text(_ANY_PROGRESS_TARGET), where).first() is not None:
         _lock(session, region)
-        session.execute(
-            text(_PROGRESS.format(catalog=_catalog_values(catalog, policy), tol=_TOLERANCE)),
-            {
-                **where,
-                "total": policy.total_hours,
-                "min_practice": policy.min_practice_hours,
-                "min_share": policy.min_practice_share,
-                "min_online": policy.min_online_hours,
-            },
-        )
-        _analyze(session, "school_progress")
+        rules = {
+            **where,
+            "total": policy.total_hours,
+            "min_practice": policy.min_practice_hours,
+            "min_share": policy.min_practice_share,
+            "min_online": policy.min_online_hours,
+        }
+        catalog_sql = _catalog_values(catalog, policy)
+        month = _MONTH_OF.get(session.get_bind().dialect.name, _MONTH_OF["sqlite"])
+        for statement in _CLEAR_TARGETS:
+            session.execute(text(statement), where)
+        session.execute(text(_TEACHERS.format(catalog=catalog_sql, tol=_TOLERANCE)), rules)
+        session.execute(text(_MONTHLY.format(catalog=catalog_sql, month=month)), where)
+        session.execute(text(_PROGRESS), where)
+        _analyze(session, "teacher_progress", "school_monthly", "school_progress")
     if session.execute(text(_ANY_GRADE_TARGET), where).first() is not None:
         _lock(session, region)
         session.execute(text(_GRADES), where)

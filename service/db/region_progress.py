@@ -36,6 +36,8 @@ class RegionProgress:
     teachers_compliant: int
     mean_hours: float
     mean_practice_hours: float
+    #: Teachers of schools whose cycle has ended, short of the hour rules (Chongqing §三(一)).
+    teachers_cycle_ended_short: int
     assessments: pd.DataFrame
     rollout: pd.DataFrame
 
@@ -53,6 +55,7 @@ def region_progress(
     codes: list[str],
     *,
     also_started: Collection[str] = (),
+    cycle_ended_batches: Collection[int] = (),
 ) -> RegionProgress:
     """Progress of ``region`` under ``policy`` (stale school aggregates refreshed first).
 
@@ -63,6 +66,8 @@ def region_progress(
     also_started
         Schools that count as started whatever their live rows say (a school whose only
         starters were erased under PIPL stays started in the rollout).
+    cycle_ended_batches
+        Rollout batches whose cycle has ended: their non-compliant teachers ended it short.
     """
     basis = refresh_region(session, region, catalog, policy)
     progress = (
@@ -86,13 +91,25 @@ def region_progress(
             func.coalesce(func.sum(SchoolProgress.n_compliant), 0),
             func.coalesce(func.sum(SchoolProgress.sum_hours), 0.0),
             func.coalesce(func.sum(SchoolProgress.sum_practice_hours), 0.0),
+            func.coalesce(
+                func.sum(
+                    case(
+                        (
+                            School.rollout_batch.in_(sorted(cycle_ended_batches)),
+                            SchoolProgress.n_teachers - SchoolProgress.n_compliant,
+                        ),
+                        else_=0,
+                    )
+                ),
+                0,
+            ),
         )
         .join(SchoolProgress, SchoolProgress.school_id == School.school_id)
         .where(School.region == region, SchoolProgress.basis == basis)
         .group_by(School.rollout_batch)
     )
     batches: dict[int | None, tuple[int, int | None]] = {}
-    totals = [0, 0, 0, 0, 0.0, 0.0]
+    totals = [0, 0, 0, 0, 0.0, 0.0, 0]
     for (
         batch,
         schools,
@@ -102,10 +119,12 @@ def region_progress(
         compliant,
         hours,
         practice,
+        ended_short,
     ) in session.execute(progress).all():
         key = None if batch is None else int(batch)
         batches[key] = (int(schools), int(started_schools or 0))
-        for index, value in enumerate((schools, teachers, started, compliant, hours, practice)):
+        values = (schools, teachers, started, compliant, hours, practice, ended_short)
+        for index, value in enumerate(values):
             totals[index] += value
     grades = session.execute(
         select(RegionGrades.point, RegionGrades.grade, RegionGrades.n_teachers).where(
@@ -127,6 +146,7 @@ def region_progress(
         teachers_compliant=int(totals[3]),
         mean_hours=float(totals[4]) / n_teachers if n_teachers else 0.0,
         mean_practice_hours=float(totals[5]) / n_teachers if n_teachers else 0.0,
+        teachers_cycle_ended_short=int(totals[6]),
         assessments=assessment_from_counts(counts, codes),
         rollout=rollout_from_counts(batches, policy),
     )

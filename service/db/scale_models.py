@@ -9,13 +9,17 @@
   district and school dashboards are summed. ``progress_dirty`` is filled by database
   triggers whenever a school's teachers, events or grades change, and the aggregates of those
   schools are recomputed at the next read (:mod:`service.db.progress_summary`).
+* ``teacher_progress`` and ``school_monthly`` (migration 0009) are written in the same refresh:
+  each teacher's 学时 and status, and 学时 per month per school and 教研组, so the 未达标名单 and
+  the trends are indexed queries. ``teacher_mastery`` keeps each teacher's diagnosis per model
+  version and day; ``mastery_dirty`` (triggers) marks the schools whose rows changed since.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, Integer, String
+from sqlalchemy import Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db.models import Base, UTCDateTime
@@ -28,7 +32,11 @@ __all__ = [
     "RegionGrades",
     "SchoolGrades",
     "SchoolGradesFresh",
+    "MasteryDirty",
+    "SchoolMonthly",
     "SchoolProgress",
+    "TeacherMastery",
+    "TeacherProgress",
 ]
 
 
@@ -117,5 +125,71 @@ class ProgressDirty(Base):
     """Schools whose aggregates are stale (written by triggers on teachers, events, grades)."""
 
     __tablename__ = "progress_dirty"
+
+    school_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class TeacherProgress(Base):
+    """One teacher's 学时 and status under one policy basis (written with ``school_progress``)."""
+
+    __tablename__ = "teacher_progress"
+    __table_args__ = (
+        Index("ix_teacher_progress_school", "school_id", "basis"),
+        # The 未达标名单's order within a region, so a keyset page is an index range scan.
+        Index(
+            "ix_teacher_progress_behind",
+            "basis",
+            "region",
+            "compliant",
+            "behind_order",
+            "teacher_id",
+        ),
+    )
+
+    basis: Mapped[str] = mapped_column(String(16), primary_key=True)
+    teacher_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    school_id: Mapped[str] = mapped_column(String(32))
+    region: Mapped[str] = mapped_column(String(64))
+    hours: Mapped[float] = mapped_column(Float)
+    practice_hours: Mapped[float] = mapped_column(Float)
+    online_hours: Mapped[float] = mapped_column(Float)
+    started: Mapped[int] = mapped_column(Integer)
+    compliant: Mapped[int] = mapped_column(Integer)
+    hours_missing: Mapped[float] = mapped_column(Float)
+    #: −hours_missing: the 未达标名单's order as the index's ascending order.
+    behind_order: Mapped[float] = mapped_column(Float)
+
+
+class SchoolMonthly(Base):
+    """学时 first completed in one month (Beijing time) by one 教研组 of one school."""
+
+    __tablename__ = "school_monthly"
+
+    school_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    basis: Mapped[str] = mapped_column(String(16), primary_key=True)
+    research_group: Mapped[str] = mapped_column(String(64), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    hours: Mapped[float] = mapped_column(Float)
+    practice_hours: Mapped[float] = mapped_column(Float)
+    active_teachers: Mapped[int] = mapped_column(Integer)
+    completions: Mapped[int] = mapped_column(Integer)
+
+
+class TeacherMastery(Base):
+    """A teacher's diagnosed mastery (JSON list in framework order), per model version and day."""
+
+    __tablename__ = "teacher_mastery"
+
+    teacher_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    school_id: Mapped[str] = mapped_column(String(32), index=True)
+    model_version: Mapped[str] = mapped_column(String(64))
+    diagnosed_on: Mapped[str] = mapped_column(String(10))
+    mastery: Mapped[str] = mapped_column(Text)
+
+
+class MasteryDirty(Base):
+    """Schools whose stored mastery is stale (triggers on teachers, events, grades, responses)."""
+
+    __tablename__ = "mastery_dirty"
 
     school_id: Mapped[str] = mapped_column(String(32), primary_key=True)

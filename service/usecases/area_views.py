@@ -1,8 +1,9 @@
-"""What the school and district views compute from the area's tables: 学时 per month, the
-未达标名单 across schools, and the progress of each rollout batch (整校推进 批次).
+"""What the school and district views compute from the area's aggregates: 学时 per month and
+the progress of each rollout batch (整校推进 批次).
 
-Pure functions over frames (the reads are in :mod:`service.db.stores.dashboard_queries`), so the same
-numbers come out of the JSON, the ``.xlsx`` and the tests.
+Pure functions over small frames (the reads are in :mod:`service.db.stores.teacher_rows` and
+:mod:`service.db.stores.region_aggregates`), so the same numbers come out of the JSON, the
+``.xlsx`` and the tests.
 """
 
 from __future__ import annotations
@@ -13,69 +14,40 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from competency_model.catalog import Catalog
 from competency_model.policy import Policy
-from recommender.school_planning.school_progress import school_progress
-from service.db.stores.dashboard_queries import AreaTables
 from service.db.stores.region_aggregates import BreakdownRow
 
-__all__ = ["TrendBy", "area_behind", "monthly_trend", "rollout_rows"]
+__all__ = ["TrendBy", "rollout_rows", "trend_table"]
 
 TrendBy = Literal["total", "research_group", "school_id"]
 TREND_COLUMNS = ["month", "hours", "practice_hours", "active_teachers", "completions"]
+_NO_GROUP = "(未填写)"
 
 
-def monthly_trend(
-    completions: pd.DataFrame,
-    catalog: Catalog,
-    policy: Policy,
-    n_teachers: Mapping[str, int],
-    by: TrendBy = "total",
-) -> pd.DataFrame:
-    """学时 added per month (first completions), per ``by`` group, with the running mean.
+def trend_table(monthly: pd.DataFrame, n_teachers: Mapping[str, int]) -> pd.DataFrame:
+    """学时 added per month per group, every month from the first to the last present for every
+    group (zeros where nothing happened), with the running mean per teacher.
 
     Parameters
     ----------
-    completions
-        :func:`service.db.stores.dashboard_queries.first_completions` of the area.
-    catalog, policy
-        Hours per item; which kinds are practice.
+    monthly
+        :func:`service.db.stores.teacher_rows.monthly_rows` of the area.
     n_teachers
-        Teachers per group (``{"total": n}`` for ``by="total"``): the denominator of
-        ``cumulative_mean_hours``, so a group's line reaches the policy's total when every
-        teacher of it has.
-    by
-        ``total``, ``research_group`` or ``school_id``.
+        Teachers per group: the denominator of ``cumulative_mean_hours``, so a group's line
+        reaches the policy's total when every teacher of it has.
 
     Returns
     -------
     DataFrame
         ``month`` (``YYYY-MM``), ``group``, ``hours``, ``practice_hours``, ``active_teachers``,
-        ``completions`` and ``cumulative_mean_hours``; months in order, every month from the
-        first to the last completion present for every group (zeros where nothing happened).
+        ``completions`` and ``cumulative_mean_hours``, months in order.
     """
     columns = ["month", "group", *TREND_COLUMNS[1:], "cumulative_mean_hours"]
-    items = catalog.to_frame().set_index("item_id")
-    known = completions[completions["item_id"].isin(items.index)]
-    if known.empty:
+    if monthly.empty:
         return pd.DataFrame(columns=columns)
-    hours = known["item_id"].map(items["hours"]).astype(float)
-    practice = known["item_id"].map(items["kind"]).isin(policy.practice_kinds)
-    frame = pd.DataFrame(
-        {
-            "month": known["completed_at"].dt.strftime("%Y-%m"),
-            "group": "total" if by == "total" else known[by].replace("", "(未填写)"),
-            "teacher_id": known["teacher_id"],
-            "hours": hours,
-            "practice_hours": hours.where(practice, 0.0),
-        }
-    )
-    table = frame.groupby(["group", "month"]).agg(
-        hours=("hours", "sum"),
-        practice_hours=("practice_hours", "sum"),
-        active_teachers=("teacher_id", "nunique"),
-        completions=("teacher_id", "size"),
-    )
+    frame = monthly.assign(group=monthly["group"].astype(str).replace("", _NO_GROUP))
+    sizes = {(_NO_GROUP if str(k) == "" else str(k)): int(v) for k, v in n_teachers.items()}
+    table = frame.groupby(["group", "month"]).sum()
     first, last = pd.Period(frame["month"].min()), pd.Period(frame["month"].max())
     months = [str(p) for p in pd.period_range(first, last, freq="M")]
     groups = sorted(table.index.get_level_values(0).unique())
@@ -83,23 +55,11 @@ def monthly_trend(
     full = full.fillna(0.0).reset_index()
     for name in ("active_teachers", "completions"):
         full[name] = full[name].astype(int)
-    denominators = full["group"].map(lambda g: max(int(n_teachers.get(g, 0)), 1))
+    for name in ("hours", "practice_hours"):
+        full[name] = full[name].astype(float)
+    denominators = full["group"].map(lambda g: max(int(sizes.get(g, 0)), 1))
     full["cumulative_mean_hours"] = full.groupby("group")["hours"].cumsum() / denominators
     return full[columns]
-
-
-def area_behind(tables: AreaTables, catalog: Catalog, policy: Policy) -> pd.DataFrame:
-    """The 未达标名单 of an area: every teacher not meeting ``policy``, with the reason and the
-    school, most hours missing first (the rule of ``school_progress``, applied across schools)."""
-    if tables.teachers.empty:
-        return pd.DataFrame(columns=["school_id", "teacher_id", "reasons_zh", "reasons_en"])
-    progress = school_progress(
-        "area", tables.teachers, tables.events, tables.grades, catalog, policy
-    )
-    school_of = tables.teachers.set_index("teacher_id")["school_id"]
-    behind = progress.behind.copy()
-    behind.insert(0, "school_id", behind["teacher_id"].map(school_of).to_numpy())
-    return behind.reset_index(drop=True)
 
 
 def rollout_rows(

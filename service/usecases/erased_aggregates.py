@@ -10,6 +10,7 @@ are equal (``tests/service/test_erasure.py``).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 
 import pandas as pd
@@ -21,7 +22,7 @@ from service.db.stores.erased_aggregates import (
 )
 from service.db.stores.region_aggregates import UNKNOWN, BreakdownRow, Level
 
-__all__ = ["add_erased_to_breakdown", "with_erased_grades"]
+__all__ = ["add_erased_to_breakdown", "erased_cycle_ended_short", "with_erased_grades"]
 
 
 def with_erased_grades(
@@ -45,6 +46,13 @@ def with_erased_grades(
     return table
 
 
+def erased_cycle_ended_short(part: ErasedCounts, cycle_ended_batches: Collection[int]) -> int:
+    """Erased teachers of ``part``'s school who ended their cycle short (not compliant)."""
+    if part.rollout_batch is None or part.rollout_batch not in cycle_ended_batches:
+        return 0
+    return part.teachers - part.compliant
+
+
 def _unit_key(part: ErasedCounts, level: Level) -> tuple[str, str | None, str | None]:
     city = part.city if part.city is not None else UNKNOWN
     district = part.district if part.district is not None else UNKNOWN
@@ -64,8 +72,10 @@ def add_erased_to_breakdown(
     *,
     city: str | None = None,
     district: str | None = None,
+    cycle_ended_batches: Collection[int] = (),
 ) -> list[BreakdownRow]:
-    """``region_breakdown`` rows with the erased teachers of each unit added back."""
+    """``region_breakdown`` rows with the erased teachers of each unit added back (those of a
+    school in ``cycle_ended_batches`` who were not compliant ended their cycle short)."""
     erased = [
         part
         for part in erased_by_school(session, region, policy)
@@ -98,5 +108,7 @@ def add_erased_to_breakdown(
             mean_hours=(row.mean_hours * row.n_teachers + part.hours_sum) / n,
             mean_practice_hours=(row.mean_practice_hours * row.n_teachers + part.practice_hours_sum)
             / n,
+            n_cycle_ended_short=row.n_cycle_ended_short
+            + erased_cycle_ended_short(part, cycle_ended_batches),
         )
     return list(units.values())  # the database's order, units only erased teachers had last

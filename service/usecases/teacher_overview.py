@@ -34,6 +34,7 @@ from service.db.stores.province import LOCAL_TIMEZONE
 from service.db.stores.records import TeacherRecord
 from service.state import ServiceState
 from service.usecases import teacher_models as modeling
+from service.usecases.progress_views import teacher_cycle
 from service.usecases.recommendations import Serving, knows, profile_of, recommend_unknown
 
 __all__ = ["MAX_REASONS", "informative_reasons", "level_rows", "teacher_overview", "weekly_plan"]
@@ -285,4 +286,7 @@ def teacher_overview(
         "tasks": tasks,
         "plan": path,
         "plan_problem": path_problem,
+        "cycle": teacher_cycle(
+            record.events, teacher.teacher_id, school, policy, state.catalog, day
+        ),
     }

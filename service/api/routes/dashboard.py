@@ -9,21 +9,20 @@ from typing import Annotated, Any, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import Response
-from sqlalchemy import func, literal, select
+from fastapi.responses import Response, StreamingResponse
 
 from service.api.deps import CurrentKey, SessionDep, StateDep
-from service.api.routes.school_views import XLSX, xlsx_workbook
+from service.api.routes.school_views import XLSX, xlsx_stream, xlsx_workbook
 from service.api.routes.teacher_models import PolicyQuery
 from service.api.schemas.common import ID_PATTERN
 from service.audit import record_read
-from service.db.models import School, Teacher
-from service.db.stores.dashboard_queries import Area, first_completions, load_area
+from service.db.stores.dashboard_queries import Area
 from service.db.stores.records import load_record
 from service.db.stores.region_aggregates import UNKNOWN, region_breakdown
 from service.db.stores.scope import visible_region, visible_school, visible_teacher
-from service.usecases.area_views import TrendBy, area_behind, monthly_trend, rollout_rows
+from service.usecases.area_views import rollout_rows
 from service.usecases.planning import json_rows
+from service.usecases.progress_views import behind_list, behind_pages, rollout_batches, trends
 from service.usecases.teacher_models import policy_for
 from service.usecases.teacher_overview import teacher_overview
 
@@ -33,6 +32,16 @@ SCHOOL_ID = Path(pattern=ID_PATTERN, examples=["S000001"])
 REGION = Path(min_length=1, max_length=64, examples=["江苏"])
 AREA = Query(min_length=1, max_length=64, description=f"{UNKNOWN} selects blanks")
 FormatQuery = Annotated[Literal["json", "xlsx"], Query(description="json or xlsx")]
+LimitQuery = Annotated[int, Query(ge=1, le=5000, description="rows per page")]
+AfterQuery = Annotated[
+    str | None,
+    Query(
+        min_length=3,
+        max_length=80,
+        pattern=r"^[0-9.eE+-]+~[A-Za-z0-9_.:-]+$",
+        description="next_after of the previous page",
+    ),
+]
 
 
 def _xlsx(sheets: tuple[tuple[str, pd.DataFrame], ...], filename: str) -> Response:
@@ -43,21 +52,14 @@ def _xlsx(sheets: tuple[tuple[str, pd.DataFrame], ...], filename: str) -> Respon
     )
 
 
-def _group_sizes(session: SessionDep, area: Area, by: TrendBy) -> dict[str, int]:
-    """Teachers per trend group: the denominators of the running mean hours."""
-    group = {
-        "total": literal("total"),
-        "research_group": func.coalesce(Teacher.research_group, ""),
-        "school_id": Teacher.school_id,
-    }[by]
-    rows = session.execute(
-        select(group, func.count())
-        .select_from(Teacher)
-        .join(School, School.school_id == Teacher.school_id)
-        .where(*area.conditions())
-        .group_by(group)
-    ).all()
-    return {(str(name) or "(未填写)"): int(n) for name, n in rows}
+def _stream(pages: Any, filename: str) -> StreamingResponse:
+    """The whole list as ``.xlsx``, written page by page to a temporary file (memory grows with
+    a page, not the list) inside the request, then streamed from it."""
+    return StreamingResponse(
+        xlsx_stream("未达标名单 behind", pages),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @router.get("/teachers/{teacher_id}/overview")
@@ -85,13 +87,6 @@ def get_teacher_overview(
     return overview
 
 
-def _trend(
-    session: SessionDep, state: StateDep, area: Area, policy: Any, by: TrendBy
-) -> pd.DataFrame:
-    completions = first_completions(session, area)
-    return monthly_trend(completions, state.catalog, policy, _group_sizes(session, area, by), by)
-
-
 @router.get("/schools/{school_id}/trends")
 def get_school_trends(
     session: SessionDep,
@@ -105,7 +100,7 @@ def get_school_trends(
     """学时 added per month at my school (per 教研组 or in total), with the running mean per teacher."""
     school = visible_school(session, principal, school_id)
     chosen = policy_for(school.region, policy)
-    table = _trend(session, state, Area(school_id=school_id), chosen, by)
+    table = trends(session, state, school.region, Area(school_id=school_id), chosen, by)
     record_read(session, principal, "school_trends", school_id=school_id, detail=f"by={by}")
     if format == "xlsx":
         return _xlsx((("学时趋势 trends", table),), f"trends-{school_id}.xlsx")
@@ -126,19 +121,31 @@ def get_school_behind(
     school_id: str = SCHOOL_ID,
     policy: PolicyQuery = None,
     format: FormatQuery = "json",
+    limit: LimitQuery = 500,
+    after: AfterQuery = None,
 ) -> Any:
-    """My school's 未达标名单: each teacher behind the policy, with the reason."""
+    """My school's 未达标名单: each teacher behind the policy, with the reason (keyset pages;
+    the ``.xlsx`` holds the whole list)."""
     school = visible_school(session, principal, school_id)
     chosen = policy_for(school.region, policy)
-    behind = area_behind(load_area(session, Area(school_id=school_id)), state.catalog, chosen)
-    record_read(session, principal, "school_behind", school_id=school_id, detail=f"n={len(behind)}")
+    area = Area(school_id=school_id)
     if format == "xlsx":
-        return _xlsx((("未达标名单 behind", behind),), f"behind-{school_id}.xlsx")
+        record_read(session, principal, "school_behind", school_id=school_id, detail="xlsx")
+        pages = behind_pages(session, state, school.region, area, chosen, with_grades=True)
+        return _stream(pages, f"behind-{school_id}.xlsx")
+    page = behind_list(
+        session, state, school.region, area, chosen, after=after, limit=limit, with_grades=True
+    )
+    record_read(
+        session, principal, "school_behind", school_id=school_id, detail=f"n={len(page.rows)}"
+    )
     return {
         "school_id": school_id,
         "policy": chosen.name,
-        "count": len(behind),
-        "data": json_rows(behind),
+        "count": page.total,
+        "n_cycle_ended_short": int(page.rows["cycle_ended_short"].sum()),
+        "next_after": page.next_after,
+        "data": json_rows(page.rows),
     }
 
 
@@ -152,31 +159,31 @@ def get_region_behind(
     district: Annotated[str | None, AREA] = None,
     policy: PolicyQuery = None,
     format: FormatQuery = "json",
+    limit: LimitQuery = 500,
+    after: AfterQuery = None,
 ) -> Any:
-    """The 未达标名单 of a region, city or district, with school and reason."""
+    """The 未达标名单 of a region, city or district, with school and reason (keyset pages, most
+    hours missing first; the ``.xlsx`` streams the whole list)."""
     visible_region(session, principal, region)
     chosen = policy_for(region, policy)
     area = Area(region=region, city=city, district=district)
-    # Hours only: the assessment columns stay on the school's own list.
-    tables = load_area(session, area, with_grades=False)
-    behind = area_behind(tables, state.catalog, chosen).drop(
-        columns=["points_assessed", "points_passed", "points_failed"]
-    )
-    record_read(
-        session,
-        principal,
-        "region_behind",
-        detail=f"region={region} city={city} district={district} n={len(behind)}",
-    )
+    where = f"region={region} city={city} district={district}"
     if format == "xlsx":
-        return _xlsx((("未达标名单 behind", behind),), "behind.xlsx")
+        record_read(session, principal, "region_behind", detail=f"{where} xlsx")
+        pages = behind_pages(session, state, region, area, chosen, with_grades=False)
+        return _stream(pages, "behind.xlsx")
+    page = behind_list(
+        session, state, region, area, chosen, after=after, limit=limit, with_grades=False
+    )
+    record_read(session, principal, "region_behind", detail=f"{where} n={len(page.rows)}")
     return {
         "region": region,
         "city": city,
         "district": district,
         "policy": chosen.name,
-        "count": len(behind),
-        "data": json_rows(behind),
+        "count": page.total,
+        "next_after": page.next_after,
+        "data": json_rows(page.rows),
     }
 
 
@@ -195,7 +202,9 @@ def get_region_trends(
     """学时 added per month in a region, city or district (in total or per school)."""
     visible_region(session, principal, region)
     chosen = policy_for(region, policy)
-    table = _trend(session, state, Area(region=region, city=city, district=district), chosen, by)
+    table = trends(
+        session, state, region, Area(region=region, city=city, district=district), chosen, by
+    )
     record_read(
         session,
         principal,
@@ -232,13 +241,7 @@ def get_region_rollout(
     schools = region_breakdown(
         session, region, "school", state.catalog, chosen, city=city, district=district
     )
-    area = Area(region=region, city=city, district=district)
-    batch_of = {
-        str(school_id): batch
-        for school_id, batch in session.execute(
-            select(School.school_id, School.rollout_batch).where(*area.conditions())
-        ).all()
-    }
+    batch_of = rollout_batches(session, Area(region=region, city=city, district=district))
     rows = rollout_rows(schools, batch_of, chosen)
     record_read(
         session,

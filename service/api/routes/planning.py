@@ -12,9 +12,9 @@ from service.api.deps import CurrentKey, SessionDep, StateDep
 from service.api.routes.teacher_models import PolicyQuery
 from service.api.schemas.common import ID_PATTERN
 from service.audit import record_read
-from service.db.stores.cohort import load_cohort
 from service.db.stores.scope import visible_region, visible_school
-from service.usecases.planning import json_rows, region_pairing, region_progress, teacher_mastery
+from service.usecases.planning import json_rows, region_pairing, region_progress
+from service.usecases.stored_mastery import stored_mastery
 from service.usecases.teacher_models import policy_for
 
 router = APIRouter(prefix="/v1", tags=["schools & regions"])
@@ -34,11 +34,10 @@ def get_school_plan(
     school = visible_school(session, principal, school_id)
     chosen = policy_for(school.region, policy)
     models = state.registry.require()
-    cohort = load_cohort(session, school_id=school_id)
-    mastery = teacher_mastery(state, models, cohort)
+    mastery, schools = stored_mastery(session, state, models, school_id=school_id)
     plan = plan_school(
         school_id,
-        cohort.schools,
+        schools,
         mastery,
         chosen,
         state.catalog,
@@ -73,9 +72,8 @@ def get_school_portrait(
     """Aggregate mastery of the school: heatmap by 教研组, distribution, gaps (no individual rows)."""
     visible_school(session, principal, school_id)
     models = state.registry.require()
-    cohort = load_cohort(session, school_id=school_id)
-    mastery = teacher_mastery(state, models, cohort)
-    portrait = build_portrait("school", school_id, mastery, cohort.schools, state.framework.codes)
+    mastery, schools = stored_mastery(session, state, models, school_id=school_id)
+    portrait = build_portrait("school", school_id, mastery, schools, state.framework.codes)
     record_read(
         session,
         principal,

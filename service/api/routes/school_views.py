@@ -5,6 +5,8 @@ region by city, district and school — as JSON for the dashboard and as ``.xlsx
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterable, Iterator
 from io import BytesIO
 from typing import Annotated, Any, Literal
 
@@ -12,16 +14,16 @@ import pandas as pd
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from recommender.school_planning.school_progress import school_progress
 from service.api.deps import CurrentKey, SessionDep, StateDep
 from service.api.routes.teacher_models import PolicyQuery
 from service.api.schemas.common import ID_PATTERN
 from service.audit import record_read
-from service.db.stores.cohort import load_cohort
+from service.db.stores.cohort import local_now
 from service.db.stores.region_aggregates import UNKNOWN, Level, region_breakdown
 from service.db.stores.scope import visible_region, visible_school
 from service.usecases.erased_aggregates import add_erased_to_breakdown
 from service.usecases.planning import json_rows
+from service.usecases.progress_views import cycle_ended_batches, school_view
 from service.usecases.teacher_models import policy_for
 
 router = APIRouter(prefix="/v1", tags=["schools & regions"])
@@ -69,6 +71,9 @@ _HEADERS = {
     "started_share": "已开始占比 / started share",
     "planned_cumulative_share": "计划累计占比 / planned (cumulative)",
     "actual_cumulative_share": "实际累计占比 / actual (cumulative)",
+    "cycle_ended_short": "周期已结束未达标 / cycle ended short",
+    "n_cycle_ended_short": "周期结束未达标人数 / cycle ended short",
+    "rollout_batch": "推进批次 / rollout batch",
 }
 
 
@@ -95,6 +100,37 @@ def xlsx_workbook(sheets: tuple[tuple[str, pd.DataFrame], ...]) -> bytes:
     return buffer.getvalue()
 
 
+def xlsx_stream(title: str, pages: Iterable[pd.DataFrame]) -> Iterator[bytes]:
+    """An ``.xlsx`` of one sheet from frames read page by page, as chunks of bytes.
+
+    The workbook is written in openpyxl's write-only mode to a temporary file before the first
+    chunk is returned (so the database is read inside the request); memory holds one page.
+    """
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title)
+    header = False
+    for frame in pages:
+        if not header:
+            sheet.append([_HEADERS.get(column, column) for column in frame.columns])
+            header = True
+        for row in frame.itertuples(index=False):
+            sheet.append([_as_text(value) for value in row])
+    if not header:
+        sheet.append(["(无 / none)"])
+    spool = tempfile.TemporaryFile()
+    book.save(spool)
+    spool.seek(0)
+
+    def chunks() -> Iterator[bytes]:
+        with spool:
+            while block := spool.read(1 << 16):
+                yield block
+
+    return chunks()
+
+
 @router.get("/schools/{school_id}/progress")
 def get_school_progress(
     session: SessionDep,
@@ -108,10 +144,7 @@ def get_school_progress(
     未达标名单 with the reason."""
     school = visible_school(session, principal, school_id)
     chosen = policy_for(school.region, policy)
-    cohort = load_cohort(session, school_id=school_id)
-    progress = school_progress(
-        school_id, cohort.teachers, cohort.events, cohort.grades, state.catalog, chosen
-    )
+    progress = school_view(session, state, school, chosen)
     record_read(
         session,
         principal,
@@ -147,6 +180,9 @@ def get_school_progress(
         "compliant_share": float(teachers["compliant"].mean()) if n_teachers else 0.0,
         "mean_hours": float(teachers["hours"].mean()) if n_teachers else 0.0,
         "mean_practice_share": float(teachers["practice_share"].mean()) if n_teachers else 0.0,
+        # Chongqing §三(一): a cycle that ended short fails the cycle's credit review.
+        "n_cycle_ended_short": int(teachers["cycle_ended_short"].sum()),
+        "cycle_credit_required": chosen.cycle_credit_required,
         "groups": json_rows(progress.groups),
         "teachers": json_rows(teachers),
         "behind": json_rows(progress.behind),
@@ -169,12 +205,27 @@ def get_region_breakdown(
     city, district or school (aggregated in the database)."""
     visible_region(session, principal, region)
     chosen = policy_for(region, policy)
+    ended = cycle_ended_batches(region, chosen, local_now().date())
     live = region_breakdown(
-        session, region, level, state.catalog, chosen, city=city, district=district
+        session,
+        region,
+        level,
+        state.catalog,
+        chosen,
+        city=city,
+        district=district,
+        cycle_ended_batches=ended,
     )
     # Teachers erased under PIPL keep counting (service/usecases/erased_aggregates.py).
     merged = add_erased_to_breakdown(
-        session, region, chosen.name, level, live, city=city, district=district
+        session,
+        region,
+        chosen.name,
+        level,
+        live,
+        city=city,
+        district=district,
+        cycle_ended_batches=ended,
     )
     rows = [row.to_dict() for row in merged]
     record_read(

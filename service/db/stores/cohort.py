@@ -52,12 +52,20 @@ def _frame(session: Session, query: Any, columns: list[str]) -> pd.DataFrame:
 
 
 def load_cohort(
-    session: Session, *, school_id: str | None = None, region: str | None = None
+    session: Session,
+    *,
+    school_id: str | None = None,
+    region: str | None = None,
+    school_ids: list[str] | None = None,
 ) -> Cohort:
-    """Tables of one school (``school_id``) or all schools of ``region``."""
-    school_filter = (
-        School.school_id == school_id if school_id is not None else School.region == region
-    )
+    """Tables of one school (``school_id``), of some schools (``school_ids``) or of all the
+    schools of ``region``."""
+    if school_id is not None:
+        school_filter = School.school_id == school_id
+    elif school_ids is not None:
+        school_filter = School.school_id.in_(school_ids)
+    else:
+        school_filter = School.region == region
     schools = _frame(
         session,
         select(*[getattr(School, c) for c in SCHOOL_COLUMNS]).where(school_filter),

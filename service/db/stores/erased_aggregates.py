@@ -27,6 +27,8 @@ class ErasedCounts:
     practice_hours_sum: float
     #: Whether the school still has live teachers (else only the counters keep it counted).
     has_live_teachers: bool
+    #: The school's rollout batch (its teachers' cycle start, for the cycle-ended count).
+    rollout_batch: int | None = None
 
 
 def erased_by_school(session: Session, region: str, policy: str) -> list[ErasedCounts]:
@@ -43,6 +45,7 @@ def erased_by_school(session: Session, region: str, policy: str) -> list[ErasedC
             ErasedProgress.hours_sum,
             ErasedProgress.practice_hours_sum,
             live,
+            School.rollout_batch,
         )
         .join(School, School.school_id == ErasedProgress.school_id)
         .where(School.region == region, ErasedProgress.policy == policy)
@@ -59,6 +62,7 @@ def erased_by_school(session: Session, region: str, policy: str) -> list[ErasedC
             hours_sum=float(row[6]),
             practice_hours_sum=float(row[7]),
             has_live_teachers=bool(row[8]),
+            rollout_batch=None if row[9] is None else int(row[9]),
         )
         for row in session.execute(query).all()
     ]

@@ -9,10 +9,11 @@ rows changed), grouped per city, district or school. The arithmetic is the same 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from competency_model.catalog import Catalog
@@ -42,6 +43,8 @@ class BreakdownRow:
     n_compliant: int
     mean_hours: float
     mean_practice_hours: float
+    #: Teachers whose cycle ended short of the hour rules (Chongqing §三(一)).
+    n_cycle_ended_short: int = 0
 
     @property
     def compliant_share(self) -> float:
@@ -62,6 +65,7 @@ def region_breakdown(
     *,
     city: str | None = None,
     district: str | None = None,
+    cycle_ended_batches: Collection[int] = (),
 ) -> list[BreakdownRow]:
     """Progress per ``level`` unit of ``region`` (optionally inside one city or district).
 
@@ -77,6 +81,8 @@ def region_breakdown(
         ``city``, ``district`` or ``school``.
     catalog, policy
         Hours and kinds of the items; the hour rules a teacher is checked against.
+    cycle_ended_batches
+        Rollout batches whose cycle has ended: their non-compliant teachers ended it short.
     """
     basis = refresh_region(session, region, catalog, policy)
     city_of = func.coalesce(School.city, UNKNOWN).label("city")
@@ -102,6 +108,15 @@ def region_breakdown(
             func.sum(SchoolProgress.n_compliant),
             func.sum(SchoolProgress.sum_hours),
             func.sum(SchoolProgress.sum_practice_hours),
+            func.sum(
+                case(
+                    (
+                        School.rollout_batch.in_(sorted(cycle_ended_batches)),
+                        SchoolProgress.n_teachers - SchoolProgress.n_compliant,
+                    ),
+                    else_=0,
+                )
+            ),
         )
         .join(SchoolProgress, SchoolProgress.school_id == School.school_id)
         .where(SchoolProgress.basis == basis, *where)
@@ -111,7 +126,7 @@ def region_breakdown(
     rows = []
     for record in session.execute(query).all():
         named = list(record[: len(keys)]) + [None] * (3 - len(keys))
-        n_schools, n_teachers, started, n_compliant, hours, practice = record[len(keys) :]
+        n_schools, n_teachers, started, n_compliant, hours, practice, short = record[len(keys) :]
         rows.append(
             BreakdownRow(
                 city=str(named[0]),
@@ -123,6 +138,7 @@ def region_breakdown(
                 n_compliant=int(n_compliant or 0),
                 mean_hours=float(hours or 0.0) / int(n_teachers),
                 mean_practice_hours=float(practice or 0.0) / int(n_teachers),
+                n_cycle_ended_short=int(short or 0),
             )
         )
     return rows

@@ -3,7 +3,7 @@
 import { apiDownload, apiGet, listOf } from "./api.js";
 import { clear, fmt, h, loading, showError, table } from "./dom.js";
 import { getLang, t } from "./i18n.js";
-import { renderTrends } from "./school.js";
+import { cycleFlag, renderTrends } from "./school.js";
 
 /** Rows of the 未达标名单 shown on screen; the .xlsx holds all of them. */
 const BEHIND_SHOWN = 50;
@@ -62,13 +62,14 @@ function renderBehind(payload, path, request) {
   const en = getLang() === "en";
   clear(document.getElementById("table-region-behind")).append(
     h("p", { class: "summary" }, `${t("progress.behind")}: `, h("b", { "data-testid": "region-behind-count" }, fmt(payload.count, 0)),
-      rows.length > BEHIND_SHOWN ? ` · ${t("behind.shown").replace("{n}", BEHIND_SHOWN)}` : ""),
+      payload.count > Math.min(rows.length, BEHIND_SHOWN) ? ` · ${t("behind.shown").replace("{n}", Math.min(rows.length, BEHIND_SHOWN))}` : ""),
     table(
       [
         { label: t("region.school"), value: (r) => r.school_id },
         { label: t("teacher.id"), value: (r) => r.teacher_id },
         { label: t("teacher.group"), value: (r) => r.research_group },
         { label: t("progress.hours"), value: (r) => fmt(r.hours, 1), num: true },
+        { label: t("progress.cycle"), value: (r) => cycleFlag(r) },
         { label: t("progress.reason"), value: (r) => (en ? r.reasons_en : r.reasons_zh) },
       ],
       rows.slice(0, BEHIND_SHOWN),
@@ -99,7 +100,8 @@ function loadAreaCards(region, city, district, policy) {
     card("table-region-trends", async () =>
       renderTrends(await apiGet(`${base}/trends`, request), "chart-region-trends", "table-region-trends", () =>
         apiDownload(`${base}/trends`, { ...request, format: "xlsx" }, "trends.xlsx"))),
-    card("table-region-behind", async () => renderBehind(await apiGet(`${base}/behind`, request), `${base}/behind`, request)),
+    card("table-region-behind", async () =>
+      renderBehind(await apiGet(`${base}/behind`, { ...request, limit: BEHIND_SHOWN }), `${base}/behind`, request)),
   ]);
 }
 
@@ -140,6 +142,7 @@ export async function loadRegion(region, params) {
           { label: t("progress.compliant"), value: (r) => `${fmt(r.n_compliant, 0)} (${pct(r.compliant_share)})`, num: true },
           { label: t("progress.meanHours"), value: (r) => fmt(r.mean_hours, 1), num: true },
           { label: t("progress.meanPractice"), value: (r) => fmt(r.mean_practice_hours, 1), num: true },
+          { label: t("progress.cycleEndedShort"), value: (r) => fmt(r.n_cycle_ended_short ?? 0, 0), num: true },
         ],
         rows,
         { "data-testid": "region-breakdown" },

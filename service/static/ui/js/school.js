@@ -95,6 +95,13 @@ function renderPlan(plan) {
   return targets.length;
 }
 
+/** Chongqing §三(一): a badge on a teacher whose five-year cycle ended short of the hours. */
+export function cycleFlag(row) {
+  return row.cycle_ended_short
+    ? h("span", { class: "badge warn", title: t("progress.cycleEndedShortNote"), "data-testid": "cycle-flag" }, t("progress.cycleEndedShort"))
+    : "";
+}
+
 /** The school's progress: headline against the policy, by 教研组, and the 未达标名单 with reasons. */
 function renderSchoolProgress(progress, schoolId, policyName) {
   const box = clear(document.getElementById("table-progress"));
@@ -106,6 +113,7 @@ function renderSchoolProgress(progress, schoolId, policyName) {
     { label: t("progress.practiceShare"), value: pct(num(progress.mean_practice_share)), required: Number.isFinite(num(required.min_practice_share)) ? pct(num(required.min_practice_share)) : "" },
   ];
   if (progress.rollout_batch) rows.push({ label: t("school.batch"), value: String(progress.rollout_batch) });
+  rows.push({ label: t("progress.cycleEndedShort"), value: fmt(progress.n_cycle_ended_short ?? 0, 0) });
   const download = h("button", { type: "button", class: "download", "data-testid": "progress-xlsx" }, t("progress.xlsx"));
   download.addEventListener("click", () =>
     apiDownload(`/v1/schools/${enc(schoolId)}/progress`, { policy: policyName, format: "xlsx" }, `progress-${schoolId}.xlsx`),
@@ -154,6 +162,7 @@ function renderSchoolProgress(progress, schoolId, policyName) {
             { label: t("teacher.id"), value: (r) => r.teacher_id },
             { label: t("teacher.group"), value: (r) => r.research_group },
             { label: t("progress.hours"), value: (r) => fmt(r.hours, 1), num: true },
+            { label: t("progress.cycle"), value: (r) => cycleFlag(r) },
             { label: t("progress.reason"), value: (r) => (getLang() === "en" ? r.reasons_en : r.reasons_zh) },
           ],
           behind,

@@ -204,6 +204,10 @@ function renderSummary(teacherId, payload) {
     h("span", {}, `${t("teacher.subject")}: `, h("b", {}, profile.subject ?? "–")),
     h("span", {}, `${t("teacher.group")}: `, h("b", {}, profile.research_group ?? "–")),
     h("span", {}, `${t("teacher.asOf")}: `, h("b", {}, payload.as_of ?? "–")),
+    h("span", {}, `${t("teacher.cycleEnds")}: `, h("b", {}, payload.cycle?.cycle_ends_on ?? "–")),
+    payload.cycle?.cycle_ended_short
+      ? h("span", { class: "badge warn", title: t("progress.cycleEndedShortNote"), "data-testid": "teacher-cycle-flag" }, t("progress.cycleEndedShort"))
+      : "",
   );
 }
 

@@ -1,0 +1,104 @@
+"""Stored per-teacher mastery: what portraits, school plans and pairing read instead of
+diagnosing a school or a region on every request.
+
+A row holds one teacher's mastery per framework point (a JSON list in framework order, ``null``
+where the model has none), the model version that diagnosed it and the Beijing day it was
+diagnosed on. A row stays in use until the model version changes or its school is marked:
+triggers (migration 0009) mark a school in ``mastery_dirty`` whenever its teachers, events,
+grades or questionnaire answers change, and such a school's rows are replaced at its next read.
+(The diagnosis also weighs evidence by its age; for an unchanged teacher that drift is slow,
+and re-diagnosing a province every midnight would put its whole cost on the first readers.)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import delete, exists, insert, select
+from sqlalchemy.orm import Session
+
+from service.db.models import School, Teacher
+from service.db.scale_models import MasteryDirty, TeacherMastery
+
+__all__ = ["read_mastery", "stale_schools", "write_mastery"]
+
+
+def stale_schools(session: Session, scope: Any, model_version: str) -> list[str]:
+    """The schools in ``scope`` (a condition on :class:`School`) marked dirty or with a teacher
+    lacking a row of ``model_version``."""
+    fresh = exists().where(
+        TeacherMastery.teacher_id == Teacher.teacher_id,
+        TeacherMastery.model_version == model_version,
+    )
+    missing = (
+        select(Teacher.school_id)
+        .join(School, School.school_id == Teacher.school_id)
+        .where(scope, ~fresh)
+        .distinct()
+    )
+    dirty = (
+        select(MasteryDirty.school_id)
+        .join(School, School.school_id == MasteryDirty.school_id)
+        .where(scope)
+    )
+    stale = set(session.scalars(missing)) | set(session.scalars(dirty))
+    return sorted(stale)
+
+
+def write_mastery(
+    session: Session,
+    school_ids: Sequence[str],
+    mastery: pd.DataFrame,
+    codes: Sequence[str],
+    model_version: str,
+    day: str,
+) -> None:
+    """Replace the stored rows of ``school_ids``' teachers with ``mastery`` (index
+    ``teacher_id``, columns ``codes`` plus ``school_id``) and clear their dirty marks."""
+    session.execute(delete(MasteryDirty).where(MasteryDirty.school_id.in_(school_ids)))
+    teachers = select(Teacher.teacher_id).where(Teacher.school_id.in_(school_ids))
+    session.execute(
+        delete(TeacherMastery).where(
+            TeacherMastery.teacher_id.in_(teachers) | TeacherMastery.school_id.in_(school_ids)
+        )
+    )
+    values = mastery[list(codes)].to_numpy(dtype=float)
+    rows = [
+        {
+            "teacher_id": str(teacher),
+            "school_id": str(school),
+            "model_version": model_version,
+            "diagnosed_on": day,
+            "mastery": json.dumps([None if math.isnan(v) else round(v, 6) for v in row]),
+        }
+        for teacher, school, row in zip(mastery.index, mastery["school_id"], values, strict=True)
+    ]
+    if rows:
+        session.execute(insert(TeacherMastery), rows)
+
+
+def read_mastery(
+    session: Session, scope: Any, codes: Sequence[str], model_version: str
+) -> pd.DataFrame:
+    """Teacher × point mastery of the current teachers of the schools in ``scope``."""
+    rows = session.execute(
+        select(TeacherMastery.teacher_id, TeacherMastery.mastery)
+        .join(Teacher, Teacher.teacher_id == TeacherMastery.teacher_id)
+        .join(School, School.school_id == Teacher.school_id)
+        .where(
+            scope,
+            TeacherMastery.model_version == model_version,
+        )
+        .order_by(TeacherMastery.teacher_id)
+    ).all()
+    matrix = pd.DataFrame(
+        [[math.nan if v is None else v for v in json.loads(m)] for _, m in rows],
+        index=pd.Index([str(t) for t, _ in rows], name="teacher_id"),
+        columns=list(codes),
+        dtype=float,
+    )
+    return matrix

@@ -15,7 +15,7 @@
 Every school starts stale, so the first read after the upgrade fills the new tables.
 
 Revision ID: 0009
-Revises: 0007 (h-part's 0008 is re-chained by the integrator)
+Revises: 0008_key_lifecycle
 Create Date: 2026-12-02
 """
 
@@ -24,8 +24,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0007"
+revision = "0009_dashboard_aggregates"
+down_revision = "0008_key_lifecycle"
 branch_labels = None
 depends_on = None
 

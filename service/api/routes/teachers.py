@@ -45,10 +45,14 @@ def put_teacher(
         assert existing is not None
         if body.school_id != existing.school_id:
             raise PermissionDenied("a teacher key cannot move the teacher to another school")
+        school = visible_teacher(session, principal, teacher_id)[1]
     else:
-        visible_school(session, principal, body.school_id)
+        school = visible_school(session, principal, body.school_id)
     teacher = existing or Teacher(teacher_id=teacher_id)
     teacher.school_id = body.school_id
+    # The school's region; a move to another region's school carries the teacher's rows along
+    # (the (region, teacher_id) foreign keys cascade).
+    teacher.region = school.region
     teacher.stage = body.stage
     teacher.subject = body.subject
     teacher.years_of_service = body.years_of_service

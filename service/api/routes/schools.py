@@ -20,7 +20,7 @@ from service.api.schemas.people import SchoolPublic, SchoolUpdate
 from service.db.models import School
 from service.db.partitions import ensure_region_partitions, follow_school_regions
 from service.db.stores.people import schools_page
-from service.db.stores.scope import visible_school
+from service.db.stores.scope import commit_new, visible_school
 
 router = APIRouter(prefix="/v1/schools", tags=["schools"])
 SCHOOL_ID = Path(pattern=ID_PATTERN, examples=["S000001"])
@@ -76,7 +76,10 @@ def put_school(
     if moved:
         session.flush()
         follow_school_regions(session, [school_id])
-    session.commit()
+    if existing is None:
+        commit_new(session, School, school_id)
+    else:
+        session.commit()
     return school
 
 

@@ -22,7 +22,7 @@ from service.api.schemas.people import TeacherPublic, TeacherUpdate
 from service.audit import record_read
 from service.db.models import Teacher
 from service.db.stores.people import teachers_page
-from service.db.stores.scope import visible_school, visible_teacher
+from service.db.stores.scope import commit_new, visible_school, visible_teacher
 from service.usecases.erasure import erase_teacher, forget_in_memory
 
 router = APIRouter(prefix="/v1/teachers", tags=["teachers"])
@@ -59,7 +59,10 @@ def put_teacher(
     teacher.research_group = body.research_group
     teacher.updated_at = datetime.now(UTC)
     session.add(teacher)
-    session.commit()
+    if existing is None:
+        commit_new(session, Teacher, teacher_id)
+    else:
+        session.commit()
     return teacher
 
 

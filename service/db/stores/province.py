@@ -66,6 +66,28 @@ def _existing(session: Session, column: Any, ids: Iterable[str], *where: Any) ->
     return found
 
 
+def _refuse_hidden(
+    session: Session, column: Any, ids: list[str], inserted: int, table: str
+) -> None:
+    """Refuse an import whose new ids were taken outside the key's scope (nothing is imported).
+
+    Row-level security (PostgreSQL) hides another region's rows from the lookup that split
+    the rows into new and old, and ``ON CONFLICT DO NOTHING`` then skips them silently; an id
+    the key still cannot see after the insert is such a row — the same "not found" as when the
+    lookup saw it. (Rows skipped because a concurrent identical import wrote them are visible.)
+    """
+    if inserted == len(ids):
+        return
+    hidden = sorted(set(ids) - _existing(session, column, ids))
+    if hidden:
+        kind = table.rstrip("s")
+        raise NotFoundError(
+            f"{table}: {kind} {hidden[0]!r} not found ({len(hidden)} such ids); nothing was "
+            "imported",
+            details={f"{kind}_id": hidden[0]},
+        )
+
+
 def _store_schools(
     session: Session, principal: Principal, frame: pd.DataFrame, now: datetime
 ) -> tuple[int, int]:
@@ -117,6 +139,7 @@ def _store_schools(
     old = [r for r in rows if r["school_id"] in existing_rows]
     ensure_region_partitions(session, {r["region"] for r in rows})
     inserted = insert_new_rows(session, School.__table__, new, ["school_id"])
+    _refuse_hidden(session, School.school_id, [r["school_id"] for r in new], inserted, "schools")
     if old:
         session.execute(update(School), old)
         moved = [r["school_id"] for r in old if existing_rows[r["school_id"]].region != r["region"]]
@@ -174,6 +197,9 @@ def _store_teachers(
     new = [r for r in rows if r["teacher_id"] not in existing]
     old = [r for r in rows if r["teacher_id"] in existing]
     inserted = insert_new_rows(session, Teacher.__table__, new, ["teacher_id"])
+    _refuse_hidden(
+        session, Teacher.teacher_id, [r["teacher_id"] for r in new], inserted, "teachers"
+    )
     if old:
         session.execute(update(Teacher), old)
     return inserted, len(old)

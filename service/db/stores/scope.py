@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, Select, and_, bindparam, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from competency_model.errors import NotFoundError
@@ -20,6 +21,7 @@ from service.db.stores.records import completed_items
 
 __all__ = [
     "TeacherScope",
+    "commit_new",
     "in_key_region_or_school",
     "schools_in_scope",
     "teacher_ids_in_scope",
@@ -43,7 +45,15 @@ _TEACHER_AND_SCHOOL = (
 _SCOPE_AND_COMPLETED = (
     select(Teacher.school_id, School.region, Event.item_id)
     .join(School, School.school_id == Teacher.school_id)
-    .outerjoin(Event, and_(Event.teacher_id == Teacher.teacher_id, Event.event == "complete"))
+    .outerjoin(
+        Event,
+        # The region names the teacher's partition of events (PostgreSQL prunes the others).
+        and_(
+            Event.teacher_id == Teacher.teacher_id,
+            Event.region == Teacher.region,
+            Event.event == "complete",
+        ),
+    )
     .where(Teacher.teacher_id == bindparam("teacher_id"))
 )
 _compiled_for: dict[tuple[str, str], DriverQuery] = {}
@@ -77,6 +87,24 @@ def visible_teacher(
         raise NotFoundError(f"teacher {teacher_id!r} not found", details={"teacher_id": teacher_id})
     assert teacher is not None and school is not None
     return teacher, school
+
+
+def commit_new(session: Session, model: type[School] | type[Teacher], ident: str) -> None:
+    """Commit a ``PUT`` that created ``ident``; 404 when the id is taken outside the key's scope.
+
+    Row-level security (PostgreSQL) hides another region's school or teacher from the lookup
+    that decided "new", so the insert meets its primary key: that is the same "not found" as
+    when the lookup saw the foreign row. A conflict with a row the key can see (a concurrent
+    create) is raised as it is.
+    """
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        if session.get(model, ident) is not None:
+            raise
+        kind = "school" if model is School else "teacher"
+        raise NotFoundError(f"{kind} {ident!r} not found", details={f"{kind}_id": ident}) from None
 
 
 def visible_region(session: Session, principal: Principal, region: str) -> str:

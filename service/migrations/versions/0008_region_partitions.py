@@ -45,6 +45,7 @@ branch_labels = None
 depends_on = None
 
 TZ = sa.DateTime(timezone=True)
+_OLD_EVENT_KEY = "uq_events_tenant_event_id"
 #: The tables this revision rebuilds, in the order of their rebuild.
 REBUILT = ("responses", "grades", "events")
 #: Every PostgreSQL table partitioned by region (``recommendation_lists`` since 0007).
@@ -178,6 +179,8 @@ def _columns(table: str, *, region: bool, postgres: bool) -> list[sa.SchemaItem]
         sa.Column("content_hash", sa.String(64), nullable=False),
         sa.Column("received_at", TZ, nullable=False),
         pk,
+        # 0001's key, restored by the downgrade (SQLite adds a constraint only with its table).
+        *([] if region else [sa.UniqueConstraint("tenant", "event_id", name=_OLD_EVENT_KEY)]),
     ]
 
 
@@ -214,12 +217,13 @@ def _indexes(table: str, *, region: bool) -> None:
             )
     elif table == "events":
         op.create_index("ix_events_teacher", "events", ["teacher_id"])
-        key = ["tenant", "event_id", *(["region"] if region else [])]
-        name = "uq_events_tenant_event_id_region" if region else "uq_events_tenant_event_id"
         if region:
-            op.create_index(name, "events", key, unique=True)
-        else:
-            op.create_unique_constraint(name, "events", key)
+            op.create_index(
+                "uq_events_tenant_event_id_region",
+                "events",
+                ["tenant", "event_id", "region"],
+                unique=True,
+            )
 
 
 def _copy_columns(table: str) -> list[str]:

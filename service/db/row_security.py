@@ -21,10 +21,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
-__all__ = ["ALL_REGIONS", "API_ROLE", "install_row_security", "scope_session"]
+from service.db.driver_query import DriverQuery
+
+__all__ = [
+    "ALL_REGIONS",
+    "API_ROLE",
+    "driver_prelude",
+    "install_row_security",
+    "scope_session",
+]
 
 API_ROLE = "nengli_api"
 #: The ``nengli.region`` value that lets a session see every region (admin keys).
@@ -69,6 +77,26 @@ def install_row_security(factory: sessionmaker[Session]) -> None:
     @event.listens_for(factory, "after_begin")
     def _after_begin(session: Session, _transaction: SessionTransaction, connection: Any) -> None:
         _apply(session, connection)
+
+
+_driver_statements: dict[str, DriverQuery] = {}
+
+
+def driver_prelude(
+    engine: Engine, role: str, scope: str | None
+) -> tuple[DriverQuery, dict[str, Any]] | None:
+    """The same limit for a :class:`DriverQuery` on a raw cursor (the recommendation hot path).
+
+    None on SQLite. Pass it as ``prelude`` to :meth:`DriverQuery.rows`.
+    """
+    if engine.dialect.name != "postgresql":
+        return None
+    statement = _STATEMENTS.get(role, _NOTHING)
+    key = role if role in _STATEMENTS else ""
+    query = _driver_statements.get(key)
+    if query is None:
+        query = _driver_statements[key] = DriverQuery(engine, statement)
+    return query, {"role": API_ROLE, "scope": scope or "", "all": ALL_REGIONS}
 
 
 def _apply(session: Session, connection: Connection) -> None:

@@ -17,6 +17,7 @@ from competency_model.errors import NotFoundError
 from service.auth import Principal
 from service.db.driver_query import DriverQuery
 from service.db.models import Event, School, Teacher
+from service.db.row_security import driver_prelude
 from service.db.stores.records import completed_items
 
 __all__ = [
@@ -116,11 +117,12 @@ def visible_region(session: Session, principal: Principal, region: str) -> str:
 
 
 def visible_teacher_with_completed(
-    engine: Engine, principal: Principal, teacher_id: str
+    engine: Engine, principal: Principal, teacher_id: str, *, row_security: bool = False
 ) -> tuple[TeacherScope, list[str]]:
     """Tenancy check plus the teacher's completed catalog ids, in one query on a raw cursor.
 
     The recommendation hot path needs exactly this; same 404 as :func:`visible_teacher`.
+    ``row_security``: run it as the API role limited to the key's region (PostgreSQL).
     """
     dialect = engine.dialect
     query = _compiled_for.get((dialect.name, dialect.paramstyle))
@@ -128,7 +130,8 @@ def visible_teacher_with_completed(
         query = _compiled_for[(dialect.name, dialect.paramstyle)] = DriverQuery(
             engine, _SCOPE_AND_COMPLETED
         )
-    rows = query.rows(engine, teacher_id=teacher_id)
+    prelude = driver_prelude(engine, principal.role, principal.scope) if row_security else None
+    rows = query.rows(engine, prelude, teacher_id=teacher_id)
     if not rows or not principal.can_see_teacher_at(teacher_id, rows[0][0], rows[0][1]):
         raise NotFoundError(f"teacher {teacher_id!r} not found", details={"teacher_id": teacher_id})
     completed = completed_items(row[2] for row in rows)

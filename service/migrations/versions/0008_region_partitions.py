@@ -131,7 +131,7 @@ def partition_name(table: str, region: str) -> str:
     return f"{table}_r" + hashlib.sha256(region.encode("utf-8")).hexdigest()[:12]
 
 
-def _columns(table: str, *, region: bool, postgres: bool) -> list[sa.SchemaItem]:
+def _columns(table: str, *, region: bool, postgres: bool) -> list[sa.schema.SchemaItem]:
     """Columns and keys of a rebuilt table, with (upgrade) or without (downgrade) its region."""
     teacher = sa.Column("teacher_id", sa.String(32), nullable=False)
     place = [sa.Column("region", sa.String(64), nullable=False)] if region else []

@@ -21,11 +21,13 @@ from sqlalchemy.orm import Session
 from competency_model.errors import NotFoundError
 from service.auth import Principal
 from service.db.bulk import insert_new_rows
+from service.db.driver_query import DriverQuery
 from service.db.models import Grade, School, Teacher
 from service.db.partitions import PARTITIONED_TABLES, partition_name
-from service.db.row_security import scope_session
+from service.db.row_security import driver_prelude, scope_session
 from service.db.stores.province import store_tables
 from service.db.stores.records import load_record
+from service.db.stores.scope import _SCOPE_AND_COMPLETED
 from tests.service.conftest import OTHER_REGION, REGION, Keys, World, put_school, put_teacher
 
 pytestmark = pytest.mark.postgres
@@ -334,3 +336,18 @@ def test_a_new_region_gets_its_partitions_and_a_move_carries_the_rows(
         {"t": teacher},
     ).one()
     assert tuple(moved) == (REGION, 1, 0)
+
+
+def test_the_raw_cursor_hot_path_is_limited_too(client, world: World) -> None:  # type: ignore[no-untyped-def]
+    engine = client.app.state.nengli.engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row-level security exists on PostgreSQL only")
+    query = DriverQuery(engine, _SCOPE_AND_COMPLETED)
+    # The tenancy query of the recommendation path, for the foreign teacher: as the owner it
+    # finds the row; limited to 江苏 it finds nothing, whatever the caller's own check said.
+    assert query.rows(engine, teacher_id=world.foreign_teacher)
+    jiangsu = driver_prelude(engine, "platform", REGION)
+    assert query.rows(engine, jiangsu, teacher_id=world.foreign_teacher) == []
+    assert query.rows(engine, jiangsu, teacher_id=world.teacher)
+    everyone = driver_prelude(engine, "admin", None)
+    assert query.rows(engine, everyone, teacher_id=world.foreign_teacher)

@@ -51,7 +51,9 @@ REBUILT = ("responses", "grades", "events")
 #: Every PostgreSQL table partitioned by region (``recommendation_lists`` since 0007).
 PARTITIONED = (*REBUILT, "recommendation_lists")
 
-_SETTING = "current_setting('nengli.region', true)"
+# A scalar subquery, so the setting is read once per statement (an InitPlan), not per row:
+# the bare function call in a policy cost the first region read 1.9× its time (docs/benchmarks.md).
+_SETTING = "(SELECT current_setting('nengli.region', true))"
 _IN_REGION = f"({_SETTING} = '*' OR region = {_SETTING})"
 _REGION_TABLES = (
     "schools",

@@ -53,7 +53,7 @@ def ensure_region_partitions(session: Session, regions: Iterable[str]) -> int:
     ``SECURITY DEFINER`` function of migration 0008, so the API role may call it.
     """
     wanted = sorted(set(regions))
-    engine = session.get_bind()
+    engine = session.get_bind().engine  # also when the session is bound to a connection
     if not wanted or engine.dialect.name != "postgresql":
         return 0
     probe = text("SELECT to_regclass(:name) IS NULL")
@@ -64,7 +64,7 @@ def ensure_region_partitions(session: Session, regions: Iterable[str]) -> int:
     ]
     if not missing:
         return 0
-    with engine.connect() as connection:  # type: ignore[union-attr]  # the session's engine
+    with engine.connect() as connection:
         connection.execute(text(f"SET lock_timeout = '{LOCK_TIMEOUT}'"))
         for region in missing:
             connection.execute(text("SELECT nengli_region_partitions(:r)"), {"r": region})

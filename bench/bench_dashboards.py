@@ -7,10 +7,15 @@ Phases:
    import path are far slower than the database at a million teachers): ``--schools`` schools in
    13 cities and 97 districts, N teachers, ``--events`` learning events per teacher (an
    enrolment, then completions and progress on catalog items picked by a seeded hash) and two
-   grades per teacher; the rows pass the same triggers as an import;
-2. the app (``create_app``) over that database with a small trained model, driven in-process
+   grades per teacher; the rows pass the same triggers as an import. ``--other-regions K``
+   loads K more regions of the same size beside it (a national database: on a schema at
+   migration 0008 each region has its own partitions);
+2. the measured region's events read in SQL, through its schools and — when the schema has
+   the region columns of 0008 — by region (one partition), so a run on a schema before and
+   one after partitioning compare the same rows;
+3. the app (``create_app``) over that database with a small trained model, driven in-process
    through Starlette's test client (HTTP stack, key check, tenancy, audit; no sockets);
-3. the first region read, which computes every school's aggregates (the cost paid once after a
+4. the first region read, which computes every school's aggregates (the cost paid once after a
    large import), then ``--requests`` requests per endpoint (p50/p95/max): region progress,
    breakdown by city, district and school, trends, rollout, the first page of the region's and
    a district's 未达标名单 and, for random schools, school progress, 未达标名单, trends, portrait
@@ -21,6 +26,7 @@ Usage::
 
     python -m bench.bench_dashboards --small                      # seconds
     python -m bench.bench_dashboards --teachers 1000000 --schools 10000
+    python -m bench.bench_dashboards --teachers 100000 --schools 1000 --other-regions 3
 
 Prints one JSON document.
 """
@@ -62,10 +68,33 @@ def fresh_schema(base_url: str, schema: str) -> str:
     return _schema_url(base_url, schema)
 
 
+#: Regions loaded beside the measured one by ``--other-regions`` (the rest of a national database).
+OTHER_REGIONS = ("浙江", "安徽", "山东", "河南", "湖北", "湖南", "广东", "四川")
+
+
+def _columns(connection: Any, table: str) -> set[str]:
+    from sqlalchemy import text
+
+    rows = connection.execute(
+        text(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = :t AND table_schema = current_schema()"
+        ),
+        {"t": table},
+    )
+    return {str(name) for name in rows.scalars()}
+
+
 def synthetic_load(
-    url: str, teachers: int, schools: int, events: int, seed: int
+    url: str, teachers: int, schools: int, events: int, seed: int, other_regions: int = 0
 ) -> dict[str, float]:
-    """Fill the migrated schema with SQL ``generate_series`` rows; seconds per table."""
+    """Fill the migrated schema with SQL ``generate_series`` rows; seconds per table.
+
+    The measured region keeps the ids ``S000001…``/``T0000001…``; region ``k`` of
+    ``--other-regions`` (same sizes) gets ``S<k>…``/``T<k>…``. Where the schema has region
+    columns on teachers, events and grades (migration 0008), they are filled as the write path
+    fills them, after the region's partitions were made.
+    """
     from sqlalchemy import text
 
     from competency_model.catalog import load_catalog
@@ -77,34 +106,41 @@ def synthetic_load(
     items = [item.item_id for item in load_catalog(framework=framework)]
     engine = make_engine(url)
     upgrade_database(engine)
+    with engine.connect() as connection:
+        regional = "region" in _columns(connection, "events")
+    place = ", region" if regional else ""
+    value = ", :region" if regional else ""
     timings: dict[str, float] = {}
     statements = {
         "schools": """INSERT INTO schools (school_id, region, city, district, urban_rural,
                 environment, chosen_points, rollout_batch, updated_at)
-            SELECT 'S' || lpad(i::text, 6, '0'), :region, 'city' || (i % 13),
+            SELECT 'S' || :prefix || lpad(i::text, 6, '0'), :region, 'city' || (i % 13),
                    'district' || (i % 97), 'urban',
                    (ARRAY['multimedia', 'blended', 'smart'])[1 + i % 3], '', 1 + i % 3, now()
             FROM generate_series(1, :schools) AS i""",
-        "teachers": """INSERT INTO teachers (teacher_id, school_id, stage, subject,
-                years_of_service, research_group, updated_at)
-            SELECT 'T' || lpad(i::text, 7, '0'), 'S' || lpad((1 + i % :schools)::text, 6, '0'),
-                   '小学', '数学', 1 + i % 30, '小学数学组', now()
+        "teachers": f"""INSERT INTO teachers (teacher_id, school_id, stage, subject,
+                years_of_service, research_group, updated_at{place})
+            SELECT 'T' || :prefix || lpad(i::text, 7, '0'),
+                   'S' || :prefix || lpad((1 + i % :schools)::text, 6, '0'),
+                   '小学', '数学', 1 + i % 30, '小学数学组', now(){value}
             FROM generate_series(1, :teachers) AS i""",
-        "events": """INSERT INTO events (tenant, event_id, teacher_id, event, item_id, value,
-                timestamp, content_hash, received_at)
-            SELECT 'platform:' || :region, 'e' || i || '-' || j, 'T' || lpad(i::text, 7, '0'),
+        "events": f"""INSERT INTO events (tenant, event_id, teacher_id, event, item_id, value,
+                timestamp, content_hash, received_at{place})
+            SELECT 'platform:' || :region, 'e' || i || '-' || j,
+                   'T' || :prefix || lpad(i::text, 7, '0'),
                    CASE WHEN j = 1 THEN 'enrol' WHEN (i + j + :seed) % 3 = 0 THEN 'progress'
                         ELSE 'complete' END,
                    (CAST(:items AS text[]))[1 + ((i::bigint * 7919 + j * 104729 + :seed) % :n_items)],
-                   NULL, now() - (j || ' days')::interval, md5(i || '-' || j), now()
+                   NULL, now() - (j || ' days')::interval, md5(i || '-' || j), now(){value}
             FROM generate_series(1, :teachers) AS i, generate_series(1, :events) AS j""",
-        "grades": """INSERT INTO grades (teacher_id, point, grade, assessed_at)
-            SELECT 'T' || lpad(i::text, 7, '0'), (CAST(:codes AS text[]))[1 + ((i + j * 11 + :seed) % 30)],
-                   (CAST(:ratings AS text[]))[1 + ((i * 31 + j + :seed) % 3)], now() - (j || ' days')::interval
+        "grades": f"""INSERT INTO grades (teacher_id, point, grade, assessed_at{place})
+            SELECT 'T' || :prefix || lpad(i::text, 7, '0'),
+                   (CAST(:codes AS text[]))[1 + ((i + j * 11 + :seed) % 30)],
+                   (CAST(:ratings AS text[]))[1 + ((i * 31 + j + :seed) % 3)],
+                   now() - (j || ' days')::interval{value}
             FROM generate_series(1, :teachers) AS i, generate_series(1, 2) AS j""",
     }
     params = {
-        "region": REGION,
         "schools": schools,
         "teachers": teachers,
         "events": events,
@@ -114,17 +150,67 @@ def synthetic_load(
         "codes": list(framework.codes),
         "ratings": list(RATINGS),
     }
-    for table, statement in statements.items():
-        started = time.perf_counter()
-        with engine.begin() as connection:
-            connection.execute(text(statement), params)
-        timings[table] = round(time.perf_counter() - started, 1)
+    regions = [("", REGION)] + [(str(k + 1), OTHER_REGIONS[k]) for k in range(other_regions)]
+    for prefix, region in regions:
+        if regional:
+            with engine.begin() as connection:
+                connection.execute(text("SELECT nengli_region_partitions(:r)"), {"r": region})
+        for table, statement in statements.items():
+            started = time.perf_counter()
+            with engine.begin() as connection:
+                connection.execute(text(statement), {**params, "prefix": prefix, "region": region})
+            timings[table] = round(timings.get(table, 0.0) + time.perf_counter() - started, 1)
     started = time.perf_counter()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("ANALYZE"))
     timings["analyze"] = round(time.perf_counter() - started, 1)
     engine.dispose()
     return timings
+
+
+def region_scans(url: str, repeats: int) -> dict[str, Any]:
+    """The measured region's events read in SQL: through its schools, and (0008) by region.
+
+    The first is what a dashboard aggregate that joins events to the region's teachers reads;
+    the second is the same rows named by the partition key, which PostgreSQL answers from the
+    region's partition alone. Median of ``repeats`` runs each, after one warm run.
+    """
+    from sqlalchemy import text
+
+    from service.db.engine import make_engine
+
+    queries = {
+        "events_via_schools": "SELECT count(*), count(DISTINCT e.teacher_id) FROM events e "
+        "JOIN teachers t ON t.teacher_id = e.teacher_id "
+        "JOIN schools s ON s.school_id = t.school_id WHERE s.region = :region",
+    }
+    engine = make_engine(url)
+    results: dict[str, Any] = {}
+    with engine.connect() as connection:
+        if "region" in _columns(connection, "events"):
+            queries["events_by_region"] = (
+                "SELECT count(*), count(DISTINCT e.teacher_id) FROM events e "
+                "WHERE e.region = :region"
+            )
+            queries["events_via_schools_and_region"] = (
+                "SELECT count(*), count(DISTINCT e.teacher_id) FROM events e "
+                "JOIN teachers t ON t.teacher_id = e.teacher_id AND t.region = e.region "
+                "JOIN schools s ON s.school_id = t.school_id "
+                "WHERE s.region = :region AND e.region = :region"
+            )
+        for name, sql in queries.items():
+            connection.execute(text(sql), {"region": REGION}).one()
+            seconds = []
+            for _ in range(repeats):
+                started = time.perf_counter()
+                rows, _teachers = connection.execute(text(sql), {"region": REGION}).one()
+                seconds.append(time.perf_counter() - started)
+            results[name] = {
+                "rows": int(rows),
+                "median_ms": round(1000 * float(np.median(seconds)), 1),
+            }
+    engine.dispose()
+    return results
 
 
 def small_model(directory: Path, seed: int) -> Path:
@@ -279,6 +365,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--tag", default="", help="Suffix of the schema name (parallel runs).")
     parser.add_argument(
+        "--other-regions",
+        type=int,
+        default=0,
+        choices=range(len(OTHER_REGIONS) + 1),
+        help="Regions of the same size loaded beside the measured one (a national database).",
+    )
+    parser.add_argument(
         "--database-url",
         default=os.environ.get("NENGLI_BENCH_POSTGRES_URL", DEFAULT_URL),
         help="PostgreSQL server database (a schema of its own is made in it).",
@@ -303,7 +396,7 @@ def main(argv: list[str] | None = None) -> None:
     directory = ROOT / "bench" / "out" / "dashboards"
     directory.mkdir(parents=True, exist_ok=True)
     model_dir = small_model(directory, args.seed)
-    schema = f"bench_dashboards_{args.teachers}{args.tag}"
+    schema = f"bench_dashboards_{args.teachers}_{args.other_regions}{args.tag}"
     load: dict[str, float] = {}
     if args.reuse:  # aggregates cleared, so the first read again computes every school
         url = _schema_url(args.database_url, schema)
@@ -321,8 +414,11 @@ def main(argv: list[str] | None = None) -> None:
     else:
         url = fresh_schema(args.database_url, schema)
         started = time.perf_counter()
-        load = synthetic_load(url, args.teachers, args.schools, args.events, args.seed)
+        load = synthetic_load(
+            url, args.teachers, args.schools, args.events, args.seed, args.other_regions
+        )
         load["total_s"] = round(time.perf_counter() - started, 1)
+    scans = region_scans(url, max(3, args.requests // 5))
     results = measure(
         url,
         model_dir,
@@ -346,6 +442,9 @@ def main(argv: list[str] | None = None) -> None:
                 "teachers": args.teachers,
                 "schools": args.schools,
                 "events": args.teachers * args.events,
+                "other_regions": args.other_regions,
+                "partitioned_by_region": "events_by_region" in scans,
+                "region_scans": scans,
                 "load_seconds": load,
                 "results": results,
             },

@@ -55,6 +55,11 @@ class Settings(BaseSettings):
         ge=0,
         description="401 answers a minute per client address before it gets 429 (0: no limit).",
     )
+    row_security: bool = Field(
+        default=True,
+        description="PostgreSQL: API transactions run as role nengli_api limited to the key's "
+        "region (row-level security; the login must be a member of nengli_api).",
+    )
     access_log: bool = Field(
         default=False,
         description="One JSON log line per request (method, route template, status, ms).",

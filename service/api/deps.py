@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from competency_model.errors import PermissionDenied
 from service.auth import Principal
+from service.db.row_security import scope_session
 from service.signin.session import session_principal
 from service.state import ServiceState
 
@@ -39,21 +40,6 @@ async def get_state(request: Request) -> ServiceState:
 
 
 StateDep = Annotated[ServiceState, Depends(get_state)]
-
-
-async def get_db(state: StateDep) -> AsyncIterator[Session]:
-    """One session per request; rolled back if the route raised, closed afterwards."""
-    session = state.sessions()
-    try:
-        yield session
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
-
-
-SessionDep = Annotated[Session, Depends(get_db)]
 
 
 class BearerKey(HTTPBearer):
@@ -96,6 +82,27 @@ require_key = BearerKey(
     description="An API key from `nengli keys create`.",
 )
 CurrentKey = Annotated[Principal, Depends(require_key)]
+
+
+async def get_db(state: StateDep, principal: CurrentKey) -> AsyncIterator[Session]:
+    """One session per request; rolled back if the route raised, closed afterwards.
+
+    On PostgreSQL its transactions run as the API role limited to the caller's region
+    (row-level security behind the routes' own tenancy checks, :mod:`service.db.row_security`).
+    """
+    session = state.sessions()
+    if state.settings.row_security:
+        scope_session(session, principal.role, principal.scope)
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_db)]
 
 
 async def require_admin(principal: CurrentKey) -> Principal:

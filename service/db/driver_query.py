@@ -35,17 +35,29 @@ class DriverQuery:
         self._defaults = dict(compiled.params)
         self._order = list(compiled.positiontup or []) if compiled.positional else None
 
-    def rows(self, engine: Engine, **params: Any) -> list[tuple[Any, ...]]:
-        """All result rows for ``params`` (a pooled connection, returned at once)."""
+    def arguments(self, params: dict[str, Any]) -> Any:
+        """The driver's arguments for ``params`` (a tuple or a mapping, by parameter style)."""
         values = {**self._defaults, **params}
-        arguments: Any = (
-            tuple(values[name] for name in self._order) if self._order is not None else values
-        )
+        return tuple(values[name] for name in self._order) if self._order is not None else values
+
+    def rows(
+        self,
+        engine: Engine,
+        prelude: tuple[DriverQuery, dict[str, Any]] | None = None,
+        **params: Any,
+    ) -> list[tuple[Any, ...]]:
+        """All result rows for ``params`` (a pooled connection, returned at once).
+
+        ``prelude`` runs first in the same transaction (the row-level security settings of
+        :func:`service.db.row_security.driver_prelude`).
+        """
         connection = engine.raw_connection()
         try:
             cursor = connection.cursor()
             try:
-                cursor.execute(self.sql, arguments)
+                if prelude is not None:
+                    cursor.execute(prelude[0].sql, prelude[0].arguments(prelude[1]))
+                cursor.execute(self.sql, self.arguments(params))
                 return [tuple(row) for row in cursor.fetchall()]
             finally:
                 cursor.close()

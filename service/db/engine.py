@@ -15,6 +15,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.db.row_security import install_row_security
+
 
 def make_engine(
     database_url: str, *, checkpoint_on_commit: bool = True, lock_wait_seconds: float = 30.0
@@ -51,5 +53,11 @@ def make_engine(
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Return a session factory whose objects stay readable after commit."""
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    """Return a session factory whose objects stay readable after commit.
+
+    Its sessions limit themselves to a caller's region once :func:`scope_session` marks them
+    (PostgreSQL row-level security, :mod:`service.db.row_security`).
+    """
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    install_row_security(factory)
+    return factory

@@ -2,8 +2,8 @@
 
 The whole file goes into a temporary table first; one join then finds event ids already stored
 with other content (a conflict refuses the whole import), and one ``INSERT … SELECT … ON
-CONFLICT DO NOTHING`` writes the rest. Both statements use the unique index on
-``(tenant, event_id)``; nothing depends on the table's statistics, which are stale inside the
+CONFLICT DO NOTHING`` writes the rest (into the teachers' region partitions). Both statements use
+the unique index on ``(tenant, event_id, region)``; nothing depends on the table's statistics, which are stale inside the
 importing transaction (the cause of the old per-chunk check's quadratic time).
 """
 
@@ -23,6 +23,7 @@ __all__ = ["EVENT_COLUMNS", "merge_events"]
 #: Columns of an ``events`` row as the importer builds them, with their staging types.
 EVENT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("tenant", "varchar(96)"),
+    ("region", "varchar(64)"),
     ("event_id", "varchar(128)"),
     ("teacher_id", "varchar(32)"),
     ("event", "varchar(16)"),
@@ -43,7 +44,7 @@ _CONFLICTS = text(
 )
 _MERGE = text(
     f"INSERT INTO events ({_NAMES}) SELECT {_NAMES} FROM {_STAGING} "
-    "ON CONFLICT (tenant, event_id) DO NOTHING RETURNING 1"
+    "ON CONFLICT (tenant, event_id, region) DO NOTHING RETURNING 1"
 )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, Integer, and_, bindparam, select
 
 from service.db.driver_query import DriverQuery
+from service.db.row_security import driver_prelude
 from service.db.scale_models import ListPointer, RecommendationListRow
 
 __all__ = ["stored_list"]
@@ -30,12 +31,20 @@ _compiled_for: dict[tuple[str, str], DriverQuery] = {}
 
 
 def stored_list(
-    engine: Engine, region: str, model_version: str, teacher_id: str, kind: str, depth: int
+    engine: Engine,
+    region: str,
+    model_version: str,
+    teacher_id: str,
+    kind: str,
+    depth: int,
+    *,
+    row_security: bool = False,
 ) -> list[tuple[str, float]]:
     """The first ``depth`` ``(item_id, score)`` of the teacher's served list, best first.
 
     Empty when the region serves no lists, serves another model version, or the batch did not
-    rank this teacher.
+    rank this teacher. ``row_security``: read as the API role limited to ``region``
+    (PostgreSQL; the caller checked that the key may see the teacher of that region).
     """
     dialect = engine.dialect
     query = _compiled_for.get((dialect.name, dialect.paramstyle))
@@ -43,8 +52,10 @@ def stored_list(
         query = _compiled_for[(dialect.name, dialect.paramstyle)] = DriverQuery(
             engine, _STORED_LIST
         )
+    prelude = driver_prelude(engine, "platform", region) if row_security else None
     rows = query.rows(
         engine,
+        prelude,
         region=region,
         model_version=model_version,
         teacher_id=teacher_id,

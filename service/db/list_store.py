@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from competency_model.errors import ImportRowError
+from service.db import partitions
 from service.db.bulk import copy_into_staging, is_postgresql
 from service.db.models import School, Teacher
 from service.db.scale_models import ListPointer, ListVersion, RecommendationListRow
@@ -53,7 +54,7 @@ class LoadedLists:
 
 def partition_name(region: str) -> str:
     """The PostgreSQL partition of ``region``'s lists (a hash: region names are Chinese)."""
-    return "recommendation_lists_r" + hashlib.sha256(region.encode("utf-8")).hexdigest()[:12]
+    return partitions.partition_name("recommendation_lists", region)
 
 
 def _sha256(path: Path) -> str:
@@ -123,16 +124,6 @@ def _region_of(session: Session, path: Path, teacher_id: str) -> str:
             details={"file": str(path), "row": 1, "field": "teacher_id"},
         )
     return str(region)
-
-
-def _ensure_partition(session: Session, region: str) -> None:
-    quoted = region.replace("'", "''")
-    session.execute(
-        text(
-            f"CREATE TABLE IF NOT EXISTS {partition_name(region)} PARTITION OF "
-            f"recommendation_lists FOR VALUES IN ('{quoted}')"
-        )
-    )
 
 
 def _write_postgres(session: Session, region: str, rows: list[tuple[Any, ...]]) -> tuple[int, int]:
@@ -229,8 +220,8 @@ def load_lists(session: Session, path: Path) -> LoadedLists:
     version = str(first.column("model_version")[0].as_py())
     postgres = is_postgresql(session)
     if postgres:
-        _ensure_partition(session, region)
-        session.commit()  # the partition exists for good; the load itself is one transaction
+        # The partition exists for good (committed apart); the load itself is one transaction.
+        partitions.ensure_region_partitions(session, [region])
     session.execute(
         delete(RecommendationListRow).where(
             RecommendationListRow.region == region, RecommendationListRow.model_version == version

@@ -16,12 +16,12 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
     Text,
     TypeDecorator,
-    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -69,14 +69,25 @@ class School(Base):
 
 
 class Teacher(Base):
-    """A teacher's school context; deliberately without a name."""
+    """A teacher's school context; deliberately without a name.
+
+    ``region`` is the region of the teacher's school, copied so that the tables that grow with
+    teachers can carry it (and be partitioned by it on PostgreSQL, migration 0008); every write
+    path sets it, and a school that changes region rewrites its teachers' (see
+    :func:`service.db.partitions.follow_school_regions`).
+    """
 
     __tablename__ = "teachers"
+    __table_args__ = (
+        # The target of the region-carrying foreign keys of responses, grades and events.
+        Index("uq_teachers_region_teacher", "region", "teacher_id", unique=True),
+    )
 
     teacher_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     school_id: Mapped[str] = mapped_column(
         String(32), ForeignKey("schools.school_id", ondelete="RESTRICT"), index=True
     )
+    region: Mapped[str] = mapped_column(String(64))
     stage: Mapped[str] = mapped_column(String(8))
     subject: Mapped[str] = mapped_column(String(32))
     years_of_service: Mapped[int | None] = mapped_column(Integer)
@@ -84,33 +95,59 @@ class Teacher(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+def _teacher_key(table: str) -> ForeignKeyConstraint:
+    """``(region, teacher_id) → teachers``: a teacher moving region moves these rows with it."""
+    return ForeignKeyConstraint(
+        ["region", "teacher_id"],
+        ["teachers.region", "teachers.teacher_id"],
+        name=f"fk_{table}_teacher",
+        ondelete="CASCADE",
+        onupdate="CASCADE",
+    )
+
+
 class Response(Base):
-    """The latest answer of a teacher to one questionnaire item."""
+    """The latest answer of a teacher to one questionnaire item.
+
+    The key includes ``region`` (the partition key on PostgreSQL, migration 0008); a teacher has
+    one region, so it is as unique as ``(teacher_id, item_id)``.
+    """
 
     __tablename__ = "responses"
+    __table_args__ = (_teacher_key("responses"),)
 
-    teacher_id: Mapped[str] = mapped_column(
-        String(32), ForeignKey("teachers.teacher_id", ondelete="CASCADE"), primary_key=True
-    )
+    teacher_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     item_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    region: Mapped[str] = mapped_column(String(64), primary_key=True)
     response: Mapped[float] = mapped_column(Float)
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Grade(Base):
-    """A school's assessment of one point (优秀/合格/不合格)."""
+    """A school's assessment of one point (优秀/合格/不合格).
+
+    On PostgreSQL the primary key is ``(id, region)`` (a partitioned table's keys include the
+    partition key); ``id`` alone comes from one sequence and identifies the row here.
+    """
 
     __tablename__ = "grades"
     __table_args__ = (
         Index("ix_grades_teacher", "teacher_id"),
-        # The natural key: concurrent identical imports store each grade once (0004).
-        Index("uq_grades_teacher_point_at", "teacher_id", "point", "assessed_at", unique=True),
+        # The natural key: concurrent identical imports store each grade once (0004, 0008).
+        Index(
+            "uq_grades_teacher_point_at_region",
+            "teacher_id",
+            "point",
+            "assessed_at",
+            "region",
+            unique=True,
+        ),
+        _teacher_key("grades"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    teacher_id: Mapped[str] = mapped_column(
-        String(32), ForeignKey("teachers.teacher_id", ondelete="CASCADE")
-    )
+    region: Mapped[str] = mapped_column(String(64))
+    teacher_id: Mapped[str] = mapped_column(String(32))
     point: Mapped[str] = mapped_column(String(8))
     grade: Mapped[str] = mapped_column(String(8))
     assessed_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -121,21 +158,23 @@ class Event(Base):
 
     ``tenant`` is the key scope that sent the event (``platform:江苏``), so two platforms can
     use the same event ids without colliding and without learning of each other's events.
-    ``content_hash`` detects a reused id carrying different content (409).
+    ``content_hash`` detects a reused id carrying different content (409). The unique key
+    includes ``region`` (the partition key on PostgreSQL); the content hash covers the teacher,
+    so a replay of an event always falls in the same region and meets the key.
     """
 
     __tablename__ = "events"
     __table_args__ = (
-        UniqueConstraint("tenant", "event_id", name="uq_events_tenant_event_id"),
+        Index("uq_events_tenant_event_id_region", "tenant", "event_id", "region", unique=True),
         Index("ix_events_teacher", "teacher_id"),
+        _teacher_key("events"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    region: Mapped[str] = mapped_column(String(64))
     tenant: Mapped[str] = mapped_column(String(96))
     event_id: Mapped[str] = mapped_column(String(128))
-    teacher_id: Mapped[str] = mapped_column(
-        String(32), ForeignKey("teachers.teacher_id", ondelete="CASCADE")
-    )
+    teacher_id: Mapped[str] = mapped_column(String(32))
     event: Mapped[str] = mapped_column(String(16))
     item_id: Mapped[str | None] = mapped_column(String(32))
     point: Mapped[str | None] = mapped_column(String(8))

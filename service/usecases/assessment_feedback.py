@@ -82,9 +82,15 @@ def finalize_if_rated(
     submission.final_result = result
     submission.finalized_at = now
     session.add(
-        Grade(teacher_id=teacher.teacher_id, point=submission.point, grade=result, assessed_at=now)
+        Grade(
+            teacher_id=teacher.teacher_id,
+            region=teacher.region,
+            point=submission.point,
+            grade=result,
+            assessed_at=now,
+        )
     )
-    _record_task_done(session, submission, now)
+    _record_task_done(session, submission, teacher.region, now)
     session.commit()
     return review, _model_feedback(session, state, submission, teacher, school, result)
 
@@ -98,7 +104,9 @@ def _task_event_id(submission: EvidenceSubmission) -> str:
     return f"evidence-{submission.submission_id}"
 
 
-def _record_task_done(session: Session, submission: EvidenceSubmission, now: datetime) -> None:
+def _record_task_done(
+    session: Session, submission: EvidenceSubmission, region: str, now: datetime
+) -> None:
     """Store the rated practice task as a ``complete`` event, once per submission.
 
     Every worker reads completed items from ``events``, so the task leaves the teacher's
@@ -122,7 +130,7 @@ def _record_task_done(session: Session, submission: EvidenceSubmission, now: dat
     )
     if exists is not None:  # re-rated: the task was recorded the first time
         return
-    session.add(event_row(ASSESSMENT_TENANT, event, now))
+    session.add(event_row(ASSESSMENT_TENANT, event, now, region))
 
 
 def _model_feedback(

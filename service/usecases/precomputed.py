@@ -28,7 +28,15 @@ def precomputed_list(
 ) -> list[bytes] | None:
     """JSON of the ``k`` best stored items the teacher has not completed (None: rank live)."""
     done = set(completed)
-    stored = stored_list(state.engine, region, models.version, teacher_id, kind, k + len(done))
+    stored = stored_list(
+        state.engine,
+        region,
+        models.version,
+        teacher_id,
+        kind,
+        k + len(done),
+        row_security=state.settings.row_security,
+    )
     kept = [(item, score) for item, score in stored if item not in done][:k]
     if len(kept) < k:
         return None

@@ -18,8 +18,9 @@ from service.api.schemas.common import (
 )
 from service.api.schemas.people import SchoolPublic, SchoolUpdate
 from service.db.models import School
+from service.db.partitions import ensure_region_partitions, follow_school_regions
 from service.db.stores.people import schools_page
-from service.db.stores.scope import visible_school
+from service.db.stores.scope import commit_new, visible_school
 
 router = APIRouter(prefix="/v1/schools", tags=["schools"])
 SCHOOL_ID = Path(pattern=ID_PATTERN, examples=["S000001"])
@@ -60,6 +61,8 @@ def put_school(
             f"chosen point {unknown[0]!r} is not in framework {state.framework.name!r}",
             details={"field": "chosen_points", "value": unknown[0]},
         )
+    ensure_region_partitions(session, [region])
+    moved = existing is not None and existing.region != region
     school = existing or School(school_id=school_id)
     school.region = region
     school.city = body.city
@@ -70,7 +73,13 @@ def put_school(
     school.rollout_batch = body.rollout_batch
     school.updated_at = datetime.now(UTC)
     session.add(school)
-    session.commit()
+    if moved:
+        session.flush()
+        follow_school_regions(session, [school_id])
+    if existing is None:
+        commit_new(session, School, school_id)
+    else:
+        session.commit()
     return school
 
 

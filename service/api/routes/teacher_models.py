@@ -109,7 +109,9 @@ async def get_recommendations(
 ) -> Response:
     """Top-k courses or practice tasks with scores and reasons (``personalized=false``: popularity and policy only)."""
     state: ServiceState = request.app.state.nengli
-    scope, completed = visible_teacher_with_completed(state.engine, principal, teacher_id)
+    scope, completed = visible_teacher_with_completed(
+        state.engine, principal, teacher_id, row_security=state.settings.row_security
+    )
     models = state.registry.require()
     decision = knows(models.recommender, teacher_id, personalized)
     if decision.mode is Serving.KNOWN:

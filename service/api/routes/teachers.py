@@ -22,7 +22,7 @@ from service.api.schemas.people import TeacherPublic, TeacherUpdate
 from service.audit import record_read
 from service.db.models import Teacher
 from service.db.stores.people import teachers_page
-from service.db.stores.scope import visible_school, visible_teacher
+from service.db.stores.scope import commit_new, visible_school, visible_teacher
 from service.usecases.erasure import erase_teacher, forget_in_memory
 
 router = APIRouter(prefix="/v1/teachers", tags=["teachers"])
@@ -45,17 +45,24 @@ def put_teacher(
         assert existing is not None
         if body.school_id != existing.school_id:
             raise PermissionDenied("a teacher key cannot move the teacher to another school")
+        school = visible_teacher(session, principal, teacher_id)[1]
     else:
-        visible_school(session, principal, body.school_id)
+        school = visible_school(session, principal, body.school_id)
     teacher = existing or Teacher(teacher_id=teacher_id)
     teacher.school_id = body.school_id
+    # The school's region; a move to another region's school carries the teacher's rows along
+    # (the (region, teacher_id) foreign keys cascade).
+    teacher.region = school.region
     teacher.stage = body.stage
     teacher.subject = body.subject
     teacher.years_of_service = body.years_of_service
     teacher.research_group = body.research_group
     teacher.updated_at = datetime.now(UTC)
     session.add(teacher)
-    session.commit()
+    if existing is None:
+        commit_new(session, Teacher, teacher_id)
+    else:
+        session.commit()
     return teacher
 
 

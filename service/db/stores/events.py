@@ -136,10 +136,14 @@ def validate_batch(
     return distinct
 
 
-def event_row(tenant: str, event: EventRecord, received_at: datetime) -> Event:
-    """The ``events`` row of a validated event received from ``tenant``."""
+def event_row(tenant: str, event: EventRecord, received_at: datetime, region: str) -> Event:
+    """The ``events`` row of a validated event received from ``tenant``.
+
+    ``region`` is the teacher's (``teachers.region``): the row's partition on PostgreSQL.
+    """
     return Event(
         tenant=tenant,
+        region=region,
         event_id=event.event_id,
         teacher_id=event.teacher_id,
         event=event.event,
@@ -151,6 +155,17 @@ def event_row(tenant: str, event: EventRecord, received_at: datetime) -> Event:
         content_hash=event.content_hash(),
         received_at=received_at,
     )
+
+
+def _teacher_regions(session: Session, ids: set[str]) -> dict[str, str]:
+    """``{teacher_id: region}`` of the (validated, so existing) teachers ``ids``."""
+    regions: dict[str, str] = {}
+    for chunk in _chunks(sorted(ids)):
+        rows = session.execute(
+            select(Teacher.teacher_id, Teacher.region).where(Teacher.teacher_id.in_(chunk))
+        )
+        regions.update(dict(list(rows.tuples())))
+    return regions
 
 
 def _store(session: Session, principal: Principal, events: list[EventRecord]) -> IngestResult:
@@ -176,14 +191,17 @@ def _store(session: Session, principal: Principal, events: list[EventRecord]) ->
         )
     now = datetime.now(UTC)
     fresh = [e for e in events if e.event_id not in stored]
+    regions = _teacher_regions(session, {e.teacher_id for e in fresh})
     grades: list[dict[str, Any]] = []
     for event in fresh:
-        session.add(event_row(tenant, event, now))
+        region = regions[event.teacher_id]
+        session.add(event_row(tenant, event, now, region))
         if event.event == "assessment":
             assert event.point is not None and event.grade is not None
             grades.append(
                 {
                     "teacher_id": event.teacher_id,
+                    "region": region,
                     "point": event.point,
                     "grade": event.grade,
                     "assessed_at": event.timestamp,
@@ -191,7 +209,8 @@ def _store(session: Session, principal: Principal, events: list[EventRecord]) ->
             )
     session.flush()
     # Two events (other ids) may carry the same grade: the grade is stored once.
-    insert_new_rows(session, Grade.__table__, grades, ["teacher_id", "point", "assessed_at"])
+    keys = ["teacher_id", "point", "assessed_at", "region"]
+    insert_new_rows(session, Grade.__table__, grades, keys)
     session.commit()
     return IngestResult(accepted=len(fresh), replayed=len(events) - len(fresh), received=0)
 

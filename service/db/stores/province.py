@@ -2,7 +2,7 @@
 
 Natural keys decide insert versus update: schools by ``school_id``, teachers by ``teacher_id``,
 responses by ``(teacher_id, item_id)``, grades by ``(teacher_id, point, assessed_at)`` and events
-by ``(tenant, event_id)`` — so importing the same export twice changes nothing. Each key is a
+by ``(tenant, event_id)``, each with the teacher's region (migration 0008) — so importing the same export twice changes nothing. Each key is a
 unique constraint and new rows are inserted with ``ON CONFLICT DO NOTHING``, so two identical
 imports running at once store every row once and neither fails. Tenancy is
 checked for every row before anything is written: a platform key can only write schools of its
@@ -26,6 +26,7 @@ from service.auth import Principal
 from service.db.bulk import insert_new_rows, is_postgresql
 from service.db.event_merge import merge_events
 from service.db.models import Event, Grade, Response, School, Teacher
+from service.db.partitions import ensure_region_partitions, follow_school_regions
 from service.db.stores.contracts import EventRecord
 
 __all__ = ["LOCAL_TIMEZONE", "store_tables"]
@@ -63,6 +64,28 @@ def _existing(session: Session, column: Any, ids: Iterable[str], *where: Any) ->
     for chunk in _chunks(ordered):
         found.update(session.scalars(select(column).where(column.in_(chunk), *where)))
     return found
+
+
+def _refuse_hidden(
+    session: Session, column: Any, ids: list[str], inserted: int, table: str
+) -> None:
+    """Refuse an import whose new ids were taken outside the key's scope (nothing is imported).
+
+    Row-level security (PostgreSQL) hides another region's rows from the lookup that split
+    the rows into new and old, and ``ON CONFLICT DO NOTHING`` then skips them silently; an id
+    the key still cannot see after the insert is such a row — the same "not found" as when the
+    lookup saw it. (Rows skipped because a concurrent identical import wrote them are visible.)
+    """
+    if inserted == len(ids):
+        return
+    hidden = sorted(set(ids) - _existing(session, column, ids))
+    if hidden:
+        kind = table.rstrip("s")
+        raise NotFoundError(
+            f"{table}: {kind} {hidden[0]!r} not found ({len(hidden)} such ids); nothing was "
+            "imported",
+            details={f"{kind}_id": hidden[0]},
+        )
 
 
 def _store_schools(
@@ -114,17 +137,24 @@ def _store_schools(
             )
     new = [r for r in rows if r["school_id"] not in existing_rows]
     old = [r for r in rows if r["school_id"] in existing_rows]
+    ensure_region_partitions(session, {r["region"] for r in rows})
     inserted = insert_new_rows(session, School.__table__, new, ["school_id"])
+    _refuse_hidden(session, School.school_id, [r["school_id"] for r in new], inserted, "schools")
     if old:
         session.execute(update(School), old)
+        moved = [r["school_id"] for r in old if existing_rows[r["school_id"]].region != r["region"]]
+        follow_school_regions(session, moved)
     return inserted, len(old)
 
 
-def _visible_school_ids(session: Session, principal: Principal, school_ids: set[str]) -> set[str]:
-    visible: set[str] = set()
+def _visible_school_regions(
+    session: Session, principal: Principal, school_ids: set[str]
+) -> dict[str, str]:
+    """``{school_id: region}`` of the schools among ``school_ids`` this key may see."""
+    visible: dict[str, str] = {}
     for chunk in _chunks(sorted(school_ids)):
         visible.update(
-            s.school_id
+            (s.school_id, s.region)
             for s in session.scalars(select(School).where(School.school_id.in_(chunk)))
             if principal.can_see_school(s)
         )
@@ -136,7 +166,7 @@ def _store_teachers(
 ) -> tuple[int, int]:
     if principal.role == "teacher":
         raise NotFoundError("teachers: a teacher key cannot import teachers")
-    schools = _visible_school_ids(session, principal, set(frame["school_id"].astype(str)))
+    schools = _visible_school_regions(session, principal, set(frame["school_id"].astype(str)))
     rows = []
     for record in frame.to_dict("records"):
         if str(record["school_id"]) not in schools:
@@ -149,6 +179,7 @@ def _store_teachers(
             {
                 "teacher_id": str(record["teacher_id"]),
                 "school_id": str(record["school_id"]),
+                "region": schools[str(record["school_id"])],
                 "stage": str(record["stage"]),
                 "subject": str(record["subject"]),
                 "years_of_service": _clean(record.get("years_of_service")),
@@ -166,6 +197,9 @@ def _store_teachers(
     new = [r for r in rows if r["teacher_id"] not in existing]
     old = [r for r in rows if r["teacher_id"] in existing]
     inserted = insert_new_rows(session, Teacher.__table__, new, ["teacher_id"])
+    _refuse_hidden(
+        session, Teacher.teacher_id, [r["teacher_id"] for r in new], inserted, "teachers"
+    )
     if old:
         session.execute(update(Teacher), old)
     return inserted, len(old)
@@ -173,7 +207,9 @@ def _store_teachers(
 
 def _require_visible_teachers(
     session: Session, principal: Principal, ids: set[str], table: str
-) -> None:
+) -> dict[str, str]:
+    """``{teacher_id: region}`` of ``ids``; :class:`NotFoundError` if any is not visible."""
+    regions: dict[str, str] = {}
     for chunk in _chunks(sorted(ids)):
         rows = session.execute(
             select(Teacher, School)
@@ -188,15 +224,20 @@ def _require_visible_teachers(
                 "teachers first — nothing was imported",
                 details={"teacher_id": missing[0]},
             )
+        regions.update((t.teacher_id, t.region) for t, _ in rows)
+    return regions
 
 
 def _store_responses(
     session: Session, principal: Principal, frame: pd.DataFrame, now: datetime
 ) -> tuple[int, int]:
-    _require_visible_teachers(session, principal, set(frame["teacher_id"].astype(str)), "responses")
+    regions = _require_visible_teachers(
+        session, principal, set(frame["teacher_id"].astype(str)), "responses"
+    )
     rows = [
         {
             "teacher_id": str(r["teacher_id"]),
+            "region": regions[str(r["teacher_id"])],
             "item_id": str(r["item_id"]),
             "response": float(r["response"]),
             "answered_at": now,
@@ -212,18 +253,22 @@ def _store_responses(
         )
     new = [r for r in rows if (r["teacher_id"], r["item_id"]) not in existing]
     old = [r for r in rows if (r["teacher_id"], r["item_id"]) in existing]
-    inserted = insert_new_rows(session, Response.__table__, new, ["teacher_id", "item_id"])
+    keys = ["teacher_id", "item_id", "region"]
+    inserted = insert_new_rows(session, Response.__table__, new, keys)
     if old:
         session.execute(update(Response), old)
     return inserted, len(old)
 
 
 def _store_grades(session: Session, principal: Principal, frame: pd.DataFrame) -> tuple[int, int]:
-    _require_visible_teachers(session, principal, set(frame["teacher_id"].astype(str)), "grades")
+    regions = _require_visible_teachers(
+        session, principal, set(frame["teacher_id"].astype(str)), "grades"
+    )
     stamps = _utc(frame["assessed_at"])
     rows = [
         {
             "teacher_id": str(r["teacher_id"]),
+            "region": regions[str(r["teacher_id"])],
             "point": str(r["point"]),
             "grade": str(r["grade"]),
             "assessed_at": ts,
@@ -240,11 +285,13 @@ def _store_grades(session: Session, principal: Principal, frame: pd.DataFrame) -
             existing.add((t, p, a))
     distinct = {(r["teacher_id"], r["point"], r["assessed_at"]): r for r in rows}
     new = [r for key, r in distinct.items() if key not in existing]
-    keys = ["teacher_id", "point", "assessed_at"]
+    keys = ["teacher_id", "point", "assessed_at", "region"]
     return insert_new_rows(session, Grade.__table__, new, keys), 0
 
 
-def _event_rows(frame: pd.DataFrame, tenant: str, now: datetime) -> list[dict[str, Any]]:
+def _event_rows(
+    frame: pd.DataFrame, tenant: str, now: datetime, regions: dict[str, str]
+) -> list[dict[str, Any]]:
     """Database rows of one slice of an events table, with the same content hash as the API."""
     rows: list[dict[str, Any]] = []
     for record, ts in zip(frame.to_dict("records"), _utc(frame["timestamp"]), strict=True):
@@ -261,6 +308,7 @@ def _event_rows(frame: pd.DataFrame, tenant: str, now: datetime) -> list[dict[st
         rows.append(
             {
                 "tenant": tenant,
+                "region": regions[event.teacher_id],
                 "event_id": event.event_id,
                 "teacher_id": event.teacher_id,
                 "event": event.event,
@@ -284,9 +332,11 @@ def _store_events(
     The caller's transaction is rolled back on the conflict, so slices written before it
     disappear with it.
     """
-    _require_visible_teachers(session, principal, set(frame["teacher_id"].astype(str)), "events")
+    regions = _require_visible_teachers(
+        session, principal, set(frame["teacher_id"].astype(str)), "events"
+    )
     slices = (
-        _event_rows(frame.iloc[start : start + EVENT_SLICE], principal.tenant, now)
+        _event_rows(frame.iloc[start : start + EVENT_SLICE], principal.tenant, now, regions)
         for start in range(0, len(frame), EVENT_SLICE)
     )
     if is_postgresql(session):
@@ -296,7 +346,7 @@ def _store_events(
         stored = _stored_hashes(session, principal.tenant, [r["event_id"] for r in rows])
         _refuse_conflicts(rows, stored, start)
         new = [r for r in rows if r["event_id"] not in stored]
-        added = insert_new_rows(session, Event.__table__, new, ["tenant", "event_id"])
+        added = insert_new_rows(session, Event.__table__, new, ["tenant", "event_id", "region"])
         if added < len(new):  # another import stored some of them meanwhile
             raced = _stored_hashes(session, principal.tenant, [r["event_id"] for r in new])
             _refuse_conflicts(new, raced, start)

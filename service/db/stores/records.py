@@ -103,15 +103,22 @@ def store_answers(session: Session, teacher_id: str, answers: Mapping[str, float
     if not answers:
         return
     now = datetime.now(UTC)
+    region = session.scalar(select(Teacher.region).where(Teacher.teacher_id == teacher_id))
     rows = [
-        {"teacher_id": teacher_id, "item_id": item, "response": value, "answered_at": now}
+        {
+            "teacher_id": teacher_id,
+            "region": region,
+            "item_id": item,
+            "response": value,
+            "answered_at": now,
+        }
         for item, value in answers.items()
     ]
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(Response).values(rows)
     statement = statement.on_conflict_do_update(
-        index_elements=["teacher_id", "item_id"],
+        index_elements=["teacher_id", "item_id", "region"],
         set_={
             "response": statement.excluded.response,
             "answered_at": statement.excluded.answered_at,

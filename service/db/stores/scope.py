@@ -10,16 +10,19 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, Select, and_, bindparam, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from competency_model.errors import NotFoundError
 from service.auth import Principal
 from service.db.driver_query import DriverQuery
 from service.db.models import Event, School, Teacher
+from service.db.row_security import driver_prelude
 from service.db.stores.records import completed_items
 
 __all__ = [
     "TeacherScope",
+    "commit_new",
     "in_key_region_or_school",
     "schools_in_scope",
     "teacher_ids_in_scope",
@@ -43,7 +46,15 @@ _TEACHER_AND_SCHOOL = (
 _SCOPE_AND_COMPLETED = (
     select(Teacher.school_id, School.region, Event.item_id)
     .join(School, School.school_id == Teacher.school_id)
-    .outerjoin(Event, and_(Event.teacher_id == Teacher.teacher_id, Event.event == "complete"))
+    .outerjoin(
+        Event,
+        # The region names the teacher's partition of events (PostgreSQL prunes the others).
+        and_(
+            Event.teacher_id == Teacher.teacher_id,
+            Event.region == Teacher.region,
+            Event.event == "complete",
+        ),
+    )
     .where(Teacher.teacher_id == bindparam("teacher_id"))
 )
 _compiled_for: dict[tuple[str, str], DriverQuery] = {}
@@ -79,6 +90,24 @@ def visible_teacher(
     return teacher, school
 
 
+def commit_new(session: Session, model: type[School] | type[Teacher], ident: str) -> None:
+    """Commit a ``PUT`` that created ``ident``; 404 when the id is taken outside the key's scope.
+
+    Row-level security (PostgreSQL) hides another region's school or teacher from the lookup
+    that decided "new", so the insert meets its primary key: that is the same "not found" as
+    when the lookup saw the foreign row. A conflict with a row the key can see (a concurrent
+    create) is raised as it is.
+    """
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        if session.get(model, ident) is not None:
+            raise
+        kind = "school" if model is School else "teacher"
+        raise NotFoundError(f"{kind} {ident!r} not found", details={f"{kind}_id": ident}) from None
+
+
 def visible_region(session: Session, principal: Principal, region: str) -> str:
     """The region if this key may see it and it has at least one school, else 404."""
     exists = session.scalar(select(School.school_id).where(School.region == region).limit(1))
@@ -88,11 +117,12 @@ def visible_region(session: Session, principal: Principal, region: str) -> str:
 
 
 def visible_teacher_with_completed(
-    engine: Engine, principal: Principal, teacher_id: str
+    engine: Engine, principal: Principal, teacher_id: str, *, row_security: bool = False
 ) -> tuple[TeacherScope, list[str]]:
     """Tenancy check plus the teacher's completed catalog ids, in one query on a raw cursor.
 
     The recommendation hot path needs exactly this; same 404 as :func:`visible_teacher`.
+    ``row_security``: run it as the API role limited to the key's region (PostgreSQL).
     """
     dialect = engine.dialect
     query = _compiled_for.get((dialect.name, dialect.paramstyle))
@@ -100,7 +130,8 @@ def visible_teacher_with_completed(
         query = _compiled_for[(dialect.name, dialect.paramstyle)] = DriverQuery(
             engine, _SCOPE_AND_COMPLETED
         )
-    rows = query.rows(engine, teacher_id=teacher_id)
+    prelude = driver_prelude(engine, principal.role, principal.scope) if row_security else None
+    rows = query.rows(engine, prelude, teacher_id=teacher_id)
     if not rows or not principal.can_see_teacher_at(teacher_id, rows[0][0], rows[0][1]):
         raise NotFoundError(f"teacher {teacher_id!r} not found", details={"teacher_id": teacher_id})
     completed = completed_items(row[2] for row in rows)

@@ -15,7 +15,7 @@
 Every school starts stale, so the first read after the upgrade fills the new tables.
 
 Revision ID: 0009
-Revises: 0008_key_lifecycle
+Revises: 0008_region_partitions
 Create Date: 2026-12-02
 """
 
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_dashboard_aggregates"
-down_revision = "0008_key_lifecycle"
+down_revision = "0008_region_partitions"
 branch_labels = None
 depends_on = None
 

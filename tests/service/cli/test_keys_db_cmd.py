@@ -40,6 +40,7 @@ def _seed(url: str) -> None:
             Teacher(
                 teacher_id="T0000001",
                 school_id="S000001",
+                region="江苏",
                 stage="小学",
                 subject="数学",
                 updated_at=now,

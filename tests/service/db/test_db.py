@@ -63,6 +63,7 @@ def test_teacher_needs_existing_school(client) -> None:  # type: ignore[no-untyp
             Teacher(
                 teacher_id="TFK",
                 school_id="S-missing",
+                region="江苏",
                 stage="小学",
                 subject="数学",
                 updated_at=datetime.now(UTC),

@@ -38,7 +38,14 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         session.add(School(school_id="S1", region="江苏", environment="smart", updated_at=NOW))
         session.flush()
         session.add(
-            Teacher(teacher_id="T1", school_id="S1", stage="小学", subject="数学", updated_at=NOW)
+            Teacher(
+                teacher_id="T1",
+                school_id="S1",
+                region="江苏",
+                stage="小学",
+                subject="数学",
+                updated_at=NOW,
+            )
         )
         session.flush()
         for n, days in enumerate(AGES_DAYS):
@@ -46,6 +53,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
             session.add(
                 Event(
                     tenant="admin:*",
+                    region="江苏",
                     event_id=f"e{n}",
                     teacher_id="T1",
                     event="enrol",
@@ -55,7 +63,10 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
                     received_at=at,
                 )
             )
-            session.add(Response(teacher_id="T1", item_id=f"Q{n}", response=1.0, answered_at=at))
+            answer = Response(
+                teacher_id="T1", region="江苏", item_id=f"Q{n}", response=1.0, answered_at=at
+            )
+            session.add(answer)
             session.add(AuditEntry(at=at, key_id="k", role="admin", action="read_teacher"))
         session.commit()
     yield engine

@@ -16,6 +16,7 @@ BENCHMARKS = (
     "bench_simulator",
     "bench_import",
     "bench_diagnosis",
+    "bench_diagnosis_ceiling",
     "bench_recommender",
     "bench_train_scale",
     "bench_batch",

@@ -35,7 +35,10 @@ _MIN_GRADES_TO_CALIBRATE = 500
 
 
 def factor_data(
-    evidence: Evidence, covariates: NDArray[np.float64], schools: NDArray[np.int64]
+    evidence: Evidence,
+    covariates: NDArray[np.float64],
+    schools: NDArray[np.int64],
+    environment_gap: NDArray[np.int8] | None = None,
 ) -> FactorData:
     """The factor model's arrays from :func:`province_evidence.build_evidence` output."""
     measurements: dict[str, tuple[NDArray[np.int8], NDArray[np.float64]]] = {}
@@ -54,7 +57,9 @@ def factor_data(
         activity = np.full(shape, -1, dtype=np.int8)
         if grade is not None:
             activity[grade >= 0] = PRACTICE_CATEGORY
-    return FactorData(measurements, activity, covariates, np.asarray(schools, dtype=np.int64))
+    return FactorData(
+        measurements, activity, covariates, np.asarray(schools, dtype=np.int64), environment_gap
+    )
 
 
 def record_volume(

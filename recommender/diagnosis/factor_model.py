@@ -7,12 +7,15 @@ show: what teachers like her master (stage, subject, school environment, years, 
 her evidence on *other* points compares (a general proficiency and a few further latent skills)
 and what her learning records mean. The prior log-odds of mastery of teacher *t* on point *k* is
 
-    η_tk = b_k + x_t · W_k + s_school(t) + u_t · V_k + a[activity_tk]
+    η_tk = b_k + x_t · W_k + s_school(t) + u_t · V_k + a[activity_tk] + e[gap_tk]
 
 with covariates ``x_t`` (:mod:`teacher_features`), a school effect ``s``, a rank-``d`` factor
 part ``u_t · V_k`` (``u_t ~ N(0, I)``: the cross-point structure, learned, no graph) and the
 evidence weight ``a`` of a learning record on the point (none / enrolled / completed course /
-completed practice; ``a[none] = 0``), learned with the stated weights as a Gaussian prior.
+completed practice; ``a[none] = 0``), learned with the stated weights as a Gaussian prior, and
+the shift ``e`` of a point one or two environment levels above the teacher's school (``gap``,
+:func:`~recommender.diagnosis.teacher_features.environment_gap`; ``e[0] = 0``), also with a
+stated prior: grades never fall on such cells, so only a questionnaire can move it.
 
 Measurements (a grade, a questionnaire bin) are categorical observations with learned
 emission tables ``P(category | mastered)`` / ``P(category | not)`` (the stated likelihoods as a
@@ -43,10 +46,19 @@ from scipy.optimize import minimize
 from competency_model.errors import NengliError
 from recommender.diagnosis._checks import check_is_fitted
 
-__all__ = ["STATED_ACTIVITY_LOG_ODDS", "FactorData", "FactorMastery", "softplus"]
+__all__ = [
+    "STATED_ACTIVITY_LOG_ODDS",
+    "STATED_GAP_LOG_ODDS",
+    "FactorData",
+    "FactorMastery",
+    "softplus",
+]
 
 #: Stated log-odds of a record on a point (none, enrolled, course, practice), the prior of ``a``.
 STATED_ACTIVITY_LOG_ODDS = np.array([0.0, 0.0, 0.5, 1.0])
+#: Stated log-odds shift of a point 0 / 1 / 2 environment levels above the school's (prior of
+#: ``e``): each missing level divides the odds by e² ≈ 7.4 (an assumption, docs/diagnosis.md §7).
+STATED_GAP_LOG_ODDS = np.array([0.0, -2.0, -4.0])
 _FITTED = ("intercept_", "weights_", "loadings_", "activity_", "emission_")
 
 
@@ -65,13 +77,22 @@ class FactorData:
 
     ``measurements`` maps a kind to (category or -1, weight); ``activity`` is the record
     category per cell (-1 = the province has no records); ``covariates`` is teachers x
-    features; ``schools`` is the school index per teacher (-1 = unknown).
+    features; ``schools`` is the school index per teacher (-1 = unknown);
+    ``environment_gap`` is the point's environment levels above the school's (0, 1, 2;
+    None = all 0).
     """
 
     measurements: dict[str, tuple[NDArray[np.int8], NDArray[np.float64]]]
     activity: NDArray[np.int8]
     covariates: NDArray[np.float64]
     schools: NDArray[np.int64]
+    environment_gap: NDArray[np.int8] | None = None
+
+    def gap(self) -> NDArray[np.int64]:
+        """``environment_gap`` as an index array (zeros when absent)."""
+        if self.environment_gap is None:
+            return np.zeros(self.shape, dtype=np.int64)
+        return np.clip(np.asarray(self.environment_gap, dtype=np.int64), 0, 2)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -152,6 +173,7 @@ class FactorMastery:
                 warm_start.solve_factors(data),
                 warm_start.loadings_,
                 warm_start.activity_,
+                warm_start.gap_effect_,
             ]
         else:
             self.emission_ = {kind: t.copy() for kind, t in self.prior_tables_.items()}
@@ -162,6 +184,7 @@ class FactorMastery:
                 0.1 * rng.standard_normal((n, d)),
                 0.1 * rng.standard_normal((k, d)),
                 STATED_ACTIVITY_LOG_ODDS.copy(),
+                STATED_GAP_LOG_ODDS.copy(),
             ]
         shapes = [np.shape(x) for x in start]
         vector = np.concatenate([np.ravel(x) for x in start])
@@ -201,6 +224,7 @@ class FactorMastery:
             self.factors_,
             self.loadings_,
             self.activity_,
+            self.gap_effect_,
         ) = parts
 
     def _objective(
@@ -223,6 +247,8 @@ class FactorMastery:
         seen = act >= 0
         np.add.at(g_activity, act[seen].astype(np.int64), g[seen])
         g_activity[0] = 0.0  # "no record" is the reference
+        g_gap = np.bincount(data.gap().ravel(), g.ravel(), 3)
+        g_gap[0] = 0.0  # "within the school's environment" is the reference
         ws, ss, ls, acs = self.weight_sd, self.school_sd, self.loading_sd, self.activity_sd
         stated = STATED_ACTIVITY_LOG_ODDS
         value -= 0.5 * (
@@ -231,6 +257,7 @@ class FactorMastery:
             + (self.factors_**2).sum()
             + (self.loadings_**2).sum() / ls**2
             + ((self.activity_ - stated) ** 2).sum() / acs**2
+            + ((self.gap_effect_ - STATED_GAP_LOG_ODDS) ** 2).sum() / acs**2
             + (self.intercept_**2).sum() / 9.0
         )
         grads = [
@@ -240,7 +267,9 @@ class FactorMastery:
             g @ self.loadings_ - self.factors_,
             g.T @ self.factors_ - self.loadings_ / ls**2,
             g_activity - (self.activity_ - stated) / acs**2,
+            g_gap - (self.gap_effect_ - STATED_GAP_LOG_ODDS) / acs**2,
         ]
+        grads[-2][0] = 0.0
         grads[-1][0] = 0.0
         return -value, -np.concatenate([np.ravel(x) for x in grads])
 
@@ -248,7 +277,14 @@ class FactorMastery:
         """Prior log-odds of mastery per cell (before measurements)."""
         eta = self._base(data) + factors @ self.loadings_.T
         act = data.activity
-        return eta + np.where(act >= 0, self.activity_[np.clip(act, 0, None)], 0.0)
+        eta = eta + np.where(act >= 0, self.activity_[np.clip(act, 0, None)], 0.0)
+        return eta + self._gap_shift(data)
+
+    def _gap_shift(self, data: FactorData) -> NDArray[np.float64]:
+        effect = getattr(self, "gap_effect_", None)  # models saved before the term: none
+        if effect is None or data.environment_gap is None:
+            return np.zeros(data.shape)
+        return np.asarray(effect, dtype=np.float64)[data.gap()]
 
     def _base(self, data: FactorData) -> NDArray[np.float64]:
         school = np.where(
@@ -324,14 +360,17 @@ class FactorMastery:
     def attribute_log_odds(self, data: FactorData) -> NDArray[np.float64]:
         """Log-odds from attributes and school alone (no own evidence; the prior-only baseline)."""
         check_is_fitted(self, _FITTED)
-        return self._base(data)
+        return self._base(data) + self._gap_shift(data)
 
     def evidence_log_odds(self, kind: str) -> NDArray[np.float64]:
         """Learned log-likelihood ratio of each category of ``kind`` (``"activity"``: the learned
-        log-odds shift of none / enrolled / course / practice)."""
+        log-odds shift of none / enrolled / course / practice; ``"environment_gap"``: the shift
+        of a point 0 / 1 / 2 environment levels above the school's)."""
         check_is_fitted(self, _FITTED)
         if kind == "activity":
             return np.asarray(self.activity_, dtype=np.float64)
+        if kind == "environment_gap":
+            return np.asarray(getattr(self, "gap_effect_", np.zeros(3)), dtype=np.float64)
         table = np.clip(self.emission_[kind], 1e-6, 1.0)
         return np.log(table[:, 1]) - np.log(table[:, 0])
 

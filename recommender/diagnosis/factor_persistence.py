@@ -29,6 +29,8 @@ def factor_arrays(model: Any) -> dict[str, NDArray[Any]]:
         "factor_school_effect": m.school_effect_,
         "factor_loadings": m.loadings_,
         "factor_activity": m.activity_,
+        "factor_gap_effect": m.gap_effect_,
+        "factor_point_environment": np.asarray(model.point_environment_, dtype=np.int8),
         "factor_emission_kinds": np.array(kinds, dtype=str),
         **{f"factor_emission_{k}": m.emission_[k] for k in kinds},
         "factor_calibration": np.array([model.calibration_.slope, model.calibration_.offset]),
@@ -52,6 +54,8 @@ def restore_factor(
     m.school_effect_ = np.asarray(arrays["factor_school_effect"], dtype=np.float64)
     m.loadings_ = np.asarray(arrays["factor_loadings"], dtype=np.float64)
     m.activity_ = np.asarray(arrays["factor_activity"], dtype=np.float64)
+    # model directories written before the environment term have no key: no shift
+    m.gap_effect_ = np.asarray(arrays.get("factor_gap_effect", np.zeros(3)), dtype=np.float64)
     m.emission_ = {
         str(k): np.asarray(arrays[f"factor_emission_{k}"], dtype=np.float64)
         for k in np.asarray(arrays["factor_emission_kinds"], dtype=str)

@@ -50,7 +50,12 @@ from recommender.diagnosis.province_inputs import (
     group_labels,
     latest_moment,
 )
-from recommender.diagnosis.teacher_features import TeacherFeatures, teacher_attribute_table
+from recommender.diagnosis.teacher_features import (
+    TeacherFeatures,
+    environment_gap,
+    point_environment_ranks,
+    teacher_attribute_table,
+)
 
 __all__ = ["OUTPUT_COLUMNS", "DiagnosisModel"]
 
@@ -255,6 +260,7 @@ class DiagnosisModel:
         self.evidence_kinds_ = sorted(evidence.observations)
         attributes = teacher_attribute_table(province.teachers, province.schools)
         self.features_ = TeacherFeatures.learn(attributes, with_activity=events is not None)
+        self.point_environment_ = point_environment_ranks(self.framework_, self.codes_)
         data = self._factor_data(
             evidence, attributes, province.teachers["school_id"], events, index
         )
@@ -277,8 +283,10 @@ class DiagnosisModel:
     ) -> FactorData:
         """The factor model's arrays: evidence, attribute design, school index."""
         done, enrolled = record_volume(events, teacher_row)
-        design = self.features_.design(attributes.reset_index(drop=True), done, enrolled)
-        return factor_data(evidence, design, self._school_index(school_ids))
+        attributes = attributes.reset_index(drop=True)
+        design = self.features_.design(attributes, done, enrolled)
+        gap = environment_gap(attributes, self.point_environment_)
+        return factor_data(evidence, design, self._school_index(school_ids), gap)
 
     def _factor(
         self,

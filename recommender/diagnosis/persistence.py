@@ -166,6 +166,9 @@ def restore_model(
                 model.features_,
                 model.evidence_kinds_,
             ) = restore_factor(arrays)
+            model.point_environment_ = np.asarray(
+                arrays.get("factor_point_environment", np.zeros(len(model.codes_))), dtype=np.int8
+            )
             half_life = float(arrays["half_life_days"])
             model.half_life_days = None if np.isnan(half_life) else half_life
         if str(arrays.get("structure", "fusion")) == "learned":

@@ -116,7 +116,11 @@ def evaluate_subsets(
             "factor_prior_only": split_metrics(truth, scored["prior_probability"], direct),
             "factor_learned": {
                 kind: [round(float(v), 3) for v in factor.factor_model_.evidence_log_odds(kind)]
-                for kind in [*sorted(factor.factor_model_.emission_), "activity"]
+                for kind in [
+                    *sorted(factor.factor_model_.emission_),
+                    "activity",
+                    "environment_gap",
+                ]
             },
             "factor_calibration": [
                 round(factor.calibration_.slope, 3),

@@ -16,7 +16,17 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-__all__ = ["CATEGORICAL_FIELDS", "TeacherFeatures", "teacher_attribute_table"]
+from competency_model.errors import FrameworkError
+from competency_model.framework import Framework
+from competency_model.vocabulary import ENVIRONMENTS, normalize_environment
+
+__all__ = [
+    "CATEGORICAL_FIELDS",
+    "TeacherFeatures",
+    "environment_gap",
+    "point_environment_ranks",
+    "teacher_attribute_table",
+]
 
 #: Teacher attributes read as categories (each level with enough teachers gets a column).
 CATEGORICAL_FIELDS: tuple[str, ...] = ("environment", "stage", "subject")
@@ -84,3 +94,27 @@ class TeacherFeatures:
             blocks.append(np.log1p(done)[:, None] - 1.5)
             blocks.append(np.log1p(enrolled)[:, None] - 1.5)
         return np.hstack(blocks) if blocks else np.zeros((len(attributes), 0))
+
+
+def point_environment_ranks(framework: Framework, codes: Sequence[str]) -> NDArray[np.int8]:
+    """Rank of each point's environment (0 multimedia / A, 1 blended / B, 2 smart / C)."""
+    return np.array([ENVIRONMENTS.index(framework.point(c).environment) for c in codes], np.int8)
+
+
+def environment_gap(attributes: pd.DataFrame, point_ranks: NDArray[np.int8]) -> NDArray[np.int8]:
+    """Teachers x points: how many environment levels the point lies above the teacher's school.
+
+    Why: the framework designs each point for an environment (A 多媒体, B 混合, C 智慧); a school
+    without that environment cannot host its practice, so its teachers rarely master it, and the
+    province's grades never show it (nobody there is graded on such a point). 0 where the point
+    is within the school's environment or the environment is unknown.
+    """
+    ranks = np.full(len(attributes), -1, dtype=np.int64)
+    for row, value in enumerate(attributes["environment"].to_numpy()):
+        if isinstance(value, str):
+            try:
+                ranks[row] = ENVIRONMENTS.index(normalize_environment(value))
+            except FrameworkError:
+                continue  # unknown label: the province average, as for the one-hot columns
+    gap = np.asarray(point_ranks, dtype=np.int64)[None, :] - ranks[:, None]
+    return np.where(ranks[:, None] >= 0, np.clip(gap, 0, 2), 0).astype(np.int8)

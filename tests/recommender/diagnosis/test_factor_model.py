@@ -161,3 +161,49 @@ def test_factor_structure_from_each_input_subset_round_trips(small_province, sub
             as_of=restored._moment(view),
         )
         np.testing.assert_allclose(single["mastery_probability"].to_numpy(), p[0], atol=1e-6)
+
+
+def test_environment_gap_counts_levels_above_the_school():
+    import pandas as pd
+
+    from recommender.diagnosis.teacher_features import environment_gap, point_environment_ranks
+
+    ranks = point_environment_ranks(default_framework(), ["A1", "B1", "C1"])
+    np.testing.assert_array_equal(ranks, [0, 1, 2])
+    attributes = pd.DataFrame({"environment": ["multimedia", "混合学习环境", "C", None, "火星"]})
+    np.testing.assert_array_equal(
+        environment_gap(attributes, ranks),
+        [[0, 1, 2], [0, 0, 1], [0, 0, 0], [0, 0, 0], [0, 0, 0]],
+    )
+
+
+def test_environment_gap_shift_is_learned_where_measured_and_stated_where_not():
+    """Grades never fall on a point beyond the school's environment: the shift stays stated;
+    a measurement there (a questionnaire would give one) moves it toward the planted value."""
+    from recommender.diagnosis.factor_model import STATED_GAP_LOG_ODDS
+
+    data, _ = planted(3, n=600, k=6)
+    rng = np.random.default_rng(3)
+    gap = np.zeros(data.shape, dtype=np.int8)
+    gap[rng.random(data.shape[0]) < 0.4, 4:] = 1
+    grade = np.where(gap > 0, -1, data.measurements["grade"][0]).astype(np.int8)
+    unmeasured = dataclasses.replace(
+        data, measurements={"grade": (grade, np.ones(data.shape))}, environment_gap=gap
+    )
+    model = FactorMastery(n_factors=1, max_iter=3, random_state=0).fit(
+        unmeasured, stated_tables(), 0
+    )
+    np.testing.assert_allclose(model.gap_effect_, STATED_GAP_LOG_ODDS, atol=1e-6)
+    assert (
+        (model.prior_log_odds(unmeasured)[gap > 0]).mean()
+        < (model.prior_log_odds(unmeasured)[:, 4:][gap[:, 4:] == 0]).mean()
+    )
+    # plant "beyond the environment = no mastery": graded 不合格 there, and the shift must fall
+    failing = np.where(gap > 0, 0, grade).astype(np.int8)
+    measured = dataclasses.replace(
+        unmeasured, measurements={"grade": (failing, np.ones(data.shape))}
+    )
+    learned = FactorMastery(n_factors=1, max_iter=3, random_state=0).fit(
+        measured, stated_tables(), 0
+    )
+    assert learned.gap_effect_[1] < STATED_GAP_LOG_ODDS[1] - 0.5

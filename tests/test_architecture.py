@@ -137,3 +137,43 @@ def test_there_is_no_import_circle() -> None:
         if module not in index:
             visit(module)
     assert circles == []
+
+
+def test_no_module_calls_another_classs_private_methods() -> None:
+    """A private method (``_name``) of a class is called only inside the module defining it.
+
+    Helpers that reach into another object's private methods were one of the stumbles of the
+    rooms issue (13): they make the class's real interface invisible. ``self``/``cls``/``super()``
+    calls are the class's own business and pass.
+    """
+    defined: dict[str, set[Path]] = {}
+    trees: dict[Path, ast.Module] = {}
+    for room in ("competency_model", "training_data", "recommender", "service"):
+        for path in sorted((ROOT / room).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            trees[path] = tree
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ClassDef):
+                    for member in node.body:
+                        name = getattr(member, "name", "")
+                        if (
+                            isinstance(member, ast.FunctionDef | ast.AsyncFunctionDef)
+                            and name.startswith("_")
+                            and not name.startswith("__")
+                        ):
+                            defined.setdefault(name, set()).add(path)
+    offenders = []
+    for path, tree in trees.items():
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Attribute) or node.attr not in defined:
+                continue
+            owner = node.value
+            if isinstance(owner, ast.Name) and owner.id in ("self", "cls"):
+                continue
+            if isinstance(owner, ast.Call) and getattr(owner.func, "id", "") == "super":
+                continue
+            if path not in defined[node.attr]:
+                offenders.append(
+                    f"{path.relative_to(ROOT)}:{node.lineno} {ast.unparse(owner)}.{node.attr}"
+                )
+    assert offenders == []

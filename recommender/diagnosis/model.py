@@ -93,7 +93,12 @@ class DiagnosisModel:
         at least 200); the learned settings are ``fusion_``, used by the stated-weights
         pipeline (the graph-neighbour baseline). The learned model always learns them.
     structure
-        ``"fusion"`` (default): questionnaire posterior plus stated evidence weights spread
+        ``"auto"`` (default): ``"fusion"`` when the province has questionnaire answers, else
+        ``"factor"`` — without a questionnaire the stated weights leave every point without a
+        grade near the prior (AUC ≈ 0.54 on cells without direct evidence), while the factor
+        model learns from grades and records (AUC 0.78–0.81, docs/diagnosis.md §7); with a
+        questionnaire fusion is better calibrated. ``structure_`` is what was fitted.
+        ``"fusion"``: questionnaire posterior plus stated evidence weights spread
         along the hand-drawn graph. ``"learned"``: :class:`LatentClassMastery` learns the
         cross-point structure, grade likelihoods and completion effects from the province
         (experimental: it does not yet meet its calibration target, docs/diagnosis.md).
@@ -121,7 +126,7 @@ class DiagnosisModel:
         sd_threshold: float = 0.2,
         max_items: int = 30,
         learn_grades: bool = False,
-        structure: Literal["fusion", "learned", "factor"] = "fusion",
+        structure: Literal["auto", "fusion", "learned", "factor"] = "auto",
         n_classes: int = 8,
         n_factors: int = 2,
         half_life_days: float | None = None,
@@ -153,7 +158,7 @@ class DiagnosisModel:
         Any of ``province.responses``, ``grades`` and ``events`` may be empty.
         """
         framework = framework or default_framework()
-        self._setup(item_bank, framework)
+        self.bind(item_bank, framework)
         if catalog is not None:
             self.point_weights_ = catalog_weights(catalog)
         teachers = province.teachers
@@ -178,14 +183,18 @@ class DiagnosisModel:
         if self.learn_grades and len(province.grades) >= _MIN_GRADES_TO_LEARN:
             self.fusion_ = self._learn_grades(province, codes, groups)
         self.school_ids_ = np.array(sorted(set(teachers["school_id"].astype(str))), dtype=str)
-        if self.structure == "fusion":
-            return self
-        if self.structure not in ("learned", "factor"):
+        structure = self.structure
+        if structure == "auto":
+            structure = "fusion" if answered_any else "factor"
+        if structure not in ("fusion", "learned", "factor"):
             raise NengliError(
-                f"structure={self.structure!r}; choose 'fusion', 'learned' or 'factor'"
+                f"structure={self.structure!r}; choose 'auto', 'fusion', 'learned' or 'factor'"
             )
+        self.structure_ = structure
+        if structure == "fusion":
+            return self
         teacher_ids = teachers["teacher_id"].astype(str).to_numpy()
-        if self.structure == "factor":
+        if structure == "factor":
             return self._fit_factor(province, codes, teacher_ids)
         evidence, log_odds = self._evidence(
             codes,
@@ -304,7 +313,7 @@ class DiagnosisModel:
         scored = predict_calibrated(self.factor_model_, self.calibration_, data)
         probability = np.clip(scored["mastery_probability"], 1e-9, 1 - 1e-9)
         counts = evidence.counts if evidence.counts is not None else np.zeros(codes.shape)
-        fusion = self._fusion()
+        fusion = self.fusion_settings()
         sd = np.sqrt(probability * (1.0 - probability))
         insufficient = (counts < max(fusion.min_evidence, 1)) | (sd > fusion.sd_threshold)
         return {
@@ -339,7 +348,9 @@ class DiagnosisModel:
         prior = learning["mastery_probability"][rows, cols.astype(np.int64)]
         return estimate_grade_likelihood(prior, grades["grade"].to_numpy(dtype=str), self.fusion_)
 
-    def _setup(self, item_bank: ItemBank, framework: Framework) -> None:
+    def bind(self, item_bank: ItemBank, framework: Framework) -> None:
+        """Attach the item bank and framework and derive their arrays (fit and load both start
+        here, so a loaded model has exactly the arrays a fitted one has)."""
         self.item_bank_ = item_bank
         self.framework_ = framework
         self.codes_ = list(framework.codes)
@@ -577,7 +588,8 @@ class DiagnosisModel:
         index = session.next_item(codes)
         return None if index is None else self.item_ids_[index]
 
-    def _fusion(self) -> FusionConfig:
+    def fusion_settings(self) -> FusionConfig:
+        """The evidence-fusion settings in force: learned, else given, else the defaults."""
         return getattr(self, "fusion_", None) or self.fusion or FusionConfig()
 
     def _fuse_evidence(
@@ -591,7 +603,7 @@ class DiagnosisModel:
     ) -> dict[str, NDArray[Any]]:
         """Fuse the questionnaire prior with grades and completions (one path for batch and one
         teacher, so both count answered questionnaire items as evidence the same way)."""
-        fusion = self._fusion()
+        fusion = self.fusion_settings()
         log_odds, counts = evidence_log_odds(
             teacher_row,
             self.codes_,
@@ -620,7 +632,7 @@ class DiagnosisModel:
         probability = self.mastery_model_.predict_proba(evidence, groups, schools)
         probability = np.clip(probability, 1e-9, 1 - 1e-9)
         counts = evidence.counts if evidence.counts is not None else np.zeros(codes.shape)
-        fusion = self._fusion()
+        fusion = self.fusion_settings()
         sd = np.sqrt(probability * (1.0 - probability))
         insufficient = (counts < max(fusion.min_evidence, 1)) | (sd > fusion.sd_threshold)
         return {

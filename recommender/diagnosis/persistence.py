@@ -50,7 +50,7 @@ def model_arrays(model: Any) -> dict[str, NDArray[Any]]:
         "weight_points": w["point"].to_numpy(dtype=str),
         "weight_values": w["weight"].to_numpy(dtype=np.float64),
         "weight_kinds": w["kind"].to_numpy(dtype=str),
-        "fusion_config": np.array(model._fusion().model_dump_json()),
+        "fusion_config": np.array(model.fusion_settings().model_dump_json()),
         "adaptive": np.array([model.sd_threshold, float(model.max_items)]),
         "peer_group": np.array(model.peer_group),
         **_mixture_arrays(model),
@@ -132,7 +132,7 @@ def restore_model(
             sd_threshold=float(arrays["adaptive"][0]),
             max_items=int(arrays["adaptive"][1]),
         )
-        model._setup(item_bank, framework)
+        model.bind(item_bank, framework)
         model.fusion_ = fusion
         if list(arrays["item_ids"]) != model.item_ids_:
             raise ModelError(
@@ -177,6 +177,7 @@ def restore_model(
             model.evidence_kinds_ = [str(k) for k in np.asarray(arrays["mixture_kinds"], dtype=str)]
             half_life = float(arrays["half_life_days"])
             model.half_life_days = None if np.isnan(half_life) else half_life
+        model.structure_ = str(arrays.get("structure", "fusion"))
         model.group_names_ = np.asarray(arrays["group_names"], dtype=str)
         model.point_weights_ = pd.DataFrame(
             {

@@ -29,20 +29,31 @@ down_revision = "0008_region_partitions"
 branch_labels = None
 depends_on = None
 
-_MARK = "INSERT OR IGNORE INTO mastery_dirty"
+
+#: Marks a school in ``mastery_dirty``. ``OR IGNORE`` is not enough on its own: when a trigger
+#: fires inside a foreign-key cascade (a teacher moving region carries its events along, 0008),
+#: SQLite applies the cascade's ABORT to the trigger's INSERT, so a school already marked would
+#: fail the whole statement; the NOT EXISTS guard keeps the insert from conflicting at all.
+def _mark(school: str, source: str = "") -> str:
+    guard = f"NOT EXISTS (SELECT 1 FROM mastery_dirty d WHERE d.school_id = {school})"
+    where = f"{source} AND {guard}" if source else f"WHERE {guard}"
+    return f"INSERT OR IGNORE INTO mastery_dirty (school_id) SELECT {school} {where};"
+
+
 _SQLITE_TRIGGERS = {
     "teachers_dirty_update_group": "AFTER UPDATE OF research_group ON teachers BEGIN "
     "INSERT OR IGNORE INTO progress_dirty VALUES (NEW.school_id); END",
     **{
-        f"{table}_mastery_{operation.lower()}": f"AFTER {operation} ON {table} BEGIN {_MARK} "
-        f"SELECT school_id FROM teachers WHERE teacher_id = {side}.teacher_id; END"
+        f"{table}_mastery_{operation.lower()}": f"AFTER {operation} ON {table} BEGIN "
+        + _mark("t.school_id", f"FROM teachers t WHERE t.teacher_id = {side}.teacher_id")
+        + " END"
         for table in ("events", "grades", "responses")
         for operation, side in (("INSERT", "NEW"), ("DELETE", "OLD"), ("UPDATE", "NEW"))
     },
-    "teachers_mastery_insert": f"AFTER INSERT ON teachers BEGIN {_MARK} VALUES (NEW.school_id); END",
-    "teachers_mastery_update": f"AFTER UPDATE ON teachers BEGIN {_MARK} VALUES (NEW.school_id); "
-    f"{_MARK} VALUES (OLD.school_id); END",
-    "teachers_mastery_delete": f"AFTER DELETE ON teachers BEGIN {_MARK} VALUES (OLD.school_id); END",
+    "teachers_mastery_insert": f"AFTER INSERT ON teachers BEGIN {_mark('NEW.school_id')} END",
+    "teachers_mastery_update": f"AFTER UPDATE ON teachers BEGIN {_mark('NEW.school_id')} "
+    f"{_mark('OLD.school_id')} END",
+    "teachers_mastery_delete": f"AFTER DELETE ON teachers BEGIN {_mark('OLD.school_id')} END",
 }
 _POSTGRES_FUNCTIONS = {
     "mastery_dirty_by_teacher": "INSERT INTO mastery_dirty (school_id) SELECT DISTINCT "

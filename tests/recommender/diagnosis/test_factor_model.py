@@ -207,3 +207,29 @@ def test_environment_gap_shift_is_learned_where_measured_and_stated_where_not():
         measured, stated_tables(), 0
     )
     assert learned.gap_effect_[1] < STATED_GAP_LOG_ODDS[1] - 0.5
+
+
+@pytest.mark.parametrize(
+    ("subset", "fitted"),
+    [("questionnaire", "fusion"), ("grades_records", "factor"), ("records", "factor")],
+)
+def test_auto_structure_learns_from_the_data_when_there_is_no_questionnaire(
+    small_province, subset, fitted
+) -> None:
+    """Stumble (issue 14): without a questionnaire the default diagnosis was near guessing on
+    points without a grade; the default now fits the factor model in that case."""
+    kept = SUBSETS[subset]
+    view = dataclasses.replace(
+        small_province,
+        **{t: empty_table(t) for t in ("responses", "grades", "events") if t not in kept},
+    )
+    framework = default_framework()
+    bank = load_item_bank(framework=framework)
+    model = DiagnosisModel(max_iter=5).fit(view, bank, framework, load_catalog())
+    assert model.structure == "auto" and model.structure_ == fitted
+    restored = DiagnosisModel.from_arrays(model.get_arrays(), bank, framework)
+    assert restored.structure_ == fitted
+    np.testing.assert_allclose(
+        restored.diagnose_arrays(view)["mastery_probability"],
+        model.diagnose_arrays(view)["mastery_probability"],
+    )

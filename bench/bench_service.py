@@ -114,17 +114,20 @@ def prepare(directory: Path, teachers: int, schools: int, seed: int) -> dict[str
     return {k: round(v, 1) for k, v in timings.items()}
 
 
-def start_server(directory: Path, port: int, workers: int = 1) -> subprocess.Popen[str]:
+def start_server(
+    directory: Path, port: int, workers: int = 1, root: Path = ROOT
+) -> subprocess.Popen[str]:
     """Start uvicorn on the bench database and wait until every worker has started.
 
     Each worker loads the models in its own lifespan startup and accepts connections only
     afterwards, so ``/readyz`` answering once proves only one worker ready: connections opened
     before the others finish would all stick to it. uvicorn logs "Application startup
     complete." once per worker (at log level info; access logs stay off), which is what this
-    waits for.
+    waits for. ``root`` runs the server of another checkout (``bench_split_compare``).
     """
     env = {
         **os.environ,
+        **({"PYTHONPATH": str(root)} if root != ROOT else {}),
         "NENGLI_DATABASE_URL": f"sqlite:///{directory / 'bench.sqlite'}",
         "NENGLI_MODEL_DIR": str(directory / "model"),
         "NENGLI_LOG_LEVEL": "WARNING",
@@ -147,7 +150,7 @@ def start_server(directory: Path, port: int, workers: int = 1) -> subprocess.Pop
             "--workers",
             str(workers),
         ],
-        cwd=ROOT,
+        cwd=root,
         env=env,
         stderr=subprocess.PIPE,
         text=True,

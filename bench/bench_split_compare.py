@@ -12,6 +12,7 @@ Each checkout prepares its own small province, database and model with its own c
 Usage::
 
     python -m bench.bench_split_compare --checkout before=/path/a --checkout after=/path/b
+    python -m bench.bench_split_compare --small      # this checkout against itself, seconds
 
 Prints one JSON document.
 """
@@ -25,7 +26,6 @@ import platform
 import shutil
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ from typing import Any
 import httpx
 import numpy as np
 
-from bench.bench_service import _free_port, recommendation_path, wrk_closed_loop
+from bench.bench_service import _free_port, recommendation_path, start_server, wrk_closed_loop
 
 PREPARE = """
 import sys
@@ -74,49 +74,6 @@ def _prepare(
     return output[-2], output[-1].split(",")
 
 
-def _start(root: Path, directory: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(root),
-        "NENGLI_DATABASE_URL": f"sqlite:///{directory / 'bench.sqlite'}",
-        "NENGLI_MODEL_DIR": str(directory / "model"),
-        "NENGLI_LOG_LEVEL": "WARNING",
-        "NENGLI_RATE_LIMIT_PER_MINUTE": "0",
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "service.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        cwd=root,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"server of {root} exited with {server.returncode}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    server.kill()
-    raise RuntimeError(f"server of {root} not ready within 600 s")
-
-
 def _cpu_seconds(pid: int) -> float:
     import psutil
 
@@ -128,7 +85,7 @@ def _round(
     root: Path, directory: Path, token: str, teachers: list[str], duration: float, concurrency: int
 ) -> dict[str, Any]:
     port = _free_port()
-    server = _start(root, directory, port)
+    server = start_server(directory, port, root=root)
     try:
         paths = [recommendation_path(t) for t in teachers]
         headers = {"Authorization": f"Bearer {token}"}
@@ -148,7 +105,10 @@ def _round(
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checkout", action="append", required=True, help="NAME=PATH")
+    parser.add_argument("--checkout", action="append", default=[], help="NAME=PATH")
+    parser.add_argument(
+        "--small", action="store_true", help="This checkout against itself, seconds-size."
+    )
     parser.add_argument("--teachers", type=int, default=2000)
     parser.add_argument("--schools", type=int, default=20)
     parser.add_argument("--repeat-teachers", type=int, default=500)
@@ -158,6 +118,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--dir", type=Path, default=Path("bench/out/split-compare"))
     args = parser.parse_args(argv)
+    if args.small:
+        args.checkout = args.checkout or [f"this={Path(__file__).resolve().parents[1]}"]
+        args.teachers, args.schools, args.repeat_teachers = 300, 4, 50
+        args.rounds, args.duration = 1, 2.0
+    if not args.checkout:
+        parser.error("name at least one --checkout NAME=PATH (or --small)")
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed (apt-get install wrk)")
     checkouts = dict(item.split("=", 1) for item in args.checkout)

@@ -25,6 +25,7 @@ BENCHMARKS = (
     "bench_plan_coverage",
     "bench_assessment",
     "bench_service",
+    "bench_split_compare",
     "bench_dashboards",
     "bench_dashboard",
     "bench_cli_startup",

@@ -21,12 +21,14 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed", help="Seed of every random choice in training."),
     ) -> None:
         """Train the diagnosis and the hybrid recommender and save them with verified hashes."""
-        from competency_model.province import read_province
+        from competency_model.province_columns import read_training_province
         from recommender.training import train_model_dir
         from training_data.province_checks import require_trainable
 
-        require_trainable(read_province(data))  # one clear line, exit 2, before any fitting
-        metadata = train_model_dir(data, out, policy=policy, seed=seed)
+        # Read once, events column-wise; checked before any fitting (one clear line, exit 2).
+        province = read_training_province(data)
+        require_trainable(province)
+        metadata = train_model_dir(data, out, policy=policy, seed=seed, province=province)
         summary = {
             key: metadata[key]
             for key in ("n_teachers", "n_events", "n_items", "policy", "model_selection", "metrics")

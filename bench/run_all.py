@@ -24,6 +24,7 @@ BENCHMARKS = (
     "bench_plan_coverage",
     "bench_assessment",
     "bench_service",
+    "bench_lists_serving",
     "bench_dashboards",
     "bench_dashboard",
 )

@@ -277,12 +277,9 @@ def completion_split(
     pair = np.where(
         valid & (events.item >= 0), events.teacher.astype(np.int64) * n_items + events.item, -1
     )
-    everything = np.arange(pair.size, dtype=np.int64)
-    touched_pairs, touched_event = _first_per_pair(pair, events.timestamp, everything)
     done_pairs, done_event = _first_per_pair(
         pair, events.timestamp, np.flatnonzero(events.kind == KINDS.index("complete"))
     )
-    del everything
     done_teacher = done_pairs // n_items
     done_item = done_pairs % n_items
     dated = events.timestamp[done_event]
@@ -306,7 +303,19 @@ def completion_split(
             )
         )
     ]
-    first_touch = touched_event[np.searchsorted(touched_pairs, done_pairs[held])]
+    # First touches are needed of the held-out pairs only: find their events (a lookup in the
+    # sorted held-out pairs) instead of sorting the whole log by pair and time.
+    held_pairs = done_pairs[held]
+    wanted = np.sort(held_pairs)
+    if wanted.size:
+        slot = np.minimum(np.searchsorted(wanted, pair), wanted.size - 1)
+        of_held = np.flatnonzero(wanted[slot] == pair)
+        del slot
+    else:
+        of_held = np.zeros(0, dtype=np.int64)
+    touched_pairs, touched_event = _first_per_pair(pair, events.timestamp, of_held)
+    del pair
+    first_touch = touched_event[np.searchsorted(touched_pairs, held_pairs)]
     cutoff = np.full(n_codes, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(cutoff, done_teacher[held], events.timestamp[first_touch])
     keep = ~valid | (events.timestamp < cutoff[np.where(valid, events.teacher, 0)])

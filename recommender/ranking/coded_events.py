@@ -28,6 +28,9 @@ from recommender.ranking.cf import DEFAULT_EVENT_WEIGHTS
 
 __all__ = ["CodedEvents", "CompletionSplit", "completion_split", "latest_item_split"]
 
+#: Events per chunk of the per-event confidence arithmetic.
+_CHUNK = 1 << 22
+
 #: Event kinds in code order (``kind`` column values).
 KINDS: tuple[str, ...] = ("enrol", "progress", "complete", "rate")
 
@@ -134,16 +137,23 @@ class CodedEvents:
         """
         table = dict(DEFAULT_EVENT_WEIGHTS if weights is None else weights)
         per_kind = np.array([table.get(k, 0.0) for k in KINDS], dtype=np.float64)
-        scale = np.ones(len(self.kind), dtype=np.float64)
-        value = self.value.astype(np.float64)
-        progress = self.kind == 1
-        scale[progress] = np.clip(np.nan_to_num(value[progress], nan=0.0), 0.0, 1.0)
-        rate = self.kind == 3
-        scale[rate] = np.clip((np.nan_to_num(value[rate], nan=1.0) - 1.0) / 4.0, 0.0, 1.0)
         mask = (self.row >= 0) & (self.col >= 0)
         if keep is not None:
             mask &= keep
-        conf = (per_kind[self.kind] * scale)[mask].astype(np.float32)
+        # Elementwise in float64 as the pandas helper, a chunk of events at a time: four
+        # float64 arrays over the whole log would be most of the fit's peak at province scale.
+        parts = []
+        for start in range(0, len(self.kind), _CHUNK):
+            chosen = mask[start : start + _CHUNK]
+            kind = self.kind[start : start + _CHUNK][chosen]
+            value = self.value[start : start + _CHUNK][chosen].astype(np.float64)
+            scale = np.ones(len(kind), dtype=np.float64)
+            progress = kind == 1
+            scale[progress] = np.clip(np.nan_to_num(value[progress], nan=0.0), 0.0, 1.0)
+            rate = kind == 3
+            scale[rate] = np.clip((np.nan_to_num(value[rate], nan=1.0) - 1.0) / 4.0, 0.0, 1.0)
+            parts.append((per_kind[kind] * scale).astype(np.float32))
+        conf = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
         matrix = sp.coo_matrix(
             (conf, (self.row[mask], self.col[mask])), shape=(self.n_rows, self.n_cols)
         ).tocsr()

@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 from bench.bench_recommender import BenchProvince, make_province
 from competency_model.catalog import load_catalog
 from competency_model.framework import default_framework
+from competency_model.province_columns import read_events_columns
 from recommender.ranking import HybridRecommender
 from recommender.ranking.cf import CollaborativeFilter
 from recommender.ranking.coded_events import CodedEvents
@@ -91,14 +92,8 @@ def _stack(thread_id: int | None) -> list[str]:
 
 
 def read_events_columnar(path: Path) -> pd.DataFrame:
-    """The event log with ids and kinds as categoricals (Parquet dictionary columns)."""
-    table = pq.read_table(
-        path,
-        columns=["teacher_id", "item_id", "event", "value", "timestamp"],
-        read_dictionary=["teacher_id", "item_id", "event"],
-    )
-    # Hand the Arrow buffers over column by column instead of holding both copies at once.
-    return table.to_pandas(self_destruct=True, split_blocks=True)
+    """The event log as ``nengli train`` reads it (training columns, ids as categoricals)."""
+    return read_events_columns(path)
 
 
 def _generate(teachers: int, items_per_teacher: int, seed: int, directory: str) -> None:

@@ -24,6 +24,7 @@ import json
 import multiprocessing
 import os
 import platform
+import sys
 import tempfile
 import threading
 import time
@@ -39,6 +40,7 @@ import pyarrow.parquet as pq
 from bench.bench_recommender import BenchProvince, make_province
 from competency_model.catalog import load_catalog
 from competency_model.framework import default_framework
+from competency_model.province_columns import read_events_columns
 from recommender.ranking import HybridRecommender
 from recommender.ranking.cf import CollaborativeFilter
 from recommender.ranking.coded_events import CodedEvents
@@ -51,11 +53,16 @@ def peak_rss(result: dict[str, Any], key: str) -> Iterator[None]:
     """Sample this process's RSS every 50 ms while the block runs; store the peak in GB."""
     process = psutil.Process()
     peak = [process.memory_info().rss]
+    where: list[str] = []
     stop = threading.Event()
+    main = threading.main_thread().ident
 
     def sample() -> None:
         while not stop.is_set():
-            peak[0] = max(peak[0], process.memory_info().rss)
+            rss = process.memory_info().rss
+            if rss > peak[0]:
+                peak[0] = rss
+                where[:] = _stack(main)
             stop.wait(0.05)
 
     thread = threading.Thread(target=sample, daemon=True)
@@ -68,17 +75,25 @@ def peak_rss(result: dict[str, Any], key: str) -> Iterator[None]:
         thread.join()
         result[f"{key}_seconds"] = round(time.perf_counter() - started, 2)
         result[f"{key}_peak_rss_gb"] = round(max(peak[0], process.memory_info().rss) / GB, 3)
+        if where:
+            result[f"{key}_peak_at"] = where
+
+
+def _stack(thread_id: int | None) -> list[str]:
+    """The project's frames the thread is in, innermost first (what the process was doing)."""
+    frame = sys._current_frames().get(thread_id) if thread_id is not None else None
+    stack: list[str] = []
+    while frame is not None and len(stack) < 6:
+        name = frame.f_code.co_filename
+        if "/recommender/" in name or "/bench/" in name:
+            stack.append(f"{Path(name).name}:{frame.f_code.co_name}:{frame.f_lineno}")
+        frame = frame.f_back
+    return stack
 
 
 def read_events_columnar(path: Path) -> pd.DataFrame:
-    """The event log with ids and kinds as categoricals (Parquet dictionary columns)."""
-    table = pq.read_table(
-        path,
-        columns=["teacher_id", "item_id", "event", "value", "timestamp"],
-        read_dictionary=["teacher_id", "item_id", "event"],
-    )
-    # Hand the Arrow buffers over column by column instead of holding both copies at once.
-    return table.to_pandas(self_destruct=True, split_blocks=True)
+    """The event log as ``nengli train`` reads it (training columns, ids as categoricals)."""
+    return read_events_columns(path)
 
 
 def _generate(teachers: int, items_per_teacher: int, seed: int, directory: str) -> None:
@@ -97,6 +112,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--small", action="store_true", help="5,000 teachers (seconds).")
+    parser.add_argument(
+        "--save-model",
+        type=Path,
+        default=None,
+        help="Write the fitted recommender here (bench_lists_serving serves it).",
+    )
     args = parser.parse_args()
     if args.small:
         args.teachers = 5_000
@@ -146,6 +167,10 @@ def main() -> None:
     gc.collect()
     with peak_rss(result, "fit"):
         model.fit(province, mastery, catalog, framework)
+    if args.save_model is not None:
+        from recommender.bundle import save_recommender
+
+        save_recommender(model, args.save_model)
     result["fit_over_als"] = round(result["fit_seconds"] / result["als_alone_seconds"], 2)
     result["fit_over_als_solver"] = round(result["fit_seconds"] / result["als_solver_seconds"], 2)
     result["validation"] = model.validation_metrics_

@@ -26,6 +26,7 @@ BENCHMARKS = (
     "bench_assessment",
     "bench_service",
     "bench_split_compare",
+    "bench_lists_serving",
     "bench_dashboards",
     "bench_dashboard",
     "bench_cli_startup",

@@ -48,6 +48,7 @@ __all__ = [
     "empty_table",
     "normalize_table",
     "read_province",
+    "timestamp_column",
     "write_province",
     "write_tables",
 ]
@@ -401,11 +402,17 @@ def _read_table(path: Path, name: str) -> pd.DataFrame:
         raise DatasetError(f"cannot read table {name!r} from {path}: {error}") from error
 
 
-def read_province(directory: str | os.PathLike[str]) -> Province:
+def timestamp_column(series: pd.Series, table: str, column: str) -> pd.Series:
+    """``series`` as the canonical timestamp dtype (local time, no zone), or a named error."""
+    return _to_timestamp(series, table, column)
+
+
+def read_province(directory: str | os.PathLike[str], skip: Sequence[str] = ()) -> Province:
     """Read a province directory written by :func:`write_province` (or by hand, as CSV).
 
     Each table is looked up as ``<table>.parquet`` then ``<table>.csv``; truth tables are read
-    when present.
+    when present. Core tables named in ``skip`` are not read (left empty): a caller that reads
+    one its own way (``nengli train`` reads the events column-wise) saves the full read.
 
     Raises
     ------
@@ -420,6 +427,8 @@ def read_province(directory: str | os.PathLike[str]) -> Province:
         )
     tables: dict[str, pd.DataFrame] = {}
     for name in [*CORE_TABLES, *TRUTH_TABLES]:
+        if name in skip:
+            continue
         path = next(
             (root / f"{name}.{fmt}" for fmt in _FORMATS if (root / f"{name}.{fmt}").is_file()), None
         )

@@ -50,12 +50,16 @@ def train_model_dir(
     policy: str | None = None,
     seed: int = 0,
     params: dict[str, Any] | None = None,
+    province: Province | None = None,
     progress: ProgressReporter = NO_PROGRESS,
 ) -> dict[str, Any]:
     """Train on the province in ``data_dir`` and write the model directory ``out_dir``.
 
-    ``progress`` hears each stage (reading, diagnosis, the recommender's own stages, saving);
-    training takes minutes on a real province and a silent terminal looks like a hang.
+    ``province`` is ``data_dir`` already read (``nengli train`` reads and checks it first);
+    otherwise it is read here, its events column-wise
+    (:func:`~competency_model.province_columns.read_training_province`). ``progress`` hears
+    each stage (reading, diagnosis, the recommender's own stages, saving); training takes
+    minutes on a real province and a silent terminal looks like a hang.
 
     Returns
     -------
@@ -66,11 +70,12 @@ def train_model_dir(
     from competency_model.framework import default_framework
     from competency_model.item_bank import load_item_bank
     from competency_model.policy import load_policy
-    from competency_model.province import read_province
+    from competency_model.province_columns import read_training_province
 
     started = time.perf_counter()
-    progress.stage("读取数据 reading the province")
-    province = read_province(data_dir)
+    if province is None:
+        progress.stage("读取数据 reading the province")
+        province = read_training_province(data_dir)
     framework = default_framework()
     catalog = load_catalog(framework=framework)
     item_bank = load_item_bank(framework=framework)

@@ -26,9 +26,9 @@ from competency_model.policy import Policy
 from competency_model.progress import NO_PROGRESS, ProgressReporter
 from competency_model.province import ProvinceTables
 from recommender.ranking.cf import Algorithm, CollaborativeFilter, confidence_matrix
-from recommender.ranking.coded_events import CodedEvents
+from recommender.ranking.coded_events import KINDS, CodedEvents, completion_split
 from recommender.ranking.filters import PolicyRules, unmastered_mask
-from recommender.ranking.selection import select_rankers
+from recommender.ranking.selection import Selection, select_rankers
 from recommender.ranking.serving import eligible_items, features
 from recommender.ranking.signals import (
     ItemTable,
@@ -146,8 +146,6 @@ def fit_state(
     progress: ProgressReporter = NO_PROGRESS,
 ) -> FittedState:
     """Everything :meth:`HybridRecommender.fit` learns (see there for the arguments)."""
-    from recommender.evaluation.splits import time_split
-
     points = PointTable.from_framework(framework)
     codes = points.codes.tolist()
     items = ItemTable.from_catalog(catalog, codes)
@@ -157,32 +155,39 @@ def fit_state(
     prior = diagnosis.mean(axis=0) if len(diagnosis) else np.full(len(codes), 0.5)
 
     # 1. Validation split: everything before each teacher's last completions trains inner
-    #    models; those completions are what the rankers learn to find and are judged on.
+    #    models; those completions are what the rankers learn to find and are judged on. The
+    #    log is coded to integers once; the inner and final matrices are built from the codes
+    #    up front, so the coded log is freed before the CF models and the rankers.
     events = province.events
     progress.stage(f"验证切分 validation split ({len(events)} events)")
-    inner_events, validation = time_split(
-        events, holdout_items=2, min_train_items=1, event="complete"
-    )
+    coded = CodedEvents.from_frame(events, teachers.teacher_ids, items.item_ids)
+    split = completion_split(coded, holdout_items=2, min_train_items=1)
     for holdout, min_train in ((1, 1), (1, 0)):
-        if not validation.empty:
+        if split.n_held:
             break
         # A small or partial province (few completions per teacher): hold out one item each,
         # even a teacher's only one, as the blend needs some held-out completion to learn from.
-        inner_events, validation = time_split(
-            events, holdout_items=holdout, min_train_items=min_train, event="complete"
+        split = completion_split(coded, holdout, min_train)
+    confidence = coded.confidence(split.keep, settings.event_weights)
+    completed = coded.completed(split.keep)
+    inner_recent = _recent(coded, split.keep)
+    final_confidence = coded.confidence(None, settings.event_weights)
+    final_completed = coded.completed(None)
+    final_recent = _recent(coded, None)
+    del coded
+    before = None
+    if rediagnose is not None:
+        before = _before(
+            province, events[split.keep].reset_index(drop=True), events.iloc[split.first_touch]
         )
-    confidence, completed = event_matrices(inner_events, teachers, items, settings.event_weights)
     took = (confidence > 0).astype(np.float32).tocsr()
-    inner_social = _social(took, completed, teachers, inner_events, items)
+    inner_social = SocialCounts.from_matrices(took, completed, teachers, inner_recent)
     progress.stage("协同过滤 fitting ALS")
     inner_als = cf_model(settings, "als").fit(confidence)
     progress.stage("协同过滤 fitting item-kNN")
     inner_knn = cf_model(settings, "item_knn").fit(confidence)
     rng = np.random.default_rng(settings.random_state)
-    val_rows = pd.Index(teachers.teacher_ids).get_indexer(validation["teacher_id"])
-    val_cols = pd.Index(items.item_ids).get_indexer(validation["item_id"])
-    ok = (val_rows >= 0) & (val_cols >= 0)
-    val_rows, val_cols = val_rows[ok], val_cols[ok]
+    val_rows, val_cols = split.rows, split.cols
     sample = np.unique(val_rows)
     if sample.size > settings.max_ranker_teachers:
         sample = np.sort(rng.choice(sample, settings.max_ranker_teachers, replace=False))
@@ -196,11 +201,75 @@ def fit_state(
     # the events before the holdout when the caller can give one.
     inner_diagnosis = diagnosis
     progress.stage(f"排序模型 selecting the ranker ({sample.size} teachers)")
-    if rediagnose is not None:
-        inner_diagnosis = mastery_matrix(
-            rediagnose(_before(province, inner_events, validation)), teachers, points
-        )
-    selection = select_rankers(
+    if rediagnose is not None and before is not None:
+        inner_diagnosis = mastery_matrix(rediagnose(before), teachers, points)
+    selection = _select_rankers(
+        settings,
+        sample,
+        positives,
+        inner_diagnosis,
+        teachers,
+        items,
+        points,
+        rules,
+        inner_social,
+        took,
+        completed,
+        inner_als,
+        inner_knn,
+    )
+
+    # 2. Final models on all events: the ALS continues from the inner factors (the matrices
+    #    differ by one item per teacher), so the whole fit costs about one ALS fit.
+    progress.stage("最终模型 refitting ALS and item-kNN on all events")
+    confidence, completed = final_confidence, final_completed
+    final_took = (confidence > 0).astype(np.float32).tocsr()
+    als = inner_als.warm_refit(confidence, min(settings.iterations, REFIT_SWEEPS))
+    del inner_als, inner_knn, inner_social, took, inner_diagnosis
+    knn = cf_model(settings, "item_knn").fit(confidence)
+    # One confidence matrix serves both CF models (item-kNN scores from the same rows).
+    knn.user_items_ = als.user_items_
+    return FittedState(
+        points=points,
+        items=items,
+        teachers=teachers,
+        rules=rules,
+        mastery=diagnosis,
+        mastery_prior=prior,
+        took=final_took,
+        completed=completed,
+        social=SocialCounts.from_matrices(final_took, completed, teachers, final_recent),
+        als=als,
+        knn=knn,
+        ranker=selection.ranker,
+        cold_ranker=selection.cold_ranker,
+        validation_metrics=selection.report,
+        mastered_filter=selection.mastered_filter,
+        candidates={
+            **selection.candidates,
+            **{f"cold_{n}": r for n, r in selection.cold_candidates.items()},
+        },
+    )
+
+
+def _select_rankers(
+    settings: FitSettings,
+    sample: NDArray[np.int64],
+    positives: dict[int, NDArray[np.int64]],
+    inner_diagnosis: NDArray[np.float64],
+    teachers: TeacherTable,
+    items: ItemTable,
+    points: PointTable,
+    rules: PolicyRules,
+    inner_social: SocialCounts,
+    took: sp.csr_matrix,
+    completed: sp.csr_matrix,
+    inner_als: CollaborativeFilter,
+    inner_knn: CollaborativeFilter,
+) -> Selection:
+    """The model selection on the inner models (a function of its own so that its closures,
+    which hold the inner matrices, are gone once it returns)."""
+    return select_rankers(
         sample,
         positives,
         lambda rows: features(
@@ -232,56 +301,17 @@ def fit_state(
         settings.ranker,
     )
 
-    # 2. Final models on all events: the ALS continues from the inner factors (the matrices
-    #    differ by one item per teacher), so the whole fit costs about one ALS fit.
-    progress.stage("最终模型 refitting ALS and item-kNN on all events")
-    coded = CodedEvents.from_frame(events, teachers.teacher_ids, items.item_ids)
-    confidence = coded.confidence(None, settings.event_weights)
-    completed = coded.completed(None)
-    del coded
-    final_took = (confidence > 0).astype(np.float32).tocsr()
-    als = inner_als.warm_refit(confidence, min(settings.iterations, REFIT_SWEEPS))
-    knn = cf_model(settings, "item_knn").fit(confidence)
-    # One confidence matrix serves both CF models (item-kNN scores from the same rows).
-    knn.user_items_ = als.user_items_
-    return FittedState(
-        points=points,
-        items=items,
-        teachers=teachers,
-        rules=rules,
-        mastery=diagnosis,
-        mastery_prior=prior,
-        took=final_took,
-        completed=completed,
-        social=_social(final_took, completed, teachers, events, items),
-        als=als,
-        knn=knn,
-        ranker=selection.ranker,
-        cold_ranker=selection.cold_ranker,
-        validation_metrics=selection.report,
-        mastered_filter=selection.mastered_filter,
-        candidates={
-            **selection.candidates,
-            **{f"cold_{n}": r for n, r in selection.cold_candidates.items()},
-        },
-    )
 
-
-def _social(
-    took: sp.csr_matrix,
-    completed: sp.csr_matrix,
-    teachers: TeacherTable,
-    events: pd.DataFrame,
-    items: ItemTable,
-) -> SocialCounts:
-    """Colleague and popularity counts, with recency-weighted completions from ``events``."""
-    done = events[events["event"] == "complete"]
-    columns = pd.Index(items.item_ids).get_indexer(done["item_id"].astype(str))
-    known = columns >= 0
-    recent = recent_completions(
-        columns[known].astype(np.int64), done["timestamp"].to_numpy()[known], len(items.item_ids)
+def _recent(coded: CodedEvents, keep: NDArray[np.bool_] | None) -> NDArray[np.float32]:
+    """Recency-weighted completions per item of the events ``keep`` selects (all: ``None``)."""
+    done = (coded.kind == KINDS.index("complete")) & (coded.col >= 0)
+    if keep is not None:
+        done &= keep
+    return recent_completions(
+        coded.col[done].astype(np.int64),
+        coded.timestamp[done].view("datetime64[ns]"),
+        coded.n_cols,
     )
-    return SocialCounts.from_matrices(took, completed, teachers, recent)
 
 
 @dataclass(frozen=True)

@@ -24,14 +24,18 @@ def register(app: typer.Typer, evaluate_app: typer.Typer) -> None:
         quiet: QuietOption = False,
     ) -> None:
         """Train the diagnosis and the hybrid recommender and save them with verified hashes."""
-        from competency_model.province import read_province
+        from competency_model.province_columns import read_training_province
         from recommender.training import train_model_dir
         from training_data.province_checks import require_trainable
 
         with cli_progress(quiet) as progress:
             progress.stage("检查数据 checking the province")
-            require_trainable(read_province(data))  # one clear line, exit 2, before any fitting
-            metadata = train_model_dir(data, out, policy=policy, seed=seed, progress=progress)
+            # Read once, events column-wise; checked before any fitting (one clear line, exit 2).
+            province = read_training_province(data)
+            require_trainable(province)
+            metadata = train_model_dir(
+                data, out, policy=policy, seed=seed, province=province, progress=progress
+            )
         summary = {
             key: metadata[key]
             for key in ("n_teachers", "n_events", "n_items", "policy", "model_selection", "metrics")

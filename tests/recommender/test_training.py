@@ -29,3 +29,24 @@ def test_train_writes_a_loadable_verified_model_dir(tmp_path):
     teacher = str(province.teachers["teacher_id"].iloc[0])
     recs = model.recommend(teacher, k=5)
     assert recs and all(r.reasons_zh and r.reasons_en for r in recs)
+
+
+@pytest.mark.slow
+def test_reading_events_column_wise_trains_the_same_model(tmp_path):
+    """``nengli train``'s column-wise read gives byte-identical model files."""
+    from competency_model.province import read_province
+
+    province = simulate_province(n_teachers=60, n_schools=1, seed=3)
+    write_province(province, tmp_path / "province")
+    train_model_dir(
+        tmp_path / "province",
+        tmp_path / "whole",
+        seed=0,
+        province=read_province(tmp_path / "province"),
+    )
+    train_model_dir(tmp_path / "province", tmp_path / "columns", seed=0)
+    whole, columns = (
+        json.loads((tmp_path / name / "metadata.json").read_text(encoding="utf-8"))["files"]
+        for name in ("whole", "columns")
+    )
+    assert whole == columns

@@ -52,6 +52,27 @@ def test_records_of_unknown_teachers_are_a_problem() -> None:
     assert any(p.startswith("grades: 1 row(s) name teachers missing") for p in problems)
 
 
+@pytest.mark.parametrize("categorical", [False, True])
+def test_events_of_unknown_teachers_are_a_problem(categorical: bool) -> None:
+    """Also when the events are read column-wise (ids as categoricals, checked per id)."""
+    province = _teachers_only()
+    events = pd.DataFrame(
+        {
+            "teacher_id": ["T1", "T9", "T9", "T2"],
+            "item_id": ["CRS-0001"] * 4,
+            "event": ["enrol"] * 4,
+            "value": [None] * 4,
+            "timestamp": ["2024-06-30"] * 4,
+        }
+    )
+    if categorical:
+        events["teacher_id"] = pd.Categorical(events["teacher_id"], categories=["T2", "T9", "T1"])
+    problems = province_problems(Province(teachers=province.teachers, events=events))
+    assert "events: 2 row(s) name teachers missing from the teachers table (first: 'T9')" in (
+        "\n".join(problems)
+    )
+
+
 def test_train_stops_with_one_line_and_exit_2(tmp_path: Path) -> None:
     write_province(_teachers_only(), tmp_path / "p")
     done = subprocess.run(

@@ -8,7 +8,7 @@ import pytest
 
 from recommender.evaluation.splits import time_split
 from recommender.ranking.cf import confidence_matrix
-from recommender.ranking.coded_events import CodedEvents, latest_item_split
+from recommender.ranking.coded_events import CodedEvents, completion_split, latest_item_split
 
 
 def _events(seed: int, n: int = 4000) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -51,6 +51,39 @@ def test_latest_item_split_matches_time_split(seed: int) -> None:
     assert (got != want).nnz == 0
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize(("holdout", "min_train"), [(2, 1), (1, 1), (1, 0), (3, 2)])
+def test_completion_split_matches_time_split(seed: int, holdout: int, min_train: int) -> None:
+    events, teachers, items = _events(seed)
+    coded = CodedEvents.from_frame(events, teachers, items)
+    split = completion_split(coded, holdout, min_train)
+    train, test = time_split(
+        events, holdout_items=holdout, min_train_items=min_train, event="complete"
+    )
+    assert split.n_held == len(test) > 0
+    pd.testing.assert_frame_equal(events[split.keep].reset_index(drop=True), train)
+    touched = events.iloc[split.first_touch]
+    np.testing.assert_array_equal(touched["teacher_id"].to_numpy(), test["teacher_id"].to_numpy())
+    np.testing.assert_array_equal(touched["item_id"].to_numpy(), test["item_id"].to_numpy())
+    np.testing.assert_array_equal(touched["timestamp"].to_numpy(), test["timestamp"].to_numpy())
+    expected_rows = pd.Index(teachers).get_indexer(test["teacher_id"])
+    expected_cols = pd.Index(items).get_indexer(test["item_id"])
+    ok = (expected_rows >= 0) & (expected_cols >= 0)
+    np.testing.assert_array_equal(split.rows, expected_rows[ok])
+    np.testing.assert_array_equal(split.cols, expected_cols[ok])
+    assert (
+        coded.confidence(split.keep, None)
+        != confidence_matrix(train, pd.Index(teachers), pd.Index(items))
+    ).nnz == 0
+
+
+def test_completion_split_without_completions_keeps_everything() -> None:
+    events, teachers, items = _events(0, 200)
+    events = events[events["event"] != "complete"].reset_index(drop=True)
+    split = completion_split(CodedEvents.from_frame(events, teachers, items), 2, 1)
+    assert split.n_held == 0 and split.keep.all() and split.rows.size == 0
+
+
 def test_confidence_and_completed_match_the_pandas_matrices() -> None:
     events, teachers, items = _events(5)
     coded = CodedEvents.from_frame(events, teachers, items)
@@ -71,3 +104,20 @@ def test_unknown_event_kind_is_named() -> None:
     events.loc[3, "event"] = "like"
     with pytest.raises(ValueError, match="like"):
         CodedEvents.from_frame(events, teachers, items)
+
+
+def test_categorical_columns_code_like_strings() -> None:
+    """Parquet dictionary columns (categoricals, unused categories included) code the same."""
+    events, teachers, items = _events(3)
+    as_categories = events.astype({"teacher_id": "category", "item_id": "category"})
+    as_categories["event"] = pd.Categorical(
+        events["event"], categories=["rate", "complete", "progress", "enrol", "unused"]
+    )
+    plain = CodedEvents.from_frame(events, teachers, items)
+    coded = CodedEvents.from_frame(as_categories, teachers, items)
+    for field in ("row", "col", "kind", "value", "timestamp"):
+        np.testing.assert_array_equal(getattr(coded, field), getattr(plain, field))
+    want, got = completion_split(plain, 2, 1), completion_split(coded, 2, 1)
+    np.testing.assert_array_equal(got.keep, want.keep)
+    np.testing.assert_array_equal(got.rows, want.rows)
+    np.testing.assert_array_equal(got.cols, want.cols)

@@ -6,6 +6,8 @@ NENGLI := $(VENV)/bin/nengli
 DEMO_DIR ?= var/demo
 DEMO_TEACHERS ?= 3000
 DEMO_SCHOOLS ?= 40
+# Test processes (pytest-xdist, a whole test file per process): the CI machine has 2 cores.
+TEST_WORKERS ?= 2
 
 .PHONY: install demo test lint bench docs-assets clean
 
@@ -21,7 +23,7 @@ demo: $(VENV)/.installed
 	$(PY) -m service.demo --dir $(DEMO_DIR) --teachers $(DEMO_TEACHERS) --schools $(DEMO_SCHOOLS)
 
 test: $(VENV)/.installed
-	$(PY) -m pytest -q -p no:cacheprovider tests --nbmake notebooks
+	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --durations=15 tests --nbmake notebooks
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check competency_model training_data recommender service tests bench

@@ -66,7 +66,8 @@ def colleague_cocompletion(
     Examples
     --------
     >>> done = sp.csr_matrix(np.array([[1, 1, 0], [1, 0, 1], [0, 0, 1]], dtype=np.float32))
-    >>> colleague_cocompletion(np.array([0]), done, np.array([0, 0, 0])).round(3).tolist()
+    >>> score = colleague_cocompletion(np.array([0]), done, np.zeros(3, dtype=np.int64))
+    >>> score.astype(float).round(3).tolist()
     [[1.792, 0.0, 1.792]]
     """
     rows = np.asarray(rows, dtype=np.int64)

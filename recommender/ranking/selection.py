@@ -10,13 +10,17 @@ eligible list per kind (courses, tasks). The candidates:
 
 - ``linear_legacy``: the first blend (pairwise logistic regression on the ten original signals);
 - ``linear``: the same model on every signal;
-- ``lambdarank``: LightGBM LambdaRank on every signal (:class:`~.boosted.LambdaRanker`).
+- ``lambdarank``: LightGBM LambdaRank on every signal (:class:`~.boosted.LambdaRanker`);
+- ``baseline``: the check's best baseline itself (:class:`~.baseline_ranker.BaselineRanker`),
+  which serves only when it beats every learned blend: a learned blend that loses to school
+  popularity on the province's own holdout should not serve.
 
 The best candidate (a simpler one wins ties within 0.002) is refitted on every sampled teacher
 and serves; a second selection does the same for cold start (content signals only, relevant =
 the same held-out completions: earlier ones are evidence in the diagnosis, see the code).
-The mastered-points rule is decided the same way: it is applied only if it raises the chosen
-ranker's nDCG@10 on the check teachers. The report says what was chosen, the figures, and why.
+The mastered-points rule is measured on the check and reported; ``auto`` does not apply it
+(:data:`DECIDE_MASTERED_FILTER`, see :func:`select_rankers`). The report says what was chosen,
+the figures, and why (:mod:`~.selection_report`).
 """
 
 from __future__ import annotations

@@ -43,15 +43,22 @@ def selection_report(
         if cold_baselines["popularity"] > 0
         else None
     )
+    fallback = (
+        f" No learned blend beat the baseline {best} on the check, so it serves."
+        if chosen == "baseline"
+        else ""
+    )
+    fallback_zh = f"没有学习得到的模型胜过基线 {best}，故直接使用该基线。" if fallback else ""
     reason_en = (
         f"{chosen} had the highest nDCG@10 ({warm[chosen]}) on the last completions of "
         f"{n_check} check teachers; best baseline {best} {baselines[best]} (ratio {ratio}). "
         f"Mastered-points filter {'on' if use_filter else 'off'}: with it {filtered.get(chosen)}."
+        f"{fallback}"
     )
     reason_zh = (
         f"在 {n_check} 名校验教师最近完成的课程上，{chosen} 的 nDCG@10 最高（{warm[chosen]}）；"
         f"最强基线 {best} 为 {baselines[best]}（比值 {ratio}）。已掌握能力点过滤"
-        f"{'启用' if use_filter else '不启用'}（启用时 {filtered.get(chosen)}）。"
+        f"{'启用' if use_filter else '不启用'}（启用时 {filtered.get(chosen)}）。{fallback_zh}"
     )
     return {
         "protocol": "temporal holdout: each teacher's last completions; 3/4 of the sampled "

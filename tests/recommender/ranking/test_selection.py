@@ -81,3 +81,49 @@ def test_a_baseline_ranker_scores_by_its_signal_and_survives_save_and_load():
     assert isinstance(loaded, BaselineRanker)
     assert loaded.decision(signals).tolist() == ranker.decision(signals).tolist()
     assert loaded.baseline == "school_popularity"
+
+
+def test_the_best_baseline_serves_when_no_learned_blend_beats_it_on_the_check():
+    import scipy.sparse as sp
+
+    from recommender.ranking.baseline_ranker import BaselineRanker
+    from recommender.ranking.selection import select_rankers
+    from recommender.ranking.signals import SIGNALS
+
+    n_teachers, n_items, seed = 40, 30, 0
+    sample = np.arange(n_teachers)
+    positives = {r: np.array([r % n_items, (r + 7) % n_items]) for r in sample.tolist()}
+    # the check teachers are the first quarter of the selection's own permutation
+    check = set(np.random.default_rng(seed).permutation(sample)[: n_teachers // 4].tolist())
+    noise = np.random.default_rng(1)
+
+    def features(rows):
+        out = {name: noise.random((len(rows), n_items)).astype(np.float32) for name in SIGNALS}
+        for i, row in enumerate(rows.tolist()):
+            # fit teachers follow popularity, check teachers their school: what is learned on
+            # the one fails on the other, and only the school baseline finds the check's items
+            out["school_completers" if row in check else "popularity"][i, positives[row]] = 5.0
+        return out
+
+    empty = sp.csr_matrix((n_teachers, n_items), dtype=np.float32)
+    selection = select_rankers(
+        sample,
+        positives,
+        features,
+        lambda rows: np.ones((len(rows), n_items), dtype=bool),
+        empty,
+        empty,
+        lambda rows: np.ones((len(rows), n_items), dtype=bool),
+        np.zeros(n_items, dtype=bool),
+        negatives_per_teacher=20,
+        ranker_c=1.0,
+        random_state=seed,
+    )
+    assert selection.report["chosen"] == "baseline"
+    assert selection.report["fallback_baseline"] == "school_popularity"
+    assert isinstance(selection.ranker, BaselineRanker)
+    assert selection.ranker.signal == "school_completers"
+    assert "school_popularity" in selection.report["reason_en"]
+    assert selection.report["warm_ndcg@10"]["baseline"] > max(
+        selection.report["warm_ndcg@10"][name] for name in ("linear_legacy", "linear", "lambdarank")
+    )

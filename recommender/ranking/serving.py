@@ -22,6 +22,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from recommender.ranking.cf import CollaborativeFilter
+from recommender.ranking.colleagues import colleague_cocompletion
 from recommender.ranking.explanations import ExplanationContext
 from recommender.ranking.filters import ListKind, PolicyRules, apply_filters, environment_mask
 from recommender.ranking.ranked import RankedItems, rank_items
@@ -138,6 +139,11 @@ def features(
     if als is not None and knn is not None:
         signals["cf_als"] = zscore_rows(als.score(rows))
         signals["cf_knn"] = zscore_rows(knn.score(rows))
+    signals["colleague_cocompletion"] = (
+        np.zeros_like(signals["popularity"])
+        if completed is None
+        else colleague_cocompletion(rows, completed, teachers.school_row)
+    )
     return signals
 
 

@@ -25,6 +25,10 @@ catalog file or database at serving time) and the signal functions themselves:
   ``max_gap``: the largest gap among the item's points — the mastered-points rule as a feature
   (0 when every point is mastered), so the ranker learns how much it matters instead of a
   filter removing items teachers do take;
+- ``district_completers``, ``district_share``: completions in the teacher's 区县, the teacher
+  excluded, as a count and over the district's teachers (:mod:`~.colleagues`);
+- ``colleague_cocompletion``: completions of same-school colleagues weighted by how much their
+  completions overlap hers (needs history, :mod:`~.colleagues`);
 - ``hours``, ``is_practice``: the item's 学时 and whether it is a practice task;
 - ``focus_fit``: how much of the teacher's own past study went to this item's points — teachers
   work through the points they chose (选点) over several courses, so this needs history;
@@ -45,6 +49,7 @@ from numpy.typing import NDArray
 from competency_model.catalog import Catalog
 from competency_model.framework import ENVIRONMENTS, Framework
 from competency_model.graph import CompetencyGraph
+from recommender.ranking.colleagues import district_counts, district_rows
 
 __all__ = [
     "CONTENT_SIGNALS",
@@ -78,6 +83,8 @@ CONTENT_SIGNALS: tuple[str, ...] = (
     "recent_popularity",
     "completion_rate",
     "school_popularity_gap",
+    "district_completers",
+    "district_share",
     "gap_coverage",
     "max_gap",
     "hours",
@@ -97,7 +104,13 @@ LEGACY_SIGNALS: tuple[str, ...] = (
     "cf_knn",
 )
 #: All signals, in the column order the ranker uses.
-SIGNALS: tuple[str, ...] = (*CONTENT_SIGNALS, "focus_fit", "cf_als", "cf_knn")
+SIGNALS: tuple[str, ...] = (
+    *CONTENT_SIGNALS,
+    "focus_fit",
+    "cf_als",
+    "cf_knn",
+    "colleague_cocompletion",
+)
 #: Half-life of ``recent_popularity`` (days); fixed, not tuned on held-out data.
 RECENCY_HALF_LIFE_DAYS = 30.0
 GENERAL_SUBJECT = "通用"
@@ -247,6 +260,8 @@ class TeacherTable(_Arrays):
     #: schools × points, True where the school chose the point.
     school_chosen: NDArray[np.bool_]
     group_keys: NDArray[np.str_]
+    #: Per school, the row of its 区县 (district); one row for schools without a district.
+    school_district: NDArray[np.int64]
     _sizes: dict[str, NDArray[np.float32]] = field(default_factory=dict, repr=False, compare=False)
 
     def sizes(self) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
@@ -293,7 +308,17 @@ class TeacherTable(_Arrays):
             ),
             school_chosen=chosen,
             group_keys=np.asarray(group_uniques, dtype=str),
+            school_district=district_rows(_district_keys(schools)),
         )
+
+
+def _district_keys(schools: pd.DataFrame) -> NDArray[np.str_]:
+    """City + district per school (a district name repeats across cities); "" when unknown."""
+    keys = pd.Series("", index=schools.index)
+    for column in ("city", "district"):
+        if column in schools.columns:
+            keys = keys + "|" + schools[column].fillna("").astype(str)
+    return keys.to_numpy().astype(str)
 
 
 @dataclass
@@ -455,6 +480,10 @@ def content_signals(
     completers = np.maximum(social.item_completed[None, :] - own_done, 0)
     takers = np.maximum(social.item_took[None, :] - own, 0)
     practice = ~np.isin(items.kinds, ["online_video", "live"])
+    district_done, district_size = district_counts(
+        social.school_completed, teachers.school_district, school_size, school_rows
+    )
+    district_done = np.maximum(district_done - own_done, 0)
     return {
         "focus_fit": (shares @ weights.T).astype(np.float32),
         "expected_gain": (gap @ weights.T).astype(np.float32),
@@ -477,6 +506,10 @@ def content_signals(
         ).astype(np.float32),
         "completion_rate": ((completers + 1.0) / (takers + 2.0)).astype(np.float32),
         "school_popularity_gap": (school_done / top + 0.5 * coverage).astype(np.float32),
+        "district_completers": np.log1p(district_done).astype(np.float32),
+        "district_share": (
+            district_done / np.maximum(district_size - self_count, 1.0)[:, None]
+        ).astype(np.float32),
         "gap_coverage": coverage.astype(np.float32),
         "max_gap": max_gap.astype(np.float32),
         "hours": np.broadcast_to(items.hours[None, :], (batch, n_items)).astype(np.float32),

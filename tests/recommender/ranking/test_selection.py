@@ -12,14 +12,17 @@ from recommender.ranking.selection import BASELINE_SIGNALS, ndcg_rows
 
 def test_selection_reports_candidates_baselines_and_its_reason(fitted_hybrid):
     report = fitted_hybrid.validation_metrics_
-    assert set(report["warm_ndcg@10"]) == {"linear_legacy", "linear", "lambdarank"}
+    assert set(report["warm_ndcg@10"]) == {"linear_legacy", "linear", "lambdarank", "baseline"}
     assert set(report["baselines_ndcg@10"]) == set(BASELINE_SIGNALS)
+    # the fallback candidate is the best baseline of the check, under its own figure
+    best_baseline = report["fallback_baseline"]
+    assert report["warm_ndcg@10"]["baseline"] == max(report["baselines_ndcg@10"].values())
+    assert report["baselines_ndcg@10"][best_baseline] == report["warm_ndcg@10"]["baseline"]
     assert report["chosen"] in report["warm_ndcg@10"]
     best = max(report["warm_ndcg@10"].values())
     assert report["warm_ndcg@10"][report["chosen"]] >= best - 0.002
-    assert fitted_hybrid.ranker_.kind == (
-        "lambdarank" if report["chosen"] == "lambdarank" else "linear"
-    )
+    kinds = {"lambdarank": "lambdarank", "baseline": "baseline"}
+    assert fitted_hybrid.ranker_.kind == kinds.get(report["chosen"], "linear")
     assert report["chosen"] in report["reason_en"] and report["chosen"] in report["reason_zh"]
     assert report["check_teachers"] > 0
 
@@ -60,3 +63,67 @@ def test_an_unknown_ranker_is_refused(small_province):
         HybridRecommender(factors=4, iterations=2, ranker="tree").fit(
             small_province, small_province.mastery, load_catalog(), default_framework()
         )
+
+
+def test_a_baseline_ranker_scores_by_its_signal_and_survives_save_and_load():
+    from recommender.ranking.baseline_ranker import BaselineRanker
+    from recommender.ranking.selection import ranker_from_arrays
+
+    ranker = BaselineRanker("school_completers", "school_popularity").fit()
+    signals = {
+        "school_completers": np.array([[0.0, 2.0, 2.0, 1.0]], dtype=np.float32),
+        "popularity": np.array([[9.0, 1.0, 3.0, 0.0]], dtype=np.float32),
+    }
+    order = np.argsort(-ranker.decision(signals)[0], kind="stable").tolist()
+    assert order == [2, 1, 3, 0]  # the school's count first, popularity only breaks the tie
+    assert ranker.weights() == {"school_completers": 1.0}
+    loaded = ranker_from_arrays(ranker.to_arrays("warm_"), "warm_")
+    assert isinstance(loaded, BaselineRanker)
+    assert loaded.decision(signals).tolist() == ranker.decision(signals).tolist()
+    assert loaded.baseline == "school_popularity"
+
+
+def test_the_best_baseline_serves_when_no_learned_blend_beats_it_on_the_check():
+    import scipy.sparse as sp
+
+    from recommender.ranking.baseline_ranker import BaselineRanker
+    from recommender.ranking.selection import select_rankers
+    from recommender.ranking.signals import SIGNALS
+
+    n_teachers, n_items, seed = 40, 30, 0
+    sample = np.arange(n_teachers)
+    positives = {r: np.array([r % n_items, (r + 7) % n_items]) for r in sample.tolist()}
+    # the check teachers are the first quarter of the selection's own permutation
+    check = set(np.random.default_rng(seed).permutation(sample)[: n_teachers // 4].tolist())
+    noise = np.random.default_rng(1)
+
+    def features(rows):
+        out = {name: noise.random((len(rows), n_items)).astype(np.float32) for name in SIGNALS}
+        for i, row in enumerate(rows.tolist()):
+            # fit teachers follow popularity, check teachers their school: what is learned on
+            # the one fails on the other, and only the school baseline finds the check's items
+            out["school_completers" if row in check else "popularity"][i, positives[row]] = 5.0
+        return out
+
+    empty = sp.csr_matrix((n_teachers, n_items), dtype=np.float32)
+    selection = select_rankers(
+        sample,
+        positives,
+        features,
+        lambda rows: np.ones((len(rows), n_items), dtype=bool),
+        empty,
+        empty,
+        lambda rows: np.ones((len(rows), n_items), dtype=bool),
+        np.zeros(n_items, dtype=bool),
+        negatives_per_teacher=20,
+        ranker_c=1.0,
+        random_state=seed,
+    )
+    assert selection.report["chosen"] == "baseline"
+    assert selection.report["fallback_baseline"] == "school_popularity"
+    assert isinstance(selection.ranker, BaselineRanker)
+    assert selection.ranker.signal == "school_completers"
+    assert "school_popularity" in selection.report["reason_en"]
+    assert selection.report["warm_ndcg@10"]["baseline"] > max(
+        selection.report["warm_ndcg@10"][name] for name in ("linear_legacy", "linear", "lambdarank")
+    )

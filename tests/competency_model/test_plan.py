@@ -56,6 +56,7 @@ def test_plan_json_round_trip_keeps_the_shape() -> None:
         "totals",
         "evidence",
         "violations",
+        "chosen_points_left_out",
     }
     assert set(data["items"][0]) == {"id", "kind", "hours", "points", "week", "reason"}
     assert Plan.model_validate(data) == plan

@@ -163,7 +163,8 @@ def test_dropout_exists_and_completion_is_common(province: Province) -> None:
 
 
 def test_better_courses_get_better_ratings_and_teach_more(province: Province) -> None:
-    quality = pd.Series(prepare(2000, 24, seed=20201).catalog.quality, index=default_catalog().ids)
+    arrays = prepare(2000, 24, seed=20201).catalog  # the items simulated teachers choose from
+    quality = pd.Series(arrays.quality, index=arrays.item_ids)
     rated = province.events[province.events["event"] == "rate"]
     assert np.corrcoef(rated["item_id"].map(quality), rated["value"])[0, 1] > 0.2
     primary = {item.item_id: item.primary_point for item in default_catalog().items}

@@ -90,7 +90,7 @@ SUBJECTS_BY_STAGE: dict[str, tuple[str, ...]] = {
     "高中": (*_SECONDARY_SUBJECTS, "思想政治", "信息技术"),
     "中职": ("语文", "数学", "英语", "计算机应用", "机电技术", "护理"),
 }
-_ID_PREFIX = {kind: "CRS-" for kind in ONLINE_KINDS} | {kind: "TSK-" for kind in PRACTICE_KINDS}
+_ID_PREFIX = dict.fromkeys(ONLINE_KINDS, "CRS-") | dict.fromkeys(PRACTICE_KINDS, "TSK-")
 #: Kinds a recommendation list may hold. The regional practice kinds are activities a school
 #: records (集中培训 it organises, 应用考核 it holds, a teacher's online teaching it attests):
 #: they count towards the hour rules and plans, but are not catalogue choices to suggest, and

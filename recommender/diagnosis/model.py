@@ -311,16 +311,8 @@ class DiagnosisModel:
         evidence, _ = self._evidence(codes, teacher_row, grades, events, moment)
         data = self._factor_data(evidence, attributes, school_ids, events, teacher_row)
         scored = predict_calibrated(self.factor_model_, self.calibration_, data)
-        probability = np.clip(scored["mastery_probability"], 1e-9, 1 - 1e-9)
-        counts = evidence.counts if evidence.counts is not None else np.zeros(codes.shape)
-        fusion = self.fusion_settings()
-        sd = np.sqrt(probability * (1.0 - probability))
-        insufficient = (counts < max(fusion.min_evidence, 1)) | (sd > fusion.sd_threshold)
         return {
-            "mastery_probability": probability,
-            "sd": sd,
-            "evidence_count": np.asarray(counts, dtype=np.int64),
-            "insufficient_evidence": insufficient,
+            **self._posterior(scored["mastery_probability"], evidence.counts, codes.shape),
             "prior_probability": scored["prior_probability"],
         }
 
@@ -630,8 +622,15 @@ class DiagnosisModel:
         teacher, so both count answered questionnaire items as evidence the same way)."""
         evidence, _ = self._evidence(codes, teacher_row, grades, events, moment)
         probability = self.mastery_model_.predict_proba(evidence, groups, schools)
+        return self._posterior(probability, evidence.counts, codes.shape)
+
+    def _posterior(
+        self, probability: NDArray[Any], counts: NDArray[Any] | None, shape: tuple[int, ...]
+    ) -> dict[str, NDArray[Any]]:
+        """A learned model's mastery probability with its Bernoulli SD, the evidence count and
+        the insufficient-evidence flag (the same rule for the latent-class and factor models)."""
         probability = np.clip(probability, 1e-9, 1 - 1e-9)
-        counts = evidence.counts if evidence.counts is not None else np.zeros(codes.shape)
+        counts = counts if counts is not None else np.zeros(shape)
         fusion = self.fusion_settings()
         sd = np.sqrt(probability * (1.0 - probability))
         insufficient = (counts < max(fusion.min_evidence, 1)) | (sd > fusion.sd_threshold)

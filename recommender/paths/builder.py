@@ -62,6 +62,8 @@ class PreparedPath:
     problem: PathProblem
     policy: Policy
     school_environment: str
+    #: Points some practice task the teacher can take develops enough to target them.
+    coverable: frozenset[str] = frozenset()
 
 
 def _candidates(
@@ -230,7 +232,7 @@ def prepare_path(
         min_online_hours=pol.min_online_hours,
         fixed=fixed,
     )
-    return PreparedPath(choice, candidates, problem, pol, env)
+    return PreparedPath(choice, candidates, problem, pol, env, frozenset(coverable))
 
 
 def _reason(
@@ -538,7 +540,6 @@ def build_learning_path(
         if item.kind in pol.practice_kinds:
             main = max((c for c in targets if c in item.points), key=lambda c: item.points[c])
             task_artifacts.setdefault(main, []).extend(item.artifacts)
-    _, coverable = candidate_pool(catalog, prepared.school_environment, pol, graph, stage, subject)
     plan = Plan(
         teacher_id=teacher_id,
         policy=pol.name,
@@ -548,7 +549,7 @@ def build_learning_path(
         evidence=evidence_for(targets, framework, task_artifacts),
         violations=[],
         chosen_points_left_out=left_out_points(
-            chosen_points, targets, coverable, stage=stage, subject=subject
+            chosen_points, targets, prepared.coverable, stage=stage, subject=subject
         ),
     )
     violations = validate_plan(plan, pol, framework, prepared.school_environment)

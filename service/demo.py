@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 import warnings
@@ -60,8 +61,15 @@ def build(paths: DemoPaths, teachers: int, schools: int, seed: int, fresh: bool)
     from recommender.training import train_model_dir
     from training_data.simulator import simulate_province
 
+    # The demo talks to a person on the terminal: the service's INFO JSON lines (migrations,
+    # model loads) would bury the examples it prints, so it logs warnings unless
+    # NENGLI_LOG_LEVEL asks for more.
+    quiet = {} if "NENGLI_LOG_LEVEL" in os.environ else {"log_level": "WARNING"}
     settings = Settings(
-        database_url=f"sqlite:///{paths.database}", model_dir=paths.model, data_dir=paths.province
+        database_url=f"sqlite:///{paths.database}",
+        model_dir=paths.model,
+        data_dir=paths.province,
+        **quiet,
     )
     if fresh:
         for leftover in (

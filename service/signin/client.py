@@ -7,15 +7,26 @@ what the verified claims mean (:mod:`service.signin.mapping`).
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
-from authlib.integrations.starlette_client import OAuth, OAuthError
+import authlib.deprecate  # noqa: F401  (installs Authlib's "always" filter before ours)
 from starlette.requests import Request
 from starlette.responses import Response
 
 from competency_model.errors import AuthError
 from service.settings import Settings
 from service.signin.mapping import ClaimsMapping, load_claims_mapping
+
+# Authlib 1.9 warns about its own httpx integration when the Starlette client imports it (a
+# note to Authlib's users of httpx_client, which nengli is not); a person starting the demo or
+# the server would read it as nengli's problem. Authlib puts an "always" filter for its
+# warnings in front when first imported, hence the import of ``authlib.deprecate`` above.
+with warnings.catch_warnings():
+    warnings.filterwarnings(
+        "ignore", message="The httpx module is deprecated", category=DeprecationWarning
+    )
+    from authlib.integrations.starlette_client import OAuth, OAuthError
 
 __all__ = ["SignIn"]
 

@@ -7,8 +7,10 @@ Usage::
     python -m bench.bench_store var/bench-province            # SQLite in a temporary file
 
 A PostgreSQL URL gets a fresh schema (dropped afterwards), so runs never see each other's rows.
-Each table is stored through ``store_tables`` with an admin principal and timed on its own,
-then the whole import is repeated to time the idempotent re-import (every row a duplicate).
+Each table is stored through ``store_tables`` with an admin principal and timed on its own
+(rows per second per table), then the whole import is repeated to time the idempotent
+re-import (every row a duplicate); the process's peak RSS is reported after reading the
+province and at the end.
 Prints one JSON object.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import tempfile
 import time
 import uuid
@@ -32,8 +35,14 @@ from service.db.stores.province import store_tables
 TABLES = ("schools", "teachers", "responses", "grades", "events")
 
 
+def _peak_rss_gb() -> float:
+    """This process's peak resident set so far, in GB (``ru_maxrss`` is KiB on Linux)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2, 3)
+
+
 def _store(url: str, province_dir: Path) -> dict[str, object]:
     province = read_province(province_dir)
+    read_peak_gb = _peak_rss_gb()
     engine = make_engine(url)
     upgrade_database(engine)
     sessions = make_session_factory(engine)
@@ -54,10 +63,19 @@ def _store(url: str, province_dir: Path) -> dict[str, object]:
         session.commit()
     reimport = round(time.perf_counter() - started, 2)
     engine.dispose()
+    total = sum(seconds.values())
     return {
         "rows": rows,
         "seconds": seconds,
-        "total_seconds": round(sum(seconds.values()), 2),
+        "rows_per_second": {
+            name: round(rows[name] / seconds[name]) if seconds[name] else None for name in TABLES
+        },
+        "total_seconds": round(total, 2),
+        "total_rows_per_second": round(sum(rows.values()) / total) if total else None,
+        # ru_maxrss is the process's high-water mark: the first figure is after reading the
+        # province (the tables the store is given), the second after storing and re-importing.
+        "peak_rss_gb_after_read": read_peak_gb,
+        "peak_rss_gb": _peak_rss_gb(),
         "reimport_seconds": reimport,
         "reimport_inserted": again["inserted"],
     }

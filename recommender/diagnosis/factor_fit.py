@@ -118,10 +118,20 @@ def fit_calibrated(
 
 
 def predict_calibrated(
-    model: FactorMastery, calibration: PlattCalibration, data: FactorData
+    model: FactorMastery,
+    calibration: PlattCalibration,
+    data: FactorData,
+    *,
+    leave_one_out: bool = True,
 ) -> dict[str, NDArray[np.float64]]:
-    """Calibrated posterior and prior-only (attributes + school) probabilities per cell."""
-    eta = calibration.apply(model.prior_log_odds(data))
+    """Calibrated posterior and prior-only (attributes + school) probabilities per cell.
+
+    ``leave_one_out`` (default) takes a measured cell's ``η`` from factors solved without its
+    own measurement (:meth:`FactorMastery.prior_log_odds_loo`), so the measurement is counted
+    once; False is the plain MAP ``η`` (kept for comparison, docs/diagnosis.md §7).
+    """
+    prior = model.prior_log_odds_loo(data) if leave_one_out else model.prior_log_odds(data)
+    eta = calibration.apply(prior)
     llr = model.measurement_log_odds(data)
     attributes_only = calibration.apply(model.attribute_log_odds(data))
     return {

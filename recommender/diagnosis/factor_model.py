@@ -59,6 +59,7 @@ STATED_ACTIVITY_LOG_ODDS = np.array([0.0, 0.0, 0.5, 1.0])
 #: Stated log-odds shift of a point 0 / 1 / 2 environment levels above the school's (prior of
 #: ``e``): each missing level divides the odds by e² ≈ 7.4 (an assumption, docs/diagnosis.md §7).
 STATED_GAP_LOG_ODDS = np.array([0.0, -2.0, -4.0])
+_COURSE, _PRACTICE = 2, 3  # indices of a completed course / practice task in ``a``
 _FITTED = ("intercept_", "weights_", "loadings_", "activity_", "emission_")
 
 
@@ -113,6 +114,11 @@ class FactorMastery:
         Prior SDs of the covariate weights, school effects, loadings and completion weights.
     prior_strength
         Pseudo-observations per state of each emission table's Dirichlet prior.
+    course_ratio
+        None (default): the completed-course weight ``a[course]`` is its own parameter. A
+        number ties it to the practice weight, ``a[course] = course_ratio · a[practice]``, so
+        grades on practised cells also move it (they never fall on course-only cells); measured
+        and not adopted as the default (docs/diagnosis.md §7).
     random_state
         Seed of the starting factors.
     """
@@ -128,6 +134,7 @@ class FactorMastery:
         loading_sd: float = 1.0,
         activity_sd: float = 1.0,
         prior_strength: float = 20.0,
+        course_ratio: float | None = None,
         random_state: int | None = 0,
     ) -> None:
         self.n_factors = n_factors
@@ -138,6 +145,7 @@ class FactorMastery:
         self.loading_sd = loading_sd
         self.activity_sd = activity_sd
         self.prior_strength = prior_strength
+        self.course_ratio = course_ratio
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fitting
@@ -226,6 +234,9 @@ class FactorMastery:
             self.activity_,
             self.gap_effect_,
         ) = parts
+        if self.course_ratio is not None:
+            self.activity_ = self.activity_.copy()
+            self.activity_[_COURSE] = self.course_ratio * self.activity_[_PRACTICE]
 
     def _objective(
         self,
@@ -270,6 +281,11 @@ class FactorMastery:
             g_gap - (self.gap_effect_ - STATED_GAP_LOG_ODDS) / acs**2,
         ]
         grads[-2][0] = 0.0
+        if self.course_ratio is not None:
+            # a[course] = ratio · a[practice]: its likelihood gradient flows to a[practice]
+            # (and its penalty is dropped: only a[practice] is a free parameter)
+            grads[-2][_PRACTICE] += self.course_ratio * grads[-2][_COURSE]
+            grads[-2][_COURSE] = 0.0
         grads[-1][0] = 0.0
         return -value, -np.concatenate([np.ravel(x) for x in grads])
 
@@ -334,19 +350,57 @@ class FactorMastery:
         matrix ``Vᵀ V / 4 + I`` bounds the Hessian and every step increases the objective.
         """
         check_is_fitted(self, _FITTED)
-        n = data.shape[0]
         d = self.loadings_.shape[1]
-        u = np.zeros((n, d))
         if d == 0:
-            return u
-        base = self._eta(data, u)
-        llr = self._llr(data)
+            return np.zeros((data.shape[0], 0))
+        base = self._eta(data, np.zeros((data.shape[0], d)))
+        return self._mm_factors(base, self._llr(data), steps)
+
+    def _mm_factors(
+        self, base: NDArray[np.float64], llr: NDArray[np.float64], steps: int
+    ) -> NDArray[np.float64]:
+        """MM ascent of the factors of each row of (``base``, ``llr``), rows x points."""
+        d = self.loadings_.shape[1]
+        u = np.zeros((base.shape[0], d))
         bound = np.linalg.inv(self.loadings_.T @ self.loadings_ / 4.0 + np.eye(d))
         for _ in range(steps):
             eta = base + u @ self.loadings_.T
             grad = (_sigmoid(eta + llr) - _sigmoid(eta)) @ self.loadings_ - u
             u = u + grad @ bound
         return u
+
+    def prior_log_odds_loo(
+        self, data: FactorData, steps: int = 40, chunk: int = 20_000
+    ) -> NDArray[np.float64]:
+        """η per cell with the factors solved from the teacher's evidence on *other* points.
+
+        Why: a measured cell's posterior is ``σ(η + L)``. With ``η`` from MAP factors that
+        already fitted the cell's own measurement, ``L`` counts twice and graded cells come out
+        over-confident (docs/diagnosis.md §7). Here a measured cell's factors are solved with
+        its own measurement removed (one MM solve per measured cell, ``chunk`` at a time);
+        cells without a measurement keep the teacher's factors, which never read them.
+        The calibration slope is learned on hidden grades whose ``η`` is leave-one-out by
+        construction, so this is also the ``η`` it was calibrated for.
+        """
+        check_is_fitted(self, _FITTED)
+        d = self.loadings_.shape[1]
+        n = data.shape[0]
+        base = self._eta(data, np.zeros((n, d)))
+        if d == 0:
+            return base
+        llr = self._llr(data)
+        eta = base + self._mm_factors(base, llr, steps) @ self.loadings_.T
+        measured = np.zeros(data.shape, dtype=bool)
+        for obs, _ in data.measurements.values():
+            measured |= obs >= 0
+        rows, cols = np.nonzero(measured)
+        for start in range(0, rows.size, chunk):
+            r, c = rows[start : start + chunk], cols[start : start + chunk]
+            other = llr[r].copy()
+            other[np.arange(r.size), c] = 0.0
+            u = self._mm_factors(base[r], other, steps)
+            eta[r, c] = base[r, c] + np.einsum("id,id->i", u, self.loadings_[c])
+        return eta
 
     def prior_log_odds(self, data: FactorData) -> NDArray[np.float64]:
         """η per cell with the teacher's factors solved from her evidence."""

@@ -13,7 +13,7 @@ from competency_model.catalog import load_catalog
 from competency_model.framework import default_framework
 from competency_model.item_bank import load_item_bank
 from competency_model.province import empty_table
-from recommender.diagnosis.calibration import fit_platt, holdout_cells
+from recommender.diagnosis.calibration import IDENTITY, fit_platt, holdout_cells
 from recommender.diagnosis.evaluation import expected_calibration_error
 from recommender.diagnosis.factor_fit import fit_calibrated, predict_calibrated
 from recommender.diagnosis.factor_model import FactorData, FactorMastery
@@ -233,3 +233,52 @@ def test_auto_structure_learns_from_the_data_when_there_is_no_questionnaire(
         restored.diagnose_arrays(view)["mastery_probability"],
         model.diagnose_arrays(view)["mastery_probability"],
     )
+
+
+def test_leave_one_out_eta_of_a_measured_cell_ignores_its_own_measurement():
+    data, _ = planted(11, n=200, k=6)
+    model = FactorMastery(n_factors=2, max_iter=2, random_state=0).fit(data, stated_tables(), 0)
+    loo = model.prior_log_odds_loo(data, chunk=7)  # several chunks
+    plain = model.prior_log_odds(data)
+    grade = data.measurements["grade"][0]
+    np.testing.assert_allclose(loo[grade < 0], plain[grade < 0])
+    t, k = np.argwhere(grade >= 0)[3]
+    hidden = grade.copy()
+    hidden[t, k] = -1
+    without = dataclasses.replace(data, measurements={"grade": (hidden, np.ones(grade.shape))})
+    assert loo[t, k] == pytest.approx(model.prior_log_odds(without)[t, k], abs=1e-9)
+    assert loo[t, k] != pytest.approx(plain[t, k], abs=1e-6)
+
+
+def test_leave_one_out_posterior_of_graded_cells_is_calibrated_where_the_naive_one_is_not():
+    # planted global parameters (the generator's own loadings and offsets), four points per
+    # teacher: MAP factors fitted to a cell's own grade count that grade twice, so the naive
+    # posterior of graded cells is over-confident; leaving the cell out counts it once
+    n, k, seed = 3000, 4, 12
+    data, truth = planted(seed, n=n, k=k, graded_share=0.9, activity_effect=(0.0,) * 4)
+    rng = np.random.default_rng(seed)  # replay planted()'s draws up to the offsets
+    rng.standard_normal(n)
+    loading = rng.uniform(1.0, 2.0, k)
+    rng.choice(4, size=(n, k), p=[0.55, 0.1, 0.2, 0.15])
+    offset = rng.uniform(-1.0, 0.5, k)
+    model = FactorMastery(n_factors=1, max_iter=1, inner_iter=1, random_state=0)
+    model.fit(data, {"grade": EMISSION}, 0)
+    model.loadings_, model.intercept_ = loading[:, None], offset
+    model.activity_, model.emission_ = np.zeros(4), {"grade": EMISSION}
+    graded = data.measurements["grade"][0] >= 0
+    y = truth[graded]
+    naive = predict_calibrated(model, IDENTITY, data, leave_one_out=False)
+    loo = predict_calibrated(model, IDENTITY, data)
+    e_naive = expected_calibration_error(y, naive["mastery_probability"][graded])
+    e_loo = expected_calibration_error(y, loo["mastery_probability"][graded])
+    assert e_loo <= 0.02 < 0.03 <= e_naive
+
+
+def test_tied_course_weight_follows_the_learned_practice_weight():
+    # grades fall on course and practice cells alike here; with the tie only a[practice] is
+    # free, a[course] = 0.5 · a[practice], and the planted pair (1.0, 2.0) is recovered
+    data, _ = planted(4, activity_effect=(0.0, 0.0, 1.0, 2.0))
+    model = FactorMastery(n_factors=1, course_ratio=0.5, random_state=0)
+    learned = model.fit(data, stated_tables(), 0).evidence_log_odds("activity")
+    assert learned[2] == pytest.approx(0.5 * learned[3])
+    assert abs(learned[3] - 2.0) < 0.45

@@ -78,7 +78,10 @@ def main() -> None:
     parser.add_argument("--family", default="graph")
     parser.add_argument("--naive", action="store_true")
     parser.add_argument("--options", default="{}")
+    parser.add_argument("--small", action="store_true", help="400 teachers (seconds).")
     args = parser.parse_args()
+    if args.small:
+        args.teachers = 400
     with threadpool_limits(1):
         report = run(args.teachers, args.seed, args.family, args.naive, json.loads(args.options))
     print(json.dumps(report, ensure_ascii=False))

@@ -84,9 +84,25 @@ def _store(url: str, province_dir: Path) -> dict[str, object]:
 def main(argv: list[str] | None = None) -> dict[str, object]:
     """Run the benchmark and print/return its JSON report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("province", type=Path, help="directory written by `nengli generate`")
+    parser.add_argument(
+        "province", type=Path, nargs="?", help="directory written by `nengli generate`"
+    )
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL (default: SQLite)")
+    parser.add_argument(
+        "--small", action="store_true", help="A 200-teacher simulated province into SQLite."
+    )
     args = parser.parse_args(argv)
+    if args.small:
+        with tempfile.TemporaryDirectory(prefix="nengli-bench-province-") as tmp:
+            from competency_model.province import write_province
+            from training_data.simulator import simulate_province
+
+            write_province(simulate_province(200, 4, seed=0), Path(tmp))
+            return main(
+                [tmp] + (["--database-url", args.database_url] if args.database_url else [])
+            )
+    if args.province is None:
+        parser.error("a province directory is required (or --small)")
     if args.database_url is None:
         with tempfile.TemporaryDirectory(prefix="nengli-bench-store-") as tmp:
             report = _store(f"sqlite:///{tmp}/store.sqlite", args.province)

@@ -15,8 +15,10 @@ import time
 BENCHMARKS = (
     "bench_simulator",
     "bench_import",
+    "bench_store",
     "bench_diagnosis",
     "bench_diagnosis_ceiling",
+    "bench_factor_ece",
     "bench_recommender",
     "bench_train_scale",
     "bench_batch",

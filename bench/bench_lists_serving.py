@@ -23,9 +23,9 @@ at 200 req/s):
    :mod:`bench.open_loop` at ``--rate`` req/s, latency from the scheduled send time, for
    ``/v1/me`` and for first recommendations (other teachers again).
 
-Every recommendation request authenticates the key, checks tenancy and reads the teacher's
-completions (one query), reads the stored list (one query), builds the reasons of the k items
-shown from the model and appends its read-audit row to the group-committed audit batch.
+Every recommendation request authenticates the key, reads the teacher's tenancy row,
+completions and stored list (one round trip, in a worker thread), builds the reasons of the k
+items shown from the model and appends its read-audit row to the group-committed audit batch.
 
 Usage::
 

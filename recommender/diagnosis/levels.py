@@ -64,9 +64,16 @@ def mastery_level(probability: float) -> MasteryLevel:
     >>> mastery_level(0.88), mastery_level(0.6), mastery_level(0.3)
     ('mastered', 'developing', 'gap')
     """
-    value = np.asarray([probability], dtype=np.float64)
-    _check(value)
-    return LEVELS[int(np.searchsorted([GAP_BELOW, MASTERED_FROM], value[0], side="right"))]
+    # Plain float comparisons (the same thresholds and error as :func:`mastery_levels`): this
+    # runs for every point a reason cites, several times per item shown, on the request path.
+    value = float(probability)
+    if not 0.0 <= value <= 1.0:  # NaN fails both comparisons
+        raise NengliError(
+            f"mastery probability {np.float64(value)!r} is not in [0, 1]; diagnose again"
+        )
+    if value >= MASTERED_FROM:
+        return "mastered"
+    return "developing" if value >= GAP_BELOW else "gap"
 
 
 def mastery_levels(probability: ArrayLike) -> NDArray[np.str_]:

@@ -9,10 +9,11 @@ from __future__ import annotations
 from sqlalchemy import Engine, Integer, and_, bindparam, select
 
 from service.db.driver_query import DriverQuery
+from service.db.models import Teacher
 from service.db.row_security import driver_prelude
 from service.db.scale_models import ListPointer, RecommendationListRow
 
-__all__ = ["stored_list"]
+__all__ = ["LIST_OF_TEACHER", "stored_list"]
 
 _L, _P = RecommendationListRow, ListPointer
 _STORED_LIST = (
@@ -26,6 +27,25 @@ _STORED_LIST = (
     )
     .order_by(_L.rank)
     .limit(bindparam("depth", type_=Integer))
+)
+#: The whole served list of a teacher, in the teacher's region (a scalar subquery, so
+#: PostgreSQL prunes the other regions' partitions when it runs): the recommendation request
+#: sends it with its tenancy read in one round trip (:func:`service.db.stores.scope.
+#: visible_teacher_with_list`), before it knows the region. Whole, not ``LIMIT``: which items
+#: to skip (completed since the batch) is decided with the completions read beside it.
+LIST_OF_TEACHER = (
+    select(_L.item_id, _L.score)
+    .join(_P, and_(_P.region == _L.region, _P.model_version == _L.model_version))
+    .where(
+        _L.region
+        == select(Teacher.region)
+        .where(Teacher.teacher_id == bindparam("teacher_id"))
+        .scalar_subquery(),
+        _L.model_version == bindparam("model_version"),
+        _L.teacher_id == bindparam("teacher_id"),
+        _L.kind == bindparam("kind"),
+    )
+    .order_by(_L.rank)
 )
 _compiled_for: dict[tuple[str, str], DriverQuery] = {}
 

@@ -23,7 +23,7 @@ from service.api.schemas.models import (
 )
 from service.audit import audit_row, record_read
 from service.db.stores.records import load_record, store_answers
-from service.db.stores.scope import visible_teacher, visible_teacher_with_completed
+from service.db.stores.scope import visible_teacher, visible_teacher_with_list
 from service.state import ServiceState
 from service.usecases import teacher_models
 from service.usecases.precomputed import precomputed_list
@@ -94,7 +94,8 @@ def get_diagnosis(
 
 
 # ``async``, and lean on purpose: this is the endpoint platforms call most. A known teacher's
-# request reads two indexed rows on one connection, takes the ranking from the RankingCache
+# request reads its tenancy row, completions and stored list in one round trip, explains the
+# stored list when it can fill ``k``, else takes the ranking from the RankingCache
 # (one model call on the teacher's first request after a retraining), joins the kept JSON of
 # the items and waits for its audit entry's group commit. Measured in docs/benchmarks.md,
 # section service. A teacher newer than the model is diagnosed first, in the thread pool.
@@ -109,21 +110,39 @@ async def get_recommendations(
 ) -> Response:
     """Top-k courses or practice tasks with scores and reasons (``personalized=false``: popularity and policy only)."""
     state: ServiceState = request.app.state.nengli
-    scope, completed = visible_teacher_with_completed(
-        state.engine, principal, teacher_id, row_security=state.settings.row_security
+    # One snapshot of the model for the whole request: the list read is of its version.
+    current = state.registry.current
+    decision = knows(current.recommender, teacher_id, personalized) if current else None
+    listed = (
+        (current.version, kind)
+        if current is not None and decision is not None
+        and decision.mode is Serving.KNOWN and personalized
+        else None
+    )  # fmt: skip
+    # Tenancy first (a foreign id is 404 even when no model is loaded), in one round trip
+    # with the completions and the stored list, in a worker thread: the event loop serves
+    # other requests while this one waits for PostgreSQL.
+    scope, completed, stored = await run_in_threadpool(
+        visible_teacher_with_list,
+        state.engine,
+        principal,
+        teacher_id,
+        listed,
+        row_security=state.settings.row_security,
     )
-    models = state.registry.require()
-    decision = knows(models.recommender, teacher_id, personalized)
+    models = current if current is not None else state.registry.require()
+    if decision is None:
+        decision = knows(models.recommender, teacher_id, personalized)
     if decision.mode is Serving.KNOWN:
         assert decision.row is not None
-        listed = (
-            precomputed_list(state, models, scope.region, teacher_id, kind, k, completed)
-            if personalized
+        from_lists = (
+            precomputed_list(models, teacher_id, k, completed, stored)
+            if listed is not None
             else None
         )
         items = (
-            listed
-            if listed is not None
+            from_lists
+            if from_lists is not None
             else state.ranking_cache.top(
                 models, teacher_id, decision.row, kind, personalized, k, set(completed)
             )

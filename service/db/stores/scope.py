@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from competency_model.errors import NotFoundError
 from service.auth import Principal
-from service.db.driver_query import DriverQuery
+from service.db.driver_query import DriverQuery, run_together
+from service.db.list_reader import LIST_OF_TEACHER
 from service.db.models import Event, School, Teacher
 from service.db.row_security import driver_prelude
 from service.db.stores.records import completed_items
@@ -30,6 +31,7 @@ __all__ = [
     "visible_school",
     "visible_teacher",
     "visible_teacher_with_completed",
+    "visible_teacher_with_list",
 ]
 
 _Row = TypeVar("_Row", bound=Any)
@@ -58,6 +60,7 @@ _SCOPE_AND_COMPLETED = (
     .where(Teacher.teacher_id == bindparam("teacher_id"))
 )
 _compiled_for: dict[tuple[str, str], DriverQuery] = {}
+_list_compiled_for: dict[tuple[str, str], DriverQuery] = {}
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,48 @@ def visible_teacher_with_completed(
         raise NotFoundError(f"teacher {teacher_id!r} not found", details={"teacher_id": teacher_id})
     completed = completed_items(row[2] for row in rows)
     return TeacherScope(teacher_id, rows[0][0], rows[0][1]), completed
+
+
+def visible_teacher_with_list(
+    engine: Engine,
+    principal: Principal,
+    teacher_id: str,
+    listed: tuple[str, str] | None,
+    *,
+    row_security: bool = False,
+) -> tuple[TeacherScope, list[str], list[tuple[str, float]]]:
+    """:func:`visible_teacher_with_completed` plus the teacher's served precomputed list.
+
+    ``listed`` is ``(model_version, kind)`` of the list to read (None: read none, the list is
+    then empty). Both reads and the row-level security prelude go in one transaction and, on
+    PostgreSQL, one round trip: the request of a teacher served from the lists reads the
+    database once. The list is ``(item_id, score)`` best first, completions not yet removed;
+    empty when the region serves no lists of that version or the batch did not rank the
+    teacher. Same 404 as :func:`visible_teacher`; the list of a teacher the key may not see is
+    never returned (row-level security limits both reads to the key's region).
+    """
+    dialect = engine.dialect
+    key = (dialect.name, dialect.paramstyle)
+    scope_query = _compiled_for.get(key)
+    if scope_query is None:
+        scope_query = _compiled_for[key] = DriverQuery(engine, _SCOPE_AND_COMPLETED)
+    queries: list[tuple[DriverQuery, dict[str, Any]]] = [(scope_query, {"teacher_id": teacher_id})]
+    if listed is not None:
+        list_query = _list_compiled_for.get(key)
+        if list_query is None:
+            list_query = _list_compiled_for[key] = DriverQuery(engine, LIST_OF_TEACHER)
+        version, kind = listed
+        queries.append(
+            (list_query, {"teacher_id": teacher_id, "model_version": version, "kind": kind})
+        )
+    prelude = driver_prelude(engine, principal.role, principal.scope) if row_security else None
+    results = run_together(engine, prelude, queries)
+    rows = results[0]
+    if not rows or not principal.can_see_teacher_at(teacher_id, rows[0][0], rows[0][1]):
+        raise NotFoundError(f"teacher {teacher_id!r} not found", details={"teacher_id": teacher_id})
+    completed = completed_items(row[2] for row in rows)
+    stored = [(str(item), float(score)) for item, score in results[1]] if listed else []
+    return TeacherScope(teacher_id, rows[0][0], rows[0][1]), completed, stored
 
 
 def in_key_region_or_school(query: Select[_Row], principal: Principal) -> Select[_Row]:

@@ -17,7 +17,7 @@ from service.db.list_reader import stored_list
 from service.db.list_store import load_lists
 from service.db.models import AuditEntry
 from service.db.scale_models import ListPointer, ListVersion, RecommendationListRow
-from tests.service.conftest import REGION, Keys, World, put_teacher
+from tests.service.conftest import OTHER_REGION, REGION, Keys, World, put_teacher
 
 TEACHERS = [f"T{n:07d}" for n in range(20, 30)]
 
@@ -226,3 +226,69 @@ def test_on_postgresql_the_lists_sit_in_the_region_partition(client, loaded) -> 
             text("SELECT count(*) FROM recommendation_lists_default")
         ).scalar()
     assert in_partition == len(loaded["teacher_id"]) and in_default == 0
+
+
+def test_the_served_reasons_are_the_live_reasons(
+    client, keys: Keys, world: World, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    # Lists in the live order: the served answer must be the live answer, reasons included.
+    _load(client, _write(tmp_path / "live-order.parquet", _lists(client, reverse=False)))
+    models = client.app.state.nengli.registry.require()
+    for teacher in TEACHERS[:3]:
+        body = _served(client, keys, teacher, "course", 5)
+        live = models.recommender.recommend(teacher, k=5, kind="course")
+        assert [(i["item_id"], i["reasons_zh"], i["reasons_en"]) for i in body["data"]] == [
+            (i.item_id, i.reasons_zh, i.reasons_en) for i in live
+        ]
+
+
+@pytest.mark.parametrize("row_security", [False, True])
+def test_one_read_gives_tenancy_completions_and_the_stored_list(  # type: ignore[no-untyped-def]
+    client, keys: Keys, loaded, row_security: bool
+) -> None:
+    from service.auth import Principal
+    from service.db.stores.scope import (
+        visible_teacher_with_completed,
+        visible_teacher_with_list,
+    )
+
+    state = client.app.state.nengli
+    if row_security and state.engine.dialect.name != "postgresql":
+        pytest.skip("row-level security exists on PostgreSQL only")
+    served = state.registry.require().version
+    platform = Principal("k-platform", "platform", REGION)
+    teacher = TEACHERS[5]
+    scope, completed, stored = visible_teacher_with_list(
+        state.engine, platform, teacher, (served, "course"), row_security=row_security
+    )
+    alone, alone_completed = visible_teacher_with_completed(
+        state.engine, platform, teacher, row_security=row_security
+    )
+    assert scope == alone and sorted(completed) == sorted(alone_completed)
+    whole = stored_list(state.engine, REGION, served, teacher, "course", 1000)
+    assert stored == whole and [i for i, _ in stored] == _expected(loaded, teacher, "course", 1000)
+    # Another model version's lists are not served; no list asked, none read.
+    assert (
+        visible_teacher_with_list(
+            state.engine,
+            platform,
+            teacher,
+            ("another-version", "course"),
+            row_security=row_security,
+        )[2]
+        == []
+    )
+    assert (
+        visible_teacher_with_list(state.engine, platform, teacher, None, row_security=row_security)[
+            2
+        ]
+        == []
+    )
+    # A key of another region learns nothing, list included: the same 404.
+    from competency_model.errors import NotFoundError
+
+    foreign = Principal("k-other", "platform", OTHER_REGION)
+    with pytest.raises(NotFoundError, match="not found"):
+        visible_teacher_with_list(
+            state.engine, foreign, teacher, (served, "course"), row_security=row_security
+        )

@@ -15,6 +15,12 @@ its teachers (the region's grade counts are kept summed in
 The arithmetic is the one of :mod:`recommender.school_planning.progress` (tested for parity
 on SQLite and PostgreSQL): 学时 = catalog hours of the distinct items completed, practice and
 online hours by the policy's kind lists, compliant when every hour rule holds (1e-9 tolerance).
+
+Every read of ``events``, ``grades`` and ``teachers`` names the region (``e.region = :region``,
+``t.region = g.region``): on PostgreSQL those tables are partitioned by region (migration 0008)
+and a join by ``teacher_id`` alone reads every region's partitions. The composite foreign key
+``(region, teacher_id) → teachers`` makes a row's region its teacher's, and a teacher's region
+its school's, so the added conditions select the same rows.
 """
 
 from __future__ import annotations
@@ -104,11 +110,12 @@ WITH catalog_hours(item_id, hours, practice, online) AS (VALUES {{catalog}}),
 {_TARGETS},
 scoped AS (
     SELECT t.teacher_id, t.school_id, g.region FROM teachers t
-    JOIN targets g ON g.school_id = t.school_id
+    JOIN targets g ON g.school_id = t.school_id WHERE t.region = :region
 ),
 done AS (
     SELECT DISTINCT e.teacher_id, e.item_id FROM events e
-    JOIN scoped c ON c.teacher_id = e.teacher_id WHERE e.event = 'complete'
+    JOIN scoped c ON c.teacher_id = e.teacher_id
+    WHERE e.region = :region AND e.event = 'complete'
 ),
 earned AS (
     SELECT d.teacher_id, sum(h.hours) AS hours, sum(h.hours * h.practice) AS practice_hours,
@@ -117,7 +124,8 @@ earned AS (
 ),
 started AS (
     SELECT DISTINCT e.teacher_id FROM events e
-    JOIN scoped c ON c.teacher_id = e.teacher_id WHERE e.event = 'enrol'
+    JOIN scoped c ON c.teacher_id = e.teacher_id
+    WHERE e.region = :region AND e.event = 'enrol'
 ),
 per_teacher AS (
     SELECT c.teacher_id, c.school_id, c.region,
@@ -150,11 +158,12 @@ WITH catalog_hours(item_id, hours, practice, online) AS (VALUES {{catalog}}),
 {_TARGETS},
 scoped AS (
     SELECT t.teacher_id, t.school_id, coalesce(t.research_group, '') AS research_group
-    FROM teachers t JOIN targets g ON g.school_id = t.school_id
+    FROM teachers t JOIN targets g ON g.school_id = t.school_id WHERE t.region = :region
 ),
 first_done AS (
     SELECT e.teacher_id, e.item_id, min(e.timestamp) AS first_at FROM events e
-    JOIN scoped c ON c.teacher_id = e.teacher_id WHERE e.event = 'complete'
+    JOIN scoped c ON c.teacher_id = e.teacher_id
+    WHERE e.region = :region AND e.event = 'complete'
     GROUP BY e.teacher_id, e.item_id
 ),
 dated AS (
@@ -196,8 +205,8 @@ WITH {_GRADE_TARGETS},
 latest AS (
     SELECT t.school_id, g.point, g.grade,
            row_number() OVER (PARTITION BY g.teacher_id, g.point ORDER BY g.assessed_at DESC) AS rn
-    FROM grades g JOIN teachers t ON t.teacher_id = g.teacher_id
-    JOIN targets x ON x.school_id = t.school_id
+    FROM grades g JOIN teachers t ON t.teacher_id = g.teacher_id AND t.region = g.region
+    JOIN targets x ON x.school_id = t.school_id WHERE g.region = :region
 )
 INSERT INTO school_grades (school_id, point, grade, n_teachers)
 SELECT school_id, point, grade, count(*) FROM latest WHERE rn = 1

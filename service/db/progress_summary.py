@@ -243,10 +243,16 @@ _REGION_GRADES = [
 
 def _analyze(session: Session, *tables: str) -> None:
     """Fresh statistics after a bulk refresh (PostgreSQL), or the stale checks above plan a
-    nested loop over tables the planner believes empty: seconds at 10,000 schools."""
+    nested loop over tables the planner believes empty: seconds at 10,000 schools.
+
+    Through ``nengli_analyze`` (migration 0010): a request's transaction runs as ``nengli_api``,
+    which does not own these tables, and a plain ``ANALYZE`` from it is skipped with a warning
+    only — the statistics then stayed at zero rows however large the province grew.
+    """
     if session.get_bind().dialect.name == "postgresql":
-        for table in tables:
-            session.execute(text(f"ANALYZE {table}"))
+        session.execute(
+            text("SELECT nengli_analyze(CAST(:tables AS text[]))"), {"tables": list(tables)}
+        )
 
 
 def refresh_region(session: Session, region: str, catalog: Catalog, policy: Policy) -> str:

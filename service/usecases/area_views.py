@@ -8,14 +8,14 @@ Pure functions over small frames (the reads are in :mod:`service.db.stores.teach
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from competency_model.policy import Policy
-from service.db.stores.region_aggregates import BreakdownRow
+from service.db.stores.region_aggregates import BatchSums
 
 __all__ = ["TrendBy", "rollout_rows", "trend_table"]
 
@@ -62,9 +62,7 @@ def trend_table(monthly: pd.DataFrame, n_teachers: Mapping[str, int]) -> pd.Data
     return full[columns]
 
 
-def rollout_rows(
-    schools: Sequence[BreakdownRow], batch_of: Mapping[str, int | None], policy: Policy
-) -> list[dict[str, Any]]:
+def rollout_rows(batches: Mapping[int | None, BatchSums], policy: Policy) -> list[dict[str, Any]]:
     """Progress per rollout batch, next to the policy's plan for the batches.
 
     Batch *i* (1-based) is the *i*-th step of ``policy.rollout``; ``planned_cumulative_share``
@@ -73,35 +71,29 @@ def rollout_rows(
     ``started_share`` and ``compliant_share`` are over the batch's teachers.
     """
     steps = list(policy.rollout)
-    by_batch: dict[int | None, list[BreakdownRow]] = {}
-    for row in schools:
-        by_batch.setdefault(batch_of.get(str(row.school_id)), []).append(row)
-    n_schools = sum(len(rows) for rows in by_batch.values())
-    numbered = sorted(b for b in by_batch if b is not None)
-    ordered: list[int | None] = [*numbered, *([None] if None in by_batch else [])]
+    n_schools = sum(sums.n_schools for sums in batches.values())
+    numbered = sorted(b for b in batches if b is not None)
+    ordered: list[int | None] = [*numbered, *([None] if None in batches else [])]
     planned = np.cumsum([step.share for step in steps]) if steps else np.array([])
     result = []
     seen_schools = 0
     for batch in ordered:
-        rows = by_batch[batch]
-        teachers = sum(r.n_teachers for r in rows)
-        started = sum(r.teachers_started for r in rows)
-        compliant = sum(r.n_compliant for r in rows)
-        hours = sum(r.mean_hours * r.n_teachers for r in rows)
+        sums = batches[batch]
+        teachers = sums.n_teachers
         if batch is not None:
-            seen_schools += len(rows)
+            seen_schools += sums.n_schools
         step = steps[batch - 1] if batch is not None and 0 < batch <= len(steps) else None
         result.append(
             {
                 "batch": batch,
                 "year": step.year if step else None,
-                "n_schools": len(rows),
+                "n_schools": sums.n_schools,
                 "n_teachers": teachers,
-                "teachers_started": started,
-                "started_share": started / teachers if teachers else 0.0,
-                "n_compliant": compliant,
-                "compliant_share": compliant / teachers if teachers else 0.0,
-                "mean_hours": hours / teachers if teachers else 0.0,
+                "teachers_started": sums.teachers_started,
+                "started_share": sums.teachers_started / teachers if teachers else 0.0,
+                "n_compliant": sums.n_compliant,
+                "compliant_share": sums.n_compliant / teachers if teachers else 0.0,
+                "mean_hours": sums.sum_hours / teachers if teachers else 0.0,
                 "planned_cumulative_share": (
                     float(min(planned[batch - 1], 1.0))
                     if step is not None and batch is not None

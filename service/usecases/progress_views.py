@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from competency_model.catalog import Catalog
@@ -53,7 +52,6 @@ __all__ = [
     "behind_pages",
     "cycle_ended_batches",
     "cycle_start_of_batch",
-    "rollout_batches",
     "school_view",
     "teacher_cycle",
     "trends",
@@ -190,12 +188,6 @@ def trends(
     return trend_table(
         monthly_rows(session, basis, area, by), group_sizes(session, basis, area, by)
     )
-
-
-def rollout_batches(session: Session, area: Area) -> dict[str, int | None]:
-    """Rollout batch per school of ``area``."""
-    rows = session.execute(select(School.school_id, School.rollout_batch).where(*area.conditions()))
-    return {str(school_id): batch for school_id, batch in rows.all()}
 
 
 def teacher_cycle(

@@ -15,14 +15,15 @@ from service.api.deps import CurrentKey, SessionDep, StateDep
 from service.api.routes.school_views import XLSX, xlsx_stream, xlsx_workbook
 from service.api.routes.teacher_models import PolicyQuery
 from service.api.schemas.common import ID_PATTERN
+from service.api.table_json import TableResponse
 from service.audit import record_read
 from service.db.stores.dashboard_queries import Area
 from service.db.stores.records import load_record
-from service.db.stores.region_aggregates import UNKNOWN, region_breakdown
+from service.db.stores.region_aggregates import UNKNOWN, batch_sums
 from service.db.stores.scope import visible_region, visible_school, visible_teacher
 from service.usecases.area_views import rollout_rows
 from service.usecases.planning import json_rows
-from service.usecases.progress_views import behind_list, behind_pages, rollout_batches, trends
+from service.usecases.progress_views import behind_list, behind_pages, trends
 from service.usecases.teacher_models import policy_for
 from service.usecases.teacher_overview import teacher_overview
 
@@ -104,13 +105,15 @@ def get_school_trends(
     record_read(session, principal, "school_trends", school_id=school_id, detail=f"by={by}")
     if format == "xlsx":
         return _xlsx((("学时趋势 trends", table),), f"trends-{school_id}.xlsx")
-    return {
-        "school_id": school_id,
-        "policy": chosen.name,
-        "by": by,
-        "total_hours": chosen.total_hours,
-        "rows": json_rows(table),
-    }
+    return TableResponse(
+        {
+            "school_id": school_id,
+            "policy": chosen.name,
+            "by": by,
+            "total_hours": chosen.total_hours,
+            "rows": json_rows(table),
+        }
+    )
 
 
 @router.get("/schools/{school_id}/behind")
@@ -139,14 +142,16 @@ def get_school_behind(
     record_read(
         session, principal, "school_behind", school_id=school_id, detail=f"n={len(page.rows)}"
     )
-    return {
-        "school_id": school_id,
-        "policy": chosen.name,
-        "count": page.total,
-        "n_cycle_ended_short": int(page.rows["cycle_ended_short"].sum()),
-        "next_after": page.next_after,
-        "data": json_rows(page.rows),
-    }
+    return TableResponse(
+        {
+            "school_id": school_id,
+            "policy": chosen.name,
+            "count": page.total,
+            "n_cycle_ended_short": int(page.rows["cycle_ended_short"].sum()),
+            "next_after": page.next_after,
+            "data": json_rows(page.rows),
+        }
+    )
 
 
 @router.get("/regions/{region}/behind")
@@ -176,15 +181,17 @@ def get_region_behind(
         session, state, region, area, chosen, after=after, limit=limit, with_grades=False
     )
     record_read(session, principal, "region_behind", detail=f"{where} n={len(page.rows)}")
-    return {
-        "region": region,
-        "city": city,
-        "district": district,
-        "policy": chosen.name,
-        "count": page.total,
-        "next_after": page.next_after,
-        "data": json_rows(page.rows),
-    }
+    return TableResponse(
+        {
+            "region": region,
+            "city": city,
+            "district": district,
+            "policy": chosen.name,
+            "count": page.total,
+            "next_after": page.next_after,
+            "data": json_rows(page.rows),
+        }
+    )
 
 
 @router.get("/regions/{region}/trends")
@@ -213,15 +220,17 @@ def get_region_trends(
     )
     if format == "xlsx":
         return _xlsx((("学时趋势 trends", table),), "trends.xlsx")
-    return {
-        "region": region,
-        "city": city,
-        "district": district,
-        "policy": chosen.name,
-        "by": by,
-        "total_hours": chosen.total_hours,
-        "rows": json_rows(table),
-    }
+    return TableResponse(
+        {
+            "region": region,
+            "city": city,
+            "district": district,
+            "policy": chosen.name,
+            "by": by,
+            "total_hours": chosen.total_hours,
+            "rows": json_rows(table),
+        }
+    )
 
 
 @router.get("/regions/{region}/rollout")
@@ -238,11 +247,8 @@ def get_region_rollout(
     """Progress of each rollout batch (整校推进 批次) against the policy's rollout plan."""
     visible_region(session, principal, region)
     chosen = policy_for(region, policy)
-    schools = region_breakdown(
-        session, region, "school", state.catalog, chosen, city=city, district=district
-    )
-    batch_of = rollout_batches(session, Area(region=region, city=city, district=district))
-    rows = rollout_rows(schools, batch_of, chosen)
+    batches = batch_sums(session, region, state.catalog, chosen, city=city, district=district)
+    rows = rollout_rows(batches, chosen)
     record_read(
         session,
         principal,
@@ -251,11 +257,13 @@ def get_region_rollout(
     )
     if format == "xlsx":
         return _xlsx((("推进批次 rollout", pd.DataFrame(rows)),), "rollout.xlsx")
-    return {
-        "region": region,
-        "city": city,
-        "district": district,
-        "policy": chosen.name,
-        "rollout": [step.model_dump(mode="json") for step in chosen.rollout],
-        "rows": rows,
-    }
+    return TableResponse(
+        {
+            "region": region,
+            "city": city,
+            "district": district,
+            "policy": chosen.name,
+            "rollout": [step.model_dump(mode="json") for step in chosen.rollout],
+            "rows": rows,
+        }
+    )

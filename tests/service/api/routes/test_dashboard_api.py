@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from recommender.diagnosis.levels import mastery_level
-from service.db.models import Event
+from service.db.models import Event, School
 from service.usecases.teacher_overview import informative_reasons
 from tests.service.conftest import REGION, Keys, World, assert_problem
 
@@ -185,6 +185,41 @@ def test_rollout_batches_add_up_to_the_region(client, keys: Keys, world: World) 
     assert sum(r["n_schools"] for r in body["rows"]) == len(breakdown)
     shares = [r["actual_cumulative_share"] for r in body["rows"] if r["batch"] is not None]
     assert shares == sorted(shares)
+
+
+def test_rollout_sums_per_batch_equal_the_schools_of_each_batch(
+    client, keys: Keys, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    # The batches are summed by the database; the oracle adds up the per-school breakdown.
+    body = client.get(f"/v1/regions/{REGION}/rollout", headers=keys.header("platform")).json()
+    schools = client.get(
+        f"/v1/regions/{REGION}/breakdown",
+        params={"level": "school"},
+        headers=keys.header("platform"),
+    ).json()["rows"]
+    with client.app.state.nengli.sessions() as session:
+        batch_of = dict(
+            session.execute(
+                select(School.school_id, School.rollout_batch).where(School.region == REGION)
+            ).all()
+        )
+    expected: dict[int | None, dict[str, float]] = {}
+    for row in schools:
+        sums = expected.setdefault(
+            batch_of[row["school_id"]],
+            {"n_schools": 0, "n_teachers": 0, "started": 0, "hours": 0.0},
+        )
+        sums["n_schools"] += 1
+        sums["n_teachers"] += row["n_teachers"]
+        sums["started"] += row["teachers_started"]
+        sums["hours"] += row["mean_hours"] * row["n_teachers"]
+    assert {r["batch"] for r in body["rows"]} == set(expected)
+    for row in body["rows"]:
+        sums = expected[row["batch"]]
+        assert row["n_schools"] == sums["n_schools"]
+        assert row["n_teachers"] == sums["n_teachers"]
+        assert row["teachers_started"] == sums["started"]
+        assert row["mean_hours"] == pytest.approx(sums["hours"] / sums["n_teachers"])
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,6 @@ from service.api.deps import CurrentKey, SessionDep, StateDep
 from service.api.routes.school_views import XLSX, xlsx_stream, xlsx_workbook
 from service.api.routes.teacher_models import PolicyQuery
 from service.api.schemas.common import ID_PATTERN
-from service.api.table_json import TableResponse
 from service.audit import record_read
 from service.db.stores.dashboard_queries import Area
 from service.db.stores.records import load_record
@@ -105,15 +104,13 @@ def get_school_trends(
     record_read(session, principal, "school_trends", school_id=school_id, detail=f"by={by}")
     if format == "xlsx":
         return _xlsx((("学时趋势 trends", table),), f"trends-{school_id}.xlsx")
-    return TableResponse(
-        {
-            "school_id": school_id,
-            "policy": chosen.name,
-            "by": by,
-            "total_hours": chosen.total_hours,
-            "rows": json_rows(table),
-        }
-    )
+    return {
+        "school_id": school_id,
+        "policy": chosen.name,
+        "by": by,
+        "total_hours": chosen.total_hours,
+        "rows": json_rows(table),
+    }
 
 
 @router.get("/schools/{school_id}/behind")
@@ -142,16 +139,14 @@ def get_school_behind(
     record_read(
         session, principal, "school_behind", school_id=school_id, detail=f"n={len(page.rows)}"
     )
-    return TableResponse(
-        {
-            "school_id": school_id,
-            "policy": chosen.name,
-            "count": page.total,
-            "n_cycle_ended_short": int(page.rows["cycle_ended_short"].sum()),
-            "next_after": page.next_after,
-            "data": json_rows(page.rows),
-        }
-    )
+    return {
+        "school_id": school_id,
+        "policy": chosen.name,
+        "count": page.total,
+        "n_cycle_ended_short": int(page.rows["cycle_ended_short"].sum()),
+        "next_after": page.next_after,
+        "data": json_rows(page.rows),
+    }
 
 
 @router.get("/regions/{region}/behind")
@@ -181,17 +176,15 @@ def get_region_behind(
         session, state, region, area, chosen, after=after, limit=limit, with_grades=False
     )
     record_read(session, principal, "region_behind", detail=f"{where} n={len(page.rows)}")
-    return TableResponse(
-        {
-            "region": region,
-            "city": city,
-            "district": district,
-            "policy": chosen.name,
-            "count": page.total,
-            "next_after": page.next_after,
-            "data": json_rows(page.rows),
-        }
-    )
+    return {
+        "region": region,
+        "city": city,
+        "district": district,
+        "policy": chosen.name,
+        "count": page.total,
+        "next_after": page.next_after,
+        "data": json_rows(page.rows),
+    }
 
 
 @router.get("/regions/{region}/trends")
@@ -220,17 +213,15 @@ def get_region_trends(
     )
     if format == "xlsx":
         return _xlsx((("学时趋势 trends", table),), "trends.xlsx")
-    return TableResponse(
-        {
-            "region": region,
-            "city": city,
-            "district": district,
-            "policy": chosen.name,
-            "by": by,
-            "total_hours": chosen.total_hours,
-            "rows": json_rows(table),
-        }
-    )
+    return {
+        "region": region,
+        "city": city,
+        "district": district,
+        "policy": chosen.name,
+        "by": by,
+        "total_hours": chosen.total_hours,
+        "rows": json_rows(table),
+    }
 
 
 @router.get("/regions/{region}/rollout")
@@ -257,13 +248,11 @@ def get_region_rollout(
     )
     if format == "xlsx":
         return _xlsx((("推进批次 rollout", pd.DataFrame(rows)),), "rollout.xlsx")
-    return TableResponse(
-        {
-            "region": region,
-            "city": city,
-            "district": district,
-            "policy": chosen.name,
-            "rollout": [step.model_dump(mode="json") for step in chosen.rollout],
-            "rows": rows,
-        }
-    )
+    return {
+        "region": region,
+        "city": city,
+        "district": district,
+        "policy": chosen.name,
+        "rollout": [step.model_dump(mode="json") for step in chosen.rollout],
+        "rows": rows,
+    }

@@ -11,7 +11,6 @@ from recommender.school_planning.portrait import build_portrait
 from service.api.deps import CurrentKey, SessionDep, StateDep
 from service.api.routes.teacher_models import PolicyQuery
 from service.api.schemas.common import ID_PATTERN
-from service.api.table_json import TableResponse
 from service.audit import record_read
 from service.db.stores.scope import visible_region, visible_school
 from service.usecases.planning import json_rows, region_pairing, region_progress
@@ -109,9 +108,7 @@ def get_region_pairing(
     visible_region(session, principal, region)
     pairs, mentors = region_pairing(session, state, region)
     record_read(session, principal, "region_pairing", detail=f"region={region}")
-    return TableResponse(
-        {"region": region, "pairs": json_rows(pairs), "mentors": json_rows(mentors)}
-    )
+    return {"region": region, "pairs": json_rows(pairs), "mentors": json_rows(mentors)}
 
 
 @router.get("/schools/{school_id}/pairing")
@@ -132,10 +129,8 @@ def get_school_pairing(
     foreign = mine["partner_school"] != school_id
     mine["mentor_teacher_id"] = mine["mentor_teacher_id"].where(~foreign, None)
     record_read(session, principal, "school_pairing", school_id=school_id)
-    return TableResponse(
-        {
-            "school_id": school_id,
-            "pairs": json_rows(pairs.loc[involved]),
-            "mentors": json_rows(mine),
-        }
-    )
+    return {
+        "school_id": school_id,
+        "pairs": json_rows(pairs.loc[involved]),
+        "mentors": json_rows(mine),
+    }

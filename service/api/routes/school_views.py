@@ -17,7 +17,6 @@ from fastapi.responses import Response
 from service.api.deps import CurrentKey, SessionDep, StateDep
 from service.api.routes.teacher_models import PolicyQuery
 from service.api.schemas.common import ID_PATTERN
-from service.api.table_json import TableResponse
 from service.audit import record_read
 from service.db.stores.cohort import local_now
 from service.db.stores.region_aggregates import UNKNOWN, Level, region_breakdown
@@ -166,30 +165,28 @@ def get_school_progress(
         )
     teachers = progress.teachers
     n_teachers = int(len(teachers))
-    return TableResponse(
-        {
-            "school_id": school_id,
-            "policy": chosen.name,
-            "rollout_batch": school.rollout_batch,
-            "required": {
-                "total_hours": chosen.total_hours,
-                "min_practice_hours": chosen.min_practice_hours,
-                "min_practice_share": chosen.min_practice_share,
-                "min_online_hours": chosen.min_online_hours,
-            },
-            "n_teachers": n_teachers,
-            "n_compliant": int(teachers["compliant"].sum()),
-            "compliant_share": float(teachers["compliant"].mean()) if n_teachers else 0.0,
-            "mean_hours": float(teachers["hours"].mean()) if n_teachers else 0.0,
-            "mean_practice_share": float(teachers["practice_share"].mean()) if n_teachers else 0.0,
-            # Chongqing §三(一): a cycle that ended short fails the cycle's credit review.
-            "n_cycle_ended_short": int(teachers["cycle_ended_short"].sum()),
-            "cycle_credit_required": chosen.cycle_credit_required,
-            "groups": json_rows(progress.groups),
-            "teachers": json_rows(teachers),
-            "behind": json_rows(progress.behind),
-        }
-    )
+    return {
+        "school_id": school_id,
+        "policy": chosen.name,
+        "rollout_batch": school.rollout_batch,
+        "required": {
+            "total_hours": chosen.total_hours,
+            "min_practice_hours": chosen.min_practice_hours,
+            "min_practice_share": chosen.min_practice_share,
+            "min_online_hours": chosen.min_online_hours,
+        },
+        "n_teachers": n_teachers,
+        "n_compliant": int(teachers["compliant"].sum()),
+        "compliant_share": float(teachers["compliant"].mean()) if n_teachers else 0.0,
+        "mean_hours": float(teachers["hours"].mean()) if n_teachers else 0.0,
+        "mean_practice_share": float(teachers["practice_share"].mean()) if n_teachers else 0.0,
+        # Chongqing §三(一): a cycle that ended short fails the cycle's credit review.
+        "n_cycle_ended_short": int(teachers["cycle_ended_short"].sum()),
+        "cycle_credit_required": chosen.cycle_credit_required,
+        "groups": json_rows(progress.groups),
+        "teachers": json_rows(teachers),
+        "behind": json_rows(progress.behind),
+    }
 
 
 @router.get("/regions/{region}/breakdown")
@@ -244,13 +241,11 @@ def get_region_breakdown(
             media_type=XLSX,
             headers={"Content-Disposition": f'attachment; filename="breakdown-{level}.xlsx"'},
         )
-    return TableResponse(
-        {
-            "region": region,
-            "level": level,
-            "city": city,
-            "district": district,
-            "policy": chosen.name,
-            "rows": rows,
-        }
-    )
+    return {
+        "region": region,
+        "level": level,
+        "city": city,
+        "district": district,
+        "policy": chosen.name,
+        "rows": rows,
+    }

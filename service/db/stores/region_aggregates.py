@@ -30,7 +30,7 @@ LEVELS: tuple[Level, ...] = ("city", "district", "school")
 UNKNOWN = "（未填写）"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BreakdownRow:
     """Progress of one city, district or school of a region."""
 
@@ -53,7 +53,8 @@ class BreakdownRow:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields, the share included."""
-        return {**self.__dict__, "compliant_share": self.compliant_share}
+        fields = {name: getattr(self, name) for name in self.__slots__}
+        return {**fields, "compliant_share": self.compliant_share}
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,9 @@ def batch_sums(
             n_compliant=int(compliant or 0),
             sum_hours=float(hours or 0.0),
         )
-        for batch, schools, teachers, started, compliant, hours in session.execute(query).all()
+        for batch, schools, teachers, started, compliant, hours in session.connection()
+        .execute(query)
+        .all()
     }
 
 
@@ -178,7 +181,7 @@ def region_breakdown(
         .order_by(*keys)
     )
     rows = []
-    for record in session.execute(query).all():
+    for record in session.connection().execute(query).all():
         named = list(record[: len(keys)]) + [None] * (3 - len(keys))
         n_schools, n_teachers, started, n_compliant, hours, practice, short = record[len(keys) :]
         rows.append(

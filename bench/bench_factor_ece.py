@@ -8,8 +8,8 @@ every family. Truth is read only to score, never by the fit.
     python bench/bench_factor_ece.py --teachers 3000 --seed 0 --family graph [--naive]
         [--options '{"prior_strength": 1000, "course_ratio": 0.5}']
 
-``--naive`` scores with the plain MAP ``η`` instead of the leave-one-out one; ``--no-crossfit``
-keeps the model's own emission tables for measured cells (no cross-fitted tables, the state
+``--naive`` scores with the plain MAP ``η`` instead of the leave-one-out one; ``--no-heldout``
+keeps the model's own emission tables for measured cells (no held-out tables, the state
 before 2026-12-03); ``--options`` are passed to
 :class:`~recommender.diagnosis.factor_model.FactorMastery`.
 """
@@ -32,7 +32,7 @@ def run(
     family: str,
     naive: bool,
     options: dict[str, Any],
-    crossfit: bool = True,
+    heldout: bool = True,
 ) -> dict[str, Any]:
     """Simulate, fit the factor model on grades + records, score against the final truth."""
     import recommender.diagnosis.factor_fit as factor_fit
@@ -51,9 +51,9 @@ def run(
     model_module.predict_calibrated = functools.partial(  # type: ignore[assignment]
         factor_fit.predict_calibrated, leave_one_out=not naive
     )
-    if not crossfit:
+    if not heldout:
         model_module.fit_calibrated = functools.partial(  # type: ignore[assignment]
-            factor_fit.fit_calibrated, crossfit_folds=None
+            factor_fit.fit_calibrated, held_out_emissions=False
         )
     model = DiagnosisModel(structure="factor", random_state=seed).fit(
         view, bank, framework, catalog
@@ -76,7 +76,7 @@ def run(
             "ece": round(expected_calibration_error(final[mask], p[mask]), 3),
         }
     report["calibration_slope"] = round(model.calibration_.slope, 3)
-    report["crossfit_emission"] = {
+    report["heldout_emission"] = {
         kind: np.round(table, 3).tolist()
         for kind, table in model.measured_calibration_.emission.items()
     }
@@ -96,7 +96,7 @@ def main() -> None:
     parser.add_argument("--family", default="graph")
     parser.add_argument("--naive", action="store_true")
     parser.add_argument("--options", default="{}")
-    parser.add_argument("--no-crossfit", action="store_true")
+    parser.add_argument("--no-heldout", action="store_true")
     parser.add_argument("--small", action="store_true", help="400 teachers (seconds).")
     args = parser.parse_args()
     if args.small:
@@ -108,7 +108,7 @@ def main() -> None:
             args.family,
             args.naive,
             json.loads(args.options),
-            crossfit=not args.no_crossfit,
+            heldout=not args.no_heldout,
         )
     print(json.dumps(report, ensure_ascii=False))
 

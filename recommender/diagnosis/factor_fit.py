@@ -6,8 +6,9 @@ Steps (docs/diagnosis.md, "the learned model"):
 2. fit :class:`FactorMastery` on the rest;
 3. fit Platt's (α, β) on the hidden grades (:mod:`calibration`);
 4. refit on every grade, warm-started from step 2, and keep (α, β);
-5. cross-fit the emission tables of the measured cells over teacher folds
-   (:mod:`crossfit`): each fold's priors come from a model that never saw the fold.
+5. re-learn the grade emission tables on the hidden grades of step 1, with the first fit's
+   prior (which never saw them) held fixed (:mod:`emission_calibration`); the measured
+   cells are scored with these tables.
 
 Without grades there is nothing of the province's own to calibrate on, and the map stays the
 identity (reported as ``calibrated = False``); the emission tables are then the model's own.
@@ -24,10 +25,9 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from recommender.diagnosis.calibration import IDENTITY, PlattCalibration, fit_platt, holdout_cells
-from recommender.diagnosis.crossfit import (
-    CROSSFIT_FOLDS,
+from recommender.diagnosis.emission_calibration import (
     MeasuredCalibration,
-    fit_crossfit_emissions,
+    fit_emissions_given_prior,
 )
 from recommender.diagnosis.evidence import ACTIVITY_LABELS, Evidence
 from recommender.diagnosis.factor_model import FactorData, FactorMastery
@@ -109,11 +109,11 @@ def fit_calibrated(
     *,
     n_factors: int = 2,
     random_state: int | None = 0,
-    crossfit_folds: int | None = CROSSFIT_FOLDS,
+    held_out_emissions: bool = True,
 ) -> CalibratedFactorFit:
-    """Fit, calibrate on hidden grades, refit on all, cross-fit the emissions.
+    """Fit, calibrate on hidden grades, refit on all, re-learn the emissions on hidden grades.
 
-    ``crossfit_folds=None`` skips step 5 (the measured cells then use the model's own
+    ``held_out_emissions=False`` skips step 5 (the measured cells then use the model's own
     emission tables, as before 2026-12-03).
     """
 
@@ -138,21 +138,26 @@ def fit_calibrated(
         },
     )
     first = model().fit(kept, prior_tables, n_schools)
-    eta = first.prior_log_odds(kept)[hidden]
-    other = first.measurement_log_odds(kept)[hidden]
+    eta = first.prior_log_odds(kept)
+    other = first.measurement_log_odds(kept)
     ratio = first.evidence_log_odds("grade")
-    calibration = fit_platt(eta, other, ratio[obs[hidden].astype(np.int64)] * weight[hidden])
+    calibration = fit_platt(
+        eta[hidden], other[hidden], ratio[obs[hidden].astype(np.int64)] * weight[hidden]
+    )
     final = model().fit(data, prior_tables, n_schools, warm_start=first)
     measured = MeasuredCalibration()
-    if crossfit_folds is not None and data.shape[0] >= crossfit_folds:
-        measured = fit_crossfit_emissions(
-            data,
-            lambda train: model().fit(train, prior_tables, n_schools),
-            final,
-            calibration.slope,
-            n_folds=crossfit_folds,
-            seed=random_state,
+    if held_out_emissions:
+        hidden_grades = replace(
+            data, measurements={"grade": (np.where(hidden, obs, -1).astype(np.int8), weight)}
         )
+        tables = fit_emissions_given_prior(
+            calibration.apply(eta) + other,
+            hidden_grades,
+            first.emission_,
+            first.prior_tables_,
+            first.prior_strength,
+        )
+        measured = MeasuredCalibration(tables, int(hidden.sum()))
     return CalibratedFactorFit(final, calibration, True, measured)
 
 
@@ -169,7 +174,7 @@ def predict_calibrated(
     ``leave_one_out`` (default) takes a measured cell's ``η`` from factors solved without its
     own measurement (:meth:`FactorMastery.prior_log_odds_loo`), so the measurement is counted
     once; False is the plain MAP ``η`` (kept for comparison, docs/diagnosis.md §7).
-    ``measured`` supplies cross-fitted emission tables for the measured cells' likelihood
+    ``measured`` supplies held-out emission tables for the measured cells' likelihood
     ratio (None or empty: the model's own tables).
     """
     prior = model.prior_log_odds_loo(data) if leave_one_out else model.prior_log_odds(data)

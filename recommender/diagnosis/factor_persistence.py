@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from recommender.diagnosis.calibration import PlattCalibration
-from recommender.diagnosis.crossfit import MeasuredCalibration
+from recommender.diagnosis.emission_calibration import MeasuredCalibration
 from recommender.diagnosis.factor_model import FactorMastery
 from recommender.diagnosis.teacher_features import CATEGORICAL_FIELDS, TeacherFeatures
 
@@ -47,25 +47,23 @@ def factor_arrays(model: Any) -> dict[str, NDArray[Any]]:
 
 
 def _measured_arrays(measured: MeasuredCalibration) -> dict[str, NDArray[Any]]:
-    """The cross-fitted emission tables, prefixed ``factor_crossfit_``."""
+    """The held-out emission tables, prefixed ``factor_heldout_``."""
     kinds = sorted(measured.emission)
     return {
-        "factor_crossfit_kinds": np.array(kinds, dtype=str),
-        "factor_crossfit_counts": np.array([measured.n_folds, measured.cells], dtype=np.int64),
-        **{f"factor_crossfit_emission_{k}": measured.emission[k] for k in kinds},
+        "factor_heldout_kinds": np.array(kinds, dtype=str),
+        "factor_heldout_cells": np.array(measured.cells, dtype=np.int64),
+        **{f"factor_heldout_emission_{k}": measured.emission[k] for k in kinds},
     }
 
 
 def restore_measured(arrays: Mapping[str, NDArray[Any]]) -> MeasuredCalibration:
-    """The cross-fitted tables (none in model directories written before 2026-12-03)."""
-    if "factor_crossfit_kinds" not in arrays:
+    """The held-out tables (none in model directories written before 2026-12-03)."""
+    if "factor_heldout_kinds" not in arrays:
         return MeasuredCalibration()
-    kinds = [str(k) for k in np.asarray(arrays["factor_crossfit_kinds"], dtype=str)]
-    n_folds, cells = (int(v) for v in np.asarray(arrays["factor_crossfit_counts"]))
+    kinds = [str(k) for k in np.asarray(arrays["factor_heldout_kinds"], dtype=str)]
     return MeasuredCalibration(
-        {k: np.asarray(arrays[f"factor_crossfit_emission_{k}"], dtype=np.float64) for k in kinds},
-        n_folds,
-        cells,
+        {k: np.asarray(arrays[f"factor_heldout_emission_{k}"], dtype=np.float64) for k in kinds},
+        int(arrays["factor_heldout_cells"]),
     )
 
 
@@ -74,7 +72,7 @@ def restore_factor(
 ) -> tuple[FactorMastery, PlattCalibration, bool, TeacherFeatures, list[str]]:
     """Rebuild (model, calibration, calibrated, features, evidence kinds) from the arrays.
 
-    The cross-fitted emission tables are restored by :func:`restore_measured`.
+    The held-out emission tables are restored by :func:`restore_measured`.
     """
     m = FactorMastery(n_factors=int(np.asarray(arrays["factor_loadings"]).shape[1]))
     m.intercept_ = np.asarray(arrays["factor_intercept"], dtype=np.float64)

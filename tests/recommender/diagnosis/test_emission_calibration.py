@@ -1,29 +1,26 @@
-"""Cross-fitted emission tables of the factor model: they repair a miscalibrated posterior, a
-cell's prior never sees its own fold, they are deterministic by seed and persist."""
+"""Held-out emission tables of the factor model: they repair a miscalibrated posterior, a hidden
+grade is a target but never part of its own prior, deterministic by seed, persisted."""
 
 from __future__ import annotations
 
 import dataclasses
 
 import numpy as np
-import pytest
 from scipy.special import expit
 
 from competency_model.catalog import load_catalog
 from competency_model.framework import default_framework
 from competency_model.item_bank import load_item_bank
 from competency_model.province import empty_table
+from recommender.diagnosis import factor_fit
 from recommender.diagnosis.calibration import IDENTITY
-from recommender.diagnosis.crossfit import (
+from recommender.diagnosis.emission_calibration import (
     MeasuredCalibration,
-    fit_crossfit_emissions,
     fit_emissions_given_prior,
-    out_of_fold_prior,
-    teacher_folds,
 )
 from recommender.diagnosis.evaluation import expected_calibration_error
-from recommender.diagnosis.factor_fit import predict_calibrated
-from recommender.diagnosis.factor_model import FactorData, FactorMastery
+from recommender.diagnosis.factor_fit import CalibratedFactorFit, fit_calibrated, predict_calibrated
+from recommender.diagnosis.factor_model import FactorData
 from recommender.diagnosis.factor_persistence import restore_measured
 from recommender.diagnosis.model import DiagnosisModel
 
@@ -68,12 +65,6 @@ def test_emissions_learned_given_the_prior_repair_an_over_confident_posterior():
     assert expected_calibration_error(truth[graded], after) <= 0.02
 
 
-def _fit_fold(train: FactorData) -> FactorMastery:
-    return FactorMastery(n_factors=1, max_iter=2, inner_iter=15, random_state=0).fit(
-        train, STATED, 0
-    )
-
-
 def _with_grade(data: FactorData, teacher: int, point: int, value: int) -> FactorData:
     grade, weight = data.measurements["grade"]
     changed = grade.copy()
@@ -81,49 +72,55 @@ def _with_grade(data: FactorData, teacher: int, point: int, value: int) -> Facto
     return dataclasses.replace(data, measurements={"grade": (changed, weight)})
 
 
-def test_out_of_fold_prior_of_a_cell_sees_neither_its_grade_nor_its_fold():
-    data, _, _ = planted(1, n=90, k=5, graded_share=0.8)
-    folds = teacher_folds(90, 3, seed=2)
-    eta = out_of_fold_prior(data, folds, _fit_fold)
+def _fit(data: FactorData, **options: object) -> CalibratedFactorFit:
+    return fit_calibrated(data, STATED, 0, n_factors=1, **options)  # type: ignore[arg-type]
+
+
+def test_a_hidden_grade_is_only_a_target_never_part_of_its_own_prior(monkeypatch):
+    # slope and tables are learned on pairs (prior, grade) of the hidden cells, the prior from
+    # a first fit without them: changing one hidden grade leaves every prior unchanged and
+    # moves only the targets
+    data, _, _ = planted(1, n=800, k=5, graded_share=0.8)
+    priors: list[np.ndarray] = []
+    targets: list[np.ndarray] = []
+    real_platt, real_em = factor_fit.fit_platt, factor_fit.fit_emissions_given_prior
+
+    def spy_platt(eta, other, grade_llr, *args, **kwargs):
+        priors.append(np.concatenate([eta, other]))
+        return real_platt(eta, other, grade_llr, *args, **kwargs)
+
+    def spy_em(prior, hidden_grades, *args):
+        targets.append(hidden_grades.measurements["grade"][0].copy())
+        return real_em(prior, hidden_grades, *args)
+
+    monkeypatch.setattr(factor_fit, "fit_platt", spy_platt)
+    monkeypatch.setattr(factor_fit, "fit_emissions_given_prior", spy_em)
+    first = _fit(data)
     grade = data.measurements["grade"][0]
-    t, k = np.argwhere(grade >= 0)[0]
-    same_fold = next(i for i in range(90) if i != t and folds[i] == folds[t])
-    other_fold = next(i for i in range(90) if folds[i] != folds[t])
-    own = _with_grade(data, t, k, 2 - grade[t, k] if grade[t, k] != 1 else 0)
-    assert out_of_fold_prior(own, folds, _fit_fold)[t, k] == pytest.approx(eta[t, k], abs=1e-12)
-    neighbour = _with_grade(data, same_fold, 0, 0 if grade[same_fold, 0] != 0 else 2)
-    assert out_of_fold_prior(neighbour, folds, _fit_fold)[t, k] == pytest.approx(
-        eta[t, k], abs=1e-12
-    )
-    # but a grade of another fold does reach it (through the fitted global parameters), and
-    # so does the teacher's grade on another point (through her factors)
-    changed = np.argwhere(grade[other_fold] != 0)[0][0]
-    elsewhere = _with_grade(data, other_fold, changed, 0)
-    assert out_of_fold_prior(elsewhere, folds, _fit_fold)[t, k] != pytest.approx(eta[t, k])
-    point = next(j for j in range(5) if j != k and grade[t, j] != 0)
-    her_other = _with_grade(data, t, point, 0)
-    assert out_of_fold_prior(her_other, folds, _fit_fold)[t, k] != pytest.approx(eta[t, k])
+    hidden = targets[0] >= 0
+    t, k = np.argwhere(hidden)[0]
+    second = _fit(_with_grade(data, t, k, 0 if grade[t, k] != 0 else 2))
+    np.testing.assert_array_equal(priors[0], priors[1])  # the priors: identical
+    assert targets[1][t, k] != targets[0][t, k]  # the target did change
+    assert not np.array_equal(first.measured.emission["grade"], second.measured.emission["grade"])
+    # and a grade that was not hidden does reach the priors (the check can fail)
+    t2, k2 = np.argwhere(~hidden & (grade >= 0))[0]
+    _fit(_with_grade(data, t2, k2, 0 if grade[t2, k2] != 0 else 2))
+    assert not np.array_equal(priors[2], priors[0])
 
 
-def test_teacher_folds_are_balanced_and_seeded():
-    a = teacher_folds(100, 3, seed=4)
-    np.testing.assert_array_equal(a, teacher_folds(100, 3, seed=4))
-    assert not np.array_equal(a, teacher_folds(100, 3, seed=5))
-    assert sorted(np.bincount(a)) == [33, 33, 34]
+def test_held_out_tables_are_deterministic_by_seed():
+    data, _, _ = planted(3, n=800, k=5)
+    a = _fit(data, random_state=7)
+    b = _fit(data, random_state=7)
+    c = _fit(data, random_state=8)
+    np.testing.assert_array_equal(a.measured.emission["grade"], b.measured.emission["grade"])
+    assert not np.array_equal(a.measured.emission["grade"], c.measured.emission["grade"])
+    assert a.measured.cells == round(0.2 * (data.measurements["grade"][0] >= 0).sum())
+    assert _fit(data, held_out_emissions=False).measured == MeasuredCalibration()
 
 
-def test_crossfit_is_deterministic_by_seed():
-    data, _, _ = planted(3, n=150, k=5)
-    final = _fit_fold(data)
-    a = fit_crossfit_emissions(data, _fit_fold, final, 0.8, n_folds=3, seed=7)
-    b = fit_crossfit_emissions(data, _fit_fold, final, 0.8, n_folds=3, seed=7)
-    c = fit_crossfit_emissions(data, _fit_fold, final, 0.8, n_folds=3, seed=8)
-    np.testing.assert_array_equal(a.emission["grade"], b.emission["grade"])
-    assert not np.array_equal(a.emission["grade"], c.emission["grade"])
-    assert (a.n_folds, a.cells) == (3, int((data.measurements["grade"][0] >= 0).sum()))
-
-
-def test_crossfit_tables_round_trip_through_the_model_arrays(small_province):
+def test_held_out_tables_round_trip_through_the_model_arrays(small_province):
     view = dataclasses.replace(small_province, responses=empty_table("responses"))
     framework = default_framework()
     bank = load_item_bank(framework=framework)
@@ -131,7 +128,7 @@ def test_crossfit_tables_round_trip_through_the_model_arrays(small_province):
         view, bank, framework, load_catalog()
     )
     measured = model.measured_calibration_
-    assert set(measured.emission) == {"grade"} and measured.n_folds == 3
+    assert set(measured.emission) == {"grade"} and measured.cells > 0
     arrays = model.get_arrays()
     restored = DiagnosisModel.from_arrays(arrays, bank, framework)
     np.testing.assert_array_equal(
@@ -143,13 +140,13 @@ def test_crossfit_tables_round_trip_through_the_model_arrays(small_province):
     restored.measured_calibration_ = MeasuredCalibration()
     assert not np.allclose(restored.diagnose_arrays(view)["mastery_probability"], p)
     # directories written before the cross-fit restore to "no tables"
-    old = {k: v for k, v in arrays.items() if not k.startswith("factor_crossfit_")}
+    old = {k: v for k, v in arrays.items() if not k.startswith("factor_heldout_")}
     assert restore_measured(old) == MeasuredCalibration()
 
 
 def test_predict_without_tables_equals_the_model_own_likelihood():
     data, _, _ = planted(5, n=120, k=4)
-    model = _fit_fold(data)
+    model = _fit(data).model
     plain = predict_calibrated(model, IDENTITY, data)["mastery_probability"]
     same = predict_calibrated(model, IDENTITY, data, measured=MeasuredCalibration())
     np.testing.assert_array_equal(plain, same["mastery_probability"])

@@ -123,7 +123,7 @@ def test_calibrated_fit_hides_a_seeded_share_of_grades():
     data, truth = planted(5, n=2000, k=8)
     fit = fit_calibrated(data, stated_tables(), 0, n_factors=1)
     assert fit.calibrated and 0.05 <= fit.calibration.slope <= 5.0
-    assert fit.measured.n_folds == 3 and set(fit.measured.emission) == {"grade"}
+    assert fit.measured.cells > 0 and set(fit.measured.emission) == {"grade"}
     p = predict_calibrated(fit.model, fit.calibration, data, measured=fit.measured)[
         "mastery_probability"
     ]

@@ -100,17 +100,6 @@ class FactorData:
         """(teachers, points)."""
         return self.activity.shape  # type: ignore[return-value]
 
-    def take(self, rows: NDArray[np.int64]) -> FactorData:
-        """The teachers ``rows`` (a fold of a cross-fit, a chunk)."""
-        gap = self.environment_gap
-        return FactorData(
-            {kind: (obs[rows], weight[rows]) for kind, (obs, weight) in self.measurements.items()},
-            self.activity[rows],
-            self.covariates[rows],
-            self.schools[rows],
-            None if gap is None else gap[rows],
-        )
-
 
 class FactorMastery:
     """Low-rank logistic mastery model with learned emissions and completion weights.

@@ -46,6 +46,10 @@ class MeasuredCalibration:
     emission: dict[str, NDArray[np.float64]] = field(default_factory=dict)
     cells: int = 0
 
+    def evidence_log_odds(self, kind: str) -> NDArray[np.float64]:
+        """Log-likelihood ratio (mastered against not) of each category of ``kind``."""
+        return _ratio(self.emission[kind])
+
     def log_odds(self, model: FactorMastery, data: FactorData) -> NDArray[np.float64]:
         """The cells' measurement log-likelihood ratio, held-out tables first.
 

@@ -8,8 +8,10 @@ every family. Truth is read only to score, never by the fit.
     python bench/bench_factor_ece.py --teachers 3000 --seed 0 --family graph [--naive]
         [--options '{"prior_strength": 1000, "course_ratio": 0.5}']
 
-``--naive`` scores with the plain MAP ``η`` instead of the leave-one-out one; ``--options``
-are passed to :class:`~recommender.diagnosis.factor_model.FactorMastery`.
+``--naive`` scores with the plain MAP ``η`` instead of the leave-one-out one; ``--no-heldout``
+keeps the model's own emission tables for measured cells (no held-out tables, the state
+before 2026-12-03); ``--options`` are passed to
+:class:`~recommender.diagnosis.factor_model.FactorMastery`.
 """
 
 from __future__ import annotations
@@ -25,7 +27,12 @@ from threadpoolctl import threadpool_limits
 
 
 def run(
-    teachers: int, seed: int, family: str, naive: bool, options: dict[str, Any]
+    teachers: int,
+    seed: int,
+    family: str,
+    naive: bool,
+    options: dict[str, Any],
+    heldout: bool = True,
 ) -> dict[str, Any]:
     """Simulate, fit the factor model on grades + records, score against the final truth."""
     import recommender.diagnosis.factor_fit as factor_fit
@@ -44,6 +51,10 @@ def run(
     model_module.predict_calibrated = functools.partial(  # type: ignore[assignment]
         factor_fit.predict_calibrated, leave_one_out=not naive
     )
+    if not heldout:
+        model_module.fit_calibrated = functools.partial(  # type: ignore[assignment]
+            factor_fit.fit_calibrated, held_out_emissions=False
+        )
     model = DiagnosisModel(structure="factor", random_state=seed).fit(
         view, bank, framework, catalog
     )
@@ -65,6 +76,13 @@ def run(
             "ece": round(expected_calibration_error(final[mask], p[mask]), 3),
         }
     report["calibration_slope"] = round(model.calibration_.slope, 3)
+    report["heldout_emission"] = {
+        kind: np.round(table, 3).tolist()
+        for kind, table in model.measured_calibration_.emission.items()
+    }
+    report["model_emission"] = {
+        kind: np.round(table, 3).tolist() for kind, table in model.factor_model_.emission_.items()
+    }
     report["activity_log_odds"] = [
         round(float(v), 3) for v in model.factor_model_.evidence_log_odds("activity")
     ]
@@ -78,12 +96,20 @@ def main() -> None:
     parser.add_argument("--family", default="graph")
     parser.add_argument("--naive", action="store_true")
     parser.add_argument("--options", default="{}")
+    parser.add_argument("--no-heldout", action="store_true")
     parser.add_argument("--small", action="store_true", help="400 teachers (seconds).")
     args = parser.parse_args()
     if args.small:
         args.teachers = 400
     with threadpool_limits(1):
-        report = run(args.teachers, args.seed, args.family, args.naive, json.loads(args.options))
+        report = run(
+            args.teachers,
+            args.seed,
+            args.family,
+            args.naive,
+            json.loads(args.options),
+            heldout=not args.no_heldout,
+        )
     print(json.dumps(report, ensure_ascii=False))
 
 

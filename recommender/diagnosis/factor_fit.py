@@ -5,29 +5,44 @@ Steps (docs/diagnosis.md, "the learned model"):
 1. hide a seeded 20 % of the observed grades (when there are at least 500);
 2. fit :class:`FactorMastery` on the rest;
 3. fit Platt's (α, β) on the hidden grades (:mod:`calibration`);
-4. refit on every grade, warm-started from step 2, and keep (α, β).
+4. refit on every grade, warm-started from step 2, and keep (α, β);
+5. re-learn the grade emission tables on the hidden grades of step 1, with the first fit's
+   prior (which never saw them) held fixed (:mod:`emission_calibration`); the measured
+   cells are scored with these tables.
 
 Without grades there is nothing of the province's own to calibrate on, and the map stays the
-identity (reported as ``calibrated = False``).
+identity (reported as ``calibrated = False``); the emission tables are then the model's own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
 from recommender.diagnosis.calibration import IDENTITY, PlattCalibration, fit_platt, holdout_cells
+from recommender.diagnosis.emission_calibration import (
+    MeasuredCalibration,
+    fit_emissions_given_prior,
+)
 from recommender.diagnosis.evidence import ACTIVITY_LABELS, Evidence
 from recommender.diagnosis.factor_model import FactorData, FactorMastery
 
 #: The activity category of a completed practice task (evidence.ACTIVITY_LABELS).
 PRACTICE_CATEGORY = ACTIVITY_LABELS.index("task_completed")
 
-__all__ = ["HOLDOUT_SHARE", "factor_data", "fit_calibrated", "predict_calibrated", "record_volume"]
+__all__ = [
+    "HOLDOUT_SHARE",
+    "CalibratedFactorFit",
+    "factor_data",
+    "fit_calibrated",
+    "predict_calibrated",
+    "record_volume",
+]
 
 #: Share of the observed grades hidden from the first fit to calibrate on.
 HOLDOUT_SHARE = 0.2
@@ -78,6 +93,15 @@ def record_volume(
     return done, enrolled
 
 
+class CalibratedFactorFit(NamedTuple):
+    """What :func:`fit_calibrated` learned: the model, its slope map and measured-cell tables."""
+
+    model: FactorMastery
+    calibration: PlattCalibration
+    calibrated: bool
+    measured: MeasuredCalibration = MeasuredCalibration()
+
+
 def fit_calibrated(
     data: FactorData,
     prior_tables: Mapping[str, NDArray[np.float64]],
@@ -85,8 +109,13 @@ def fit_calibrated(
     *,
     n_factors: int = 2,
     random_state: int | None = 0,
-) -> tuple[FactorMastery, PlattCalibration, bool]:
-    """Fit, calibrate on hidden grades, refit on all; returns (model, calibration, calibrated)."""
+    held_out_emissions: bool = True,
+) -> CalibratedFactorFit:
+    """Fit, calibrate on hidden grades, refit on all, re-learn the emissions on hidden grades.
+
+    ``held_out_emissions=False`` skips step 5 (the measured cells then use the model's own
+    emission tables, as before 2026-12-03).
+    """
 
     def model() -> FactorMastery:
         return FactorMastery(n_factors=n_factors, random_state=random_state)
@@ -99,7 +128,7 @@ def fit_calibrated(
         else np.zeros(data.shape, dtype=bool)
     )
     if grades is None or not hidden.any():
-        return model().fit(data, prior_tables, n_schools), IDENTITY, False
+        return CalibratedFactorFit(model().fit(data, prior_tables, n_schools), IDENTITY, False)
     obs, weight = grades
     kept = replace(
         data,
@@ -109,12 +138,27 @@ def fit_calibrated(
         },
     )
     first = model().fit(kept, prior_tables, n_schools)
-    eta = first.prior_log_odds(kept)[hidden]
-    other = first.measurement_log_odds(kept)[hidden]
+    eta = first.prior_log_odds(kept)
+    other = first.measurement_log_odds(kept)
     ratio = first.evidence_log_odds("grade")
-    calibration = fit_platt(eta, other, ratio[obs[hidden].astype(np.int64)] * weight[hidden])
+    calibration = fit_platt(
+        eta[hidden], other[hidden], ratio[obs[hidden].astype(np.int64)] * weight[hidden]
+    )
     final = model().fit(data, prior_tables, n_schools, warm_start=first)
-    return final, calibration, True
+    measured = MeasuredCalibration()
+    if held_out_emissions:
+        hidden_grades = replace(
+            data, measurements={"grade": (np.where(hidden, obs, -1).astype(np.int8), weight)}
+        )
+        tables = fit_emissions_given_prior(
+            calibration.apply(eta) + other,
+            hidden_grades,
+            first.emission_,
+            first.prior_tables_,
+            first.prior_strength,
+        )
+        measured = MeasuredCalibration(tables, int(hidden.sum()))
+    return CalibratedFactorFit(final, calibration, True, measured)
 
 
 def predict_calibrated(
@@ -123,16 +167,19 @@ def predict_calibrated(
     data: FactorData,
     *,
     leave_one_out: bool = True,
+    measured: MeasuredCalibration | None = None,
 ) -> dict[str, NDArray[np.float64]]:
     """Calibrated posterior and prior-only (attributes + school) probabilities per cell.
 
     ``leave_one_out`` (default) takes a measured cell's ``η`` from factors solved without its
     own measurement (:meth:`FactorMastery.prior_log_odds_loo`), so the measurement is counted
     once; False is the plain MAP ``η`` (kept for comparison, docs/diagnosis.md §7).
+    ``measured`` supplies held-out emission tables for the measured cells' likelihood
+    ratio (None or empty: the model's own tables).
     """
     prior = model.prior_log_odds_loo(data) if leave_one_out else model.prior_log_odds(data)
     eta = calibration.apply(prior)
-    llr = model.measurement_log_odds(data)
+    llr = (measured or MeasuredCalibration()).log_odds(model, data)
     attributes_only = calibration.apply(model.attribute_log_odds(data))
     return {
         "mastery_probability": 1.0 / (1.0 + np.exp(-(eta + llr))),

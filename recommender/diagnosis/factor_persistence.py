@@ -12,10 +12,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from recommender.diagnosis.calibration import PlattCalibration
+from recommender.diagnosis.emission_calibration import MeasuredCalibration
 from recommender.diagnosis.factor_model import FactorMastery
 from recommender.diagnosis.teacher_features import CATEGORICAL_FIELDS, TeacherFeatures
 
-__all__ = ["factor_arrays", "restore_factor"]
+__all__ = ["factor_arrays", "restore_factor", "restore_measured"]
 
 
 def factor_arrays(model: Any) -> dict[str, NDArray[Any]]:
@@ -35,6 +36,7 @@ def factor_arrays(model: Any) -> dict[str, NDArray[Any]]:
         **{f"factor_emission_{k}": m.emission_[k] for k in kinds},
         "factor_calibration": np.array([model.calibration_.slope, model.calibration_.offset]),
         "factor_calibrated": np.array(bool(model.calibrated_)),
+        **_measured_arrays(model.measured_calibration_),
         "factor_with_activity": np.array(bool(features.with_activity)),
         **{
             f"factor_levels_{name}": np.array(list(features.levels[name]), dtype=str)
@@ -44,10 +46,34 @@ def factor_arrays(model: Any) -> dict[str, NDArray[Any]]:
     }
 
 
+def _measured_arrays(measured: MeasuredCalibration) -> dict[str, NDArray[Any]]:
+    """The held-out emission tables, prefixed ``factor_heldout_``."""
+    kinds = sorted(measured.emission)
+    return {
+        "factor_heldout_kinds": np.array(kinds, dtype=str),
+        "factor_heldout_cells": np.array(measured.cells, dtype=np.int64),
+        **{f"factor_heldout_emission_{k}": measured.emission[k] for k in kinds},
+    }
+
+
+def restore_measured(arrays: Mapping[str, NDArray[Any]]) -> MeasuredCalibration:
+    """The held-out tables (none in model directories written before 2026-12-03)."""
+    if "factor_heldout_kinds" not in arrays:
+        return MeasuredCalibration()
+    kinds = [str(k) for k in np.asarray(arrays["factor_heldout_kinds"], dtype=str)]
+    return MeasuredCalibration(
+        {k: np.asarray(arrays[f"factor_heldout_emission_{k}"], dtype=np.float64) for k in kinds},
+        int(arrays["factor_heldout_cells"]),
+    )
+
+
 def restore_factor(
     arrays: Mapping[str, NDArray[Any]],
 ) -> tuple[FactorMastery, PlattCalibration, bool, TeacherFeatures, list[str]]:
-    """Rebuild (model, calibration, calibrated, features, evidence kinds) from the arrays."""
+    """Rebuild (model, calibration, calibrated, features, evidence kinds) from the arrays.
+
+    The held-out emission tables are restored by :func:`restore_measured`.
+    """
     m = FactorMastery(n_factors=int(np.asarray(arrays["factor_loadings"]).shape[1]))
     m.intercept_ = np.asarray(arrays["factor_intercept"], dtype=np.float64)
     m.weights_ = np.asarray(arrays["factor_weights"], dtype=np.float64)

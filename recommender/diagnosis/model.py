@@ -273,7 +273,12 @@ class DiagnosisModel:
         data = self._factor_data(
             evidence, attributes, province.teachers["school_id"], events, index
         )
-        self.factor_model_, self.calibration_, self.calibrated_ = fit_calibrated(
+        (
+            self.factor_model_,
+            self.calibration_,
+            self.calibrated_,
+            self.measured_calibration_,
+        ) = fit_calibrated(
             data,
             prior_tables(evidence, self.fusion_, log_odds),
             len(self.school_ids_),
@@ -310,7 +315,9 @@ class DiagnosisModel:
         """The factor model's calibrated posterior with SD, counts, flag and prior."""
         evidence, _ = self._evidence(codes, teacher_row, grades, events, moment)
         data = self._factor_data(evidence, attributes, school_ids, events, teacher_row)
-        scored = predict_calibrated(self.factor_model_, self.calibration_, data)
+        scored = predict_calibrated(
+            self.factor_model_, self.calibration_, data, measured=self.measured_calibration_
+        )
         return {
             **self._posterior(scored["mastery_probability"], evidence.counts, codes.shape),
             "prior_probability": scored["prior_probability"],

@@ -19,7 +19,11 @@ from numpy.typing import NDArray
 from competency_model.errors import ModelError
 from competency_model.framework import Framework
 from competency_model.item_bank import ItemBank
-from recommender.diagnosis.factor_persistence import factor_arrays, restore_factor
+from recommender.diagnosis.factor_persistence import (
+    factor_arrays,
+    restore_factor,
+    restore_measured,
+)
 from recommender.diagnosis.fusion import FusionConfig
 from recommender.diagnosis.higher_order import HigherOrderDINA
 from recommender.diagnosis.mixture import LatentClassMastery
@@ -166,6 +170,7 @@ def restore_model(
                 model.features_,
                 model.evidence_kinds_,
             ) = restore_factor(arrays)
+            model.measured_calibration_ = restore_measured(arrays)
             model.point_environment_ = np.asarray(
                 arrays.get("factor_point_environment", np.zeros(len(model.codes_))), dtype=np.int8
             )

@@ -122,6 +122,13 @@ def evaluate_subsets(
                     "environment_gap",
                 ]
             },
+            # the tables the measured cells are scored with (learned on held-out grades)
+            "factor_heldout": {
+                kind: [
+                    round(float(v), 3) for v in factor.measured_calibration_.evidence_log_odds(kind)
+                ]
+                for kind in sorted(factor.measured_calibration_.emission)
+            },
             "factor_calibration": [
                 round(factor.calibration_.slope, 3),
                 round(factor.calibration_.offset, 3),

@@ -121,9 +121,12 @@ def test_calibrated_fit_hides_a_seeded_share_of_grades():
     assert a.sum() == round(0.2 * observed.sum())
     np.testing.assert_array_equal(a, holdout_cells(observed, 0.2, seed=3))
     data, truth = planted(5, n=2000, k=8)
-    model, calibration, calibrated = fit_calibrated(data, stated_tables(), 0, n_factors=1)
-    assert calibrated and 0.05 <= calibration.slope <= 5.0
-    p = predict_calibrated(model, calibration, data)["mastery_probability"]
+    fit = fit_calibrated(data, stated_tables(), 0, n_factors=1)
+    assert fit.calibrated and 0.05 <= fit.calibration.slope <= 5.0
+    assert fit.measured.cells > 0 and set(fit.measured.emission) == {"grade"}
+    p = predict_calibrated(fit.model, fit.calibration, data, measured=fit.measured)[
+        "mastery_probability"
+    ]
     assert expected_calibration_error(truth.ravel(), p.ravel()) <= 0.05
 
 

@@ -17,6 +17,7 @@ from service.audit import AuditBatcher
 from service.auth import KeyCache
 from service.model_registry import ModelRegistry
 from service.settings import Settings
+from service.usecases.precomputed import ListedJson
 from service.usecases.ranking_cache import RankingCache
 
 
@@ -60,6 +61,11 @@ class ServiceState:
     def key_cache(self) -> KeyCache:
         """Keys verified in the last few seconds (see :class:`~service.auth.KeyCache`)."""
         return KeyCache()
+
+    @cached_property
+    def listed_json(self) -> ListedJson:
+        """The catalog part of stored list items, rendered once per model (precomputed lists)."""
+        return ListedJson()
 
     @cached_property
     def ranking_cache(self) -> RankingCache:

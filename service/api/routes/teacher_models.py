@@ -94,8 +94,8 @@ def get_diagnosis(
 
 
 # ``async``, and lean on purpose: this is the endpoint platforms call most. A known teacher's
-# request reads its tenancy row, completions and stored list in one round trip, explains the
-# stored list when it can fill ``k``, else takes the ranking from the RankingCache
+# request reads its tenancy row, completions and stored list (with the batch's reasons) in one
+# round trip, joins the stored items' JSON when they fill ``k``, else takes the ranking from the RankingCache
 # (one model call on the teacher's first request after a retraining), joins the kept JSON of
 # the items and waits for its audit entry's group commit. Measured in docs/benchmarks.md,
 # section service. A teacher newer than the model is diagnosed first, in the thread pool.
@@ -136,7 +136,7 @@ async def get_recommendations(
     if decision.mode is Serving.KNOWN:
         assert decision.row is not None
         from_lists = (
-            precomputed_list(models, teacher_id, k, completed, stored)
+            precomputed_list(models, teacher_id, k, completed, stored, state.listed_json)
             if listed is not None
             else None
         )

@@ -124,7 +124,7 @@ async def get_recommendations(
     # other requests while this one waits for PostgreSQL.
     scope, completed, stored = await run_in_threadpool(
         visible_teacher_with_list,
-        state.engine,
+        state.read_engine,
         principal,
         teacher_id,
         listed,

@@ -95,9 +95,9 @@ def get_diagnosis(
 
 # ``async``, and lean on purpose: this is the endpoint platforms call most. A known teacher's
 # request reads its tenancy row, completions and stored list (with the batch's reasons) in one
-# round trip, joins the stored items' JSON when they fill ``k``, else takes the ranking from the RankingCache
-# (one model call on the teacher's first request after a retraining), joins the kept JSON of
-# the items and waits for its audit entry's group commit. Measured in docs/benchmarks.md,
+# round trip, joins the stored items' JSON when they fill ``k``, else takes the ranking from
+# the RankingCache (one model call on the teacher's first request after a retraining), joins
+# the kept JSON of the items and waits for its audit entry's group commit. Measured in docs/benchmarks.md,
 # section service. A teacher newer than the model is diagnosed first, in the thread pool.
 @router.get("/{teacher_id}/recommendations", response_model=RecommendationsOut)
 async def get_recommendations(

@@ -15,7 +15,10 @@ at 200 req/s):
    course items (distinct catalog items picked by a seeded hash, scores decreasing with rank),
    tagged with the bundle's model version, in the region's partition, and the region's list
    pointer switched to that version — the rows ``nengli batch-load`` would write, without
-   ranking a million teachers first. The service serves them exactly as the batch's.
+   ranking a million teachers first. Each row's reasons are then explained from the bundle's
+   model (``HybridRecommender.explain_listed``, the reasons a live request would give) and
+   stored as ``nengli batch-load`` stores the batch's (``--no-reasons``: leave them NULL, as an
+   older batch file loads). The service serves them exactly as the batch's.
 3. **Server.** ``uvicorn service.app:create_app`` (``--workers``) on that database.
 4. **Load, in other processes.** ``wrk`` closed loops (``--concurrency`` connections,
    ``--duration`` s): ``/v1/me``, then recommendations for teachers asked for the first time
@@ -24,8 +27,8 @@ at 200 req/s):
    ``/v1/me`` and for first recommendations (other teachers again).
 
 Every recommendation request authenticates the key, reads the teacher's tenancy row,
-completions and stored list (one round trip, in a worker thread), builds the reasons of the k
-items shown from the model and appends its read-audit row to the group-committed audit batch.
+completions and stored list with its reasons (one round trip, in a worker thread), joins the
+JSON of the k items shown and appends its read-audit row to the group-committed audit batch.
 
 Usage::
 
@@ -153,6 +156,68 @@ def synthetic_lists(url: str, teachers: int, depth: int, version: str, seed: int
     return round(time.perf_counter() - started, 1)
 
 
+def synthetic_reasons(url: str, model_dir: Path, version: str, chunk: int = 2000) -> float:
+    """Store every synthetic list row's reasons as the model explains them; the seconds it took.
+
+    Per chunk of teachers: the rows are read back, explained (the reasons a request of the
+    teacher would build live) and written through a ``COPY``'d staging table.
+    """
+    from sqlalchemy import text
+
+    from recommender.bundle import load_recommender
+    from service.db.bulk import copy_into_staging
+    from service.db.engine import make_engine, make_session_factory
+    from service.db.list_store import reasons_json
+
+    started = time.perf_counter()
+    recommender = load_recommender(model_dir)
+    engine = make_engine(url)
+    teacher_ids = recommender.teachers_.teacher_ids.astype(str).tolist()
+    for start in range(0, len(teacher_ids), chunk):
+        ids = teacher_ids[start : start + chunk]
+        with make_session_factory(engine)() as session:
+            rows = session.execute(
+                text(
+                    "SELECT teacher_id, rank, item_id, score FROM recommendation_lists "
+                    "WHERE region = :r AND model_version = :v AND kind = 'course' "
+                    "AND teacher_id = ANY(:ids) ORDER BY teacher_id, rank"
+                ),
+                {"r": REGION, "v": version, "ids": ids},
+            ).all()
+            by_teacher: dict[str, list[tuple[int, str, float]]] = {}
+            for teacher, rank, item, score in rows:
+                by_teacher.setdefault(teacher, []).append((rank, item, score))
+            explained = []
+            for teacher, listed in by_teacher.items():
+                items = recommender.explain_listed(
+                    teacher, [item for _, item, _ in listed], [score for _, _, score in listed]
+                )
+                if len(items) != len(listed):
+                    raise SystemExit(f"teacher {teacher}: a listed item left the catalog")
+                for (rank, _, _), item in zip(listed, items, strict=True):
+                    zh, en = reasons_json(item.reasons_zh), reasons_json(item.reasons_en)
+                    explained.append((teacher, rank, zh, en))
+            copy_into_staging(
+                session,
+                "reasons_staging",
+                [("teacher_id", "text"), ("rank", "integer"), ("zh", "text"), ("en", "text")],
+                explained,
+            )
+            session.execute(
+                text(
+                    "UPDATE recommendation_lists l SET reasons_zh = x.zh, reasons_en = x.en "
+                    "FROM reasons_staging x WHERE l.region = :r AND l.model_version = :v "
+                    "AND l.kind = 'course' AND l.teacher_id = x.teacher_id AND l.rank = x.rank"
+                ),
+                {"r": REGION, "v": version},
+            )
+            session.commit()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE recommendation_lists"))
+    engine.dispose()
+    return round(time.perf_counter() - started, 1)
+
+
 def start_server(url: str, model_dir: Path, port: int, workers: int) -> subprocess.Popen[str]:
     """uvicorn on ``url``; returns once every worker has loaded the model and /readyz answers."""
     import httpx
@@ -255,6 +320,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--reuse", action="store_true", help="Keep an earlier run's schema.")
     parser.add_argument("--small", action="store_true", help="3,000 teachers, 5 s runs.")
+    parser.add_argument(
+        "--no-reasons",
+        dest="reasons",
+        action="store_false",
+        help="Store no reasons with the lists (as an older batch file loads).",
+    )
     args = parser.parse_args(argv)
     if args.small:
         args.teachers, args.schools, args.duration, args.rate = 3000, 30, 5.0, 200.0
@@ -305,6 +376,8 @@ def main(argv: list[str] | None = None) -> None:
         timings["load_lists_s"] = synthetic_lists(
             url, args.teachers, args.depth, version, args.seed
         )
+        if args.reasons:
+            timings["load_reasons_s"] = synthetic_reasons(url, model_dir, version)
 
     from service.auth import create_key
     from service.db.engine import make_engine, make_session_factory
@@ -370,6 +443,7 @@ def main(argv: list[str] | None = None) -> None:
                 "teachers": args.teachers,
                 "schools": args.schools,
                 "list_rows": args.teachers * args.depth,
+                "stored_reasons": args.reasons,
                 "server": f"uvicorn, {args.workers} worker(s), PostgreSQL",
                 "load_generator": "wrk (closed loops), bench.open_loop (open loops), "
                 "separate processes on the same machine",

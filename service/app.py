@@ -116,6 +116,8 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
             state.audit_batcher.close()
         if "key_cache" in vars(state):  # last-used times seen since their last write
             state.key_cache.usage.flush(engine)
+        if "read_engine" in vars(state) and state.read_engine is not engine:
+            state.read_engine.dispose()
         engine.dispose()
 
     app = FastAPI(

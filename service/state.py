@@ -15,8 +15,10 @@ from competency_model.graph import CompetencyGraph
 from competency_model.item_bank import ItemBank, default_item_bank, load_item_bank
 from service.audit import AuditBatcher
 from service.auth import KeyCache
+from service.db.engine import make_engine
 from service.model_registry import ModelRegistry
 from service.settings import Settings
+from service.usecases.precomputed import ListedJson
 from service.usecases.ranking_cache import RankingCache
 
 
@@ -60,6 +62,25 @@ class ServiceState:
     def key_cache(self) -> KeyCache:
         """Keys verified in the last few seconds (see :class:`~service.auth.KeyCache`)."""
         return KeyCache()
+
+    @cached_property
+    def read_engine(self) -> Engine:
+        """A pool for the recommendation request's one read, without the pre-ping round trip.
+
+        That read sends itself again on a new connection when the server closed a pooled
+        one (:func:`service.db.driver_query.run_together`), so it does not need the ``SELECT
+        1`` the main pool sends at every checkout; the ping was about a fifth of the read's
+        client CPU (docs/benchmarks.md, 2026-12-03). SQLite: the main engine.
+        """
+        if self.engine.dialect.name == "sqlite":
+            return self.engine
+        url = self.engine.url.render_as_string(hide_password=False)
+        return make_engine(url, pre_ping=False)
+
+    @cached_property
+    def listed_json(self) -> ListedJson:
+        """The catalog part of stored list items, rendered once per model (precomputed lists)."""
+        return ListedJson()
 
     @cached_property
     def ranking_cache(self) -> RankingCache:

@@ -198,6 +198,19 @@ class HybridRecommender(LearnedAttributes, BaseEstimator):
             state, self.row_of(teacher_id), self.mastered_threshold, item_ids, scores, cached[1]
         )
 
+    def catalog_fields(self) -> Mapping[str, Mapping[str, Any]]:
+        """Per item id of the fitted catalog, the fields of its recommendation the catalog alone
+        decides (:func:`~recommender.ranking.ranked.catalog_fields`).
+
+        Built once per fitted state and kept: a caller that shows reasons stored by the batch
+        renders the rest of each item from here instead of ranking or explaining.
+        """
+        state = self._state()
+        cached = getattr(self, "_catalog_fields", None)
+        if cached is None or cached[0] is not state:
+            cached = self._catalog_fields = (state, listed.catalog_fields_by_item(state))
+        return cached[1]
+
     def eligible(self, rows: NDArray[np.int64]) -> NDArray[np.bool_]:
         """Items each teacher at ``rows`` could be shown at all (environment and policy gating)."""
         state = self._state()

@@ -10,15 +10,16 @@ The list carries no per-signal values (``signals`` stays empty).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from recommender.ranking.explanations import ExplanationContext
-from recommender.ranking.ranked import RankedItems, Recommendation
+from recommender.ranking.ranked import RankedItems, Recommendation, catalog_fields
 from recommender.ranking.rows import dense_rows, share_below, zscore_rows
 from recommender.ranking.state import FittedState
 
-__all__ = ["explain_listed", "item_columns", "known_context"]
+__all__ = ["catalog_fields_by_item", "explain_listed", "item_columns", "known_context"]
 
 
 def known_context(state: FittedState, row: int, mastered_threshold: float) -> ExplanationContext:
@@ -50,6 +51,14 @@ def known_context(state: FittedState, row: int, mastered_threshold: float) -> Ex
 def item_columns(state: FittedState) -> dict[str, int]:
     """Catalog column of every item id of the fitted state."""
     return {str(item): column for column, item in enumerate(state.items.item_ids.tolist())}
+
+
+def catalog_fields_by_item(state: FittedState) -> dict[str, dict[str, Any]]:
+    """:func:`~recommender.ranking.ranked.catalog_fields` of every item of the fitted state."""
+    return {
+        item: catalog_fields(state.items, state.points, column)
+        for item, column in item_columns(state).items()
+    }
 
 
 def explain_listed(

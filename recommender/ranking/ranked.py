@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -18,7 +19,7 @@ from pydantic import BaseModel, Field
 from recommender.ranking.explanations import ExplanationContext, explain_item
 from recommender.ranking.signals import ItemTable, PointTable
 
-__all__ = ["RankedItems", "Recommendation", "rank_items"]
+__all__ = ["RankedItems", "Recommendation", "catalog_fields", "rank_items"]
 
 
 class Recommendation(BaseModel):
@@ -33,6 +34,23 @@ class Recommendation(BaseModel):
     reasons_zh: list[str]
     reasons_en: list[str]
     signals: dict[str, float] = Field(default_factory=dict)
+
+
+def catalog_fields(items: ItemTable, points: PointTable, row: int) -> dict[str, Any]:
+    """The fields of a :class:`Recommendation` that only the catalog decides (title, kind,
+    hours, point weights), for catalog row ``row``.
+
+    One function for every door that builds a recommendation (a ranking explained here, a
+    precomputed list rendered by the service), so the item fields cannot drift apart.
+    """
+    weights = items.point_weights[row].tolist()
+    codes = points.codes
+    return {
+        "title_zh": str(items.titles_zh[row]),
+        "kind": str(items.kinds[row]),
+        "hours": float(items.hours[row]),
+        "points": {str(codes[c]): round(float(w), 4) for c, w in enumerate(weights) if w > 0},
+    }
 
 
 @dataclass(frozen=True)
@@ -81,18 +99,16 @@ class RankedItems:
                     return chosen
         return chosen if self.exhaustive else None
 
+    def reasons(self, position: int) -> tuple[list[str], list[str]]:
+        """The reasons (zh, en) of the item at ``position``: what the batch stores per list row."""
+        return explain_item(int(self.rows[position]), self.items, self.points, self.context)
+
     def explain(self, position: int) -> Recommendation:
         """The item at ``position`` with its score, signals and reasons."""
-        row = int(self.rows[position])
-        weights = self.items.point_weights[row].tolist()
-        codes = self.points.codes
-        zh, en = explain_item(row, self.items, self.points, self.context)
+        zh, en = self.reasons(position)
         return Recommendation(
+            **catalog_fields(self.items, self.points, int(self.rows[position])),
             item_id=self.item_ids[position],
-            title_zh=str(self.items.titles_zh[row]),
-            kind=str(self.items.kinds[row]),
-            hours=float(self.items.hours[row]),
-            points={str(codes[c]): round(float(w), 4) for c, w in enumerate(weights) if w > 0},
             score=float(self.scores[position]),
             reasons_zh=zh,
             reasons_en=en,

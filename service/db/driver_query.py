@@ -8,8 +8,8 @@ portable; only its execution is unwrapped.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from contextlib import nullcontext
 from typing import Any
 
 from sqlalchemy import Engine
@@ -74,37 +74,90 @@ def run_together(
 ) -> list[list[tuple[Any, ...]]]:
     """The rows of each of ``queries``, run after ``prelude`` in one transaction.
 
-    On psycopg the statements and the commit go in one pipeline, so the whole read is one
-    round trip to the server instead of one per statement plus ``BEGIN`` and the pool's
-    ``ROLLBACK`` (the round trips, not the indexed lookups, were most of the recommendation
-    request on PostgreSQL: docs/benchmarks.md). Other drivers run them one after the other.
-    The transaction ends here, so the prelude's ``SET LOCAL`` settings end with it.
+    On psycopg the statements go to the server as one simple-protocol query (parameters bound
+    on the client, psycopg's own quoting), which PostgreSQL runs as one implicit transaction:
+    one round trip and no ``BEGIN``/``COMMIT`` of their own, and the prelude's ``SET LOCAL``
+    settings hold for the statements after it and end with it. (The round trips, not the
+    indexed lookups, were most of the recommendation request on PostgreSQL; psycopg's pipeline
+    mode gave one round trip too but cost about twice the client CPU of this: see
+    docs/benchmarks.md, 2026-12-03.) Other drivers run the statements one after the other in
+    one transaction.
     """
-    connection = engine.raw_connection()
-    try:
-        driver = connection.driver_connection
-        pipelined = engine.dialect.driver == "psycopg" and hasattr(driver, "pipeline")
-        cursors = []
-        fetched: list[list[tuple[Any, ...]]] = []
+    statements = ([prelude] if prelude is not None else []) + list(queries)
+    for attempt in (1, 2):
+        connection = engine.raw_connection()
         try:
-            with driver.pipeline() if pipelined else nullcontext():  # type: ignore[union-attr]
-                if prelude is not None:
-                    cursor = connection.cursor()
-                    cursors.append(cursor)
-                    cursor.execute(prelude[0].sql, prelude[0].arguments(prelude[1]))
-                for query, params in queries:
-                    cursor = connection.cursor()
-                    cursors.append(cursor)
-                    cursor.execute(query.sql, query.arguments(params))
-                    if not pipelined:
-                        fetched.append([tuple(row) for row in cursor.fetchall()])
-                connection.commit()
-            if pipelined:  # the results arrived with the pipeline's sync
-                results = cursors[1:] if prelude is not None else cursors
-                fetched = [[tuple(row) for row in cursor.fetchall()] for cursor in results]
-            return fetched
+            if engine.dialect.driver == "psycopg":
+                fetched = _one_simple_query(connection.driver_connection, statements)
+            else:
+                fetched = _one_after_another(connection, statements)
+            return fetched[1:] if prelude is not None else fetched
+        except engine.dialect.loaded_dbapi.Error as error:
+            # A pooled connection the server closed meanwhile (a restart): the read changes
+            # nothing, so it is sent once more on a new connection. This is what the pool's
+            # pre-ping would do, without a round trip on every request (an engine made with
+            # ``pre_ping=False`` for this path: service.state.ServiceState.read_engine).
+            if attempt == 2 or not engine.dialect.is_disconnect(
+                error, connection.driver_connection, None
+            ):
+                raise
+            connection.invalidate()
         finally:
-            for cursor in cursors:
-                cursor.close()
+            connection.close()  # back to the pool, the transaction already ended
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _one_after_another(
+    connection: Any, statements: Sequence[tuple[DriverQuery, dict[str, Any]]]
+) -> list[list[tuple[Any, ...]]]:
+    cursor = connection.cursor()
+    try:
+        fetched = []
+        for query, params in statements:
+            cursor.execute(query.sql, query.arguments(params))
+            fetched.append([tuple(row) for row in cursor.fetchall()] if cursor.description else [])
+        connection.commit()
+        return fetched
     finally:
-        connection.close()  # back to the pool, the transaction already ended
+        cursor.close()
+
+
+_joined: dict[tuple[str, ...], str] = {}
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def _one_simple_query(
+    driver: Any, statements: Sequence[tuple[DriverQuery, dict[str, Any]]]
+) -> list[list[tuple[Any, ...]]]:
+    """``statements`` as one multi-statement query on psycopg's client-side binding cursor."""
+    import psycopg
+
+    texts = tuple(query.sql for query, _ in statements)
+    sql = _joined.get(texts)
+    if sql is None:
+        # Each statement's parameters get their position as a prefix: two statements may use
+        # the same name for different values.
+        sql = _joined[texts] = "; ".join(
+            _PLACEHOLDER.sub(rf"%(s{index}_\1)s", text) for index, text in enumerate(texts)
+        )
+    arguments: dict[str, Any] = {}
+    for index, (query, params) in enumerate(statements):
+        values = query.arguments(params)
+        arguments.update({f"s{index}_{name}": value for name, value in values.items()})
+    # Autocommit: the server runs the statements of one query string as one transaction of
+    # their own, so psycopg must not open another around them (a BEGIN round trip).
+    driver.autocommit = True
+    try:
+        with psycopg.ClientCursor(driver) as cursor:
+            cursor.execute(sql, arguments)
+            fetched = []
+            while True:
+                fetched.append([tuple(row) for row in cursor.fetchall()])
+                if not cursor.nextset():
+                    break
+    finally:
+        if not driver.closed:
+            driver.autocommit = False
+    if len(fetched) != len(statements):
+        raise RuntimeError(f"{len(statements)} statements gave {len(fetched)} results")
+    return fetched

@@ -6,6 +6,8 @@ worker serves: lists of another model would rank with scores the loaded model ca
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from sqlalchemy import Engine, Integer, and_, bindparam, select
 
 from service.db.driver_query import DriverQuery
@@ -13,7 +15,18 @@ from service.db.models import Teacher
 from service.db.row_security import driver_prelude
 from service.db.scale_models import ListPointer, RecommendationListRow
 
-__all__ = ["LIST_OF_TEACHER", "stored_list"]
+__all__ = ["LIST_OF_TEACHER", "ListedRow", "stored_list"]
+
+
+class ListedRow(NamedTuple):
+    """One item of a teacher's served list as the request reads it."""
+
+    item_id: str
+    score: float
+    #: The item's reasons as JSON arrays (the API's text), None when the batch stored none.
+    reasons_zh: str | None
+    reasons_en: str | None
+
 
 _L, _P = RecommendationListRow, ListPointer
 _STORED_LIST = (
@@ -32,9 +45,10 @@ _STORED_LIST = (
 #: PostgreSQL prunes the other regions' partitions when it runs): the recommendation request
 #: sends it with its tenancy read in one round trip (:func:`service.db.stores.scope.
 #: visible_teacher_with_list`), before it knows the region. Whole, not ``LIMIT``: which items
-#: to skip (completed since the batch) is decided with the completions read beside it.
+#: to skip (completed since the batch) is decided with the completions read beside it. Rows
+#: are :class:`ListedRow`'s columns.
 LIST_OF_TEACHER = (
-    select(_L.item_id, _L.score)
+    select(_L.item_id, _L.score, _L.reasons_zh, _L.reasons_en)
     .join(_P, and_(_P.region == _L.region, _P.model_version == _L.model_version))
     .where(
         _L.region

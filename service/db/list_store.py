@@ -2,7 +2,9 @@
 
 The batch (``nengli batch``) writes one Parquet file per province with the columns
 ``teacher_id`` (str), ``kind`` (``course``/``task``/``all``), ``item_id``, ``rank`` (int, from
-1), ``score`` (float) and ``model_version`` (str, one value per file). :func:`load_lists`
+1), ``score`` (float), ``model_version`` (str, one value per file) and the item's reasons
+``reasons_zh`` and ``reasons_en`` (lists of str; files of batches before the reasons lack both
+columns, and their lists are explained by the service at request time). :func:`load_lists`
 streams it into ``recommendation_lists`` (``COPY`` on PostgreSQL, into the region's partition)
 beside the lists being served, then points the region at the new version in the same
 transaction: a reader sees either the old lists or the new ones, never a mix. The rows of older
@@ -21,6 +23,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pydantic_core import to_json
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -33,9 +36,19 @@ from service.db.bulk import copy_into_staging, is_postgresql
 from service.db.models import School, Teacher
 from service.db.scale_models import ListPointer, ListVersion, RecommendationListRow
 
-__all__ = ["LIST_COLUMNS", "LIST_KINDS", "LoadedLists", "load_lists", "partition_name"]
+__all__ = [
+    "LIST_COLUMNS",
+    "LIST_KINDS",
+    "REASON_COLUMNS",
+    "LoadedLists",
+    "load_lists",
+    "partition_name",
+    "reasons_json",
+]
 
 LIST_COLUMNS = ("teacher_id", "kind", "item_id", "rank", "score", "model_version")
+#: Optional (both or neither): each item's reasons as the batch rendered them.
+REASON_COLUMNS = ("reasons_zh", "reasons_en")
 LIST_KINDS = frozenset({"course", "task", "all"})
 #: Rows read, checked and written at a time: memory grows with a batch, not with the file.
 BATCH_ROWS = 200_000
@@ -65,24 +78,57 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _open(path: Path) -> pq.ParquetFile:
+def _open(path: Path) -> tuple[pq.ParquetFile, bool]:
+    """The file, and whether it carries the reasons columns."""
     try:
         parquet = pq.ParquetFile(path)
     except (OSError, pa.ArrowInvalid) as error:
         raise ImportRowError(f"{path}: not a readable Parquet file ({error})") from error
-    missing = [c for c in LIST_COLUMNS if c not in parquet.schema_arrow.names]
+    names = parquet.schema_arrow.names
+    missing = [c for c in LIST_COLUMNS if c not in names]
     if missing:
         raise ImportRowError(
             f"{path}: lacks column(s) {missing}; a list file has {list(LIST_COLUMNS)}"
         )
-    return parquet
+    present = [c for c in REASON_COLUMNS if c in names]
+    if len(present) == 1:
+        lacking = next(c for c in REASON_COLUMNS if c not in names)
+        raise ImportRowError(
+            f"{path}: has {present[0]!r} but not {lacking!r}; a list file carries both reasons "
+            "columns (zh and en, as `nengli batch` writes them) or neither"
+        )
+    return parquet, bool(present)
 
 
-def _checked_rows(path: Path, parquet: pq.ParquetFile) -> Iterator[list[tuple[Any, ...]]]:
-    """Batches of ``(teacher_id, kind, rank, item_id, score, model_version)``, each row checked."""
+def reasons_json(value: object) -> str | None:
+    """A reasons cell as the JSON array the API sends (None stays None: explained live).
+
+    Rendered by pydantic's encoder, the one the API's responses use, so the service can send
+    the stored text as it is.
+    """
+    if value is None:
+        return None
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(reason, str) and reason for reason in value)
+    ):
+        raise ValueError(f"{value!r} is not a non-empty list of reasons (strings)")
+    return to_json(value).decode("utf-8")
+
+
+def _checked_rows(
+    path: Path, parquet: pq.ParquetFile, with_reasons: bool
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Batches of ``(teacher_id, kind, rank, item_id, score, model_version, reasons_zh,
+    reasons_en)``, each row checked; the reasons are JSON text, or None without them."""
     offset = 0
-    for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=list(LIST_COLUMNS)):
-        columns = {name: batch.column(name).to_pylist() for name in LIST_COLUMNS}
+    names = list(LIST_COLUMNS) + (list(REASON_COLUMNS) if with_reasons else [])
+    for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=names):
+        columns = {name: batch.column(name).to_pylist() for name in names}
+        no_reasons = [None] * batch.num_rows
+        zh_column = columns.get("reasons_zh", no_reasons)
+        en_column = columns.get("reasons_en", no_reasons)
         rows = []
         for index in range(batch.num_rows):
             line = offset + index + 1
@@ -106,7 +152,18 @@ def _checked_rows(path: Path, parquet: pq.ParquetFile) -> Iterator[list[tuple[An
                 raise bad("score", f"{score!r} is not a finite number")
             if not isinstance(version, str) or not version:
                 raise bad("model_version", f"{version!r} is not a model version")
-            rows.append((teacher, kind, int(rank), item, float(score), version))
+            reasons: list[str | None] = []
+            for field, value in (
+                ("reasons_zh", zh_column[index]),
+                ("reasons_en", en_column[index]),
+            ):
+                try:
+                    reasons.append(reasons_json(value))
+                except ValueError as error:
+                    raise bad(field, str(error)) from None
+            if (reasons[0] is None) != (reasons[1] is None):
+                raise bad("reasons_en", "give the reasons in both languages or in neither")
+            rows.append((teacher, kind, int(rank), item, float(score), version, *reasons))
         offset += batch.num_rows
         yield rows
 
@@ -138,14 +195,18 @@ def _write_postgres(session: Session, region: str, rows: list[tuple[Any, ...]]) 
             ("item_id", "text"),
             ("score", "double precision"),
             ("model_version", "text"),
+            ("reasons_zh", "text"),
+            ("reasons_en", "text"),
         ],
         rows,
     )
     inserted = session.execute(  # type: ignore[attr-defined]  # a CursorResult
         text(
             "INSERT INTO recommendation_lists "
-            "(region, model_version, teacher_id, kind, rank, item_id, score) "
-            "SELECT s.region, x.model_version, x.teacher_id, x.kind, x.rank, x.item_id, x.score "
+            "(region, model_version, teacher_id, kind, rank, item_id, score, reasons_zh, "
+            "reasons_en) "
+            "SELECT s.region, x.model_version, x.teacher_id, x.kind, x.rank, x.item_id, x.score, "
+            "x.reasons_zh, x.reasons_en "
             "FROM list_staging x JOIN teachers t ON t.teacher_id = x.teacher_id "
             "JOIN schools s ON s.school_id = t.school_id AND s.region = :region"
         ),
@@ -174,8 +235,10 @@ def _write_sqlite(session: Session, region: str, rows: list[tuple[Any, ...]]) ->
             "item_id": item,
             "score": score,
             "model_version": version,
+            "reasons_zh": zh,
+            "reasons_en": en,
         }
-        for teacher, kind, rank, item, score, version in rows
+        for teacher, kind, rank, item, score, version, zh, en in rows
         if teacher in known
     ]
     if records:
@@ -212,7 +275,7 @@ def load_lists(session: Session, path: Path) -> LoadedLists:
         nothing is switched.
     """
     path = Path(path)
-    parquet = _open(path)
+    parquet, with_reasons = _open(path)
     if parquet.metadata.num_rows == 0:
         raise ImportRowError(f"{path}: holds no rows; nothing to load")
     first = parquet.read_row_group(0, columns=["teacher_id", "model_version"]).slice(0, 1)
@@ -229,7 +292,7 @@ def load_lists(session: Session, path: Path) -> LoadedLists:
     )
     write = _write_postgres if postgres else _write_sqlite
     stored = seen = 0
-    for rows in _checked_rows(path, parquet):
+    for rows in _checked_rows(path, parquet, with_reasons):
         other = next((row for row in rows if row[5] != version), None)
         if other is not None:
             raise ImportRowError(

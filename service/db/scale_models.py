@@ -1,8 +1,9 @@
 """Tables that let the service answer at province scale without reading a region per request.
 
 * ``recommendation_lists`` holds the batch's precomputed top-N per teacher and kind, tagged with
-  the model version; ``list_pointers`` says which version each region serves, so a new version
-  is loaded beside the old one and switched to in one transaction (readers never see a mix).
+  the model version, with each item's rendered reasons (migration 0012); ``list_pointers`` says
+  which version each region serves, so a new version is loaded beside the old one and switched
+  to in one transaction (readers never see a mix).
   On PostgreSQL the list table is partitioned by region (migration 0007).
 * ``school_progress`` and ``school_grades`` are per-school aggregates (teachers, 学时 sums,
   compliant teachers per policy basis; latest grades per point) from which the region, city,
@@ -51,6 +52,10 @@ class RecommendationListRow(Base):
     rank: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[str] = mapped_column(String(32))
     score: Mapped[float] = mapped_column(Float)
+    #: The item's reasons as the API sends them (a JSON array of strings), rendered by the batch
+    #: from this row's model version; NULL when the batch file had none (migration 0012).
+    reasons_zh: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reasons_en: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class ListVersion(Base):

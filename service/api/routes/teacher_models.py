@@ -94,10 +94,10 @@ def get_diagnosis(
 
 
 # ``async``, and lean on purpose: this is the endpoint platforms call most. A known teacher's
-# request reads its tenancy row, completions and stored list in one round trip, explains the
-# stored list when it can fill ``k``, else takes the ranking from the RankingCache
-# (one model call on the teacher's first request after a retraining), joins the kept JSON of
-# the items and waits for its audit entry's group commit. Measured in docs/benchmarks.md,
+# request reads its tenancy row, completions and stored list (with the batch's reasons) in one
+# round trip, joins the stored items' JSON when they fill ``k``, else takes the ranking from
+# the RankingCache (one model call on the teacher's first request after a retraining), joins
+# the kept JSON of the items and waits for its audit entry's group commit. Measured in docs/benchmarks.md,
 # section service. A teacher newer than the model is diagnosed first, in the thread pool.
 @router.get("/{teacher_id}/recommendations", response_model=RecommendationsOut)
 async def get_recommendations(
@@ -124,7 +124,7 @@ async def get_recommendations(
     # other requests while this one waits for PostgreSQL.
     scope, completed, stored = await run_in_threadpool(
         visible_teacher_with_list,
-        state.engine,
+        state.read_engine,
         principal,
         teacher_id,
         listed,
@@ -136,7 +136,7 @@ async def get_recommendations(
     if decision.mode is Serving.KNOWN:
         assert decision.row is not None
         from_lists = (
-            precomputed_list(models, teacher_id, k, completed, stored)
+            precomputed_list(models, teacher_id, k, completed, stored, state.listed_json)
             if listed is not None
             else None
         )

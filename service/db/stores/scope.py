@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from competency_model.errors import NotFoundError
 from service.auth import Principal
 from service.db.driver_query import DriverQuery, run_together
-from service.db.list_reader import LIST_OF_TEACHER
+from service.db.list_reader import LIST_OF_TEACHER, ListedRow
 from service.db.models import Event, School, Teacher
 from service.db.row_security import driver_prelude
 from service.db.stores.records import completed_items
@@ -148,13 +148,13 @@ def visible_teacher_with_list(
     listed: tuple[str, str] | None,
     *,
     row_security: bool = False,
-) -> tuple[TeacherScope, list[str], list[tuple[str, float]]]:
+) -> tuple[TeacherScope, list[str], list[ListedRow]]:
     """:func:`visible_teacher_with_completed` plus the teacher's served precomputed list.
 
     ``listed`` is ``(model_version, kind)`` of the list to read (None: read none, the list is
     then empty). Both reads and the row-level security prelude go in one transaction and, on
     PostgreSQL, one round trip: the request of a teacher served from the lists reads the
-    database once. The list is ``(item_id, score)`` best first, completions not yet removed;
+    database once. The list is rows (:class:`ListedRow`) best first, completions not yet removed;
     empty when the region serves no lists of that version or the batch did not rank the
     teacher. Same 404 as :func:`visible_teacher`; the list of a teacher the key may not see is
     never returned (row-level security limits both reads to the key's region).
@@ -179,7 +179,7 @@ def visible_teacher_with_list(
     if not rows or not principal.can_see_teacher_at(teacher_id, rows[0][0], rows[0][1]):
         raise NotFoundError(f"teacher {teacher_id!r} not found", details={"teacher_id": teacher_id})
     completed = completed_items(row[2] for row in rows)
-    stored = [(str(item), float(score)) for item, score in results[1]] if listed else []
+    stored = [ListedRow(*row) for row in results[1]] if listed else []
     return TeacherScope(teacher_id, rows[0][0], rows[0][1]), completed, stored
 
 

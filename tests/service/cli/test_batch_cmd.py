@@ -29,6 +29,11 @@ def test_local_batch_writes_lists_and_diagnoses_per_province(tmp_path) -> None:
         # course, task and all: three lists of three per teacher
         assert lists.groupby(["teacher_id", "kind"]).size().eq(3).all()
         assert len(lists) == 60 * 3 * 3
+        # Every row carries its reasons in both languages, as batch-load stores them.
+        assert all(
+            len(zh) > 0 and len(en) > 0
+            for zh, en in zip(lists["reasons_zh"], lists["reasons_en"], strict=True)
+        )
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
     assert manifest["engine"] == "local"
 

@@ -1,8 +1,10 @@
 """Precomputed lists (issue 15 §3): served for known teachers with completions applied at once,
-replaced atomically by a new version, cold start for teachers newer than the batch."""
+their stored reasons shown as the live reasons, replaced atomically (reasons included) by a new
+version, cold start for teachers newer than the batch."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 
@@ -22,23 +24,36 @@ from tests.service.conftest import OTHER_REGION, REGION, Keys, World, put_teache
 TEACHERS = [f"T{n:07d}" for n in range(20, 30)]
 
 
-def _lists(client, version: str | None = None, reverse: bool = True) -> dict[str, list]:  # type: ignore[no-untyped-def]
-    """Columns of a list file ranked by the session's model (reversed: unlike a live ranking)."""
+def _lists(  # type: ignore[no-untyped-def]
+    client, version: str | None = None, reverse: bool = True, reasons: bool = True
+) -> dict[str, list]:
+    """Columns of a list file ranked by the session's model (reversed: unlike a live ranking),
+    with each item's reasons as ``nengli batch`` writes them (``reasons=False``: an older
+    batch's file, without the two columns)."""
     models = client.app.state.nengli.registry.require()
-    columns: dict[str, list] = {c: [] for c in list_store.LIST_COLUMNS}
+    names = list(list_store.LIST_COLUMNS) + (list(list_store.REASON_COLUMNS) if reasons else [])
+    columns: dict[str, list] = {c: [] for c in names}
     for teacher in TEACHERS:
         for kind in ("course", "task"):
             ranking = models.recommender.ranked(teacher, kind, depth=30)
-            pairs = list(zip(ranking.item_ids, ranking.scores.tolist(), strict=True))
+            rows = [
+                (item, score, *ranking.reasons(position))
+                for position, (item, score) in enumerate(
+                    zip(ranking.item_ids, ranking.scores.tolist(), strict=True)
+                )
+            ]
             if reverse:
-                pairs = pairs[::-1]
-            for rank, (item, score) in enumerate(pairs, start=1):
+                rows = rows[::-1]
+            for rank, (item, score, zh, en) in enumerate(rows, start=1):
                 columns["teacher_id"].append(teacher)
                 columns["kind"].append(kind)
                 columns["item_id"].append(item)
                 columns["rank"].append(rank)
                 columns["score"].append(score)
                 columns["model_version"].append(version or models.version)
+                if reasons:
+                    columns["reasons_zh"].append(zh)
+                    columns["reasons_en"].append(en)
     return columns
 
 
@@ -119,27 +134,38 @@ def test_every_served_list_is_audited(client, keys: Keys, loaded) -> None:  # ty
 def test_a_new_version_replaces_the_lists_atomically(  # type: ignore[no-untyped-def]
     client, loaded, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from service.auth import Principal
+    from service.db.stores.scope import visible_teacher_with_list
+
     state = client.app.state.nengli
     served = state.registry.require().version
-    old = stored_list(state.engine, REGION, served, TEACHERS[3], "course", 10)
-    seen_during_load: list[list[tuple[str, float]]] = []
+    admin = Principal("k-admin", "admin", None)
+
+    def served_rows(version: str) -> list:  # type: ignore[type-arg]
+        """The rows a request reads, reasons included."""
+        return visible_teacher_with_list(state.engine, admin, TEACHERS[3], (version, "course"))[2]
+
+    old = served_rows(served)
+    assert old and all(row.reasons_zh for row in old)
+    seen_during_load: list[list] = []  # type: ignore[type-arg]
     writer = list_store._write_postgres if state.engine.dialect.name == "postgresql" else None
     name = "_write_postgres" if writer else "_write_sqlite"
     original = getattr(list_store, name)
 
     def spying(session, region, rows):  # type: ignore[no-untyped-def]
         written = original(session, region, rows)
-        seen_during_load.append(
-            stored_list(state.engine, REGION, served, TEACHERS[3], "course", 10)
-        )
+        seen_during_load.append(served_rows(served))
         return written
 
     monkeypatch.setattr(list_store, name, spying)
     monkeypatch.setattr(list_store, "BATCH_ROWS", 100)
-    result = _load(client, _write(tmp_path / "v2.parquet", _lists(client, version="v2-test")))
+    v2 = _lists(client, version="v2-test")
+    v2["reasons_zh"] = [["新版本的理由"] for _ in v2["reasons_zh"]]
+    result = _load(client, _write(tmp_path / "v2.parquet", v2))
     assert result.replaced == served and result.model_version == "v2-test"
-    # Readers saw the old lists, whole, until the switch committed.
+    # Readers saw the old lists, whole and with the old reasons, until the switch committed.
     assert seen_during_load and all(view == old for view in seen_during_load)
+    assert {row.reasons_zh for row in served_rows("v2-test")} == {'["新版本的理由"]'}
     with state.sessions() as session:
         assert session.get(ListPointer, REGION).model_version == "v2-test"
         versions = set(session.scalars(select(RecommendationListRow.model_version).distinct()))
@@ -176,7 +202,13 @@ def test_teachers_newer_than_the_batch_get_cold_start(
 
 @pytest.mark.parametrize(
     ("column", "value", "field"),
-    [("rank", 0, "rank"), ("score", float("nan"), "score"), ("teacher_id", "", "teacher_id")],
+    [
+        ("rank", 0, "rank"),
+        ("score", float("nan"), "score"),
+        ("teacher_id", "", "teacher_id"),
+        ("reasons_zh", [], "reasons_zh"),
+        ("reasons_en", None, "reasons_en"),
+    ],
 )
 def test_bad_rows_name_row_and_field(
     client, world: World, tmp_path: Path, column, value, field
@@ -266,7 +298,13 @@ def test_one_read_gives_tenancy_completions_and_the_stored_list(  # type: ignore
     )
     assert scope == alone and sorted(completed) == sorted(alone_completed)
     whole = stored_list(state.engine, REGION, served, teacher, "course", 1000)
-    assert stored == whole and [i for i, _ in stored] == _expected(loaded, teacher, "course", 1000)
+    assert [(row.item_id, row.score) for row in stored] == whole
+    assert [row.item_id for row in stored] == _expected(loaded, teacher, "course", 1000)
+    # The reasons come with the rows, as the JSON the API sends.
+    rows = zip(loaded["teacher_id"], loaded["kind"], loaded["reasons_zh"], strict=True)
+    assert [json.loads(row.reasons_zh or "null") for row in stored] == [
+        zh for t, c, zh in rows if t == teacher and c == "course"
+    ]
     # Another model version's lists are not served; no list asked, none read.
     assert (
         visible_teacher_with_list(
@@ -292,3 +330,92 @@ def test_one_read_gives_tenancy_completions_and_the_stored_list(  # type: ignore
         visible_teacher_with_list(
             state.engine, foreign, teacher, (served, "course"), row_security=row_security
         )
+
+
+def _marked(client, reverse: bool = False) -> dict[str, list]:  # type: ignore[no-untyped-def]
+    """A list file whose stored reasons say where they come from (unlike any live reason)."""
+    columns = _lists(client, reverse=reverse)
+    columns["reasons_zh"] = [[f"批量理由 {item}"] for item in columns["item_id"]]
+    columns["reasons_en"] = [[f"batch reason {item}"] for item in columns["item_id"]]
+    return columns
+
+
+def test_the_served_reasons_are_the_stored_reasons(  # type: ignore[no-untyped-def]
+    client, keys: Keys, world: World, tmp_path: Path
+) -> None:
+    # A request shows what the batch stored: it does not explain the items again.
+    _load(client, _write(tmp_path / "marked.parquet", _marked(client)))
+    body = _served(client, keys, TEACHERS[6], "course", 5)
+    assert [(i["reasons_zh"], i["reasons_en"]) for i in body["data"]] == [
+        ([f"批量理由 {i['item_id']}"], [f"batch reason {i['item_id']}"]) for i in body["data"]
+    ]
+    assert all(i["signals"] == {} for i in body["data"])
+
+
+def test_stored_reasons_render_as_the_live_item(client, world: World, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from service.auth import Principal
+    from service.db.stores.scope import visible_teacher_with_list
+    from service.usecases.precomputed import ListedJson
+    from service.usecases.ranking_cache import recommendation_json
+
+    _load(client, _write(tmp_path / "live-order.parquet", _lists(client, reverse=False)))
+    state = client.app.state.nengli
+    models = state.registry.require()
+    admin = Principal("k-admin", "admin", None)
+    rendering = ListedJson()
+    for teacher, kind in [(TEACHERS[7], "course"), (TEACHERS[8], "task")]:
+        rows = visible_teacher_with_list(state.engine, admin, teacher, (models.version, kind))[2]
+        heads = rendering.heads(models.recommender.catalog_fields())
+        explained = models.recommender.explain_listed(
+            teacher, [row.item_id for row in rows], [row.score for row in rows]
+        )
+        # Byte for byte the JSON of the item explained from the model (no signals).
+        assert [rendering.render(heads, row) for row in rows] == [
+            recommendation_json(item) for item in explained
+        ]
+
+
+def test_old_batch_files_without_reasons_still_load(  # type: ignore[no-untyped-def]
+    client, keys: Keys, world: World, tmp_path: Path
+) -> None:
+    old_file = _write(tmp_path / "old.parquet", _lists(client, reverse=False, reasons=False))
+    assert not set(list_store.REASON_COLUMNS) & set(pq.read_schema(old_file).names)
+    _load(client, old_file)
+    with client.app.state.nengli.sessions() as session:
+        assert set(session.scalars(select(RecommendationListRow.reasons_zh).distinct())) == {None}
+    # Explained from the model at request time: still the live reasons.
+    models = client.app.state.nengli.registry.require()
+    body = _served(client, keys, TEACHERS[0], "course", 5)
+    live = models.recommender.recommend(TEACHERS[0], k=5, kind="course")
+    assert [(i["item_id"], i["reasons_zh"], i["reasons_en"]) for i in body["data"]] == [
+        (i.item_id, i.reasons_zh, i.reasons_en) for i in live
+    ]
+
+
+def test_a_file_with_one_reasons_column_is_refused(client, world: World, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    columns = _lists(client)
+    del columns["reasons_en"]
+    with pytest.raises(ImportRowError, match="'reasons_zh' but not 'reasons_en'"):
+        _load(client, _write(tmp_path / "half.parquet", columns))
+
+
+def test_a_model_changed_in_memory_explains_the_list_again(  # type: ignore[no-untyped-def]
+    client, keys: Keys, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # After a fold-in or an erasure (a new revision) the batch's reasons may no longer be the
+    # model's: the request explains the stored items from the model as it is now.
+    from recommender.ranking import HybridRecommender
+
+    _load(client, _write(tmp_path / "marked.parquet", _marked(client)))
+    monkeypatch.setattr(HybridRecommender, "revision", property(lambda self: 1))
+    body = _served(client, keys, TEACHERS[9], "course", 5)
+    models = client.app.state.nengli.registry.require()
+    listed = models.recommender.explain_listed(
+        TEACHERS[9], [i["item_id"] for i in body["data"]], [i["score"] for i in body["data"]]
+    )
+    assert [(i["reasons_zh"], i["reasons_en"]) for i in body["data"]] == [
+        (i.reasons_zh, i.reasons_en) for i in listed
+    ]
+    assert not any(
+        reason.startswith("批量理由") for i in body["data"] for reason in i["reasons_zh"]
+    )

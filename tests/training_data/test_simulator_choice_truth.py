@@ -50,8 +50,5 @@ def test_courses_taken_have_higher_systematic_utility_than_the_rest(simulated):
     taken = np.zeros(truth.systematic_utility.shape, dtype=bool)
     taken[pairs["teacher_id"].map(row).to_numpy(), pairs["item_id"].map(column).to_numpy()] = True
     hosted = np.isfinite(truth.systematic_utility)
-    gap = (
-        truth.systematic_utility[taken].mean()
-        - truth.systematic_utility[hosted & ~taken].mean()
-    )
+    gap = truth.systematic_utility[taken].mean() - truth.systematic_utility[hosted & ~taken].mean()
     assert gap > 1.0

@@ -20,6 +20,7 @@ BENCHMARKS = (
     "bench_diagnosis_ceiling",
     "bench_factor_ece",
     "bench_recommender",
+    "bench_ranking_ceiling",
     "bench_train_scale",
     "bench_batch",
     "bench_serving_memory",

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
-from typing import Any, Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from competency_model.catalog import Catalog, Kind
 from competency_model.errors import DatasetError
@@ -40,9 +41,21 @@ from recommender.evaluation.splits import holdout_users, time_split
 from recommender.ranking import CollaborativeFilter, HybridRecommender
 from recommender.ranking.filters import kind_mask, unmastered_mask
 
-__all__ = ["evaluate_province", "evaluate_recommend"]
+__all__ = ["CandidateRanker", "evaluate_province", "evaluate_recommend"]
 
 Diagnose = Callable[[Any], pd.DataFrame]
+
+
+class CandidateRanker(Protocol):
+    """Scores teachers × items on the protocol's own candidates (an oracle, say); higher first."""
+
+    def warm(
+        self, teacher_ids: Sequence[str], item_ids: NDArray[np.str_], candidates: NDArray[np.bool_]
+    ) -> NDArray[np.float64]: ...
+
+    def cold(
+        self, teacher_ids: Sequence[str], item_ids: NDArray[np.str_], candidates: NDArray[np.bool_]
+    ) -> NDArray[np.float64]: ...
 
 
 def _top_k(
@@ -81,6 +94,7 @@ def evaluate_province(
     params: dict[str, Any] | None = None,
     target: Literal["complete", "enrol"] = "complete",
     progress: ProgressReporter = NO_PROGRESS,
+    extra_rankers: Mapping[str, CandidateRanker] | None = None,
 ) -> dict[str, Any]:
     """Run the protocol on one province (with truth tables) and return the metrics document.
 
@@ -99,6 +113,9 @@ def evaluate_province(
         completions) or the items she started (held out: her last enrolments).
     progress
         Hears the stages: diagnosis, the recommender's fit, scoring, baselines, cold start.
+    extra_rankers
+        More rankers scored on exactly the baselines' candidates and truth, warm and cold, in
+        a block ``extra_rankers`` (``recommender.evaluation.oracle``'s ceiling).
     """
     if target not in ("complete", "enrol"):
         raise ValueError(f"target={target!r}; use 'complete' or 'enrol'")
@@ -219,6 +236,25 @@ def evaluate_province(
             np.asarray(baseline, dtype=np.float64) + tie_break, base_allowed, k, items.item_ids
         )
         results["baselines"][name] = _report(ranked, relevant, gap_truth, n_items, k)
+    extra = dict(extra_rankers or {})
+    if extra:
+        results["extra_rankers"] = {
+            name: {
+                "warm": _report(
+                    _top_k(
+                        ranker.warm(warm_ids, items.item_ids, base_allowed),
+                        base_allowed,
+                        k,
+                        items.item_ids,
+                    ),
+                    relevant,
+                    gap_truth,
+                    n_items,
+                    k,
+                )
+            }
+            for name, ranker in extra.items()
+        }
     # each hybrid signal ranked alone on the same items: which signal carries the list, next
     # to the weight the ranker gave it (``ranker_weights``)
     results["signals_alone"] = {
@@ -302,6 +338,16 @@ def evaluate_province(
             n_items,
             k,
         )
+    for name, ranker in extra.items():
+        results["extra_rankers"][name]["cold"] = _report(
+            _top_k(
+                ranker.cold(cold_ids, items.item_ids, cold_allowed), cold_allowed, k, items.item_ids
+            ),
+            cold_relevant,
+            cold_truth,
+            n_items,
+            k,
+        )
     results["ratios"] = ratios(results, k)
     # what the fit's own model selection saw (its inner holdout: each teacher's last
     # completions in the training events) and chose
@@ -362,31 +408,42 @@ def evaluate_recommend(
     n_schools: int | None = None,
     family: str = "graph",
     progress: ProgressReporter = NO_PROGRESS,
+    oracle: bool = False,
     **options: Any,
 ) -> dict[str, Any]:
     """Simulate a province of ``family`` and run :func:`evaluate_province` on it.
 
-    This is ``nengli evaluate recommend --family NAME``; the result carries ``family``.
+    This is ``nengli evaluate recommend --family NAME``; the result carries ``family``. With
+    ``oracle`` the same province is simulated with its choice truth and the oracle ceiling
+    (:mod:`recommender.evaluation.oracle`) is scored next to the baselines.
     """
     from competency_model.catalog import load_catalog
     from competency_model.framework import default_framework
     from competency_model.item_bank import load_item_bank
+    from recommender.evaluation.oracle import oracle_rankers
     from training_data.simulator import SimulatorConfig, simulate_province
+    from training_data.simulator.engine import simulate_province_with_choice_truth
 
     framework = default_framework()
     catalog = load_catalog(framework=framework)
     item_bank = load_item_bank(framework=framework)
     schools = n_schools or max(2, n_teachers // 60)
     progress.stage(f"模拟 simulating {n_teachers} teachers ({family})")
-    province = simulate_province(
-        n_teachers=n_teachers,
-        n_schools=schools,
-        seed=seed,
-        framework=framework,
-        catalog=catalog,
-        item_bank=item_bank,
-        config=SimulatorConfig(family=family),
-    )
+    arguments: dict[str, Any] = {
+        "n_teachers": n_teachers,
+        "n_schools": schools,
+        "seed": seed,
+        "framework": framework,
+        "catalog": catalog,
+        "item_bank": item_bank,
+        "config": SimulatorConfig(family=family),
+    }
+    extra = None
+    if oracle:  # the same tables, plus what the oracle ranks by
+        province, truth = simulate_province_with_choice_truth(**arguments)
+        extra = oracle_rankers(truth, options.get("holdout_items", 2), random_state=seed)
+    else:
+        province = simulate_province(**arguments)
     result = evaluate_province(
         province,
         catalog,
@@ -394,6 +451,7 @@ def evaluate_recommend(
         default_diagnose(item_bank, framework, catalog),
         seed=seed,
         progress=progress,
+        extra_rankers=extra,
         **options,
     )
     return {"family": family, **result}

@@ -33,8 +33,10 @@ from training_data.simulator.teachers import SUBJECTS
 
 __all__ = [
     "CatalogArrays",
+    "CourseChoices",
     "choose_courses",
     "choose_tasks",
+    "enrol_until_target",
     "school_recommendations",
     "select_points",
 ]
@@ -97,6 +99,26 @@ class CatalogArrays:
     ) -> NDArray[np.bool_]:
         """Rows × ``columns``: True where the row's school environment rank can host the item."""
         return self.environment[columns][None, :] <= school_env[:, None]
+
+
+@dataclass
+class CourseChoices:
+    """The online enrolments drawn by :func:`choose_courses` and the utility they were drawn from.
+
+    ``teacher``, ``item``, ``order`` and ``need`` have one entry per enrolment. The matrices
+    (teachers × ``columns``, the catalog rows of the online courses) are the part of each
+    teacher's utility that is not Gumbel noise, peers included for those who chose in the second
+    round, and the need term: what an oracle knowing the simulator's state ranks by.
+    """
+
+    teacher: NDArray[np.int64]
+    item: NDArray[np.int64]
+    order: NDArray[np.int64]
+    need: NDArray[np.float64]
+    columns: NDArray[np.int64]
+    systematic_utility: NDArray[np.float64]
+    need_matrix: NDArray[np.float64]
+    target_hours: NDArray[np.float64]
 
 
 def _top_k_mask(score: NDArray[np.float64], k: NDArray[np.int64]) -> NDArray[np.bool_]:
@@ -171,6 +193,32 @@ def _static_utility(
     return np.where(arrays.hosted(columns, school_env), utility, -np.inf), need
 
 
+def enrol_until_target(
+    utility: NDArray[np.float64],
+    hours: NDArray[np.float64],
+    target_hours: NDArray[np.float64],
+    max_courses: int,
+) -> NDArray[np.bool_]:
+    """Rows × courses: each row's best courses by ``utility`` until their 学时 reach its target.
+
+    A course is taken while the hours of the better ones before it are below the target (so the
+    last one may overshoot), at most ``max_courses``, never one of utility ``-inf``.
+    """
+    k_max = min(max_courses, utility.shape[1])
+    top = np.argpartition(-utility, k_max - 1, axis=1)[:, :k_max]
+    top_utility = np.take_along_axis(utility, top, axis=1)
+    order = np.argsort(-top_utility, axis=1, kind="stable")
+    top = np.take_along_axis(top, order, axis=1)
+    top_utility = np.take_along_axis(top_utility, order, axis=1)
+    top_hours = hours[top]
+    before = np.cumsum(top_hours, axis=1) - top_hours
+    keep = (before < target_hours[:, None]) & np.isfinite(top_utility)
+    chosen = np.zeros(utility.shape, dtype=bool)
+    rows = np.repeat(np.arange(utility.shape[0]), k_max)
+    chosen[rows[keep.ravel()], top.ravel()[keep.ravel()]] = True
+    return chosen
+
+
 def _group_share(
     chosen: NDArray[np.bool_], group: NDArray[np.int64], members: NDArray[np.bool_], n_groups: int
 ) -> NDArray[np.float64]:
@@ -198,8 +246,8 @@ def choose_courses(
     rng: np.random.Generator,
     config: SimulatorConfig,
     item_utility: NDArray[np.float64] | None = None,
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
-    """Online enrolments as (teacher, catalog item, order of enrolment, need) arrays.
+) -> CourseChoices:
+    """Online enrolments (teacher, catalog item, order of enrolment, need) and their utility.
 
     ``item_utility`` (per catalog item, e.g. a family's quality and list-position terms) is
     added to every teacher's utility.
@@ -207,7 +255,10 @@ def choose_courses(
     columns = np.flatnonzero(arrays.online)
     if columns.size == 0:  # a catalog of practice tasks only: nobody studies online
         empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, empty, np.zeros(0)
+        nothing = np.zeros((focus.shape[0], 0))
+        return CourseChoices(
+            empty, empty, empty, np.zeros(0), empty, nothing, nothing, target_hours
+        )
     base, need = _static_utility(
         focus,
         margin,
@@ -223,21 +274,10 @@ def choose_courses(
     if item_utility is not None:
         base = base + item_utility[columns][None, :]
     noisy = base + rng.gumbel(size=base.shape)
-    k_max = min(config.max_courses, columns.size)
+    hours = arrays.hours[columns]
 
     def pick(utility: NDArray[np.float64]) -> NDArray[np.bool_]:
-        top = np.argpartition(-utility, k_max - 1, axis=1)[:, :k_max]
-        top_utility = np.take_along_axis(utility, top, axis=1)
-        order = np.argsort(-top_utility, axis=1, kind="stable")
-        top = np.take_along_axis(top, order, axis=1)
-        top_utility = np.take_along_axis(top_utility, order, axis=1)
-        hours = arrays.hours[columns][top]
-        before = np.cumsum(hours, axis=1) - hours
-        keep = (before < target_hours[:, None]) & np.isfinite(top_utility)
-        chosen = np.zeros(utility.shape, dtype=bool)
-        rows = np.repeat(np.arange(utility.shape[0]), k_max)
-        chosen[rows[keep.ravel()], top.ravel()[keep.ravel()]] = True
-        return chosen
+        return enrol_until_target(utility, hours, target_hours, config.max_courses)
 
     first = pick(noisy)
     share_group = _group_share(first, group_of, early, n_groups)
@@ -252,7 +292,16 @@ def choose_courses(
     final_utility = np.where(chosen, noisy + peer, -np.inf)
     rank = np.argsort(np.argsort(-final_utility, axis=1, kind="stable"), axis=1, kind="stable")
     teacher, column = np.nonzero(chosen)
-    return teacher, columns[column], rank[teacher, column], need[teacher, column]
+    return CourseChoices(
+        teacher=teacher,
+        item=columns[column],
+        order=rank[teacher, column],
+        need=need[teacher, column],
+        columns=columns,
+        systematic_utility=np.where(early[:, None], base, base + peer),
+        need_matrix=need,
+        target_hours=target_hours,
+    )
 
 
 def choose_tasks(

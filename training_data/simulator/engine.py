@@ -20,6 +20,7 @@ from competency_model.framework import Framework, default_framework
 from competency_model.graph import CompetencyGraph
 from competency_model.item_bank import ItemBank, default_item_bank
 from competency_model.province import Province
+from training_data.simulator.choice_truth import ChoiceTruth, course_completion_logit
 from training_data.simulator.choices import (
     CatalogArrays,
     choose_courses,
@@ -53,7 +54,14 @@ from training_data.simulator.responses import (
 from training_data.simulator.schools import point_environment_ranks, simulate_schools
 from training_data.simulator.teachers import fixed_effects, simulate_teachers
 
-__all__ = ["ProvinceContext", "iter_chunks", "prepare", "simulate_chunk", "simulate_province"]
+__all__ = [
+    "ProvinceContext",
+    "iter_chunks",
+    "prepare",
+    "simulate_chunk",
+    "simulate_province",
+    "simulate_province_with_choice_truth",
+]
 
 
 @dataclass
@@ -154,6 +162,13 @@ def _within_teacher_cumsum(
 
 def simulate_chunk(ctx: ProvinceContext, chunk: int, first_row: int, end_row: int) -> Province:
     """Simulate the teachers of schools ``first_row:end_row`` (one chunk) and their data."""
+    return _simulate_chunk(ctx, chunk, first_row, end_row, keep_choice_truth=False)[0]
+
+
+def _simulate_chunk(
+    ctx: ProvinceContext, chunk: int, first_row: int, end_row: int, keep_choice_truth: bool
+) -> tuple[Province, ChoiceTruth | None]:
+    """One chunk's tables and, if asked, its :class:`ChoiceTruth` (the same draws either way)."""
     cfg, arrays, family = ctx.config, ctx.catalog, ctx.family
     rng = np.random.default_rng([ctx.seed, 1, chunk])
     schools = ctx.schools.iloc[first_row:end_row].reset_index(drop=True)
@@ -200,7 +215,7 @@ def simulate_chunk(ctx: ProvinceContext, chunk: int, first_row: int, end_row: in
     recommended = school_recommendations(chosen, school_env, arrays, rng)
     if family.mandated is not None:  # drawn anyway so the chunk stream matches `graph`
         recommended = family.mandated[first_row:end_row]
-    teacher, item, order, need = choose_courses(
+    choices = choose_courses(
         focus,
         margin,
         block.stage,
@@ -218,6 +233,7 @@ def simulate_chunk(ctx: ProvinceContext, chunk: int, first_row: int, end_row: in
         family.choice_config,
         family.item_utility,
     )
+    teacher, item, order, need = choices.teacher, choices.item, choices.order, choices.need
     # timing
     school_start = (schools["rollout_batch"].to_numpy() - 1) * 365.0 + rng.uniform(
         0, 30, len(schools)
@@ -228,16 +244,15 @@ def simulate_chunk(ctx: ProvinceContext, chunk: int, first_row: int, end_row: in
     gaps = rng.exponential(15.0, teacher.size)
     start = questionnaire_day[teacher] + 3.0 + _within_teacher_cumsum(teacher, gaps)
     hours = arrays.hours[item]
-    logit = (
-        cfg.completion_intercept
-        + conscientiousness[teacher]
-        + 0.5 * need
-        + cfg.completion_per_hour * (hours - 3.0)
+    logit = course_completion_logit(
+        conscientiousness[teacher],
+        need,
+        item,
+        arrays.hours,
+        family.item_completion,
+        None if family.mandated is None else recommended[block.school_of[teacher], item],
+        cfg,
     )
-    if family.item_completion is not None:
-        logit = logit + family.item_completion[item]
-    if family.mandated is not None:
-        logit = logit + cfg.mandate_completion_boost * recommended[block.school_of[teacher], item]
     courses = simulate_outcomes(
         teacher,
         item,
@@ -288,7 +303,7 @@ def simulate_chunk(ctx: ProvinceContext, chunk: int, first_row: int, end_row: in
             "early_adopter": early.astype(np.int8),
         }
     )
-    return Province(
+    province = Province(
         schools=schools.drop(columns=["development"]),
         teachers=block.table,
         responses=responses,
@@ -298,6 +313,19 @@ def simulate_chunk(ctx: ProvinceContext, chunk: int, first_row: int, end_row: in
         truth_mastery=_mastery_frame(ids, final_margin > 0, ctx.codes),
         truth_preferences=preferences,
     )
+    if not keep_choice_truth:
+        return province, None
+    truth = ChoiceTruth.from_choices(
+        ids.to_numpy().astype(str),
+        np.asarray(arrays.item_ids),
+        choices,
+        conscientiousness,
+        arrays.hours,
+        family.item_completion,
+        None if family.mandated is None else recommended[block.school_of],
+        cfg,
+    )
+    return province, truth
 
 
 def _grades(
@@ -377,7 +405,32 @@ def simulate_province(
     300
     """
     ctx = prepare(n_teachers, n_schools, seed, framework, catalog, item_bank, config)
-    parts = list(iter_chunks(ctx))
+    return _stack(ctx, list(iter_chunks(ctx)))
+
+
+def simulate_province_with_choice_truth(
+    n_teachers: int,
+    n_schools: int,
+    seed: int,
+    framework: Framework | None = None,
+    catalog: Catalog | None = None,
+    item_bank: ItemBank | None = None,
+    config: SimulatorConfig | None = None,
+) -> tuple[Province, ChoiceTruth]:
+    """:func:`simulate_province` (identical tables) plus the teachers' :class:`ChoiceTruth`.
+
+    For the oracle ceiling of the recommender evaluation; memory grows with teachers × courses.
+    """
+    ctx = prepare(n_teachers, n_schools, seed, framework, catalog, item_bank, config)
+    parts, truths = [], []
+    for chunk, (first_row, end_row) in enumerate(ctx.chunks()):
+        part, truth = _simulate_chunk(ctx, chunk, first_row, end_row, keep_choice_truth=True)
+        parts.append(part)
+        truths.append(truth)
+    return _stack(ctx, parts), ChoiceTruth.concat([t for t in truths if t is not None])
+
+
+def _stack(ctx: ProvinceContext, parts: list[Province]) -> Province:
     tables = {
         name: pd.concat([getattr(p, name) for p in parts], ignore_index=True)
         for name in (

@@ -20,7 +20,11 @@ Every read of ``events``, ``grades`` and ``teachers`` names the region (``e.regi
 ``t.region = g.region``): on PostgreSQL those tables are partitioned by region (migration 0008)
 and a join by ``teacher_id`` alone reads every region's partitions. The composite foreign key
 ``(region, teacher_id) → teachers`` makes a row's region its teacher's, and a teacher's region
-its school's, so the added conditions select the same rows.
+its school's, so the added conditions select the same rows. Since migration 0011 the same holds
+for the aggregates themselves: every one carries its school's region (foreign key
+``(region, school_id) → schools``), ``teacher_progress`` is partitioned by it, and every
+statement here writes the region and selects by it (``region = :region``) — the row-level
+policies by region apply to them all.
 """
 
 from __future__ import annotations
@@ -80,8 +84,8 @@ def _lock(session: Session, region: str) -> None:
 
 
 _CLEAR_DIRTY = [
-    f"DELETE FROM {table} WHERE school_id IN (SELECT d.school_id FROM progress_dirty d "
-    "JOIN schools s ON s.school_id = d.school_id WHERE s.region = :region)"
+    f"DELETE FROM {table} WHERE region = :region AND school_id IN "
+    "(SELECT d.school_id FROM progress_dirty d WHERE d.region = :region)"
     for table in (
         "teacher_progress",
         "school_monthly",
@@ -95,12 +99,13 @@ _CLEAR_DIRTY = [
 _TARGETS = """targets AS (
     SELECT s.school_id, s.region FROM schools s
     WHERE s.region = :region AND NOT EXISTS (
-        SELECT 1 FROM school_progress p WHERE p.school_id = s.school_id AND p.basis = :basis)
+        SELECT 1 FROM school_progress p
+        WHERE p.school_id = s.school_id AND p.basis = :basis AND p.region = :region)
 )"""
 
 #: Leftovers of an interrupted refresh of the target schools (the per-teacher rows first).
 _CLEAR_TARGETS = [
-    f"WITH {_TARGETS} DELETE FROM {table} WHERE basis = :basis "
+    f"WITH {_TARGETS} DELETE FROM {table} WHERE basis = :basis AND region = :region "
     "AND school_id IN (SELECT school_id FROM targets)"
     for table in ("teacher_progress", "school_monthly")
 ]
@@ -172,9 +177,10 @@ dated AS (
     FROM first_done d JOIN catalog_hours h ON h.item_id = d.item_id
     JOIN scoped c ON c.teacher_id = d.teacher_id
 )
-INSERT INTO school_monthly (school_id, basis, research_group, month, hours, practice_hours,
-                            active_teachers, completions)
-SELECT school_id, :basis, research_group, month, sum(hours), sum(practice_hours),
+INSERT INTO school_monthly (school_id, region, basis, research_group, month, hours,
+                            practice_hours, active_teachers, completions)
+SELECT school_id, CAST(:region AS VARCHAR(64)), :basis, research_group, month, sum(hours),
+       sum(practice_hours),
        count(DISTINCT teacher_id), count(*)
 FROM dated GROUP BY school_id, research_group, month
 """
@@ -186,18 +192,20 @@ _MONTH_OF = {
 
 _PROGRESS = f"""
 WITH {_TARGETS}
-INSERT INTO school_progress (school_id, basis, n_teachers, n_started, n_compliant, sum_hours,
-                             sum_practice_hours, sum_online_hours)
-SELECT g.school_id, :basis, count(p.teacher_id), coalesce(sum(p.started), 0),
+INSERT INTO school_progress (school_id, region, basis, n_teachers, n_started, n_compliant,
+                             sum_hours, sum_practice_hours, sum_online_hours)
+SELECT g.school_id, g.region, :basis, count(p.teacher_id), coalesce(sum(p.started), 0),
        coalesce(sum(p.compliant), 0), coalesce(sum(p.hours), 0.0),
        coalesce(sum(p.practice_hours), 0.0), coalesce(sum(p.online_hours), 0.0)
-FROM targets g LEFT JOIN teacher_progress p ON p.school_id = g.school_id AND p.basis = :basis
-GROUP BY g.school_id
+FROM targets g LEFT JOIN teacher_progress p
+    ON p.school_id = g.school_id AND p.basis = :basis AND p.region = :region
+GROUP BY g.school_id, g.region
 """
 
 _GRADE_TARGETS = """targets AS (
-    SELECT s.school_id FROM schools s WHERE s.region = :region AND NOT EXISTS (
-        SELECT 1 FROM school_grades_fresh f WHERE f.school_id = s.school_id)
+    SELECT s.school_id, s.region FROM schools s WHERE s.region = :region AND NOT EXISTS (
+        SELECT 1 FROM school_grades_fresh f
+        WHERE f.school_id = s.school_id AND f.region = :region)
 )"""
 
 _GRADES = f"""
@@ -208,36 +216,32 @@ latest AS (
     FROM grades g JOIN teachers t ON t.teacher_id = g.teacher_id AND t.region = g.region
     JOIN targets x ON x.school_id = t.school_id WHERE g.region = :region
 )
-INSERT INTO school_grades (school_id, point, grade, n_teachers)
-SELECT school_id, point, grade, count(*) FROM latest WHERE rn = 1
+INSERT INTO school_grades (school_id, region, point, grade, n_teachers)
+SELECT school_id, CAST(:region AS VARCHAR(64)), point, grade, count(*) FROM latest WHERE rn = 1
 GROUP BY school_id, point, grade
 """
 
 _GRADES_FRESH = f"""
 WITH {_GRADE_TARGETS}
-INSERT INTO school_grades_fresh (school_id) SELECT school_id FROM targets
+INSERT INTO school_grades_fresh (school_id, region) SELECT school_id, region FROM targets
 """
 
 
-_ANY_DIRTY = (
-    "SELECT 1 FROM progress_dirty d JOIN schools s ON s.school_id = d.school_id "
-    "WHERE s.region = :region LIMIT 1"
-)
+_ANY_DIRTY = "SELECT 1 FROM progress_dirty d WHERE d.region = :region LIMIT 1"
 _ANY_PROGRESS_TARGET = (
     "SELECT 1 FROM schools s WHERE s.region = :region AND NOT EXISTS (SELECT 1 FROM "
-    "school_progress p WHERE p.school_id = s.school_id AND p.basis = :basis) LIMIT 1"
+    "school_progress p WHERE p.school_id = s.school_id AND p.basis = :basis "
+    "AND p.region = :region) LIMIT 1"
 )
 _ANY_GRADE_TARGET = (
     "SELECT 1 FROM schools s WHERE s.region = :region AND NOT EXISTS (SELECT 1 FROM "
-    "school_grades_fresh f WHERE f.school_id = s.school_id) LIMIT 1"
+    "school_grades_fresh f WHERE f.school_id = s.school_id AND f.region = :region) LIMIT 1"
 )
 _REGION_GRADES = [
     "DELETE FROM region_grades WHERE region = :region",
     "INSERT INTO region_grades (region, point, grade, n_teachers) "
     "SELECT CAST(:region AS VARCHAR(64)), g.point, g.grade, sum(g.n_teachers) "
-    "FROM school_grades g "
-    "JOIN schools s ON s.school_id = g.school_id WHERE s.region = :region "
-    "GROUP BY g.point, g.grade",
+    "FROM school_grades g WHERE g.region = :region GROUP BY g.point, g.grade",
 ]
 
 

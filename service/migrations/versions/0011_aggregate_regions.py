@@ -310,12 +310,9 @@ def _indexes(table: str) -> None:
 
 
 def _plain_columns(table: str) -> list[str]:
-    """The columns both versions of ``table`` share (what is copied either way)."""
-    return [
-        c.name
-        for c in _columns(table, region=False)
-        if isinstance(c, sa.Column) and c.name != "region"
-    ]
+    """The columns both versions of ``table`` share (what is copied either way; the upgrade
+    takes the region from the school, also for ``teacher_progress``'s own)."""
+    return [c.name for c in _columns(table, region=False) if isinstance(c, sa.Column)]
 
 
 def _rebuild(table: str, *, region: bool, postgres: bool, regions: list[str]) -> None:

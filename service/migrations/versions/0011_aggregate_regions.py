@@ -22,8 +22,9 @@ of one region read every region's 学时 sums, 未达标名单 rows and stored m
   0008); and ``nengli_api`` loses every privilege on partition children (of all six
   partitioned tables, now and as the function makes them): a policy applies only through the
   parent, so a grant on a child (0008's ``GRANT … ON ALL TABLES``) let the role read another
-  region's partition directly. ``nengli_analyze`` (0010) is given the two partitioned parents'
-  statistics: ANALYZE of a parent recurses into its partitions.
+  region's partition directly. ``nengli_analyze`` (0010) needs no change: its allow-list names
+  the tables, which keep their names, and ANALYZE of a partitioned parent recurses into its
+  partitions (the partitions themselves stay outside the list).
 
 SQLite gets the same columns, keys and foreign keys, no partitions and no row-level security.
 Every row whose school exists is kept (aggregates of a school that no longer exists could not
@@ -31,7 +32,7 @@ satisfy the foreign key; the next read recomputes nothing for them). The downgra
 0009's tables, triggers and grants, keeping every row.
 
 Revision ID: 0011
-Revises: 0009_dashboard_aggregates
+Revises: 0010_aggregate_statistics
 Create Date: 2026-12-03
 """
 
@@ -43,7 +44,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_aggregate_regions"
-down_revision = "0009_dashboard_aggregates"
+down_revision = "0010_aggregate_statistics"
 branch_labels = None
 depends_on = None
 

@@ -20,7 +20,7 @@ from service.db.migrate import alembic_config, upgrade_database
 from service.db.partitions import partition_name
 from tests.service.conftest import POSTGRES_ENV, _postgres_schema_url
 
-BEFORE = "0009_dashboard_aggregates"
+BEFORE = "0010_aggregate_statistics"
 REVISION = "0011_aggregate_regions"
 _STAMP = "'2026-01-01T00:00:00+00:00'"
 _ROWS = [
@@ -59,7 +59,7 @@ _TABLES = {
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A database migrated to the revision before 0011, holding aggregates of two regions."""
+    """A database migrated to the revision before 0011 (0010), holding aggregates of two regions."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'm.sqlite'}"
         schemas: Iterator[str] | None = None

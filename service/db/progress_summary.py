@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from competency_model.catalog import Catalog
 from competency_model.policy import Policy
+from service.db.aggregate_statistics import analyze_aggregates
 
 __all__ = ["basis_of", "refresh_region"]
 
@@ -245,18 +246,12 @@ _REGION_GRADES = [
 ]
 
 
-def _analyze(session: Session, *tables: str) -> None:
-    """Fresh statistics after a bulk refresh (PostgreSQL), or the stale checks above plan a
-    nested loop over tables the planner believes empty: seconds at 10,000 schools.
-
-    Through ``nengli_analyze`` (migration 0010): a request's transaction runs as ``nengli_api``,
-    which does not own these tables, and a plain ``ANALYZE`` from it is skipped with a warning
-    only — the statistics then stayed at zero rows however large the province grew.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            text("SELECT nengli_analyze(CAST(:tables AS text[]))"), {"tables": list(tables)}
-        )
+def _analyze(session: Session, region: str, *tables: str) -> None:
+    """Fresh statistics after a bulk refresh, or the stale checks above plan a nested loop over
+    tables the planner believes empty: seconds at 10,000 schools. Through ``nengli_analyze``
+    (a request runs as ``nengli_api``, which may not ANALYZE), in the region's partition of a
+    partitioned table (:func:`service.db.aggregate_statistics.analyze_aggregates`)."""
+    analyze_aggregates(session, region, tables)
 
 
 def refresh_region(session: Session, region: str, catalog: Catalog, policy: Policy) -> str:
@@ -275,7 +270,7 @@ def refresh_region(session: Session, region: str, catalog: Catalog, policy: Poli
         # The planner must see how many schools lost their rows: with the statistics of
         # before the clear it expects one stale school and joins a region's teachers in
         # nested loops (minutes at 100,000 teachers instead of seconds).
-        _analyze(session, "school_progress")
+        _analyze(session, region, "school_progress")
     if session.execute(text(_ANY_PROGRESS_TARGET), where).first() is not None:
         _lock(session, region)
         rules = {
@@ -292,12 +287,12 @@ def refresh_region(session: Session, region: str, catalog: Catalog, policy: Poli
         session.execute(text(_TEACHERS.format(catalog=catalog_sql, tol=_TOLERANCE)), rules)
         session.execute(text(_MONTHLY.format(catalog=catalog_sql, month=month)), where)
         session.execute(text(_PROGRESS), where)
-        _analyze(session, "teacher_progress", "school_monthly", "school_progress")
+        _analyze(session, region, "teacher_progress", "school_monthly", "school_progress")
     if session.execute(text(_ANY_GRADE_TARGET), where).first() is not None:
         _lock(session, region)
         session.execute(text(_GRADES), where)
         session.execute(text(_GRADES_FRESH), where)
         for statement in _REGION_GRADES:
             session.execute(text(statement), where)
-        _analyze(session, "school_grades", "school_grades_fresh", "region_grades")
+        _analyze(session, region, "school_grades", "school_grades_fresh", "region_grades")
     return basis

@@ -25,6 +25,7 @@ import pandas as pd
 from sqlalchemy import delete, exists, insert, select
 from sqlalchemy.orm import Session
 
+from service.db.aggregate_statistics import analyze_aggregates
 from service.db.models import School, Teacher
 from service.db.scale_models import MasteryDirty, TeacherMastery
 
@@ -92,6 +93,8 @@ def write_mastery(
     ]
     if rows:
         session.execute(insert(TeacherMastery), rows)
+        # The next reads of the region plan with its partition's statistics (PostgreSQL).
+        analyze_aggregates(session, region, ["teacher_mastery"])
 
 
 def read_mastery(

@@ -22,9 +22,9 @@ of one region read every region's 学时 sums, 未达标名单 rows and stored m
   0008); and ``nengli_api`` loses every privilege on partition children (of all six
   partitioned tables, now and as the function makes them): a policy applies only through the
   parent, so a grant on a child (0008's ``GRANT … ON ALL TABLES``) let the role read another
-  region's partition directly. ``nengli_analyze`` (0010) needs no change: its allow-list names
-  the tables, which keep their names, and ANALYZE of a partitioned parent recurses into its
-  partitions (the partitions themselves stay outside the list).
+  region's partition directly. ``nengli_analyze`` (0010) also accepts a partition of a listed
+  table (and skips a name that does not exist): a refresh analyzes the region's partition it
+  rewrote, not the parent, whose ANALYZE re-samples every region's partition.
 
 SQLite gets the same columns, keys and foreign keys, no partitions and no row-level security.
 Every row whose school exists is kept (aggregates of a school that no longer exists could not
@@ -105,6 +105,49 @@ BEGIN
             EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES IN (%L)',
                            part, parent, p_region);
         END IF;{revoke}
+    END LOOP;
+END $$"""
+
+
+#: 0010's list of the tables ``nengli_analyze`` may analyze.
+_ANALYZED = (
+    "school_progress",
+    "school_grades",
+    "school_grades_fresh",
+    "region_grades",
+    "progress_dirty",
+    "teacher_progress",
+    "school_monthly",
+    "teacher_mastery",
+    "mastery_dirty",
+)
+
+
+def _analyze_function(*, partitions: bool) -> str:
+    """``nengli_analyze`` as 0010 made it, or (``partitions``) also for a partition of a listed
+    table, skipping names that do not exist (a region whose partitions are not made yet)."""
+    allowed = ", ".join(f"'{table}'" for table in _ANALYZED)
+    check = f"name = ANY (ARRAY[{allowed}])"
+    skip = ""
+    if partitions:
+        check = (
+            f"({check} OR EXISTS (SELECT 1 FROM pg_inherits i "
+            "JOIN pg_class p ON p.oid = i.inhparent "
+            "WHERE i.inhrelid = to_regclass(name) "
+            f"AND p.oid = ANY (ARRAY[{allowed}]::regclass[])))"
+        )
+        skip = "\n        CONTINUE WHEN to_regclass(name) IS NULL;"
+    return f"""CREATE OR REPLACE FUNCTION nengli_analyze(p_tables text[])
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE
+    name text;
+BEGIN
+    FOREACH name IN ARRAY p_tables LOOP{skip}
+        IF NOT {check} THEN
+            RAISE EXCEPTION 'nengli_analyze: % is not an aggregate table', name
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        EXECUTE format('ANALYZE %I', name);
     END LOOP;
 END $$"""
 
@@ -407,6 +450,7 @@ def upgrade() -> None:
             "RETURN NULL; END; $$ LANGUAGE plpgsql"
         )
     op.execute(_partition_function(ALL_PARTITIONED, private=True))
+    op.execute(_analyze_function(partitions=True))
     for name in regions:  # regions of schools without rows yet get their partitions too
         op.execute(sa.text("SELECT nengli_region_partitions(:r)").bindparams(r=name))
     for table in AGGREGATES:
@@ -427,6 +471,7 @@ def downgrade() -> None:
             op.execute(f"DROP POLICY IF EXISTS {table}_by_region ON {table}")
         # 0008's function, and its grants on the partitions it had (restored as they were).
         op.execute(_partition_function(_OLD_PARTITIONED, private=False))
+        op.execute(_analyze_function(partitions=False))
         for name, body in _OLD_FUNCTIONS.items():
             op.execute(
                 f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$ BEGIN {body}; "

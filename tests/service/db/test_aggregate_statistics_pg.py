@@ -4,7 +4,8 @@ The API's transactions run as ``nengli_api``, which does not own the aggregate t
 PostgreSQL skips a plain ``ANALYZE`` from it with a warning, so the planner went on believing
 the tables empty and planned nested loops over a province (seconds to minutes at 1,000,000
 teachers, docs/benchmarks.md). ``nengli_analyze`` (migration 0010) analyzes as the owner, and
-only the aggregate tables.
+only the aggregate tables — since 0011 also their partitions, and a refresh analyzes the
+region's partition of ``teacher_progress`` (partitioned by region) rather than the parent.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
+from service.db.partitions import partition_name
 from tests.service.conftest import REGION, Keys, World
 
 pytestmark = pytest.mark.postgres
@@ -31,7 +33,8 @@ def pg(client) -> Iterator[Connection]:  # type: ignore[no-untyped-def]
         connection.rollback()
 
 
-_REFRESHED = ("school_progress", "teacher_progress", "school_monthly")
+#: What a refresh rewrites: ``teacher_progress`` in the region's partition (0011).
+_REFRESHED = ("school_progress", partition_name("teacher_progress", REGION), "school_monthly")
 
 
 def _planner_rows(pg: Connection, table: str) -> float:
@@ -92,6 +95,21 @@ def test_the_function_analyzes_aggregate_tables_only(pg: Connection, world: Worl
     pg.execute(text("SET LOCAL ROLE nengli_api"))
     with pytest.raises(DBAPIError, match="not an aggregate table"):
         pg.execute(text("SELECT nengli_analyze(ARRAY['school_progress', 'teachers'])"))
+
+
+def test_the_function_analyzes_partitions_of_aggregate_tables_only(
+    pg: Connection, world: World
+) -> None:
+    pg.execute(text("SET LOCAL ROLE nengli_api"))
+    own = partition_name("teacher_mastery", REGION)
+    pg.execute(text("SELECT nengli_analyze(CAST(:t AS text[]))"), {"t": [own]})
+    pg.rollback()
+    pg.execute(text("SET LOCAL ROLE nengli_api"))
+    with pytest.raises(DBAPIError, match="not an aggregate table"):
+        pg.execute(
+            text("SELECT nengli_analyze(CAST(:t AS text[]))"),
+            {"t": [partition_name("events", REGION)]},
+        )
 
 
 def test_a_refresh_made_by_a_request_analyzes_what_it_rewrote(

@@ -132,3 +132,28 @@ def test_a_refresh_made_by_a_request_analyzes_what_it_rewrote(
     assert response.status_code == 200, response.text
     for table in _REFRESHED:
         assert _planner_rows(pg, table) == _rows(pg, table) > 0, table
+
+
+def test_a_stored_diagnosis_analyzes_its_regions_mastery_partition(
+    client, pg: Connection, keys: Keys, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    partition = partition_name("teacher_mastery", REGION)
+    pg.execute(text(f"ALTER TABLE {partition} SET (autovacuum_enabled = false)"))
+    pg.commit()
+    try:
+        _forget_statistics(pg, partition)
+        # A stale mark makes the next portrait diagnose the school and store its rows again.
+        pg.execute(
+            text(
+                "INSERT INTO mastery_dirty (region, school_id) VALUES (:r, :s) ON CONFLICT DO NOTHING"
+            ),
+            {"r": REGION, "s": world.school},
+        )
+        pg.commit()
+        response = client.get(f"/v1/schools/{world.school}/portrait", headers=keys.header("school"))
+        assert response.status_code == 200, response.text
+        assert _planner_rows(pg, partition) == _rows(pg, partition) > 0
+    finally:
+        pg.rollback()
+        pg.execute(text(f"ALTER TABLE {partition} RESET (autovacuum_enabled)"))
+        pg.commit()

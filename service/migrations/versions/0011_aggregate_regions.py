@@ -408,10 +408,6 @@ def _rebuild(table: str, *, region: bool, postgres: bool, regions: list[str]) ->
     _indexes(table)
 
 
-def _schema() -> str:
-    return str(op.get_bind().execute(sa.text("SELECT current_schema()")).scalar())
-
-
 def _children(parents: tuple[str, ...]) -> list[str]:
     """Every partition of ``parents`` in the current schema."""
     rows = op.get_bind().execute(

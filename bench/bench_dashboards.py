@@ -405,10 +405,13 @@ def main(argv: list[str] | None = None) -> None:
         with _create(url).begin() as connection:
             # Every school stale: the refresh clears whatever aggregate tables this code has.
             connection.execute(text("DELETE FROM school_progress"))
+            # Since migration 0011 every mark carries its school's region.
+            regional = "region" in _columns(connection, "progress_dirty")
+            place = ("region, ", "region, ") if regional else ("", "")
             connection.execute(
                 text(
-                    "INSERT INTO progress_dirty (school_id) SELECT school_id FROM schools "
-                    "ON CONFLICT DO NOTHING"
+                    f"INSERT INTO progress_dirty ({place[0]}school_id) SELECT {place[1]}school_id "
+                    "FROM schools ON CONFLICT DO NOTHING"
                 )
             )
     else:

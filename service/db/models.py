@@ -56,6 +56,10 @@ class School(Base):
     """A school as pushed by a platform (``PUT /v1/schools/{id}``) or imported."""
 
     __tablename__ = "schools"
+    __table_args__ = (
+        # The target of the aggregates' (region, school_id) foreign keys (migration 0011).
+        Index("uq_schools_region_school", "region", "school_id", unique=True),
+    )
 
     school_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     region: Mapped[str] = mapped_column(String(64), index=True)

@@ -1,7 +1,8 @@
 """Regions in the storage: partitions made on demand, teachers following their school's region.
 
-On PostgreSQL ``events``, ``grades``, ``responses`` and ``recommendation_lists`` are partitioned
-by region (migrations 0007, 0008). A region's partitions are made, trigger-free, by
+On PostgreSQL ``events``, ``grades``, ``responses``, ``recommendation_lists`` and the
+per-teacher aggregates ``teacher_progress`` and ``teacher_mastery`` are partitioned by region
+(migrations 0007, 0008, 0011). A region's partitions are made, trigger-free, by
 :func:`ensure_region_partitions`, which every store that writes a school calls before the
 school's rows exist (``store_tables``, ``PUT /v1/schools``) and the list loader calls before a
 load; a row of a region without partitions would land in the default partition, which the same
@@ -33,7 +34,14 @@ __all__ = [
 ]
 
 #: Every table partitioned by region on PostgreSQL.
-PARTITIONED_TABLES = ("events", "grades", "responses", "recommendation_lists")
+PARTITIONED_TABLES = (
+    "events",
+    "grades",
+    "responses",
+    "recommendation_lists",
+    "teacher_progress",
+    "teacher_mastery",
+)
 #: How long the partition DDL waits for readers of the parent table before giving up.
 LOCK_TIMEOUT = "10s"
 
@@ -49,18 +57,23 @@ def partition_name(table: str, region: str) -> str:
 def ensure_region_partitions(session: Session, regions: Iterable[str]) -> int:
     """Make the partitions of each of ``regions`` that are missing (PostgreSQL; no-op on SQLite).
 
-    Returns the number of regions that had none. Runs as the schema owner through the
-    ``SECURITY DEFINER`` function of migration 0008, so the API role may call it.
+    Returns the number of regions missing one or more. Runs as the schema owner through the
+    ``SECURITY DEFINER`` function of migrations 0008/0011, so the API role may call it (and gets
+    no privilege on the partitions it makes: the role reaches them through their parents only).
     """
     wanted = sorted(set(regions))
     engine = session.get_bind().engine  # also when the session is bound to a connection
     if not wanted or engine.dialect.name != "postgresql":
         return 0
-    probe = text("SELECT to_regclass(:name) IS NULL")
+    probe = text(
+        "SELECT bool_or(to_regclass(name) IS NULL) FROM unnest(CAST(:names AS text[])) AS name"
+    )
     missing = [
         region
         for region in wanted
-        if session.scalar(probe, {"name": partition_name("events", region)})
+        if session.scalar(
+            probe, {"names": [partition_name(table, region) for table in PARTITIONED_TABLES]}
+        )
     ]
     if not missing:
         return 0

@@ -20,7 +20,11 @@ Every read of ``events``, ``grades`` and ``teachers`` names the region (``e.regi
 ``t.region = g.region``): on PostgreSQL those tables are partitioned by region (migration 0008)
 and a join by ``teacher_id`` alone reads every region's partitions. The composite foreign key
 ``(region, teacher_id) → teachers`` makes a row's region its teacher's, and a teacher's region
-its school's, so the added conditions select the same rows.
+its school's, so the added conditions select the same rows. Since migration 0011 the same holds
+for the aggregates themselves: every one carries its school's region (foreign key
+``(region, school_id) → schools``), ``teacher_progress`` is partitioned by it, and every
+statement here writes the region and selects by it (``region = :region``) — the row-level
+policies by region apply to them all.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from competency_model.catalog import Catalog
 from competency_model.policy import Policy
+from service.db.aggregate_statistics import analyze_aggregates
 
 __all__ = ["basis_of", "refresh_region"]
 
@@ -80,8 +85,8 @@ def _lock(session: Session, region: str) -> None:
 
 
 _CLEAR_DIRTY = [
-    f"DELETE FROM {table} WHERE school_id IN (SELECT d.school_id FROM progress_dirty d "
-    "JOIN schools s ON s.school_id = d.school_id WHERE s.region = :region)"
+    f"DELETE FROM {table} WHERE region = :region AND school_id IN "
+    "(SELECT d.school_id FROM progress_dirty d WHERE d.region = :region)"
     for table in (
         "teacher_progress",
         "school_monthly",
@@ -95,12 +100,13 @@ _CLEAR_DIRTY = [
 _TARGETS = """targets AS (
     SELECT s.school_id, s.region FROM schools s
     WHERE s.region = :region AND NOT EXISTS (
-        SELECT 1 FROM school_progress p WHERE p.school_id = s.school_id AND p.basis = :basis)
+        SELECT 1 FROM school_progress p
+        WHERE p.school_id = s.school_id AND p.basis = :basis AND p.region = :region)
 )"""
 
 #: Leftovers of an interrupted refresh of the target schools (the per-teacher rows first).
 _CLEAR_TARGETS = [
-    f"WITH {_TARGETS} DELETE FROM {table} WHERE basis = :basis "
+    f"WITH {_TARGETS} DELETE FROM {table} WHERE basis = :basis AND region = :region "
     "AND school_id IN (SELECT school_id FROM targets)"
     for table in ("teacher_progress", "school_monthly")
 ]
@@ -172,9 +178,10 @@ dated AS (
     FROM first_done d JOIN catalog_hours h ON h.item_id = d.item_id
     JOIN scoped c ON c.teacher_id = d.teacher_id
 )
-INSERT INTO school_monthly (school_id, basis, research_group, month, hours, practice_hours,
-                            active_teachers, completions)
-SELECT school_id, :basis, research_group, month, sum(hours), sum(practice_hours),
+INSERT INTO school_monthly (school_id, region, basis, research_group, month, hours,
+                            practice_hours, active_teachers, completions)
+SELECT school_id, CAST(:region AS VARCHAR(64)), :basis, research_group, month, sum(hours),
+       sum(practice_hours),
        count(DISTINCT teacher_id), count(*)
 FROM dated GROUP BY school_id, research_group, month
 """
@@ -186,18 +193,20 @@ _MONTH_OF = {
 
 _PROGRESS = f"""
 WITH {_TARGETS}
-INSERT INTO school_progress (school_id, basis, n_teachers, n_started, n_compliant, sum_hours,
-                             sum_practice_hours, sum_online_hours)
-SELECT g.school_id, :basis, count(p.teacher_id), coalesce(sum(p.started), 0),
+INSERT INTO school_progress (school_id, region, basis, n_teachers, n_started, n_compliant,
+                             sum_hours, sum_practice_hours, sum_online_hours)
+SELECT g.school_id, g.region, :basis, count(p.teacher_id), coalesce(sum(p.started), 0),
        coalesce(sum(p.compliant), 0), coalesce(sum(p.hours), 0.0),
        coalesce(sum(p.practice_hours), 0.0), coalesce(sum(p.online_hours), 0.0)
-FROM targets g LEFT JOIN teacher_progress p ON p.school_id = g.school_id AND p.basis = :basis
-GROUP BY g.school_id
+FROM targets g LEFT JOIN teacher_progress p
+    ON p.school_id = g.school_id AND p.basis = :basis AND p.region = :region
+GROUP BY g.school_id, g.region
 """
 
 _GRADE_TARGETS = """targets AS (
-    SELECT s.school_id FROM schools s WHERE s.region = :region AND NOT EXISTS (
-        SELECT 1 FROM school_grades_fresh f WHERE f.school_id = s.school_id)
+    SELECT s.school_id, s.region FROM schools s WHERE s.region = :region AND NOT EXISTS (
+        SELECT 1 FROM school_grades_fresh f
+        WHERE f.school_id = s.school_id AND f.region = :region)
 )"""
 
 _GRADES = f"""
@@ -208,51 +217,41 @@ latest AS (
     FROM grades g JOIN teachers t ON t.teacher_id = g.teacher_id AND t.region = g.region
     JOIN targets x ON x.school_id = t.school_id WHERE g.region = :region
 )
-INSERT INTO school_grades (school_id, point, grade, n_teachers)
-SELECT school_id, point, grade, count(*) FROM latest WHERE rn = 1
+INSERT INTO school_grades (school_id, region, point, grade, n_teachers)
+SELECT school_id, CAST(:region AS VARCHAR(64)), point, grade, count(*) FROM latest WHERE rn = 1
 GROUP BY school_id, point, grade
 """
 
 _GRADES_FRESH = f"""
 WITH {_GRADE_TARGETS}
-INSERT INTO school_grades_fresh (school_id) SELECT school_id FROM targets
+INSERT INTO school_grades_fresh (school_id, region) SELECT school_id, region FROM targets
 """
 
 
-_ANY_DIRTY = (
-    "SELECT 1 FROM progress_dirty d JOIN schools s ON s.school_id = d.school_id "
-    "WHERE s.region = :region LIMIT 1"
-)
+_ANY_DIRTY = "SELECT 1 FROM progress_dirty d WHERE d.region = :region LIMIT 1"
 _ANY_PROGRESS_TARGET = (
     "SELECT 1 FROM schools s WHERE s.region = :region AND NOT EXISTS (SELECT 1 FROM "
-    "school_progress p WHERE p.school_id = s.school_id AND p.basis = :basis) LIMIT 1"
+    "school_progress p WHERE p.school_id = s.school_id AND p.basis = :basis "
+    "AND p.region = :region) LIMIT 1"
 )
 _ANY_GRADE_TARGET = (
     "SELECT 1 FROM schools s WHERE s.region = :region AND NOT EXISTS (SELECT 1 FROM "
-    "school_grades_fresh f WHERE f.school_id = s.school_id) LIMIT 1"
+    "school_grades_fresh f WHERE f.school_id = s.school_id AND f.region = :region) LIMIT 1"
 )
 _REGION_GRADES = [
     "DELETE FROM region_grades WHERE region = :region",
     "INSERT INTO region_grades (region, point, grade, n_teachers) "
     "SELECT CAST(:region AS VARCHAR(64)), g.point, g.grade, sum(g.n_teachers) "
-    "FROM school_grades g "
-    "JOIN schools s ON s.school_id = g.school_id WHERE s.region = :region "
-    "GROUP BY g.point, g.grade",
+    "FROM school_grades g WHERE g.region = :region GROUP BY g.point, g.grade",
 ]
 
 
-def _analyze(session: Session, *tables: str) -> None:
-    """Fresh statistics after a bulk refresh (PostgreSQL), or the stale checks above plan a
-    nested loop over tables the planner believes empty: seconds at 10,000 schools.
-
-    Through ``nengli_analyze`` (migration 0010): a request's transaction runs as ``nengli_api``,
-    which does not own these tables, and a plain ``ANALYZE`` from it is skipped with a warning
-    only — the statistics then stayed at zero rows however large the province grew.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            text("SELECT nengli_analyze(CAST(:tables AS text[]))"), {"tables": list(tables)}
-        )
+def _analyze(session: Session, region: str, *tables: str) -> None:
+    """Fresh statistics after a bulk refresh, or the stale checks above plan a nested loop over
+    tables the planner believes empty: seconds at 10,000 schools. Through ``nengli_analyze``
+    (a request runs as ``nengli_api``, which may not ANALYZE), in the region's partition of a
+    partitioned table (:func:`service.db.aggregate_statistics.analyze_aggregates`)."""
+    analyze_aggregates(session, region, tables)
 
 
 def refresh_region(session: Session, region: str, catalog: Catalog, policy: Policy) -> str:
@@ -271,7 +270,7 @@ def refresh_region(session: Session, region: str, catalog: Catalog, policy: Poli
         # The planner must see how many schools lost their rows: with the statistics of
         # before the clear it expects one stale school and joins a region's teachers in
         # nested loops (minutes at 100,000 teachers instead of seconds).
-        _analyze(session, "school_progress")
+        _analyze(session, region, "school_progress")
     if session.execute(text(_ANY_PROGRESS_TARGET), where).first() is not None:
         _lock(session, region)
         rules = {
@@ -288,12 +287,12 @@ def refresh_region(session: Session, region: str, catalog: Catalog, policy: Poli
         session.execute(text(_TEACHERS.format(catalog=catalog_sql, tol=_TOLERANCE)), rules)
         session.execute(text(_MONTHLY.format(catalog=catalog_sql, month=month)), where)
         session.execute(text(_PROGRESS), where)
-        _analyze(session, "teacher_progress", "school_monthly", "school_progress")
+        _analyze(session, region, "teacher_progress", "school_monthly", "school_progress")
     if session.execute(text(_ANY_GRADE_TARGET), where).first() is not None:
         _lock(session, region)
         session.execute(text(_GRADES), where)
         session.execute(text(_GRADES_FRESH), where)
         for statement in _REGION_GRADES:
             session.execute(text(statement), where)
-        _analyze(session, "school_grades", "school_grades_fresh", "region_grades")
+        _analyze(session, region, "school_grades", "school_grades_fresh", "region_grades")
     return basis

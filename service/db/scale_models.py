@@ -14,13 +14,18 @@
   each teacher's 学时 and status, and 学时 per month per school and 教研组, so the 未达标名单 and
   the trends are indexed queries. ``teacher_mastery`` keeps each teacher's diagnosis per model
   version and day; ``mastery_dirty`` (triggers) marks the schools whose rows changed since.
+
+Every aggregate carries its school's region (migration 0011), kept so by the foreign key
+``(region, school_id) → schools`` (``ON UPDATE CASCADE``): the row-level policies by region
+reach them all, and on PostgreSQL ``teacher_progress`` and ``teacher_mastery`` — the two that
+grow with teachers — are partitioned by it, so their queries name the region.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, Index, Integer, String, Text
+from sqlalchemy import Float, ForeignKeyConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db.models import Base, UTCDateTime
@@ -39,6 +44,21 @@ __all__ = [
     "TeacherMastery",
     "TeacherProgress",
 ]
+
+
+def _school_key(table: str) -> ForeignKeyConstraint:
+    """``(region, school_id) → schools``: a school moving region moves these rows with it."""
+    return ForeignKeyConstraint(
+        ["region", "school_id"],
+        ["schools.region", "schools.school_id"],
+        name=f"fk_{table}_school",
+        ondelete="CASCADE",
+        onupdate="CASCADE",
+    )
+
+
+def _region() -> Mapped[str]:
+    return mapped_column(String(64))
 
 
 class RecommendationListRow(Base):
@@ -85,8 +105,10 @@ class SchoolProgress(Base):
     """学时 aggregates of one school under one policy basis (a hash of hour rules + catalog)."""
 
     __tablename__ = "school_progress"
+    __table_args__ = (_school_key("school_progress"),)
 
     school_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    region: Mapped[str] = _region()
     basis: Mapped[str] = mapped_column(String(16), primary_key=True)
     n_teachers: Mapped[int] = mapped_column(Integer)
     n_started: Mapped[int] = mapped_column(Integer)
@@ -100,8 +122,10 @@ class SchoolGrades(Base):
     """Teachers of one school whose latest grade on ``point`` is ``grade``."""
 
     __tablename__ = "school_grades"
+    __table_args__ = (_school_key("school_grades"),)
 
     school_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    region: Mapped[str] = _region()
     point: Mapped[str] = mapped_column(String(8), primary_key=True)
     grade: Mapped[str] = mapped_column(String(8), primary_key=True)
     n_teachers: Mapped[int] = mapped_column(Integer)
@@ -122,16 +146,20 @@ class SchoolGradesFresh(Base):
     """Schools whose ``school_grades`` rows are current (a school may have none)."""
 
     __tablename__ = "school_grades_fresh"
+    __table_args__ = (_school_key("school_grades_fresh"),)
 
     school_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    region: Mapped[str] = _region()
 
 
 class ProgressDirty(Base):
     """Schools whose aggregates are stale (written by triggers on teachers, events, grades)."""
 
     __tablename__ = "progress_dirty"
+    __table_args__ = (_school_key("progress_dirty"),)
 
     school_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    region: Mapped[str] = _region()
 
 
 class TeacherProgress(Base):
@@ -149,12 +177,14 @@ class TeacherProgress(Base):
             "behind_order",
             "teacher_id",
         ),
+        _school_key("teacher_progress"),
     )
 
     basis: Mapped[str] = mapped_column(String(16), primary_key=True)
     teacher_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     school_id: Mapped[str] = mapped_column(String(32))
-    region: Mapped[str] = mapped_column(String(64))
+    #: The partition key on PostgreSQL, hence in the primary key (a teacher has one region).
+    region: Mapped[str] = mapped_column(String(64), primary_key=True)
     hours: Mapped[float] = mapped_column(Float)
     practice_hours: Mapped[float] = mapped_column(Float)
     online_hours: Mapped[float] = mapped_column(Float)
@@ -169,8 +199,10 @@ class SchoolMonthly(Base):
     """学时 first completed in one month (Beijing time) by one 教研组 of one school."""
 
     __tablename__ = "school_monthly"
+    __table_args__ = (_school_key("school_monthly"),)
 
     school_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    region: Mapped[str] = _region()
     basis: Mapped[str] = mapped_column(String(16), primary_key=True)
     research_group: Mapped[str] = mapped_column(String(64), primary_key=True)
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
@@ -184,9 +216,12 @@ class TeacherMastery(Base):
     """A teacher's diagnosed mastery (JSON list in framework order), per model version and day."""
 
     __tablename__ = "teacher_mastery"
+    __table_args__ = (_school_key("teacher_mastery"),)
 
     teacher_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     school_id: Mapped[str] = mapped_column(String(32), index=True)
+    #: The partition key on PostgreSQL, hence in the primary key (a teacher has one region).
+    region: Mapped[str] = mapped_column(String(64), primary_key=True)
     model_version: Mapped[str] = mapped_column(String(64))
     diagnosed_on: Mapped[str] = mapped_column(String(10))
     mastery: Mapped[str] = mapped_column(Text)
@@ -196,5 +231,7 @@ class MasteryDirty(Base):
     """Schools whose stored mastery is stale (triggers on teachers, events, grades, responses)."""
 
     __tablename__ = "mastery_dirty"
+    __table_args__ = (_school_key("mastery_dirty"),)
 
     school_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    region: Mapped[str] = _region()

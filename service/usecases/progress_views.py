@@ -123,8 +123,8 @@ def school_view(
 ) -> SchoolProgress:
     """Per-teacher and per-教研组 progress of ``school`` from the stored per-teacher rows."""
     basis = refresh_region(session, school.region, state.catalog, policy)
-    frame = school_teachers(session, basis, school.school_id)
-    counts = grade_counts(session, frame["teacher_id"].tolist())
+    frame = school_teachers(session, basis, school.region, school.school_id)
+    counts = grade_counts(session, school.region, frame["teacher_id"].tolist())
     return _progress(frame, counts, school.region, policy, school.school_id)
 
 
@@ -156,7 +156,7 @@ def behind_list(
     basis = refresh_region(session, region, state.catalog, policy)
     cursor = BehindCursor.decode(after) if after else None
     frame, following = behind_page(session, basis, area, after=cursor, limit=limit)
-    counts = grade_counts(session, frame["teacher_id"].tolist()) if with_grades else None
+    counts = grade_counts(session, region, frame["teacher_id"].tolist()) if with_grades else None
     return BehindPage(
         rows=_behind_rows(frame, counts, region, policy),
         next_after=following.encode() if following else None,
@@ -176,7 +176,9 @@ def behind_pages(
     """The whole 未达标名单 of ``area`` page by page (for a streamed export)."""
     basis = refresh_region(session, region, state.catalog, policy)
     for frame in iter_behind(session, basis, area):
-        counts = grade_counts(session, frame["teacher_id"].tolist()) if with_grades else None
+        counts = (
+            grade_counts(session, region, frame["teacher_id"].tolist()) if with_grades else None
+        )
         yield _behind_rows(frame, counts, region, policy)
 
 

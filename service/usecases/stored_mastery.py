@@ -11,7 +11,7 @@ diagnosis.
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from competency_model.errors import InfeasibleError
@@ -30,23 +30,28 @@ def stored_mastery(
     state: ServiceState,
     models: ModelBundle,
     *,
+    region: str,
     school_id: str | None = None,
-    region: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Mastery (teachers × points, with ``school_id``, 教研组, stage, subject) and the schools
-    table of one school or a region; stale schools are diagnosed and stored first (the caller
-    commits)."""
-    scope = School.school_id == school_id if school_id is not None else School.region == region
+    table of a region or of one of its schools; stale schools are diagnosed and stored first
+    (the caller commits). ``region`` is the school's when ``school_id`` is given: the stored
+    rows are read by region (their partition key on PostgreSQL)."""
+    scope = (
+        and_(School.region == region, School.school_id == school_id)
+        if school_id is not None
+        else School.region == region
+    )
     now = local_now()
     day = now.strftime("%Y-%m-%d")
     codes = list(state.framework.codes)
-    stale = stale_schools(session, scope, models.version)
+    stale = stale_schools(session, region, scope, models.version)
     if stale:
         cohort = load_cohort(session, school_ids=stale)
         if not cohort.teachers.empty:
             diagnosis = models.diagnosis.diagnose(cohort, as_of=now)
             fresh = attach_teachers(mastery_matrix(diagnosis, codes), cohort.teachers)
-            write_mastery(session, stale, fresh, codes, models.version, day)
+            write_mastery(session, region, stale, fresh, codes, models.version, day)
     columns = ["teacher_id", "school_id", "research_group", "stage", "subject"]
     teachers = pd.DataFrame(
         session.execute(
@@ -66,5 +71,5 @@ def stored_mastery(
         session.execute(select(*[getattr(School, c) for c in SCHOOL_COLUMNS]).where(scope)).all(),
         columns=SCHOOL_COLUMNS,
     )
-    matrix = read_mastery(session, scope, codes, models.version)
+    matrix = read_mastery(session, region, scope, codes, models.version)
     return attach_teachers(matrix, teachers), schools

@@ -100,7 +100,9 @@ def get_school_trends(
     """学时 added per month at my school (per 教研组 or in total), with the running mean per teacher."""
     school = visible_school(session, principal, school_id)
     chosen = policy_for(school.region, policy)
-    table = trends(session, state, school.region, Area(school_id=school_id), chosen, by)
+    table = trends(
+        session, state, school.region, Area(region=school.region, school_id=school_id), chosen, by
+    )
     record_read(session, principal, "school_trends", school_id=school_id, detail=f"by={by}")
     if format == "xlsx":
         return _xlsx((("学时趋势 trends", table),), f"trends-{school_id}.xlsx")
@@ -128,7 +130,7 @@ def get_school_behind(
     the ``.xlsx`` holds the whole list)."""
     school = visible_school(session, principal, school_id)
     chosen = policy_for(school.region, policy)
-    area = Area(school_id=school_id)
+    area = Area(region=school.region, school_id=school_id)
     if format == "xlsx":
         record_read(session, principal, "school_behind", school_id=school_id, detail="xlsx")
         pages = behind_pages(session, state, school.region, area, chosen, with_grades=True)

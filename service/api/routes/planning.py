@@ -34,7 +34,9 @@ def get_school_plan(
     school = visible_school(session, principal, school_id)
     chosen = policy_for(school.region, policy)
     models = state.registry.require()
-    mastery, schools = stored_mastery(session, state, models, school_id=school_id)
+    mastery, schools = stored_mastery(
+        session, state, models, region=school.region, school_id=school_id
+    )
     plan = plan_school(
         school_id,
         schools,
@@ -70,9 +72,11 @@ def get_school_portrait(
     session: SessionDep, state: StateDep, principal: CurrentKey, school_id: str = SCHOOL_ID
 ) -> dict[str, Any]:
     """Aggregate mastery of the school: heatmap by 教研组, distribution, gaps (no individual rows)."""
-    visible_school(session, principal, school_id)
+    school = visible_school(session, principal, school_id)
     models = state.registry.require()
-    mastery, schools = stored_mastery(session, state, models, school_id=school_id)
+    mastery, schools = stored_mastery(
+        session, state, models, region=school.region, school_id=school_id
+    )
     portrait = build_portrait("school", school_id, mastery, schools, state.framework.codes)
     record_read(
         session,

@@ -8,6 +8,10 @@ triggers (migration 0009) mark a school in ``mastery_dirty`` whenever its teache
 grades or questionnaire answers change, and such a school's rows are replaced at its next read.
 (The diagnosis also weighs evidence by its age; for an unchanged teacher that drift is slow,
 and re-diagnosing a province every midnight would put its whole cost on the first readers.)
+
+Every function takes the region of the schools it reads or writes: ``teacher_mastery`` is
+partitioned by region on PostgreSQL (migration 0011), and the per-teacher freshness check would
+otherwise probe every region's partition once per teacher.
 """
 
 from __future__ import annotations
@@ -21,29 +25,31 @@ import pandas as pd
 from sqlalchemy import delete, exists, insert, select
 from sqlalchemy.orm import Session
 
+from service.db.aggregate_statistics import analyze_aggregates
 from service.db.models import School, Teacher
 from service.db.scale_models import MasteryDirty, TeacherMastery
 
 __all__ = ["read_mastery", "stale_schools", "write_mastery"]
 
 
-def stale_schools(session: Session, scope: Any, model_version: str) -> list[str]:
-    """The schools in ``scope`` (a condition on :class:`School`) marked dirty or with a teacher
-    lacking a row of ``model_version``."""
+def stale_schools(session: Session, region: str, scope: Any, model_version: str) -> list[str]:
+    """The schools of ``region`` in ``scope`` (a condition on :class:`School`) marked dirty or
+    with a teacher lacking a row of ``model_version``."""
     fresh = exists().where(
+        TeacherMastery.region == region,
         TeacherMastery.teacher_id == Teacher.teacher_id,
         TeacherMastery.model_version == model_version,
     )
     missing = (
         select(Teacher.school_id)
         .join(School, School.school_id == Teacher.school_id)
-        .where(scope, ~fresh)
+        .where(Teacher.region == region, School.region == region, scope, ~fresh)
         .distinct()
     )
     dirty = (
         select(MasteryDirty.school_id)
         .join(School, School.school_id == MasteryDirty.school_id)
-        .where(scope)
+        .where(MasteryDirty.region == region, scope)
     )
     stale = set(session.scalars(missing)) | set(session.scalars(dirty))
     return sorted(stale)
@@ -51,19 +57,26 @@ def stale_schools(session: Session, scope: Any, model_version: str) -> list[str]
 
 def write_mastery(
     session: Session,
+    region: str,
     school_ids: Sequence[str],
     mastery: pd.DataFrame,
     codes: Sequence[str],
     model_version: str,
     day: str,
 ) -> None:
-    """Replace the stored rows of ``school_ids``' teachers with ``mastery`` (index
-    ``teacher_id``, columns ``codes`` plus ``school_id``) and clear their dirty marks."""
-    session.execute(delete(MasteryDirty).where(MasteryDirty.school_id.in_(school_ids)))
+    """Replace the stored rows of ``school_ids``' teachers (schools of ``region``) with
+    ``mastery`` (index ``teacher_id``, columns ``codes`` plus ``school_id``) and clear their
+    dirty marks."""
+    session.execute(
+        delete(MasteryDirty).where(
+            MasteryDirty.region == region, MasteryDirty.school_id.in_(school_ids)
+        )
+    )
     teachers = select(Teacher.teacher_id).where(Teacher.school_id.in_(school_ids))
     session.execute(
         delete(TeacherMastery).where(
-            TeacherMastery.teacher_id.in_(teachers) | TeacherMastery.school_id.in_(school_ids)
+            TeacherMastery.region == region,
+            TeacherMastery.teacher_id.in_(teachers) | TeacherMastery.school_id.in_(school_ids),
         )
     )
     values = mastery[list(codes)].to_numpy(dtype=float)
@@ -71,6 +84,7 @@ def write_mastery(
         {
             "teacher_id": str(teacher),
             "school_id": str(school),
+            "region": region,
             "model_version": model_version,
             "diagnosed_on": day,
             "mastery": json.dumps([None if math.isnan(v) else round(v, 6) for v in row]),
@@ -79,17 +93,21 @@ def write_mastery(
     ]
     if rows:
         session.execute(insert(TeacherMastery), rows)
+        # The next reads of the region plan with its partition's statistics (PostgreSQL).
+        analyze_aggregates(session, region, ["teacher_mastery"])
 
 
 def read_mastery(
-    session: Session, scope: Any, codes: Sequence[str], model_version: str
+    session: Session, region: str, scope: Any, codes: Sequence[str], model_version: str
 ) -> pd.DataFrame:
-    """Teacher × point mastery of the current teachers of the schools in ``scope``."""
+    """Teacher × point mastery of the current teachers of the schools of ``region`` in
+    ``scope``."""
     rows = session.execute(
         select(TeacherMastery.teacher_id, TeacherMastery.mastery)
         .join(Teacher, Teacher.teacher_id == TeacherMastery.teacher_id)
         .join(School, School.school_id == Teacher.school_id)
         .where(
+            TeacherMastery.region == region,
             scope,
             TeacherMastery.model_version == model_version,
         )

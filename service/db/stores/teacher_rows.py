@@ -90,7 +90,8 @@ def _teacher_query(basis: str, area: Area) -> Any:
 
 
 def _area_filter(area: Area) -> list[Any]:
-    """Conditions on ``teacher_progress`` first (its indexes), then on the schools."""
+    """Conditions on ``teacher_progress`` first (its indexes and, on PostgreSQL, its partition
+    key: an area with a region reads that region's partition only), then on the schools."""
     where: list[Any] = []
     if area.school_id is not None:
         where.append(TeacherProgress.school_id == area.school_id)
@@ -107,9 +108,14 @@ def _frame(rows: Sequence[Any]) -> pd.DataFrame:
     return frame
 
 
-def school_teachers(session: Session, basis: str, school_id: str) -> pd.DataFrame:
-    """Every teacher of a school with 学时 and status (:data:`TEACHER_COLUMNS`), by teacher id."""
-    query = _teacher_query(basis, Area(school_id=school_id)).order_by(TeacherProgress.teacher_id)
+def school_teachers(session: Session, basis: str, region: str, school_id: str) -> pd.DataFrame:
+    """Every teacher of a school with 学时 and status (:data:`TEACHER_COLUMNS`), by teacher id.
+
+    ``region`` is the school's: ``teacher_progress`` is partitioned by it (PostgreSQL), and a
+    read by school alone would probe every region's partition.
+    """
+    area = Area(region=region, school_id=school_id)
+    query = _teacher_query(basis, area).order_by(TeacherProgress.teacher_id)
     return _frame(session.execute(query).all())
 
 
@@ -167,8 +173,9 @@ def count_behind(session: Session, basis: str, area: Area) -> int:
     return int(session.execute(query).scalar_one())
 
 
-def grade_counts(session: Session, teacher_ids: list[str]) -> pd.DataFrame:
-    """Per teacher: points assessed, passed (优秀/合格) and failed, on each point's latest grade."""
+def grade_counts(session: Session, region: str, teacher_ids: list[str]) -> pd.DataFrame:
+    """Per teacher of ``region``: points assessed, passed (优秀/合格) and failed, on each point's
+    latest grade (the region names ``grades``' partition on PostgreSQL)."""
     columns = ["teacher_id", "points_assessed", "points_passed", "points_failed"]
     if not teacher_ids:
         return pd.DataFrame(columns=columns)
@@ -180,7 +187,7 @@ def grade_counts(session: Session, teacher_ids: list[str]) -> pd.DataFrame:
             .over(partition_by=(Grade.teacher_id, Grade.point), order_by=Grade.assessed_at.desc())
             .label("rn"),
         )
-        .where(Grade.teacher_id.in_(teacher_ids))
+        .where(Grade.region == region, Grade.teacher_id.in_(teacher_ids))
         .subquery()
     )
     passed = func.sum(case((latest.c.grade.in_(["优秀", "合格"]), 1), else_=0))

@@ -4,7 +4,8 @@ The API's transactions run as ``nengli_api``, which does not own the aggregate t
 PostgreSQL skips a plain ``ANALYZE`` from it with a warning, so the planner went on believing
 the tables empty and planned nested loops over a province (seconds to minutes at 1,000,000
 teachers, docs/benchmarks.md). ``nengli_analyze`` (migration 0010) analyzes as the owner, and
-only the aggregate tables.
+only the aggregate tables — since 0011 also their partitions, and a refresh analyzes the
+region's partition of ``teacher_progress`` (partitioned by region) rather than the parent.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
+from service.db.partitions import partition_name
 from tests.service.conftest import REGION, Keys, World
 
 pytestmark = pytest.mark.postgres
@@ -31,7 +33,8 @@ def pg(client) -> Iterator[Connection]:  # type: ignore[no-untyped-def]
         connection.rollback()
 
 
-_REFRESHED = ("school_progress", "teacher_progress", "school_monthly")
+#: What a refresh rewrites: ``teacher_progress`` in the region's partition (0011).
+_REFRESHED = ("school_progress", partition_name("teacher_progress", REGION), "school_monthly")
 
 
 def _planner_rows(pg: Connection, table: str) -> float:
@@ -94,6 +97,21 @@ def test_the_function_analyzes_aggregate_tables_only(pg: Connection, world: Worl
         pg.execute(text("SELECT nengli_analyze(ARRAY['school_progress', 'teachers'])"))
 
 
+def test_the_function_analyzes_partitions_of_aggregate_tables_only(
+    pg: Connection, world: World
+) -> None:
+    pg.execute(text("SET LOCAL ROLE nengli_api"))
+    own = partition_name("teacher_mastery", REGION)
+    pg.execute(text("SELECT nengli_analyze(CAST(:t AS text[]))"), {"t": [own]})
+    pg.rollback()
+    pg.execute(text("SET LOCAL ROLE nengli_api"))
+    with pytest.raises(DBAPIError, match="not an aggregate table"):
+        pg.execute(
+            text("SELECT nengli_analyze(CAST(:t AS text[]))"),
+            {"t": [partition_name("events", REGION)]},
+        )
+
+
 def test_a_refresh_made_by_a_request_analyzes_what_it_rewrote(
     client, pg: Connection, keys: Keys, world: World, no_autovacuum: None
 ) -> None:  # type: ignore[no-untyped-def]
@@ -114,3 +132,28 @@ def test_a_refresh_made_by_a_request_analyzes_what_it_rewrote(
     assert response.status_code == 200, response.text
     for table in _REFRESHED:
         assert _planner_rows(pg, table) == _rows(pg, table) > 0, table
+
+
+def test_a_stored_diagnosis_analyzes_its_regions_mastery_partition(
+    client, pg: Connection, keys: Keys, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    partition = partition_name("teacher_mastery", REGION)
+    pg.execute(text(f"ALTER TABLE {partition} SET (autovacuum_enabled = false)"))
+    pg.commit()
+    try:
+        _forget_statistics(pg, partition)
+        # A stale mark makes the next portrait diagnose the school and store its rows again.
+        pg.execute(
+            text(
+                "INSERT INTO mastery_dirty (region, school_id) VALUES (:r, :s) ON CONFLICT DO NOTHING"
+            ),
+            {"r": REGION, "s": world.school},
+        )
+        pg.commit()
+        response = client.get(f"/v1/schools/{world.school}/portrait", headers=keys.header("school"))
+        assert response.status_code == 200, response.text
+        assert _planner_rows(pg, partition) == _rows(pg, partition) > 0
+    finally:
+        pg.rollback()
+        pg.execute(text(f"ALTER TABLE {partition} RESET (autovacuum_enabled)"))
+        pg.commit()

@@ -193,7 +193,7 @@ def test_the_portrait_reads_stored_mastery_and_rediagnoses_only_a_changed_school
     assert sibling["model_version"] == models.version
     kept = {t: m for t, m in _stored(client).items() if t not in set(cohort.teachers["teacher_id"])}
     with state.sessions() as session:
-        session.add(MasteryDirty(school_id=world.school))
+        session.add(MasteryDirty(school_id=world.school, region=REGION))  # 0011: with its region
         session.commit()
     _get(client, keys, path, "school")
     again = _stored(client)

@@ -8,7 +8,7 @@ model at request time, as before. On PostgreSQL the columns are added to the par
 parent and so to every region's partition.
 
 Revision ID: 0012_list_reasons
-Revises: 0010_aggregate_statistics
+Revises: 0011_aggregate_regions
 Create Date: 2026-12-03
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_list_reasons"
-down_revision = "0010_aggregate_statistics"
+down_revision = "0011_aggregate_regions"
 branch_labels = None
 depends_on = None
 

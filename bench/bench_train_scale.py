@@ -131,6 +131,14 @@ def _generate(teachers: int, items_per_teacher: int, seed: int, directory: str) 
     mastery.to_parquet(root / "mastery.parquet", index=False)
 
 
+def _param(text: str) -> tuple[str, Any]:
+    """``NAME=JSON`` as (name, value); the estimator validates the value when it fits."""
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise SystemExit(f"--param {text!r}: expected NAME=JSON, e.g. ranker_refit='\"all\"'")
+    return name, json.loads(value)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--teachers", type=int, default=100_000)
@@ -144,7 +152,15 @@ def main() -> None:
         default=None,
         help="Write the fitted recommender here (bench_lists_serving serves it).",
     )
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=JSON",
+        help="A HybridRecommender hyperparameter for the fit, e.g. ranker_refit='\"all\"'.",
+    )
     args = parser.parse_args()
+    overrides = dict(_param(text) for text in args.param)
     if args.small:
         args.teachers = 5_000
     result: dict[str, Any] = {"teachers": args.teachers, "threads": args.threads}
@@ -169,7 +185,8 @@ def main() -> None:
             mastery = pd.read_parquet(root / "mastery.parquet")
     catalog = load_catalog()
     framework = default_framework()
-    model = HybridRecommender(num_threads=args.threads, random_state=args.seed)
+    model = HybridRecommender(num_threads=args.threads, random_state=args.seed, **overrides)
+    result["params"] = overrides
     params = model.get_params()
     gc.collect()
     result["rss_before_fit_gb"] = round(psutil.Process().memory_info().rss / GB, 3)

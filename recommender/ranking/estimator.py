@@ -77,6 +77,12 @@ class HybridRecommender(LearnedAttributes, BaseEstimator):
     ranker
         ``auto`` (default): the fit's model selection picks the blend on its temporal
         holdout; ``linear_legacy``, ``linear`` or ``lambdarank`` force one.
+    ranker_refit
+        What the selection refits on all its sampled teachers once the check has chosen:
+        ``chosen`` (default) only the serving warm and cold rankers, ``all`` every candidate
+        (``ranker_candidates_`` then compare models trained alike, at twice the selection's
+        cost), ``none`` nothing (the check's fits serve, trained on three quarters of the
+        sample: cheaper, measured slightly worse).
     event_weights
         Confidence per event kind (``None`` = :data:`recommender.ranking.cf.DEFAULT_EVENT_WEIGHTS`).
     num_threads
@@ -106,6 +112,7 @@ class HybridRecommender(LearnedAttributes, BaseEstimator):
         negatives_per_teacher: int = 100,
         ranker_c: float = 1.0,
         ranker: str = "auto",
+        ranker_refit: str = "chosen",
         event_weights: Mapping[str, float] | None = None,
         num_threads: int = 1,
         random_state: int = 0,
@@ -122,6 +129,7 @@ class HybridRecommender(LearnedAttributes, BaseEstimator):
         self.negatives_per_teacher = negatives_per_teacher
         self.ranker_c = ranker_c
         self.ranker = ranker
+        self.ranker_refit = ranker_refit
         self.event_weights = event_weights
         self.num_threads = num_threads
         self.random_state = random_state

@@ -66,6 +66,7 @@ class FitSettings:
     negatives_per_teacher: int
     ranker_c: float
     ranker: str
+    ranker_refit: str
     mastered_threshold: float
     event_weights: Mapping[str, float] | None
     num_threads: int
@@ -299,6 +300,7 @@ def _select_rankers(
         settings.random_state,
         settings.num_threads,
         settings.ranker,
+        settings.ranker_refit,
     )
 
 

@@ -16,7 +16,9 @@ eligible list per kind (courses, tasks). The candidates:
   popularity on the province's own holdout should not serve.
 
 The best candidate (a simpler one wins ties within 0.002) is refitted on every sampled teacher
-and serves; a second selection does the same for cold start (content signals only, relevant =
+and serves (only it: the other candidates stay as the check fitted them, as refitting all of
+them doubled the selection's cost for models that do not serve; ``ranker_refit``); a second
+selection does the same for cold start (content signals only, relevant =
 the same held-out completions: earlier ones are evidence in the diagnosis, see the code).
 The mastered-points rule is measured on the check and reported; ``auto`` does not apply it
 (:data:`DECIDE_MASTERED_FILTER`, see :func:`select_rankers`). The report says what was chosen,
@@ -36,9 +38,18 @@ from numpy.typing import NDArray
 from competency_model.errors import ModelError
 from recommender.ranking.baseline_ranker import BASELINE_SIGNALS, BaselineRanker, tie_broken
 from recommender.ranking.boosted import LambdaRanker
+from recommender.ranking.candidates import (
+    COLD_CANDIDATES,
+    REFIT_CHOICES,
+    WARM_CANDIDATES,
+    QueryRows,
+    fit_candidates,
+    scores_where,
+    served_candidates,
+)
 from recommender.ranking.ranker import LinearRanker
 from recommender.ranking.selection_report import best_baseline, selection_report
-from recommender.ranking.signals import CONTENT_SIGNALS, LEGACY_SIGNALS, SIGNALS
+from recommender.ranking.signals import CONTENT_SIGNALS, SIGNALS
 
 __all__ = [
     "BASELINE_SIGNALS",
@@ -104,54 +115,6 @@ def ndcg_rows(
     return np.where(n_relevant > 0, dcg / np.where(n_relevant > 0, ideal, 1.0), np.nan)
 
 
-@dataclass
-class _Rows:
-    """Grouped training rows: one query per teacher, consecutive."""
-
-    X: list[NDArray[np.float32]] = field(default_factory=list)
-    y: list[NDArray[np.int8]] = field(default_factory=list)
-    sizes: list[int] = field(default_factory=list)
-
-    def add(self, X: NDArray[np.float32], y: NDArray[np.int8]) -> None:
-        self.X.append(X)
-        self.y.append(y)
-        self.sizes.append(len(y))
-
-    def extend(self, other: _Rows) -> _Rows:
-        return _Rows(self.X + other.X, self.y + other.y, self.sizes + other.sizes)
-
-    def arrays(self) -> tuple[NDArray[np.float64], NDArray[np.int8], NDArray[np.int64]]:
-        if not self.X:
-            raise ModelError(
-                "no teacher has a held-out completion to learn the blend from; need at least "
-                "two completed items per teacher in the events"
-            )
-        return (
-            np.concatenate(self.X).astype(np.float64),
-            np.concatenate(self.y),
-            np.array(self.sizes, dtype=np.int64),
-        )
-
-
-def _pairwise(
-    X: NDArray[np.float64], y: NDArray[np.int8], sizes: NDArray[np.int64], rng: np.random.Generator
-) -> tuple[NDArray[np.float64], NDArray[np.int8]]:
-    """Differences held-out − other per query, half of them mirrored (the linear blend's rows)."""
-    diffs: list[NDArray[np.float64]] = []
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    for start, size in zip(starts.tolist(), sizes.tolist(), strict=True):
-        block, labels = X[start : start + size], y[start : start + size]
-        pos, neg = block[labels == 1], block[labels == 0]
-        if len(pos) and len(neg):
-            diffs.append((pos[:, None, :] - neg[None, :, :]).reshape(-1, X.shape[1]))
-    if not diffs:
-        raise ModelError("the ranker needs held-out items and other candidates of one teacher")
-    rows = np.concatenate(diffs)
-    flip = rng.random(len(rows)) < 0.5
-    rows[flip] *= -1
-    return rows, (~flip).astype(np.int8)
-
-
 def _sample_query(
     positives: NDArray[np.int64],
     pool: NDArray[np.bool_],
@@ -174,24 +137,6 @@ def _sample_query(
     size = min(negatives, candidates.size)
     random = rng.choice(candidates, size=size, replace=False) if size else candidates[:0]
     return np.concatenate([positives, random]).astype(np.int64)
-
-
-def _fit_candidates(
-    rows: _Rows, names: Sequence[str], c: float, seed: int, threads: int, legacy: bool
-) -> dict[str, Ranker]:
-    X, y, sizes = rows.arrays()
-    rng = np.random.default_rng(seed)
-    candidates: dict[str, Ranker] = {}
-    if legacy:
-        columns = [names.index(s) for s in LEGACY_SIGNALS]
-        pairs, labels = _pairwise(X[:, columns], y, sizes, rng)
-        candidates["linear_legacy"] = LinearRanker(c=c).fit(pairs, labels, LEGACY_SIGNALS)
-    pairs, labels = _pairwise(X, y, sizes, rng)
-    candidates["linear"] = LinearRanker(c=c).fit(pairs, labels, names)
-    candidates["lambdarank"] = LambdaRanker(random_state=seed, num_threads=threads).fit(
-        X, y, names, sizes
-    )
-    return candidates
 
 
 def _choose(scores: dict[str, float], order: Sequence[str]) -> str:
@@ -233,6 +178,7 @@ def select_rankers(
     random_state: int,
     num_threads: int = 1,
     ranker: str = "auto",
+    refit: str = "chosen",
 ) -> Selection:
     """Train the candidate blends on the temporal holdout, compare them with the baselines, choose.
 
@@ -253,17 +199,24 @@ def select_rankers(
     ranker
         ``auto`` chooses by the check; a candidate's name (``linear_legacy``, ``linear``,
         ``lambdarank``) forces it (cold start then uses ``linear`` for ``linear_legacy``).
+    refit
+        After the check, refit on every sampled teacher: ``chosen`` (default) only the warm and
+        cold rankers that serve, ``all`` every learned candidate, ``none`` nothing (the check's
+        fits serve). The served model is the same under ``chosen`` and ``all``; ``none`` saves
+        the two refits but learns from a quarter fewer teachers.
     """
     if ranker not in RANKER_CHOICES:
         raise ValueError(f"ranker={ranker!r}; use one of {', '.join(RANKER_CHOICES)}")
+    if refit not in REFIT_CHOICES:
+        raise ValueError(f"ranker_refit={refit!r}; use one of {', '.join(REFIT_CHOICES)}")
     rng = np.random.default_rng(random_state)
     names = list(SIGNALS)
     content = [names.index(s) for s in CONTENT_SIGNALS]
     order = rng.permutation(sample)
     n_check = max(1, len(order) // 4) if len(order) > 3 else 0
     check = set(order[:n_check].tolist())
-    warm = {"fit": _Rows(), "check": _Rows()}
-    cold = {"fit": _Rows(), "check": _Rows()}
+    warm = {"fit": QueryRows(), "check": QueryRows()}
+    cold = {"fit": QueryRows(), "check": QueryRows()}
     kept: list[tuple[NDArray[np.int64], NDArray[np.float32], NDArray[np.bool_]]] = []
     n_items = took.shape[1]
     for start in range(0, len(sample), _CHUNK):
@@ -295,10 +248,10 @@ def select_rankers(
             kept.append((rows[in_check], stacked[in_check], allowed[in_check]))
 
     threads = num_threads
-    warm_fit = _fit_candidates(warm["fit"], names, ranker_c, random_state, threads, legacy=True)
+    warm_fit = fit_candidates(warm["fit"], names, WARM_CANDIDATES, ranker_c, random_state, threads)
     cold_names = list(CONTENT_SIGNALS)
-    cold_fit = _fit_candidates(
-        cold["fit"], cold_names, ranker_c, random_state, threads, legacy=False
+    cold_fit = fit_candidates(
+        cold["fit"], cold_names, COLD_CANDIDATES, ranker_c, random_state, threads
     )
     warm_scores: dict[str, list[float]] = {}
     cold_scores: dict[str, list[float]] = {}
@@ -309,13 +262,15 @@ def select_rankers(
         relevant = np.zeros((len(rows), n_items), dtype=bool)
         for i, row in enumerate(rows.tolist()):
             relevant[i, positives[row]] = True
-        scored = {name: model.decision(signals) for name, model in warm_fit.items()}
+        base_allowed = allowed & ~took_rows
+        scored = {
+            name: scores_where(model, signals, base_allowed) for name, model in warm_fit.items()
+        }
         baselines = {
             base: tie_broken(signals[signal], signals["popularity"])
             for base, signal in BASELINE_SIGNALS.items()
         }
         scored.update(baselines)
-        base_allowed = allowed & ~took_rows
         for name, values in _kind_scores(scored, base_allowed, relevant, practice).items():
             warm_scores.setdefault(name, []).extend(values)
         gate = unmastered(rows)
@@ -324,7 +279,10 @@ def select_rankers(
         ).items():
             filtered.setdefault(name, []).extend(values)
         cold_signals = {name: signals[name] for name in cold_names}
-        cold_scored = {name: model.decision(cold_signals) for name, model in cold_fit.items()}
+        cold_scored = {
+            name: scores_where(model, cold_signals, base_allowed)
+            for name, model in cold_fit.items()
+        }
         cold_scored.update(baselines)
         for name, values in _kind_scores(cold_scored, base_allowed, relevant, practice).items():
             cold_scores.setdefault(name, []).extend(values)
@@ -333,9 +291,8 @@ def select_rankers(
         return {name: round(float(np.mean(v)), 4) if v else 0.0 for name, v in values.items()}
 
     warm_mean, cold_mean, filtered_mean = mean(warm_scores), mean(cold_scores), mean(filtered)
-    warm_order = ["linear_legacy", "linear", "lambdarank"]
-    chosen = _choose(warm_mean, warm_order) if kept else "lambdarank"
-    cold_chosen = _choose(cold_mean, ["linear", "lambdarank"]) if kept else "lambdarank"
+    chosen = _choose(warm_mean, WARM_CANDIDATES) if kept else "lambdarank"
+    cold_chosen = _choose(cold_mean, COLD_CANDIDATES) if kept else "lambdarank"
     # A baseline that beats every learned blend on the check serves instead (the fallback):
     # the selection must pick what is best on held-out data, not what is learned.
     best_warm = best_baseline(warm_mean)
@@ -366,12 +323,17 @@ def select_rankers(
     )  # fmt: skip
     report["forced"] = ranker != "auto"
 
+    report["refit"] = refit
+    refit_needed = bool(warm["check"].sizes)
     all_warm = warm["fit"].extend(warm["check"])
     all_cold = cold["fit"].extend(cold["check"])
-    final = _fit_candidates(all_warm, names, ranker_c, random_state, threads, legacy=True)
-    final_cold = _fit_candidates(
-        all_cold, cold_names, ranker_c, random_state, threads, legacy=False
+    final = served_candidates(
+        warm_fit, all_warm, names, chosen, refit, refit_needed, ranker_c, random_state, threads
     )
+    final_cold = served_candidates(
+        cold_fit, all_cold, cold_names, cold_chosen, refit, refit_needed, ranker_c,
+        random_state, threads,
+    )  # fmt: skip
     final["baseline"] = BaselineRanker(BASELINE_SIGNALS[best_warm], best_warm).fit()
     final_cold["baseline"] = BaselineRanker(BASELINE_SIGNALS[best_cold], best_cold).fit()
     report["fallback_baseline"] = best_warm

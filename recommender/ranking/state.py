@@ -50,7 +50,7 @@ class FittedState:
     mastered_filter
         Whether lists drop items on mastered points (decided by the model selection).
     candidates
-        Every fitted candidate ranker (for comparisons; not saved).
+        Every fitted candidate ranker (for comparisons; not saved; see ``ranker_refit``).
     teacher_index
         Teacher id → row, derived from ``teachers`` (one dictionary lookup per request).
     """

@@ -127,3 +127,81 @@ def test_the_best_baseline_serves_when_no_learned_blend_beats_it_on_the_check():
     assert selection.report["warm_ndcg@10"]["baseline"] > max(
         selection.report["warm_ndcg@10"][name] for name in ("linear_legacy", "linear", "lambdarank")
     )
+
+
+def _select_on_popularity(refit):
+    """A selection where every teacher's held-out items are the popular ones (a blend finds them)."""
+    import scipy.sparse as sp
+
+    from recommender.ranking.selection import select_rankers
+    from recommender.ranking.signals import SIGNALS
+
+    n_teachers, n_items = 40, 30
+    sample = np.arange(n_teachers)
+    positives = {r: np.array([r % n_items, (r + 7) % n_items]) for r in sample.tolist()}
+
+    def features(rows):
+        out = {}
+        for name in SIGNALS:
+            per_row = [np.random.default_rng([row, len(name)]).random(n_items) for row in rows]
+            out[name] = np.array(per_row, dtype=np.float32)
+        for i, row in enumerate(rows.tolist()):
+            out["popularity"][i, positives[row]] += 0.6
+        return out
+
+    empty = sp.csr_matrix((n_teachers, n_items), dtype=np.float32)
+    selection = select_rankers(
+        sample,
+        positives,
+        features,
+        lambda rows: np.ones((len(rows), n_items), dtype=bool),
+        empty,
+        empty,
+        lambda rows: np.ones((len(rows), n_items), dtype=bool),
+        np.zeros(n_items, dtype=bool),
+        negatives_per_teacher=20,
+        ranker_c=1.0,
+        random_state=0,
+        refit=refit,
+    )
+    return selection, features(sample)
+
+
+def test_refitting_only_the_chosen_ranker_serves_what_refitting_all_serves():
+    chosen_only, signals = _select_on_popularity("chosen")
+    everything, _ = _select_on_popularity("all")
+    check_only, _ = _select_on_popularity("none")
+    chosen = chosen_only.report["chosen"]
+    assert chosen in ("linear_legacy", "linear", "lambdarank")
+    assert chosen_only.report["refit"] == "chosen"
+    np.testing.assert_allclose(
+        chosen_only.ranker.decision(signals), everything.ranker.decision(signals)
+    )
+    # the serving ranker learnt from the check teachers too: it is not the check's own fit
+    assert not np.allclose(
+        chosen_only.ranker.decision(signals), check_only.ranker.decision(signals)
+    )
+    for name in ("linear_legacy", "linear", "lambdarank"):
+        if name == chosen:
+            continue
+        # a candidate that does not serve stays as the check fitted it
+        kept = chosen_only.candidates[name].decision(signals)
+        np.testing.assert_allclose(kept, check_only.candidates[name].decision(signals))
+        assert not np.allclose(kept, everything.candidates[name].decision(signals))
+
+
+def test_an_unknown_ranker_refit_is_refused():
+    with pytest.raises(ValueError, match="ranker_refit='sometimes'"):
+        _select_on_popularity("sometimes")
+
+
+def test_the_estimator_passes_ranker_refit_to_the_selection(small_province):
+    from competency_model.catalog import load_catalog
+    from competency_model.framework import default_framework
+    from recommender.ranking import HybridRecommender
+
+    model = HybridRecommender(factors=4, iterations=2, ranker_refit="none", random_state=0).fit(
+        small_province, small_province.mastery, load_catalog(), default_framework()
+    )
+    assert model.validation_metrics_["refit"] == "none"
+    assert model.ranker_ is model.ranker_candidates_[model.validation_metrics_["chosen"]]

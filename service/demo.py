@@ -64,13 +64,13 @@ def build(paths: DemoPaths, teachers: int, schools: int, seed: int, fresh: bool)
     # The demo talks to a person on the terminal: the service's INFO JSON lines (migrations,
     # model loads) would bury the examples it prints, so it logs warnings unless
     # NENGLI_LOG_LEVEL asks for more.
-    quiet = {} if "NENGLI_LOG_LEVEL" in os.environ else {"log_level": "WARNING"}
     settings = Settings(
         database_url=f"sqlite:///{paths.database}",
         model_dir=paths.model,
         data_dir=paths.province,
-        **quiet,
     )
+    if "NENGLI_LOG_LEVEL" not in os.environ:
+        settings = settings.model_copy(update={"log_level": "WARNING"})
     if fresh:
         for leftover in (
             paths.database,

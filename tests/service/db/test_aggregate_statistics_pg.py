@@ -23,16 +23,6 @@ from tests.service.conftest import REGION, Keys, World
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture
-def pg(client) -> Iterator[Connection]:  # type: ignore[no-untyped-def]
-    engine = client.app.state.nengli.engine
-    if engine.dialect.name != "postgresql":
-        pytest.skip("roles and planner statistics are PostgreSQL's")
-    with engine.connect() as connection:
-        yield connection
-        connection.rollback()
-
-
 #: What a refresh rewrites: ``teacher_progress`` in the region's partition (0011).
 _REFRESHED = ("school_progress", partition_name("teacher_progress", REGION), "school_monthly")
 

@@ -34,16 +34,6 @@ pytestmark = pytest.mark.postgres
 ADMIN = Principal("test", "admin", None)
 
 
-@pytest.fixture
-def pg(client) -> Iterator[Connection]:  # type: ignore[no-untyped-def]
-    engine = client.app.state.nengli.engine
-    if engine.dialect.name != "postgresql":
-        pytest.skip("partitions and row-level security exist on PostgreSQL only")
-    with engine.connect() as connection:
-        yield connection
-        connection.rollback()
-
-
 @contextmanager
 def _as_api_role(connection: Connection, region: str | None) -> Iterator[None]:
     transaction = connection.begin()

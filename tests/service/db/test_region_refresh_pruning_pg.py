@@ -9,7 +9,6 @@ queries carry the partition key, so the planner prunes (docs/benchmarks.md measu
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,16 +20,6 @@ from service.usecases.teacher_models import policy_for
 from tests.service.conftest import OTHER_REGION, REGION, World
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def pg(client) -> Iterator[Connection]:  # type: ignore[no-untyped-def]
-    engine = client.app.state.nengli.engine
-    if engine.dialect.name != "postgresql":
-        pytest.skip("partitions exist on PostgreSQL only")
-    with engine.connect() as connection:
-        yield connection
-        connection.rollback()
 
 
 def _relations(plan: Any) -> set[str]:

@@ -40,6 +40,7 @@ __all__ = [
     "QUESTIONNAIRE_EDGES",
     "Evidence",
     "activity_observations",
+    "course_completions",
     "grade_observations",
     "questionnaire_observations",
 ]
@@ -70,6 +71,9 @@ class Evidence:
     observations: dict[str, NDArray[np.int8]]
     weights: dict[str, NDArray[np.float32]] = field(default_factory=dict)
     counts: NDArray[np.int64] | None = None
+    #: Cells with a completed online course, also where a practice task is the strongest
+    #: record (``activity`` keeps only the strongest); None without records.
+    course_completed: NDArray[np.bool_] | None = None
 
     @property
     def n_teachers(self) -> int:
@@ -87,6 +91,7 @@ class Evidence:
             {k: v[rows] for k, v in self.observations.items()},
             {k: v[rows] for k, v in self.weights.items()},
             None if self.counts is None else self.counts[rows],
+            None if self.course_completed is None else self.course_completed[rows],
         )
 
 
@@ -175,6 +180,36 @@ def activity_observations(
     touched = category > 0
     weight[touched] = freshest[touched]
     return category, weight, counts
+
+
+def course_completions(
+    events: pd.DataFrame,
+    point_weights: pd.DataFrame,
+    teacher_index: dict[str, int],
+    codes: Sequence[str],
+) -> NDArray[np.bool_]:
+    """Cells with a completed online course that has weight on the point.
+
+    Why apart from :func:`activity_observations`: that keeps the strongest record per cell, so
+    a course followed by a practice task reads as "practice" only. Graded cells are practised
+    cells; whether they also had a course is what lets the grades say what a course is worth
+    (:func:`~recommender.diagnosis.emission_calibration.fit_course_log_odds`).
+    """
+    n, k = len(teacher_index), len(codes)
+    out = np.zeros((n, k), dtype=bool)
+    column = {c: i for i, c in enumerate(codes)}
+    known = events[(events["event"] == "complete") & events["teacher_id"].isin(teacher_index)]
+    weights = point_weights[
+        point_weights["point"].isin(column)
+        & (point_weights["weight"] > 0)
+        & (point_weights["kind"] != "practice")
+    ]
+    merged = known[["teacher_id", "item_id"]].merge(weights, on="item_id", how="inner")
+    if len(merged):
+        rows = merged["teacher_id"].map(teacher_index).to_numpy(dtype=np.int64)
+        cols = merged["point"].map(column).to_numpy(dtype=np.int64)
+        out[rows, cols] = True
+    return out
 
 
 def questionnaire_observations(

@@ -18,6 +18,7 @@ from recommender.diagnosis.evidence import (
     QUESTIONNAIRE_EDGES,
     Evidence,
     activity_observations,
+    course_completions,
     grade_observations,
     questionnaire_observations,
 )
@@ -52,6 +53,7 @@ def build_evidence(
     observations: dict[str, NDArray[np.int8]] = {}
     weights: dict[str, NDArray[np.float32]] = {}
     counts = answered.astype(np.int64).copy()
+    course: NDArray[np.bool_] | None = None
     if questionnaire_log_odds is not None and (answered > 0).any():
         observations["questionnaire"] = questionnaire_observations(questionnaire_log_odds, answered)
     if len(grades):
@@ -64,9 +66,10 @@ def build_evidence(
         )
         observations["activity"], weights["activity"] = activity, weight
         counts += n
+        course = course_completions(events, point_weights, teacher_index, codes)
     if not observations:  # nothing at all: the prior answers, every cell "unobserved"
         observations["grade"] = np.full((len(teacher_index), len(codes)), -1, dtype=np.int8)
-    return Evidence(observations, weights, counts)
+    return Evidence(observations, weights, counts, course)
 
 
 def prior_tables(

@@ -24,6 +24,15 @@ but whatever makes a teacher stop after the course and skip the practice is not 
 learning saturates (a practice task alone already brings most teachers to mastery) ``δ``
 understates the weight of a course alone. No simulator truth is read: the grades are the only
 targets.
+
+Measured and **not adopted** (``fit_calibrated(learn_course_weight=False)`` is the default): on
+the ten simulated runs (5 families x 2 seeds, grades + records) δ came out between −0.89 and
++0.90 with SD 0.29–0.65, at or below 0.055 on 8 of them, while course-only cells are
+under-predicted with the stated weight; ECE with direct evidence rose on 8 of 10 runs
+(docs/diagnosis.md §7, "2026-12-04"). The grades fit a "strongest record" effect (a course adds
+nothing once a practice task is done), under which they say nothing about a course alone; and a
+course-only cell's level also rests on the level of cells with no record, which grades on
+practised cells do not identify.
 """
 
 from __future__ import annotations

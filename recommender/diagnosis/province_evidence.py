@@ -17,8 +17,7 @@ from numpy.typing import NDArray
 from recommender.diagnosis.evidence import (
     QUESTIONNAIRE_EDGES,
     Evidence,
-    activity_observations,
-    course_completions,
+    activity_records,
     grade_observations,
     questionnaire_observations,
 )
@@ -61,12 +60,11 @@ def build_evidence(
         observations["grade"], weights["grade"] = grade, weight
         counts += n
     if events is not None and len(events) and len(point_weights):
-        activity, weight, n = activity_observations(
+        activity, weight, n, course = activity_records(
             events, point_weights, teacher_index, codes, as_of, half_life_days
         )
         observations["activity"], weights["activity"] = activity, weight
         counts += n
-        course = course_completions(events, point_weights, teacher_index, codes)
     if not observations:  # nothing at all: the prior answers, every cell "unobserved"
         observations["grade"] = np.full((len(teacher_index), len(codes)), -1, dtype=np.int8)
     return Evidence(observations, weights, counts, course)

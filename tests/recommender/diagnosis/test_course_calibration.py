@@ -17,7 +17,7 @@ from competency_model.item_bank import load_item_bank
 from competency_model.province import empty_table
 from recommender.diagnosis import model as model_module
 from recommender.diagnosis.course_calibration import CourseWeight, fit_course_log_odds
-from recommender.diagnosis.evidence import course_completions
+from recommender.diagnosis.evidence import activity_records
 from recommender.diagnosis.factor_fit import fit_calibrated, predict_calibrated
 from recommender.diagnosis.factor_model import FactorData
 from recommender.diagnosis.factor_persistence import restore_measured
@@ -123,9 +123,13 @@ def test_course_completions_keep_a_course_followed_by_a_practice_task():
             "teacher_id": ["t0", "t0", "t1", "t1", "t2"],
             "item_id": ["C1", "P1", "C1", "C2", "P1"],
             "event": ["complete", "complete", "enrol", "complete", "complete"],
+            "timestamp": pd.to_datetime(["2021-01-01"] * 5),
         }
     )
-    got = course_completions(events, weights, {"t0": 0, "t1": 1, "t2": 2}, codes)
+    activity, _, _, got = activity_records(
+        events, weights, {"t0": 0, "t1": 1, "t2": 2}, codes, pd.Timestamp("2021-06-01"), None
+    )
+    assert activity[0, 0] == 3  # the strongest record of that cell is the practice task
     expected = np.zeros((3, 3), dtype=bool)
     expected[0, 0] = True  # course then practice: still a course
     # t1 only enrolled in C1, and C2 has no weight on A2; t2 only practised

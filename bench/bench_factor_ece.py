@@ -10,7 +10,8 @@ every family. Truth is read only to score, never by the fit.
 
 ``--naive`` scores with the plain MAP ``η`` instead of the leave-one-out one; ``--no-heldout``
 keeps the model's own emission tables for measured cells (no held-out tables, the state
-before 2026-12-03); ``--options`` are passed to
+before 2026-12-03); ``--learn-course`` scores course-only cells with the course weight learned
+on hidden grades (``fit_calibrated(learn_course_weight=True)``, off by default); ``--options`` are passed to
 :class:`~recommender.diagnosis.factor_model.FactorMastery`.
 """
 
@@ -33,6 +34,7 @@ def run(
     naive: bool,
     options: dict[str, Any],
     heldout: bool = True,
+    course: bool = False,
 ) -> dict[str, Any]:
     """Simulate, fit the factor model on grades + records, score against the final truth."""
     import recommender.diagnosis.factor_fit as factor_fit
@@ -51,9 +53,9 @@ def run(
     model_module.predict_calibrated = functools.partial(  # type: ignore[assignment]
         factor_fit.predict_calibrated, leave_one_out=not naive
     )
-    if not heldout:
+    if not heldout or course:
         model_module.fit_calibrated = functools.partial(  # type: ignore[assignment]
-            factor_fit.fit_calibrated, held_out_emissions=False
+            factor_fit.fit_calibrated, held_out_emissions=heldout, learn_course_weight=course
         )
     model = DiagnosisModel(structure="factor", random_state=seed).fit(
         view, bank, framework, catalog
@@ -83,6 +85,16 @@ def run(
     report["model_emission"] = {
         kind: np.round(table, 3).tolist() for kind, table in model.factor_model_.emission_.items()
     }
+    learned = model.measured_calibration_.course
+    report["course_weight"] = (
+        None
+        if learned is None
+        else {
+            "log_odds": round(learned.log_odds, 3),
+            "sd": round(learned.sd, 3),
+            "cells": learned.cells,
+        }
+    )
     report["activity_log_odds"] = [
         round(float(v), 3) for v in model.factor_model_.evidence_log_odds("activity")
     ]
@@ -97,6 +109,7 @@ def main() -> None:
     parser.add_argument("--naive", action="store_true")
     parser.add_argument("--options", default="{}")
     parser.add_argument("--no-heldout", action="store_true")
+    parser.add_argument("--learn-course", action="store_true")
     parser.add_argument("--small", action="store_true", help="400 teachers (seconds).")
     args = parser.parse_args()
     if args.small:
@@ -109,6 +122,7 @@ def main() -> None:
             args.naive,
             json.loads(args.options),
             heldout=not args.no_heldout,
+            course=args.learn_course,
         )
     print(json.dumps(report, ensure_ascii=False))
 

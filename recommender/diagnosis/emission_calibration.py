@@ -23,12 +23,16 @@ measurement are not touched (their probability stays ``σ(α η)``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
+from recommender.diagnosis.course_calibration import CourseWeight
 from recommender.diagnosis.factor_model import FactorData, FactorMastery
+
+#: The activity category of a completed online course (evidence.ACTIVITY_LABELS).
+COURSE_CATEGORY = 2
 
 __all__ = ["MeasuredCalibration", "fit_emissions_given_prior"]
 
@@ -40,11 +44,24 @@ class MeasuredCalibration:
     """Held-out emission table per measurement kind (empty: use the model's own tables).
 
     ``emission[kind]`` is categories x 2 (not mastered, mastered), columns summing to one;
-    ``cells`` is the number of held-out measurements it was learned on (0 = none).
+    ``cells`` is the number of held-out measurements it was learned on (0 = none);
+    ``course`` the course weight learned on the same hidden grades
+    (:mod:`course_calibration`; None = the model's own ``a[course]``).
     """
 
     emission: dict[str, NDArray[np.float64]] = field(default_factory=dict)
     cells: int = 0
+    course: CourseWeight | None = None
+
+    def course_shift(
+        self, model: FactorMastery, slope: float, data: FactorData
+    ) -> NDArray[np.float64]:
+        """What to add to the calibrated ``α η`` of each cell: ``δ − α a[course]`` where the
+        strongest record is a completed course, 0 elsewhere (and everywhere without δ)."""
+        if self.course is None:
+            return np.zeros(data.shape)
+        stated = slope * float(model.evidence_log_odds("activity")[COURSE_CATEGORY])
+        return np.where(data.activity == COURSE_CATEGORY, self.course.log_odds - stated, 0.0)
 
     def evidence_log_odds(self, kind: str) -> NDArray[np.float64]:
         """Log-likelihood ratio (mastered against not) of each category of ``kind``."""
@@ -101,13 +118,7 @@ def fit_emissions_given_prior(
 
 def _only(data: FactorData, kinds: set[str]) -> FactorData:
     """``data`` with only the measurement kinds ``kinds``."""
-    return FactorData(
-        {k: v for k, v in data.measurements.items() if k in kinds},
-        data.activity,
-        data.covariates,
-        data.schools,
-        data.environment_gap,
-    )
+    return replace(data, measurements={k: v for k, v in data.measurements.items() if k in kinds})
 
 
 def _ratio(table: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -40,6 +40,7 @@ __all__ = [
     "QUESTIONNAIRE_EDGES",
     "Evidence",
     "activity_observations",
+    "activity_records",
     "grade_observations",
     "questionnaire_observations",
 ]
@@ -70,6 +71,9 @@ class Evidence:
     observations: dict[str, NDArray[np.int8]]
     weights: dict[str, NDArray[np.float32]] = field(default_factory=dict)
     counts: NDArray[np.int64] | None = None
+    #: Cells with a completed online course, also where a practice task is the strongest
+    #: record (``activity`` keeps only the strongest); None without records.
+    course_completed: NDArray[np.bool_] | None = None
 
     @property
     def n_teachers(self) -> int:
@@ -87,6 +91,7 @@ class Evidence:
             {k: v[rows] for k, v in self.observations.items()},
             {k: v[rows] for k, v in self.weights.items()},
             None if self.counts is None else self.counts[rows],
+            None if self.course_completed is None else self.course_completed[rows],
         )
 
 
@@ -148,10 +153,33 @@ def activity_observations(
     ``events`` has teacher_id, item_id, event, timestamp; ``point_weights`` is the catalog's
     long item_id, point, weight, kind table. Items outside the catalog say nothing.
     """
+    category, weight, counts, _ = activity_records(
+        events, point_weights, teacher_index, codes, as_of, half_life_days
+    )
+    return category, weight, counts
+
+
+def activity_records(
+    events: pd.DataFrame,
+    point_weights: pd.DataFrame,
+    teacher_index: dict[str, int],
+    codes: Sequence[str],
+    as_of: datetime | pd.Timestamp,
+    half_life_days: float | None,
+) -> tuple[NDArray[np.int8], NDArray[np.float32], NDArray[np.int64], NDArray[np.bool_]]:
+    """:func:`activity_observations` plus the cells with a completed online course.
+
+    Why the fourth array: the strongest record per cell hides a course that a practice task
+    followed ("practice" only). Graded cells are practised cells; whether they also had a course
+    is what lets hidden grades say what a course adds
+    (:func:`~recommender.diagnosis.course_calibration.fit_course_log_odds`). Built in the same
+    pass over the records, so scoring reads them once.
+    """
     n, k = len(teacher_index), len(codes)
     category = np.zeros((n, k), dtype=np.int8)
     weight = np.ones((n, k), dtype=np.float32)
     counts = np.zeros((n, k), dtype=np.int64)
+    course = np.zeros((n, k), dtype=bool)
     column = {c: i for i, c in enumerate(codes)}
     known = events[events["teacher_id"].isin(teacher_index)]
     weights = point_weights[point_weights["point"].isin(column) & (point_weights["weight"] > 0)]
@@ -159,7 +187,7 @@ def activity_observations(
         weights, on="item_id", how="inner"
     )
     if not len(merged):
-        return category, weight, counts
+        return category, weight, counts, course
     done = (merged["event"] == "complete").to_numpy()
     practice = (merged["kind"] == "practice").to_numpy()
     level = np.where(done, np.where(practice, 3, 2), 1).astype(np.int8)
@@ -167,6 +195,7 @@ def activity_observations(
     cols = merged["point"].map(column).to_numpy(dtype=np.int64)
     np.maximum.at(category, (rows, cols), level)
     np.add.at(counts, (rows[done], cols[done]), 1)
+    course[rows[level == 2], cols[level == 2]] = True
     # the weight of a cell is the freshness of its strongest evidence
     decay = _decay(pd.Timestamp(as_of), merged["timestamp"], half_life_days)
     strongest = level == category[rows, cols]
@@ -174,7 +203,7 @@ def activity_observations(
     np.maximum.at(freshest, (rows[strongest], cols[strongest]), decay[strongest])
     touched = category > 0
     weight[touched] = freshest[touched]
-    return category, weight, counts
+    return category, weight, counts, course
 
 
 def questionnaire_observations(

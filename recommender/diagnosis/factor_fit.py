@@ -8,7 +8,11 @@ Steps (docs/diagnosis.md, "the learned model"):
 4. refit on every grade, warm-started from step 2, and keep (α, β);
 5. re-learn the grade emission tables on the hidden grades of step 1, with the first fit's
    prior (which never saw them) held fixed (:mod:`emission_calibration`); the measured
-   cells are scored with these tables.
+   cells are scored with these tables;
+6. optionally (``learn_course_weight=True``; off by default, measured and not adopted,
+   docs/diagnosis.md §7), on the same hidden grades, learn what a completed course adds on
+   practised cells (:mod:`course_calibration`, with step 5's tables) and score cells whose
+   strongest record is a course with that weight instead of the stated one.
 
 Without grades there is nothing of the province's own to calibrate on, and the map stays the
 identity (reported as ``calibrated = False``); the emission tables are then the model's own.
@@ -25,7 +29,9 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from recommender.diagnosis.calibration import IDENTITY, PlattCalibration, fit_platt, holdout_cells
+from recommender.diagnosis.course_calibration import CourseWeight, fit_course_log_odds
 from recommender.diagnosis.emission_calibration import (
+    COURSE_CATEGORY,
     MeasuredCalibration,
     fit_emissions_given_prior,
 )
@@ -73,7 +79,12 @@ def factor_data(
         if grade is not None:
             activity[grade >= 0] = PRACTICE_CATEGORY
     return FactorData(
-        measurements, activity, covariates, np.asarray(schools, dtype=np.int64), environment_gap
+        measurements,
+        activity,
+        covariates,
+        np.asarray(schools, dtype=np.int64),
+        environment_gap,
+        evidence.course_completed,
     )
 
 
@@ -110,11 +121,14 @@ def fit_calibrated(
     n_factors: int = 2,
     random_state: int | None = 0,
     held_out_emissions: bool = True,
+    learn_course_weight: bool = False,
 ) -> CalibratedFactorFit:
     """Fit, calibrate on hidden grades, refit on all, re-learn the emissions on hidden grades.
 
-    ``held_out_emissions=False`` skips step 5 (the measured cells then use the model's own
-    emission tables, as before 2026-12-03).
+    ``held_out_emissions=False`` skips steps 5 and 6 (the measured cells then use the model's
+    own emission tables, as before 2026-12-03); ``learn_course_weight=True`` runs step 6
+    (course-only cells then get the course weight learned on hidden grades instead of the
+    model's own, stated, one).
     """
 
     def model() -> FactorMastery:
@@ -150,15 +164,40 @@ def fit_calibrated(
         hidden_grades = replace(
             data, measurements={"grade": (np.where(hidden, obs, -1).astype(np.int8), weight)}
         )
+        prior = calibration.apply(eta) + other
         tables = fit_emissions_given_prior(
-            calibration.apply(eta) + other,
-            hidden_grades,
-            first.emission_,
-            first.prior_tables_,
-            first.prior_strength,
+            prior, hidden_grades, first.emission_, first.prior_tables_, first.prior_strength
         )
-        measured = MeasuredCalibration(tables, int(hidden.sum()))
+        course = None
+        if learn_course_weight and data.course is not None:
+            course = _learn_course_weight(
+                prior, hidden_grades, hidden, first, calibration.slope, tables
+            )
+        measured = MeasuredCalibration(tables, int(hidden.sum()), course)
     return CalibratedFactorFit(final, calibration, True, measured)
+
+
+def _learn_course_weight(
+    prior: NDArray[np.float64],
+    hidden_grades: FactorData,
+    hidden: NDArray[np.bool_],
+    first: FactorMastery,
+    slope: float,
+    tables: dict[str, NDArray[np.float64]],
+) -> CourseWeight | None:
+    """Step 6: δ on the hidden practised cells, with step 5's held-out tables."""
+    if hidden_grades.course is None:
+        return None
+    obs, weight = hidden_grades.measurements["grade"]
+    practised = hidden & (hidden_grades.activity == PRACTICE_CATEGORY)
+    ratio = MeasuredCalibration(tables).evidence_log_odds("grade")
+    return fit_course_log_odds(
+        prior[practised],
+        hidden_grades.course[practised],
+        ratio[obs[practised].astype(np.int64)] * weight[practised],
+        weight[practised],
+        stated=slope * float(first.evidence_log_odds("activity")[COURSE_CATEGORY]),
+    )
 
 
 def predict_calibrated(
@@ -178,8 +217,9 @@ def predict_calibrated(
     ratio (None or empty: the model's own tables).
     """
     prior = model.prior_log_odds_loo(data) if leave_one_out else model.prior_log_odds(data)
-    eta = calibration.apply(prior)
-    llr = (measured or MeasuredCalibration()).log_odds(model, data)
+    held_out = measured or MeasuredCalibration()
+    eta = calibration.apply(prior) + held_out.course_shift(model, calibration.slope, data)
+    llr = held_out.log_odds(model, data)
     attributes_only = calibration.apply(model.attribute_log_odds(data))
     return {
         "mastery_probability": 1.0 / (1.0 + np.exp(-(eta + llr))),

@@ -80,7 +80,9 @@ class FactorData:
     category per cell (-1 = the province has no records); ``covariates`` is teachers x
     features; ``schools`` is the school index per teacher (-1 = unknown);
     ``environment_gap`` is the point's environment levels above the school's (0, 1, 2;
-    None = all 0).
+    None = all 0); ``course`` marks cells with a completed online course whatever their
+    strongest record (None = unknown; read only by the held-out course weight,
+    :mod:`emission_calibration`).
     """
 
     measurements: dict[str, tuple[NDArray[np.int8], NDArray[np.float64]]]
@@ -88,6 +90,7 @@ class FactorData:
     covariates: NDArray[np.float64]
     schools: NDArray[np.int64]
     environment_gap: NDArray[np.int8] | None = None
+    course: NDArray[np.bool_] | None = None
 
     def gap(self) -> NDArray[np.int64]:
         """``environment_gap`` as an index array (zeros when absent)."""

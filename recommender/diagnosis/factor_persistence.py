@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from recommender.diagnosis.calibration import PlattCalibration
+from recommender.diagnosis.course_calibration import CourseWeight
 from recommender.diagnosis.emission_calibration import MeasuredCalibration
 from recommender.diagnosis.factor_model import FactorMastery
 from recommender.diagnosis.teacher_features import CATEGORICAL_FIELDS, TeacherFeatures
@@ -47,23 +48,39 @@ def factor_arrays(model: Any) -> dict[str, NDArray[Any]]:
 
 
 def _measured_arrays(measured: MeasuredCalibration) -> dict[str, NDArray[Any]]:
-    """The held-out emission tables, prefixed ``factor_heldout_``."""
+    """The held-out emission tables and course weight, prefixed ``factor_heldout_``.
+
+    ``factor_heldout_course`` is (δ, SD, cells) when a course weight was learned, absent
+    otherwise.
+    """
     kinds = sorted(measured.emission)
+    course = (
+        {}
+        if measured.course is None
+        else {"factor_heldout_course": np.array(list(measured.course), dtype=np.float64)}
+    )
     return {
         "factor_heldout_kinds": np.array(kinds, dtype=str),
         "factor_heldout_cells": np.array(measured.cells, dtype=np.int64),
         **{f"factor_heldout_emission_{k}": measured.emission[k] for k in kinds},
+        **course,
     }
 
 
 def restore_measured(arrays: Mapping[str, NDArray[Any]]) -> MeasuredCalibration:
-    """The held-out tables (none in model directories written before 2026-12-03)."""
+    """The held-out tables (none in model directories written before 2026-12-03) and course
+    weight (none before 2026-12-04, or when none was learned)."""
     if "factor_heldout_kinds" not in arrays:
         return MeasuredCalibration()
     kinds = [str(k) for k in np.asarray(arrays["factor_heldout_kinds"], dtype=str)]
+    course = None
+    if "factor_heldout_course" in arrays:
+        delta, sd, cells = (float(v) for v in np.asarray(arrays["factor_heldout_course"]))
+        course = CourseWeight((delta, sd, int(cells)))
     return MeasuredCalibration(
         {k: np.asarray(arrays[f"factor_heldout_emission_{k}"], dtype=np.float64) for k in kinds},
         int(arrays["factor_heldout_cells"]),
+        course,
     )
 
 

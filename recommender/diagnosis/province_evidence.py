@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from recommender.diagnosis.evidence import (
     QUESTIONNAIRE_EDGES,
     Evidence,
-    activity_observations,
+    activity_records,
     grade_observations,
     questionnaire_observations,
 )
@@ -52,6 +52,7 @@ def build_evidence(
     observations: dict[str, NDArray[np.int8]] = {}
     weights: dict[str, NDArray[np.float32]] = {}
     counts = answered.astype(np.int64).copy()
+    course: NDArray[np.bool_] | None = None
     if questionnaire_log_odds is not None and (answered > 0).any():
         observations["questionnaire"] = questionnaire_observations(questionnaire_log_odds, answered)
     if len(grades):
@@ -59,14 +60,14 @@ def build_evidence(
         observations["grade"], weights["grade"] = grade, weight
         counts += n
     if events is not None and len(events) and len(point_weights):
-        activity, weight, n = activity_observations(
+        activity, weight, n, course = activity_records(
             events, point_weights, teacher_index, codes, as_of, half_life_days
         )
         observations["activity"], weights["activity"] = activity, weight
         counts += n
     if not observations:  # nothing at all: the prior answers, every cell "unobserved"
         observations["grade"] = np.full((len(teacher_index), len(codes)), -1, dtype=np.int8)
-    return Evidence(observations, weights, counts)
+    return Evidence(observations, weights, counts, course)
 
 
 def prior_tables(

@@ -13,7 +13,7 @@ from service.api.routes.teacher_models import PolicyQuery
 from service.api.schemas.common import ID_PATTERN
 from service.audit import record_read
 from service.db.stores.scope import visible_region, visible_school
-from service.usecases.planning import json_rows, region_pairing, region_progress
+from service.usecases.planning import region_pairing, region_progress
 from service.usecases.stored_mastery import stored_mastery
 from service.usecases.teacher_models import policy_for
 
@@ -112,7 +112,7 @@ def get_region_pairing(
     visible_region(session, principal, region)
     pairs, mentors = region_pairing(session, state, region)
     record_read(session, principal, "region_pairing", detail=f"region={region}")
-    return {"region": region, "pairs": json_rows(pairs), "mentors": json_rows(mentors)}
+    return {"region": region, "pairs": pairs, "mentors": mentors}
 
 
 @router.get("/schools/{school_id}/pairing")
@@ -126,15 +126,19 @@ def get_school_pairing(
     """
     school = visible_school(session, principal, school_id)
     pairs, mentors = region_pairing(session, state, school.region)
-    involved = (pairs["weak_school"] == school_id) | (pairs["partner_school"] == school_id)
-    mine = mentors.loc[
-        (mentors["weak_school"] == school_id) | (mentors["partner_school"] == school_id)
-    ].copy()
-    foreign = mine["partner_school"] != school_id
-    mine["mentor_teacher_id"] = mine["mentor_teacher_id"].where(~foreign, None)
+    mine = [
+        {
+            **m,
+            "mentor_teacher_id": m["mentor_teacher_id"]
+            if m["partner_school"] == school_id
+            else None,
+        }
+        for m in mentors
+        if school_id in (m["weak_school"], m["partner_school"])
+    ]
     record_read(session, principal, "school_pairing", school_id=school_id)
     return {
         "school_id": school_id,
-        "pairs": json_rows(pairs.loc[involved]),
-        "mentors": json_rows(mine),
+        "pairs": [p for p in pairs if school_id in (p["weak_school"], p["partner_school"])],
+        "mentors": mine,
     }

@@ -7,7 +7,9 @@ the audit entry; what they compute comes from here, on the province-shaped table
 
 from __future__ import annotations
 
+import json
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -32,7 +34,7 @@ from service.usecases.erased_aggregates import erased_cycle_ended_short, with_er
 from service.usecases.progress_views import cycle_ended_batches
 from service.usecases.stored_mastery import refresh_mastery
 
-__all__ = ["json_rows", "region_pairing", "region_progress"]
+__all__ = ["PairingResult", "json_rows", "region_pairing", "region_progress"]
 
 
 def json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -95,11 +97,29 @@ PAIRING_OPTIONS: dict[str, Any] = {
 }
 
 
-def region_pairing(
-    session: Session, state: ServiceState, region: str
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Pairs and mentors (JSON rows) for every school of ``region``: the stored result when no
-    input changed, else computed from the per-school summaries (stale schools diagnosed first).
+@dataclass(frozen=True)
+class PairingResult:
+    """A region's pairs and mentors as JSON texts (arrays of rows, as the API sends them).
+
+    Kept as text: at 10,000 schools the region's answer is ~1.3 MB, and decoding and encoding
+    it again per request would cost more than the whole budget of a repeat read.
+    """
+
+    pairs_json: str
+    mentors_json: str
+
+    def pairs(self) -> list[dict[str, Any]]:
+        """The pairs as rows."""
+        return json.loads(self.pairs_json)  # type: ignore[no-any-return]
+
+    def mentors(self) -> list[dict[str, Any]]:
+        """The mentors as rows."""
+        return json.loads(self.mentors_json)  # type: ignore[no-any-return]
+
+
+def region_pairing(session: Session, state: ServiceState, region: str) -> PairingResult:
+    """Pairs and mentors for every school of ``region``: the stored result when no input
+    changed, else computed from the per-school summaries (stale schools diagnosed first).
 
     Staleness is decided per school (marked changed, or no summary of the model version), and
     the stored result is used only under the hash of every input
@@ -126,7 +146,7 @@ def region_pairing(
         )
     cached = cached_pairing(session, region, key)
     if cached is not None:
-        return cached
+        return PairingResult(*cached)
     summaries = read_summaries(session, region, models.version)
     means = pd.DataFrame(
         [[math.nan if v is None else v for v in summaries[s].means] for s in schools["school_id"]],
@@ -136,6 +156,9 @@ def region_pairing(
     )
     pairs = pair_school_means(means, schools, state.framework, **PAIRING_OPTIONS)
     mentors = mentors_from_summaries(pairs, summaries, codes)
-    result = json_rows(pairs), json_rows(mentors)
-    store_pairing(session, region, models.version, key, *result)
+    result = PairingResult(
+        json.dumps(json_rows(pairs), ensure_ascii=False, allow_nan=False),
+        json.dumps(json_rows(mentors), ensure_ascii=False, allow_nan=False),
+    )
+    store_pairing(session, region, models.version, key, result.pairs_json, result.mentors_json)
     return result

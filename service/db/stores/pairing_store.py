@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -144,36 +144,27 @@ def read_summaries(session: Session, region: str, model_version: str) -> dict[st
     }
 
 
-def cached_pairing(
-    session: Session, region: str, key: str
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]] | None:
-    """The stored pairs and mentors of ``region`` when they were computed under ``key``."""
+def cached_pairing(session: Session, region: str, key: str) -> tuple[str, str] | None:
+    """The stored pairs and mentors (JSON texts) of ``region`` when computed under ``key``."""
     row = session.execute(
         select(RegionPairing.pairs, RegionPairing.mentors).where(
             RegionPairing.region == region, RegionPairing.input_key == key
         )
     ).first()
-    if row is None:
-        return None
-    return json.loads(row.pairs), json.loads(row.mentors)
+    return None if row is None else (str(row.pairs), str(row.mentors))
 
 
 def store_pairing(
-    session: Session,
-    region: str,
-    model_version: str,
-    key: str,
-    pairs: Sequence[Mapping[str, Any]],
-    mentors: Sequence[Mapping[str, Any]],
+    session: Session, region: str, model_version: str, key: str, pairs: str, mentors: str
 ) -> None:
-    """Keep ``region``'s pairing result under ``key`` (replacing the one before; two requests
-    computing it at once both succeed)."""
+    """Keep ``region``'s pairing result (JSON texts) under ``key``, replacing the one before
+    (two requests computing it at once both succeed)."""
     values = {
         "region": region,
         "model_version": model_version,
         "input_key": key,
-        "pairs": json.dumps(list(pairs), ensure_ascii=False),
-        "mentors": json.dumps(list(mentors), ensure_ascii=False),
+        "pairs": pairs,
+        "mentors": mentors,
         "computed_at": datetime.now(UTC),
     }
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite

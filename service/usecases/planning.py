@@ -23,6 +23,7 @@ from service.db.region_progress import region_progress as sql_region_progress
 from service.db.stores.cohort import local_now
 from service.db.stores.erased_aggregates import erased_by_school, erased_grade_counts
 from service.db.stores.pairing_store import (
+    PAIRING_SCHOOL_COLUMNS,
     cached_pairing,
     pairing_inputs,
     read_summaries,
@@ -139,8 +140,8 @@ def region_pairing(session: Session, state: ServiceState, region: str) -> Pairin
         "feasible": {env: sorted(state.graph.feasible_points(env)) for env in ENVIRONMENTS},
         "options": PAIRING_OPTIONS,
     }
-    schools, key = pairing_inputs(session, region, models.version, fingerprint)
-    if schools.empty:
+    rows, key = pairing_inputs(session, region, models.version, fingerprint)
+    if not rows:
         raise InfeasibleError(
             "no teachers are registered here yet; PUT teachers or import them first"
         )
@@ -148,6 +149,7 @@ def region_pairing(session: Session, state: ServiceState, region: str) -> Pairin
     if cached is not None:
         return PairingResult(*cached)
     summaries = read_summaries(session, region, models.version)
+    schools = pd.DataFrame(rows, columns=PAIRING_SCHOOL_COLUMNS)
     means = pd.DataFrame(
         [[math.nan if v is None else v for v in summaries[s].means] for s in schools["school_id"]],
         index=pd.Index(schools["school_id"], name="school_id"),

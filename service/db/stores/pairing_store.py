@@ -95,10 +95,12 @@ def stale_pairing_schools(session: Session, region: str, model_version: str) -> 
 
 def pairing_inputs(
     session: Session, region: str, model_version: str, fingerprint: Any
-) -> tuple[pd.DataFrame, str]:
-    """The pairing columns of ``region``'s summarised schools with teachers (by school id) and
-    the key of the result they give: a hash of ``model_version``, ``fingerprint`` (the
-    framework's points and options, JSON-able) and every school's columns and summary stamp."""
+) -> tuple[list[tuple[str, ...]], str]:
+    """The pairing columns (:data:`PAIRING_SCHOOL_COLUMNS`) of ``region``'s summarised schools
+    with teachers, by school id, and the key of the result they give: a hash of
+    ``model_version``, ``fingerprint`` (the framework's points and options, JSON-able) and every
+    school's columns and summary stamp. Runs on every pairing request: one indexed join over
+    the region's schools and one pass of hashing (no frame is built unless the key misses)."""
     rows = session.execute(
         select(*[getattr(School, c) for c in PAIRING_SCHOOL_COLUMNS], SchoolPairingSummary.stamp)
         .join(
@@ -113,11 +115,13 @@ def pairing_inputs(
     digest = hashlib.sha256(
         json.dumps([model_version, fingerprint], ensure_ascii=False, sort_keys=True).encode()
     )
-    for row in rows:
-        digest.update(json.dumps(list(row), ensure_ascii=False).encode())
-        digest.update(b"\n")
-    schools = pd.DataFrame([tuple(r)[:-1] for r in rows], columns=PAIRING_SCHOOL_COLUMNS)
-    return schools, digest.hexdigest()
+    # Unit and record separators cannot occur in ids or names; NUL stands for a missing value.
+    digest.update(
+        "\x1e".join(
+            "\x1f".join("\x00" if value is None else str(value) for value in row) for row in rows
+        ).encode()
+    )
+    return [tuple(row)[:-1] for row in rows], digest.hexdigest()
 
 
 def read_summaries(session: Session, region: str, model_version: str) -> dict[str, SchoolSummary]:

@@ -5,7 +5,8 @@ them per request cost seconds (a region: tens of seconds). Here the stored rows
 (:mod:`service.db.stores.mastery_store`) are used where they are fresh — same model version,
 school not marked changed since — and only the stale schools are diagnosed (in one
 batch) and stored, so a repeat request reads rows and the cost of a change is one school's
-diagnosis.
+diagnosis. The region's pairing shares the diagnosing part (:func:`refresh_mastery`) but reads
+per-school summaries, not the teachers (:func:`service.usecases.planning.region_pairing`).
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ A row holds one teacher's mastery per framework point (a JSON list in framework 
 where the model has none), the model version that diagnosed it and the Beijing day it was
 diagnosed on. A row stays in use until the model version changes or its school is marked:
 triggers (migration 0009) mark a school in ``mastery_dirty`` whenever its teachers, events,
-grades or questionnaire answers change, and such a school's rows are replaced at its next read.
+grades or questionnaire answers change, and such a school's rows are replaced at its next read. The same write replaces the schools'
+pairing summaries (:mod:`service.db.stores.pairing_store`), from the same numbers.
 (The diagnosis also weighs evidence by its age; for an unchanged teacher that drift is slow,
 and re-diagnosing a province every midnight would put its whole cost on the first readers.)
 

@@ -19,8 +19,10 @@ Phases:
    large import), then ``--requests`` requests per endpoint (p50/p95/max): region progress,
    breakdown by city, district and school, trends, rollout, the first page of the region's and
    a district's 未达标名单 and, for random schools, school progress, 未达标名单, trends, portrait
-   and plan (and, with ``--pairing-requests``, the region's pairing); then events for ``--touched`` schools and the next region read (the incremental
-   refresh of the schools they marked stale).
+   and plan (and, with ``--pairing-requests``, the region's pairing and, for random schools,
+   school pairing); then events for ``--touched`` schools and the next region read (the
+   incremental refresh of the schools they marked stale) and, with pairing, the next region
+   pairing (those schools diagnosed again, the pairing recomputed).
 
 Usage::
 
@@ -323,6 +325,12 @@ def measure(
             results["region_pairing"] = {"warm_s": round(time.perf_counter() - started, 2)}
             samples = [get(f"{region}/pairing") for _ in range(pairing_requests)]
             results["region_pairing"].update(_stats(samples))
+            # A school's pairs, for random schools: the region's stored result, filtered.
+            started = time.perf_counter()
+            get(f"{school()}/pairing")
+            results["school_pairing"] = {"warm_s": round(time.perf_counter() - started, 2)}
+            samples = [get(f"{school()}/pairing") for _ in range(requests)]
+            results["school_pairing"].update(_stats(samples))
         for name, call in endpoints.items():
             started = time.perf_counter()
             call()  # warm (first policy basis of a level, statement caches)
@@ -346,6 +354,12 @@ def measure(
             "touched_schools": min(touched, schools),
             "seconds": round(get(f"{region}/progress")[0], 3),
         }
+        if pairing_requests:
+            # The touched schools are diagnosed again and the region's pairing recomputed.
+            results["region_pairing_after_events"] = {
+                "touched_schools": min(touched, schools),
+                "seconds": round(get(f"{region}/pairing")[0], 3),
+            }
     return results
 
 
@@ -361,7 +375,7 @@ def main(argv: list[str] | None = None) -> None:
         "--pairing-requests",
         type=int,
         default=0,
-        help="Timed region pairing requests (0: not measured; each is region-wide).",
+        help="Timed region pairing requests (0: no pairing; school pairing gets --requests).",
     )
     parser.add_argument("--tag", default="", help="Suffix of the schema name (parallel runs).")
     parser.add_argument(
@@ -414,6 +428,10 @@ def main(argv: list[str] | None = None) -> None:
                     "FROM schools ON CONFLICT DO NOTHING"
                 )
             )
+            # Since migration 0013: no pairing summary, so the first pairing diagnoses again.
+            for table in ("region_pairing", "school_pairing_summary"):
+                if _columns(connection, table):
+                    connection.execute(text(f"DELETE FROM {table}"))
     else:
         url = fresh_schema(args.database_url, schema)
         started = time.perf_counter()

@@ -13,15 +13,29 @@ teachers are then the partner school's best teachers on the weak school's top-ne
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
+
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 
 from competency_model.catalog import environment_rank
 from competency_model.framework import Framework
 from competency_model.graph import CompetencyGraph
+from recommender.school_planning.pairing_summary import SchoolSummary
 
-__all__ = ["mentor_teachers", "pair_schools", "school_mastery"]
+__all__ = [
+    "LEAD_BLOCK_BYTES",
+    "MENTOR_COLUMNS",
+    "PAIR_COLUMNS",
+    "mentor_teachers",
+    "mentors_from_summaries",
+    "pair_school_means",
+    "pair_schools",
+    "school_mastery",
+]
 
 
 def school_mastery(teacher_mastery: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
@@ -29,6 +43,29 @@ def school_mastery(teacher_mastery: pd.DataFrame, codes: list[str]) -> pd.DataFr
     table = teacher_mastery.groupby(teacher_mastery["school_id"].astype(str))[codes].mean()
     table.index.name = "school_id"
     return table
+
+
+#: Bytes of the weak × partner × point block of partner leads computed at once: memory stays
+#: bounded by this, not by the region (2,000 weak × 8,000 partners × 30 points is 3.8 GB).
+LEAD_BLOCK_BYTES = 64 * 2**20
+
+PAIR_COLUMNS = [
+    "weak_school",
+    "partner_school",
+    "complementarity",
+    "focus_points",
+    "weak_mean",
+    "partner_mean",
+    "same_city",
+]
+MENTOR_COLUMNS = [
+    "weak_school",
+    "partner_school",
+    "point",
+    "mentor_teacher_id",
+    "mentor_research_group",
+    "mentor_mastery",
+]
 
 
 def pair_schools(
@@ -70,12 +107,42 @@ def pair_schools(
         weak_school, partner_school, complementarity, focus_points (top three, ``;``-joined),
         weak_mean, partner_mean, same_city.
     """
+    return pair_school_means(
+        school_mastery(teacher_mastery, list(framework.codes)),
+        schools,
+        framework,
+        weak_share=weak_share,
+        capacity=capacity,
+        threshold=threshold,
+        same_city=same_city,
+        rural_bonus=rural_bonus,
+    )
+
+
+def pair_school_means(
+    by_school: pd.DataFrame,
+    schools: pd.DataFrame,
+    framework: Framework,
+    *,
+    weak_share: float = 0.2,
+    capacity: int = 2,
+    threshold: float = 0.6,
+    same_city: bool = True,
+    rural_bonus: float = 0.05,
+) -> pd.DataFrame:
+    """:func:`pair_schools` from the schools' mean mastery (:func:`school_mastery`'s table).
+
+    The region's service path calls this on stored per-school summaries, never touching a
+    teacher row; the score matrix is filled in blocks of weak schools (at most
+    :data:`LEAD_BLOCK_BYTES` of partner leads at a time). Parameters and result as
+    :func:`pair_schools`.
+    """
     codes = list(framework.codes)
     graph = CompetencyGraph(framework)
-    by_school = school_mastery(teacher_mastery, codes)
+    by_school = by_school.set_axis(by_school.index.astype(str), axis=0)
     info = schools.assign(school_id=schools["school_id"].astype(str)).set_index("school_id")
     info = info.loc[info.index.intersection(by_school.index)]
-    by_school = by_school.loc[info.index]
+    by_school = by_school.loc[info.index, codes]
     allowed = np.zeros((len(info), len(codes)), dtype=bool)
     column = {c: j for j, c in enumerate(codes)}
     for i, env in enumerate(info["environment"]):
@@ -90,8 +157,7 @@ def pair_schools(
     weak_idx, partner_idx = order[:n_weak], order[n_weak:]
     env_rank = np.array([environment_rank(e) for e in info["environment"]])
     filled = np.nan_to_num(values, nan=0.0)
-    lead = np.clip(filled[partner_idx][None, :, :] - filled[weak_idx][:, None, :], 0, None)
-    score = (lead * need[weak_idx][:, None, :]).sum(axis=2)
+    score = _complementarity(filled[weak_idx], filled[partner_idx], need[weak_idx])
     able = env_rank[partner_idx][None, :] >= env_rank[weak_idx][:, None]
     cities = info["city"].to_numpy() if "city" in info else np.array([""] * len(info))
     same = cities[partner_idx][None, :] == cities[weak_idx][:, None]
@@ -109,7 +175,7 @@ def pair_schools(
         if score[r, p] < 0:
             continue  # no able partner left for this school
         w_i, p_i = weak_idx[r], partner_idx[p]
-        contribution = lead[r, p] * need[w_i]
+        contribution = np.clip(filled[p_i] - filled[w_i], 0, None) * need[w_i]
         focus = [
             codes[j] for j in np.argsort(-contribution, kind="stable")[:3] if contribution[j] > 0
         ]
@@ -124,16 +190,22 @@ def pair_schools(
                 "same_city": bool(same[r, p]),
             }
         )
-    columns = [
-        "weak_school",
-        "partner_school",
-        "complementarity",
-        "focus_points",
-        "weak_mean",
-        "partner_mean",
-        "same_city",
-    ]
-    return pd.DataFrame(records, columns=columns).sort_values("weak_school", ignore_index=True)
+    return pd.DataFrame(records, columns=PAIR_COLUMNS).sort_values("weak_school", ignore_index=True)
+
+
+def _complementarity(
+    weak: NDArray[np.float64], partners: NDArray[np.float64], need: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """``sum_c need_w(c) × max(0, m_p(c) − m_w(c))`` for every weak × partner school, filled in
+    blocks of weak schools so the weak × partner × point leads never exist all at once."""
+    score = np.empty((len(weak), len(partners)), dtype=float)
+    per_weak = max(1, partners.size * 8)
+    block = max(1, LEAD_BLOCK_BYTES // per_weak)
+    for start in range(0, len(weak), block):
+        stop = start + block
+        lead = np.clip(partners[None, :, :] - weak[start:stop, None, :], 0, None)
+        score[start:stop] = (lead * need[start:stop, None, :]).sum(axis=2)
+    return score
 
 
 def mentor_teachers(
@@ -167,14 +239,39 @@ def mentor_teachers(
                         "mentor_mastery": float(getattr(teacher, code)),
                     }
                 )
-    return pd.DataFrame(
-        records,
-        columns=[
-            "weak_school",
-            "partner_school",
-            "point",
-            "mentor_teacher_id",
-            "mentor_research_group",
-            "mentor_mastery",
-        ],
-    )
+    return pd.DataFrame(records, columns=MENTOR_COLUMNS)
+
+
+def mentors_from_summaries(
+    pairs: pd.DataFrame, summaries: Mapping[str, SchoolSummary], codes: Sequence[str]
+) -> pd.DataFrame:
+    """:func:`mentor_teachers` (one mentor per point) from the partners' stored summaries.
+
+    Each summary keeps a school's three best teachers per point in :func:`mentor_teachers`'
+    order; with at most three focus points and a teacher mentoring at most one point per pair,
+    the first of them not yet used is the mentor the teacher-level ranking picks.
+    """
+    column = {c: j for j, c in enumerate(codes)}
+    records = []
+    for pair in pairs.itertuples(index=False):
+        summary = summaries.get(str(pair.partner_school))
+        if summary is None or not pair.focus_points:
+            continue
+        used: set[str] = set()
+        for code in str(pair.focus_points).split(";"):
+            for teacher_id, group, mastery in summary.top[column[code]]:
+                if teacher_id in used:
+                    continue
+                used.add(teacher_id)
+                records.append(
+                    {
+                        "weak_school": pair.weak_school,
+                        "partner_school": pair.partner_school,
+                        "point": code,
+                        "mentor_teacher_id": teacher_id,
+                        "mentor_research_group": group,
+                        "mentor_mastery": math.nan if mastery is None else float(mastery),
+                    }
+                )
+                break
+    return pd.DataFrame(records, columns=MENTOR_COLUMNS)

@@ -14,6 +14,9 @@
   each teacher's 学时 and status, and 学时 per month per school and 教研组, so the 未达标名单 and
   the trends are indexed queries. ``teacher_mastery`` keeps each teacher's diagnosis per model
   version and day; ``mastery_dirty`` (triggers) marks the schools whose rows changed since.
+* ``school_pairing_summary`` and ``region_pairing`` (migration 0013): what 结对帮扶 needs of a
+  school (teachers, mean mastery and three best teachers per point), written with its
+  ``teacher_mastery`` rows, and the region's last pairing result under a hash of its inputs.
 
 Every aggregate carries its school's region (migration 0011), kept so by the foreign key
 ``(region, school_id) → schools`` (``ON UPDATE CASCADE``): the row-level policies by region
@@ -36,10 +39,12 @@ __all__ = [
     "ProgressDirty",
     "RecommendationListRow",
     "RegionGrades",
+    "RegionPairing",
     "SchoolGrades",
     "SchoolGradesFresh",
     "MasteryDirty",
     "SchoolMonthly",
+    "SchoolPairingSummary",
     "SchoolProgress",
     "TeacherMastery",
     "TeacherProgress",
@@ -235,3 +240,38 @@ class MasteryDirty(Base):
 
     school_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     region: Mapped[str] = _region()
+
+
+class SchoolPairingSummary(Base):
+    """What 结对帮扶 needs of one school under one model version (written with its mastery)."""
+
+    __tablename__ = "school_pairing_summary"
+    __table_args__ = (
+        Index("ix_school_pairing_summary_region", "region", "model_version"),
+        _school_key("school_pairing_summary"),
+    )
+
+    school_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    model_version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    region: Mapped[str] = _region()
+    n_teachers: Mapped[int] = mapped_column(Integer)
+    #: JSON list in framework order: mean mastery of the school's teachers, ``null`` where none
+    #: has a value.
+    means: Mapped[str] = mapped_column(Text)
+    #: JSON list in framework order of up to three ``[teacher_id, 教研组, mastery]``, best first.
+    mentors: Mapped[str] = mapped_column(Text)
+    #: New on every rewrite: the region's pairing result is keyed by its schools' stamps.
+    stamp: Mapped[str] = mapped_column(String(32))
+
+
+class RegionPairing(Base):
+    """A region's last pairing result (as the API sends it) and the hash of its inputs."""
+
+    __tablename__ = "region_pairing"
+
+    region: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model_version: Mapped[str] = mapped_column(String(64))
+    input_key: Mapped[str] = mapped_column(String(64))
+    pairs: Mapped[str] = mapped_column(Text)
+    mentors: Mapped[str] = mapped_column(Text)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())

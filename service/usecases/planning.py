@@ -7,22 +7,35 @@ the audit entry; what they compute comes from here, on the province-shaped table
 
 from __future__ import annotations
 
+import json
+import math
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from competency_model.catalog import ENVIRONMENTS
+from competency_model.errors import InfeasibleError
 from competency_model.policy import Policy
-from recommender.school_planning.pairing import mentor_teachers, pair_schools
+from recommender.school_planning.pairing import mentors_from_summaries, pair_school_means
 from service.db.region_progress import region_progress as sql_region_progress
 from service.db.stores.cohort import local_now
 from service.db.stores.erased_aggregates import erased_by_school, erased_grade_counts
+from service.db.stores.pairing_store import (
+    PAIRING_SCHOOL_COLUMNS,
+    cached_pairing,
+    pairing_inputs,
+    read_summaries,
+    stale_pairing_schools,
+    store_pairing,
+)
 from service.state import ServiceState
 from service.usecases.erased_aggregates import erased_cycle_ended_short, with_erased_grades
 from service.usecases.progress_views import cycle_ended_batches
-from service.usecases.stored_mastery import stored_mastery
+from service.usecases.stored_mastery import refresh_mastery
 
-__all__ = ["json_rows", "region_pairing", "region_progress"]
+__all__ = ["PairingResult", "json_rows", "region_pairing", "region_progress"]
 
 
 def json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -75,12 +88,79 @@ def region_progress(
     }
 
 
-def region_pairing(
-    session: Session, state: ServiceState, region: str
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Pairs and mentors for every school of ``region`` (pairing needs the whole region), from
-    the stored mastery (only schools changed since are diagnosed)."""
+#: The pairing options of the service (pair_schools' defaults), part of the cached result's key.
+PAIRING_OPTIONS: dict[str, Any] = {
+    "weak_share": 0.2,
+    "capacity": 2,
+    "threshold": 0.6,
+    "same_city": True,
+    "rural_bonus": 0.05,
+}
+
+
+@dataclass(frozen=True)
+class PairingResult:
+    """A region's pairs and mentors as JSON texts (arrays of rows, as the API sends them).
+
+    Kept as text: at 10,000 schools the region's answer is ~1.3 MB, and decoding and encoding
+    it again per request would cost more than the whole budget of a repeat read.
+    """
+
+    pairs_json: str
+    mentors_json: str
+
+    def pairs(self) -> list[dict[str, Any]]:
+        """The pairs as rows."""
+        return json.loads(self.pairs_json)  # type: ignore[no-any-return]
+
+    def mentors(self) -> list[dict[str, Any]]:
+        """The mentors as rows."""
+        return json.loads(self.mentors_json)  # type: ignore[no-any-return]
+
+
+def region_pairing(session: Session, state: ServiceState, region: str) -> PairingResult:
+    """Pairs and mentors for every school of ``region``: the stored result when no input
+    changed, else computed from the per-school summaries (stale schools diagnosed first).
+
+    Staleness is decided per school (marked changed, or no summary of the model version), and
+    the stored result is used only under the hash of every input
+    (:func:`~service.db.stores.pairing_store.pairing_inputs`), so neither a missed trigger nor
+    a school that moved city can serve an outdated pairing. The result equals
+    :func:`~recommender.school_planning.pairing.pair_schools` and
+    :func:`~recommender.school_planning.pairing.mentor_teachers` over the region's stored mastery
+    with the schools in id order.
+    """
     models = state.registry.require()
-    mastery, schools = stored_mastery(session, state, models, region=region)
-    pairs = pair_schools(mastery, schools, state.framework)
-    return pairs, mentor_teachers(pairs, mastery)
+    codes = list(state.framework.codes)
+    refresh_mastery(
+        session, state, models, region, stale_pairing_schools(session, region, models.version)
+    )
+    fingerprint = {
+        "codes": codes,
+        "feasible": {env: sorted(state.graph.feasible_points(env)) for env in ENVIRONMENTS},
+        "options": PAIRING_OPTIONS,
+    }
+    rows, key = pairing_inputs(session, region, models.version, fingerprint)
+    if not rows:
+        raise InfeasibleError(
+            "no teachers are registered here yet; PUT teachers or import them first"
+        )
+    cached = cached_pairing(session, region, key)
+    if cached is not None:
+        return PairingResult(*cached)
+    summaries = read_summaries(session, region, models.version)
+    schools = pd.DataFrame(rows, columns=PAIRING_SCHOOL_COLUMNS)
+    means = pd.DataFrame(
+        [[math.nan if v is None else v for v in summaries[s].means] for s in schools["school_id"]],
+        index=pd.Index(schools["school_id"], name="school_id"),
+        columns=codes,
+        dtype=float,
+    )
+    pairs = pair_school_means(means, schools, state.framework, **PAIRING_OPTIONS)
+    mentors = mentors_from_summaries(pairs, summaries, codes)
+    result = PairingResult(
+        json.dumps(json_rows(pairs), ensure_ascii=False, allow_nan=False),
+        json.dumps(json_rows(mentors), ensure_ascii=False, allow_nan=False),
+    )
+    store_pairing(session, region, models.version, key, result.pairs_json, result.mentors_json)
+    return result

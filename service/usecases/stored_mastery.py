@@ -5,10 +5,13 @@ them per request cost seconds (a region: tens of seconds). Here the stored rows
 (:mod:`service.db.stores.mastery_store`) are used where they are fresh — same model version,
 school not marked changed since — and only the stale schools are diagnosed (in one
 batch) and stored, so a repeat request reads rows and the cost of a change is one school's
-diagnosis.
+diagnosis. The region's pairing shares the diagnosing part (:func:`refresh_mastery`) but reads
+per-school summaries, not the teachers (:func:`service.usecases.planning.region_pairing`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import pandas as pd
 from sqlalchemy import and_, select
@@ -22,7 +25,32 @@ from service.db.stores.cohort import SCHOOL_COLUMNS, load_cohort, local_now
 from service.db.stores.mastery_store import read_mastery, stale_schools, write_mastery
 from service.state import ServiceState
 
-__all__ = ["stored_mastery"]
+__all__ = ["refresh_mastery", "stored_mastery"]
+
+
+def refresh_mastery(
+    session: Session,
+    state: ServiceState,
+    models: ModelBundle,
+    region: str,
+    stale: Sequence[str],
+) -> None:
+    """Diagnose every teacher of the ``stale`` schools of ``region`` in one batch and store
+    their mastery and the schools' pairing summaries (the caller commits); a stale school
+    without teachers gets its marks cleared and an empty summary."""
+    if not stale:
+        return
+    now = local_now()
+    codes = list(state.framework.codes)
+    cohort = load_cohort(session, school_ids=list(stale))
+    if cohort.teachers.empty:
+        fresh = pd.DataFrame(columns=["school_id", "research_group", *codes])
+    else:
+        diagnosis = models.diagnosis.diagnose(cohort, as_of=now)
+        fresh = attach_teachers(mastery_matrix(diagnosis, codes), cohort.teachers)
+    write_mastery(
+        session, region, list(stale), fresh, codes, models.version, now.strftime("%Y-%m-%d")
+    )
 
 
 def stored_mastery(
@@ -42,16 +70,10 @@ def stored_mastery(
         if school_id is not None
         else School.region == region
     )
-    now = local_now()
-    day = now.strftime("%Y-%m-%d")
     codes = list(state.framework.codes)
-    stale = stale_schools(session, region, scope, models.version)
-    if stale:
-        cohort = load_cohort(session, school_ids=stale)
-        if not cohort.teachers.empty:
-            diagnosis = models.diagnosis.diagnose(cohort, as_of=now)
-            fresh = attach_teachers(mastery_matrix(diagnosis, codes), cohort.teachers)
-            write_mastery(session, region, stale, fresh, codes, models.version, day)
+    refresh_mastery(
+        session, state, models, region, stale_schools(session, region, scope, models.version)
+    )
     columns = ["teacher_id", "school_id", "research_group", "stage", "subject"]
     teachers = pd.DataFrame(
         session.execute(

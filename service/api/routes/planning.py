@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Response
 
 from recommender.school_planning import plan_school
 from recommender.school_planning.portrait import build_portrait
@@ -13,7 +14,7 @@ from service.api.routes.teacher_models import PolicyQuery
 from service.api.schemas.common import ID_PATTERN
 from service.audit import record_read
 from service.db.stores.scope import visible_region, visible_school
-from service.usecases.planning import json_rows, region_pairing, region_progress
+from service.usecases.planning import region_pairing, region_progress
 from service.usecases.stored_mastery import stored_mastery
 from service.usecases.teacher_models import policy_for
 
@@ -107,12 +108,17 @@ def get_region_progress(
 @router.get("/regions/{region}/pairing")
 def get_region_pairing(
     session: SessionDep, state: StateDep, principal: CurrentKey, region: str = REGION
-) -> dict[str, Any]:
+) -> Response:
     """结对帮扶 for a region: weak schools, complementary partners, focus points and mentors."""
     visible_region(session, principal, region)
-    pairs, mentors = region_pairing(session, state, region)
+    result = region_pairing(session, state, region)
     record_read(session, principal, "region_pairing", detail=f"region={region}")
-    return {"region": region, "pairs": json_rows(pairs), "mentors": json_rows(mentors)}
+    # The stored JSON goes out as it is (see PairingResult): {"region", "pairs", "mentors"}.
+    body = (
+        f'{{"region":{json.dumps(region, ensure_ascii=False)},'
+        f'"pairs":{result.pairs_json},"mentors":{result.mentors_json}}}'
+    )
+    return Response(content=body, media_type="application/json")
 
 
 @router.get("/schools/{school_id}/pairing")
@@ -125,16 +131,22 @@ def get_school_pairing(
     教研组 and point its mentor covers, not another school's teacher ids.
     """
     school = visible_school(session, principal, school_id)
-    pairs, mentors = region_pairing(session, state, school.region)
-    involved = (pairs["weak_school"] == school_id) | (pairs["partner_school"] == school_id)
-    mine = mentors.loc[
-        (mentors["weak_school"] == school_id) | (mentors["partner_school"] == school_id)
-    ].copy()
-    foreign = mine["partner_school"] != school_id
-    mine["mentor_teacher_id"] = mine["mentor_teacher_id"].where(~foreign, None)
+    result = region_pairing(session, state, school.region)
+    mine = [
+        {
+            **m,
+            "mentor_teacher_id": m["mentor_teacher_id"]
+            if m["partner_school"] == school_id
+            else None,
+        }
+        for m in result.mentors()
+        if school_id in (m["weak_school"], m["partner_school"])
+    ]
     record_read(session, principal, "school_pairing", school_id=school_id)
     return {
         "school_id": school_id,
-        "pairs": json_rows(pairs.loc[involved]),
-        "mentors": json_rows(mine),
+        "pairs": [
+            p for p in result.pairs() if school_id in (p["weak_school"], p["partner_school"])
+        ],
+        "mentors": mine,
     }

@@ -30,6 +30,7 @@ from service.db.erasure_models import (
     TeacherErasure,
 )
 from service.db.models import ApiKey, Event, Grade, Response, School, Teacher
+from service.db.scale_models import RegionPairing, SchoolPairingSummary, TeacherMastery
 
 __all__ = [
     "ProgressContribution",
@@ -149,6 +150,25 @@ def erase_teacher_rows(
         session, delete(ApiKey).where(ApiKey.role == "teacher", ApiKey.scope == teacher_id)
     )
     deleted["teachers"] = _delete(session, delete(Teacher).where(Teacher.teacher_id == teacher_id))
+    # Stored diagnoses name the teacher too: their mastery row, their school's pairing summary
+    # (its best teachers per point) and their region's pairing result (its mentors). The
+    # summary and the result are made again from the remaining teachers at the next read.
+    deleted["teacher_mastery"] = _delete(
+        session,
+        delete(TeacherMastery).where(
+            TeacherMastery.region == school.region, TeacherMastery.teacher_id == teacher_id
+        ),
+    )
+    deleted["school_pairing_summary"] = _delete(
+        session,
+        delete(SchoolPairingSummary).where(
+            SchoolPairingSummary.region == school.region,
+            SchoolPairingSummary.school_id == school.school_id,
+        ),
+    )
+    deleted["region_pairing"] = _delete(
+        session, delete(RegionPairing).where(RegionPairing.region == school.region)
+    )
     for part in contributions:
         _upsert(
             session,

@@ -5,7 +5,8 @@ A row holds one teacher's mastery per framework point (a JSON list in framework 
 where the model has none), the model version that diagnosed it and the Beijing day it was
 diagnosed on. A row stays in use until the model version changes or its school is marked:
 triggers (migration 0009) mark a school in ``mastery_dirty`` whenever its teachers, events,
-grades or questionnaire answers change, and such a school's rows are replaced at its next read.
+grades or questionnaire answers change, and such a school's rows are replaced at its next read. The same write replaces the schools'
+pairing summaries (:mod:`service.db.stores.pairing_store`), from the same numbers.
 (The diagnosis also weighs evidence by its age; for an unchanged teacher that drift is slow,
 and re-diagnosing a province every midnight would put its whole cost on the first readers.)
 
@@ -21,6 +22,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import delete, exists, insert, select
 from sqlalchemy.orm import Session
@@ -28,6 +30,7 @@ from sqlalchemy.orm import Session
 from service.db.aggregate_statistics import analyze_aggregates
 from service.db.models import School, Teacher
 from service.db.scale_models import MasteryDirty, TeacherMastery
+from service.db.stores.pairing_store import write_summaries
 
 __all__ = ["read_mastery", "stale_schools", "write_mastery"]
 
@@ -65,8 +68,9 @@ def write_mastery(
     day: str,
 ) -> None:
     """Replace the stored rows of ``school_ids``' teachers (schools of ``region``) with
-    ``mastery`` (index ``teacher_id``, columns ``codes`` plus ``school_id``) and clear their
-    dirty marks."""
+    ``mastery`` (index ``teacher_id``, columns ``codes`` plus ``school_id``, optionally
+    ``research_group``; every teacher of those schools) and the schools' pairing summaries
+    (:mod:`service.db.stores.pairing_store`), and clear their dirty marks."""
     session.execute(
         delete(MasteryDirty).where(
             MasteryDirty.region == region, MasteryDirty.school_id.in_(school_ids)
@@ -80,6 +84,8 @@ def write_mastery(
         )
     )
     values = mastery[list(codes)].to_numpy(dtype=float)
+    # Rounded once: the stored rows and the pairing summaries hold the very same numbers.
+    rounded = [[None if math.isnan(v) else round(v, 6) for v in row] for row in values]
     rows = [
         {
             "teacher_id": str(teacher),
@@ -87,14 +93,19 @@ def write_mastery(
             "region": region,
             "model_version": model_version,
             "diagnosed_on": day,
-            "mastery": json.dumps([None if math.isnan(v) else round(v, 6) for v in row]),
+            "mastery": json.dumps(row),
         }
-        for teacher, school, row in zip(mastery.index, mastery["school_id"], values, strict=True)
+        for teacher, school, row in zip(mastery.index, mastery["school_id"], rounded, strict=True)
     ]
     if rows:
         session.execute(insert(TeacherMastery), rows)
         # The next reads of the region plan with its partition's statistics (PostgreSQL).
         analyze_aggregates(session, region, ["teacher_mastery"])
+    stored = mastery.copy()
+    stored[list(codes)] = np.array(
+        [[math.nan if v is None else v for v in row] for row in rounded], dtype=float
+    ).reshape(len(mastery), len(codes))
+    write_summaries(session, region, school_ids, stored, codes, model_version)
 
 
 def read_mastery(

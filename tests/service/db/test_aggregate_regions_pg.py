@@ -1,6 +1,6 @@
 """PostgreSQL schema of migration 0011: the dashboard aggregates by region.
 
-Every one of the eight aggregate tables carries its school's region and is behind 0008's
+Every one of the eight aggregate tables (and 0013's pairing summary) carries its school's region and is behind 0008's
 fail-closed policy, so a ``nengli_api`` session of one region reads none of another's rows
 whatever its query says (the service's tenancy check bypassed); the per-teacher aggregates are
 partitioned by region and the service's reads of them plan their region's partition only; the
@@ -39,6 +39,7 @@ AGGREGATES = (
     "school_monthly",
     "teacher_mastery",
     "mastery_dirty",
+    "school_pairing_summary",  # 0013
 )
 
 

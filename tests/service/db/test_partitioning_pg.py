@@ -113,6 +113,8 @@ def test_rows_land_in_their_regions_partition(pg: Connection, world: World, tabl
         "list_versions",
         "list_pointers",
         "region_grades",
+        "school_pairing_summary",
+        "region_pairing",
     ],
 )
 def test_row_level_security_checks_reads_and_writes(pg: Connection, table: str) -> None:

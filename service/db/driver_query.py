@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -123,7 +124,10 @@ _Result = TypeVar("_Result")
 
 
 def _sent_again_once(engine: Engine, run: Callable[[Any], _Result]) -> _Result:
-    """``run(pooled DBAPI connection)``, once more on a new connection if the old one was closed."""
+    """``run(pooled DBAPI connection)``, once more on a new connection if the old one was closed.
+
+    A driver error is raised as SQLAlchemy's :class:`~sqlalchemy.exc.DBAPIError` subclass.
+    """
     for attempt in (1, 2):
         connection = engine.raw_connection()
         try:
@@ -136,7 +140,10 @@ def _sent_again_once(engine: Engine, run: Callable[[Any], _Result]) -> _Result:
             if attempt == 2 or not engine.dialect.is_disconnect(
                 error, connection.driver_connection, None
             ):
-                raise
+                # As SQLAlchemy's error, like every other query's (a lost database is 503).
+                raise DBAPIError.instance(
+                    None, None, error, engine.dialect.loaded_dbapi.Error
+                ) from error
             connection.invalidate()
         finally:
             connection.close()  # back to the pool, the transaction already ended

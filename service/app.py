@@ -116,9 +116,6 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
             state.audit_batcher.close()
         if "key_cache" in vars(state):  # last-used times seen since their last write
             state.key_cache.usage.flush(engine)
-        reads = vars(state).get("async_reads")
-        if reads is not None:  # this loop's idle connections
-            await reads.close()
         if "read_engine" in vars(state) and state.read_engine is not engine:
             state.read_engine.dispose()
         engine.dispose()

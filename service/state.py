@@ -15,9 +15,7 @@ from competency_model.graph import CompetencyGraph
 from competency_model.item_bank import ItemBank, default_item_bank, load_item_bank
 from service.audit import AuditBatcher
 from service.auth import KeyCache
-from service.db.async_read import AsyncReads
 from service.db.engine import make_engine
-from service.db.stores.scope import has_list_read
 from service.model_registry import ModelRegistry
 from service.settings import Settings
 from service.usecases.precomputed import ListedJson
@@ -88,21 +86,6 @@ class ServiceState:
             return self.engine
         url = self.engine.url.render_as_string(hide_password=False)
         return make_engine(url, pre_ping=False, pool_size=READ_POOL_SIZE, max_overflow=0)
-
-    @cached_property
-    def async_reads(self) -> AsyncReads | None:
-        """The recommendation read awaited on the event loop, where the database allows it.
-
-        PostgreSQL through psycopg with migration 0014's ``nengli_list_read``: the route awaits
-        the one prepared call instead of sending it from a worker thread (half the client
-        CPU, docs/benchmarks.md, 2026-12-04), on up to :data:`READ_POOL_SIZE` connections
-        per event loop. None elsewhere: the route reads in the thread pool from
-        :attr:`read_engine`.
-        """
-        engine = self.read_engine
-        if engine.dialect.driver != "psycopg" or not has_list_read(engine):
-            return None
-        return AsyncReads(engine, READ_POOL_SIZE)
 
     @cached_property
     def listed_json(self) -> ListedJson:

@@ -23,11 +23,7 @@ from service.api.schemas.models import (
 )
 from service.audit import audit_row, record_read
 from service.db.stores.records import load_record, store_answers
-from service.db.stores.scope import (
-    visible_teacher,
-    visible_teacher_with_list,
-    visible_teacher_with_list_async,
-)
+from service.db.stores.scope import visible_teacher, visible_teacher_with_list
 from service.state import ServiceState
 from service.usecases import teacher_models
 from service.usecases.precomputed import precomputed_list
@@ -124,23 +120,16 @@ async def get_recommendations(
         else None
     )  # fmt: skip
     # Tenancy first (a foreign id is 404 even when no model is loaded), in one round trip
-    # with the completions and the stored list, awaited or in a worker thread: the event loop
-    # serves other requests while this one waits for the database.
-    # On PostgreSQL at migration 0014 the read is one prepared call, awaited on the event loop.
-    reads = state.async_reads
-    if reads is not None:
-        scope, completed, stored = await visible_teacher_with_list_async(
-            reads, principal, teacher_id, listed, row_security=state.settings.row_security
-        )
-    else:
-        scope, completed, stored = await run_in_threadpool(
-            visible_teacher_with_list,
-            state.read_engine,
-            principal,
-            teacher_id,
-            listed,
-            row_security=state.settings.row_security,
-        )
+    # with the completions and the stored list, in a worker thread: the event loop serves
+    # other requests while this one waits for PostgreSQL.
+    scope, completed, stored = await run_in_threadpool(
+        visible_teacher_with_list,
+        state.read_engine,
+        principal,
+        teacher_id,
+        listed,
+        row_security=state.settings.row_security,
+    )
     models = current if current is not None else state.registry.require()
     if decision is None:
         decision = knows(models.recommender, teacher_id, personalized)

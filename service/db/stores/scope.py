@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from competency_model.errors import NotFoundError
 from service.auth import Principal
-from service.db.async_read import AsyncReads
 from service.db.driver_query import DriverQuery, run_prepared, run_together
 from service.db.list_reader import LIST_OF_TEACHER, ListedRow
 from service.db.models import Event, School, Teacher
@@ -33,9 +32,7 @@ __all__ = [
     "visible_school",
     "visible_teacher",
     "visible_teacher_with_completed",
-    "has_list_read",
     "visible_teacher_with_list",
-    "visible_teacher_with_list_async",
 ]
 
 _Row = TypeVar("_Row", bound=Any)
@@ -163,7 +160,7 @@ def visible_teacher_with_list(
     teacher. Same 404 as :func:`visible_teacher`; the list of a teacher the key may not see is
     never returned (row-level security limits both reads to the key's region).
     """
-    if has_list_read(engine):
+    if _has_list_read(engine):
         return _list_read(engine, principal, teacher_id, listed, row_security)
     dialect = engine.dialect
     key = (dialect.name, dialect.paramstyle)
@@ -196,7 +193,7 @@ _LIST_READ_SIGNATURE = "nengli_list_read(text, text, boolean, text, text, text)"
 _list_read_in: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
 
 
-def has_list_read(engine: Engine) -> bool:
+def _has_list_read(engine: Engine) -> bool:
     """Whether ``engine`` reaches a PostgreSQL schema with ``nengli_list_read`` (psycopg).
 
     Looked up once per engine: a database migrated to 0014 has it; SQLite, other drivers and
@@ -227,40 +224,12 @@ def _list_read(
     The function runs the same prelude and reads as the statements (same role, same row-level
     security, same order); PostgreSQL keeps their plans per connection.
     """
-    rows = run_prepared(
-        engine, _LIST_READ, _list_read_params(principal, teacher_id, listed, row_security)
-    )
-    return _list_read_answer(principal, teacher_id, rows)
-
-
-async def visible_teacher_with_list_async(
-    reads: AsyncReads,
-    principal: Principal,
-    teacher_id: str,
-    listed: tuple[str, str] | None,
-    *,
-    row_security: bool = False,
-) -> tuple[TeacherScope, list[str], list[ListedRow]]:
-    """:func:`visible_teacher_with_list` awaited on the event loop (``nengli_list_read``).
-
-    For a database where :func:`has_list_read` holds; ``reads`` opens its connections there.
-    """
-    rows = await reads.rows(
-        _LIST_READ, _list_read_params(principal, teacher_id, listed, row_security)
-    )
-    return _list_read_answer(principal, teacher_id, rows)
-
-
-def _list_read_params(
-    principal: Principal, teacher_id: str, listed: tuple[str, str] | None, row_security: bool
-) -> tuple[Any, ...]:
     version, kind = listed if listed is not None else (None, None)
-    return (principal.role, principal.scope or "", row_security, teacher_id, version, kind)
-
-
-def _list_read_answer(
-    principal: Principal, teacher_id: str, rows: list[tuple[Any, ...]]
-) -> tuple[TeacherScope, list[str], list[ListedRow]]:
+    rows = run_prepared(
+        engine,
+        _LIST_READ,
+        (principal.role, principal.scope or "", row_security, teacher_id, version, kind),
+    )
     if not rows or not principal.can_see_teacher_at(teacher_id, rows[0][0], rows[0][1]):
         raise NotFoundError(f"teacher {teacher_id!r} not found", details={"teacher_id": teacher_id})
     school_id, region, completed, items, scores, reasons_zh, reasons_en = rows[0]

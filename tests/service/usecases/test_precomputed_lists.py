@@ -435,7 +435,7 @@ def test_the_list_read_function_gives_what_the_statements_give(  # type: ignore[
     state = client.app.state.nengli
     engine = state.read_engine
     on_postgres = engine.dialect.name == "postgresql"
-    assert scope_module.has_list_read(engine) is on_postgres
+    assert scope_module._has_list_read(engine) is on_postgres
     if not on_postgres:
         if row_security:
             pytest.skip("row-level security exists on PostgreSQL only")

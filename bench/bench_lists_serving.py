@@ -23,12 +23,14 @@ at 200 req/s):
 4. **Load, in other processes.** ``wrk`` closed loops (``--concurrency`` connections,
    ``--duration`` s): ``/v1/me``, then recommendations for teachers asked for the first time
    (each teacher once, so no ranking is kept between requests); then the open loop of
-   :mod:`bench.open_loop` at ``--rate`` req/s, latency from the scheduled send time, for
-   ``/v1/me`` and for first recommendations (other teachers again).
+   :mod:`bench.open_loop` at ``--rate`` req/s (plain asyncio HTTP/1.1, its sent rate, late
+   sends, new connections and own CPU share reported beside the latencies), latency from the
+   scheduled send time, for ``/v1/me`` and for first recommendations (other teachers again).
 
 Every recommendation request authenticates the key, reads the teacher's tenancy row,
-completions and stored list with its reasons (one round trip, in a worker thread), joins the
-JSON of the k items shown and appends its read-audit row to the group-committed audit batch.
+completions and stored list with its reasons (one round trip, in a worker thread: on a database
+migrated to 0014 one prepared call of ``nengli_list_read``), joins the JSON of the k items
+shown and appends its read-audit row to the group-committed audit batch.
 
 Usage::
 
@@ -445,7 +447,7 @@ def main(argv: list[str] | None = None) -> None:
                 "list_rows": args.teachers * args.depth,
                 "stored_reasons": args.reasons,
                 "server": f"uvicorn, {args.workers} worker(s), PostgreSQL",
-                "load_generator": "wrk (closed loops), bench.open_loop (open loops), "
+                "load_generator": "wrk (closed loops), bench.open_loop (open loops, asyncio), "
                 "separate processes on the same machine",
                 "concurrency": args.concurrency,
                 "duration_s": args.duration,

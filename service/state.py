@@ -21,6 +21,9 @@ from service.settings import Settings
 from service.usecases.precomputed import ListedJson
 from service.usecases.ranking_cache import RankingCache
 
+#: Connections of :attr:`ServiceState.read_engine`, kept open (per worker process).
+READ_POOL_SIZE = 10
+
 
 @dataclass
 class ServiceState:
@@ -70,12 +73,19 @@ class ServiceState:
         That read sends itself again on a new connection when the server closed a pooled
         one (:func:`service.db.driver_query.run_together`), so it does not need the ``SELECT
         1`` the main pool sends at every checkout; the ping was about a fifth of the read's
-        client CPU (docs/benchmarks.md, 2026-12-03). SQLite: the main engine.
+        client CPU (docs/benchmarks.md, 2026-12-03).
+
+        A fixed pool (:data:`READ_POOL_SIZE` connections, no overflow): under load the
+        main pool's overflow opened a connection for about one request in six and closed it
+        again, and a PostgreSQL backend's start cost more than the read itself
+        (docs/benchmarks.md, 2026-12-04). A request that finds every connection busy waits for
+        one; the database, on the same few cores, would not run more reads at once faster.
+        SQLite: the main engine.
         """
         if self.engine.dialect.name == "sqlite":
             return self.engine
         url = self.engine.url.render_as_string(hide_password=False)
-        return make_engine(url, pre_ping=False)
+        return make_engine(url, pre_ping=False, pool_size=READ_POOL_SIZE, max_overflow=0)
 
     @cached_property
     def listed_json(self) -> ListedJson:

@@ -9,14 +9,15 @@ portable; only its execution is unwrapped.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
-__all__ = ["DriverQuery", "run_together"]
+__all__ = ["DriverQuery", "run_prepared", "run_together"]
 
 
 class DriverQuery:
@@ -84,14 +85,53 @@ def run_together(
     one transaction.
     """
     statements = ([prelude] if prelude is not None else []) + list(queries)
+
+    def run(connection: Any) -> list[list[tuple[Any, ...]]]:
+        if engine.dialect.driver == "psycopg":
+            return _one_simple_query(connection.driver_connection, statements)
+        return _one_after_another(connection, statements)
+
+    fetched = _sent_again_once(engine, run)
+    return fetched[1:] if prelude is not None else fetched
+
+
+def run_prepared(engine: Engine, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """The rows of one psycopg statement ``sql`` (``%s`` placeholders), prepared on the server.
+
+    For the one-statement reads of the hot path (a PL/pgSQL function that does the whole
+    read, migration 0014): in autocommit, so the statement is its own transaction and the
+    call is one round trip; prepared, so PostgreSQL parses it once per connection (psycopg
+    keeps the prepared statement per connection). A connection the server closed is replaced
+    once, as in :func:`run_together`.
+    """
+    assert engine.dialect.driver == "psycopg", "prepared statements are psycopg's"
+
+    def run(connection: Any) -> list[tuple[Any, ...]]:
+        driver = connection.driver_connection
+        driver.autocommit = True
+        try:
+            with driver.cursor() as cursor:
+                cursor.execute(sql, params, prepare=True)
+                return [tuple(row) for row in cursor.fetchall()]
+        finally:
+            if not driver.closed:
+                driver.autocommit = False
+
+    return _sent_again_once(engine, run)
+
+
+_Result = TypeVar("_Result")
+
+
+def _sent_again_once(engine: Engine, run: Callable[[Any], _Result]) -> _Result:
+    """``run(pooled DBAPI connection)``, once more on a new connection if the old one was closed.
+
+    A driver error is raised as SQLAlchemy's :class:`~sqlalchemy.exc.DBAPIError` subclass.
+    """
     for attempt in (1, 2):
         connection = engine.raw_connection()
         try:
-            if engine.dialect.driver == "psycopg":
-                fetched = _one_simple_query(connection.driver_connection, statements)
-            else:
-                fetched = _one_after_another(connection, statements)
-            return fetched[1:] if prelude is not None else fetched
+            return run(connection)
         except engine.dialect.loaded_dbapi.Error as error:
             # A pooled connection the server closed meanwhile (a restart): the read changes
             # nothing, so it is sent once more on a new connection. This is what the pool's
@@ -100,7 +140,10 @@ def run_together(
             if attempt == 2 or not engine.dialect.is_disconnect(
                 error, connection.driver_connection, None
             ):
-                raise
+                # As SQLAlchemy's error, like every other query's (a lost database is 503).
+                raise DBAPIError.instance(
+                    None, None, error, engine.dialect.loaded_dbapi.Error
+                ) from error
             connection.invalidate()
         finally:
             connection.close()  # back to the pool, the transaction already ended

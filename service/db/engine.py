@@ -24,12 +24,16 @@ def make_engine(
     checkpoint_on_commit: bool = True,
     lock_wait_seconds: float = 30.0,
     pre_ping: bool = True,
+    pool_size: int = 10,
+    max_overflow: int = 20,
 ) -> Engine:
     """Create an engine for ``database_url`` with the per-dialect settings described above.
 
     ``pre_ping=False`` (server databases): no ``SELECT 1`` round trip each time a connection
     leaves the pool; for a caller that sends its read again itself when the connection turns
-    out closed (:func:`service.db.driver_query.run_together`).
+    out closed (:func:`service.db.driver_query.run_together`). ``pool_size`` and
+    ``max_overflow`` (server databases) are SQLAlchemy's: connections kept, and opened beyond
+    them while busy and closed when returned.
 
     ``checkpoint_on_commit=False`` (SQLite only) turns off the automatic WAL checkpoint that
     SQLite runs inside the commit that fills the log: for a writer whose commits someone waits
@@ -39,7 +43,9 @@ def make_engine(
     """
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=pre_ping, pool_size=10, max_overflow=20)
+        return create_engine(
+            url, pool_pre_ping=pre_ping, pool_size=pool_size, max_overflow=max_overflow
+        )
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(

@@ -80,7 +80,12 @@ def configure_logging(level: str = "INFO", stream: Any = None) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # uvicorn's ``--no-access-log`` leaves its access logger without handlers and not
+    # propagating: that choice is kept, else every request would write a JSON line the server
+    # was told not to write (the service has its own access log, ``Settings.access_log``).
+    access = logging.getLogger("uvicorn.access")
+    access_off = not access.propagate and not access.handlers
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()
-        uvicorn_logger.propagate = True
+        uvicorn_logger.propagate = not (access_off and name == "uvicorn.access")

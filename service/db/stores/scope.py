@@ -6,6 +6,7 @@ a key cannot learn which ids other tenants use.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from competency_model.errors import NotFoundError
 from service.auth import Principal
-from service.db.driver_query import DriverQuery, run_together
+from service.db.driver_query import DriverQuery, run_prepared, run_together
 from service.db.list_reader import LIST_OF_TEACHER, ListedRow
 from service.db.models import Event, School, Teacher
 from service.db.row_security import driver_prelude
@@ -159,6 +160,8 @@ def visible_teacher_with_list(
     teacher. Same 404 as :func:`visible_teacher`; the list of a teacher the key may not see is
     never returned (row-level security limits both reads to the key's region).
     """
+    if _has_list_read(engine):
+        return _list_read(engine, principal, teacher_id, listed, row_security)
     dialect = engine.dialect
     key = (dialect.name, dialect.paramstyle)
     scope_query = _compiled_for.get(key)
@@ -181,6 +184,57 @@ def visible_teacher_with_list(
     completed = completed_items(row[2] for row in rows)
     stored = [ListedRow(*row) for row in results[1]] if listed else []
     return TeacherScope(teacher_id, rows[0][0], rows[0][1]), completed, stored
+
+
+#: The whole read as one call of migration 0014's function (one prepared statement).
+_LIST_READ = "SELECT * FROM nengli_list_read(%s, %s, %s, %s, %s, %s)"
+_LIST_READ_SIGNATURE = "nengli_list_read(text, text, boolean, text, text, text)"
+#: Per engine (so per database and search path): whether the function exists there.
+_list_read_in: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
+
+
+def _has_list_read(engine: Engine) -> bool:
+    """Whether ``engine`` reaches a PostgreSQL schema with ``nengli_list_read`` (psycopg).
+
+    Looked up once per engine: a database migrated to 0014 has it; SQLite, other drivers and
+    a database not yet migrated run the statements of :func:`run_together` instead.
+    """
+    known = _list_read_in.get(engine)
+    if known is None:
+        known = False
+        if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
+            with engine.connect() as connection:
+                found = connection.exec_driver_sql(
+                    f"SELECT to_regprocedure('{_LIST_READ_SIGNATURE}') IS NOT NULL"
+                ).scalar()
+            known = bool(found)
+        _list_read_in[engine] = known
+    return known
+
+
+def _list_read(
+    engine: Engine,
+    principal: Principal,
+    teacher_id: str,
+    listed: tuple[str, str] | None,
+    row_security: bool,
+) -> tuple[TeacherScope, list[str], list[ListedRow]]:
+    """:func:`visible_teacher_with_list` as one call of ``nengli_list_read`` (migration 0014).
+
+    The function runs the same prelude and reads as the statements (same role, same row-level
+    security, same order); PostgreSQL keeps their plans per connection.
+    """
+    version, kind = listed if listed is not None else (None, None)
+    rows = run_prepared(
+        engine,
+        _LIST_READ,
+        (principal.role, principal.scope or "", row_security, teacher_id, version, kind),
+    )
+    if not rows or not principal.can_see_teacher_at(teacher_id, rows[0][0], rows[0][1]):
+        raise NotFoundError(f"teacher {teacher_id!r} not found", details={"teacher_id": teacher_id})
+    school_id, region, completed, items, scores, reasons_zh, reasons_en = rows[0]
+    stored = [ListedRow(*row) for row in zip(items, scores, reasons_zh, reasons_en, strict=True)]
+    return TeacherScope(teacher_id, school_id, region), completed_items(completed), stored
 
 
 def in_key_region_or_school(query: Select[_Row], principal: Principal) -> Select[_Row]:

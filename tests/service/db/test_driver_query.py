@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, bindparam, literal, select, text
+from sqlalchemy.exc import DBAPIError
 
-from service.db.driver_query import DriverQuery, run_together
+from service.db.driver_query import DriverQuery, run_prepared, run_together
 from service.db.engine import make_engine
 
 
@@ -50,3 +51,13 @@ def test_a_connection_the_server_closed_is_replaced(engine: Engine) -> None:
     # The pooled connection is dead and no pre-ping looked at it: the read is sent again.
     second = run_together(engine, None, [(backend, {})])[0][0][0]
     assert second != first
+
+
+def test_run_prepared_reads_in_one_statement_and_raises_sqlalchemys_errors(engine: Engine) -> None:
+    if engine.dialect.driver != "psycopg":
+        pytest.skip("prepared statements are psycopg's")
+    assert run_prepared(engine, "SELECT %s::text || 'x'", ("a",)) == [("ax",)]
+    with pytest.raises(DBAPIError):
+        run_prepared(engine, "SELECT * FROM no_such_table_here", ())
+    # The pooled connection is usable after the error (autocommit: nothing left to roll back).
+    assert run_prepared(engine, "SELECT 1", ()) == [(1,)]

@@ -196,3 +196,24 @@ def test_readyz_still_answers_503_without_a_model(tmp_path: Path) -> None:
     with TestClient(create_app(settings), raise_server_exceptions=False) as bare:
         response = bare.get("/readyz")
     assert response.status_code == 503 and response.json() == {"status": "not ready"}
+
+
+def test_uvicorns_no_access_log_is_kept() -> None:
+    """``uvicorn --no-access-log`` (no handlers, no propagation) stays off; else it propagates."""
+    access = logging.getLogger("uvicorn.access")
+    saved = (access.handlers[:], access.propagate, access.level)
+    stream = io.StringIO()
+    try:
+        access.handlers, access.propagate = [], False  # what uvicorn's Config does for the flag
+        access.setLevel(logging.INFO)
+        configure_logging("INFO", stream=stream)
+        access.info("GET /v1/me 200")
+        assert stream.getvalue() == "" and access.propagate is False
+        access.propagate = True  # uvicorn left it on: its lines go to the JSON handler
+        configure_logging("INFO", stream=stream)
+        access.info("GET /v1/me 200")
+        assert json.loads(stream.getvalue())["event"] == "GET /v1/me 200"
+    finally:
+        access.handlers, access.propagate = saved[0], saved[1]
+        access.setLevel(saved[2])
+        configure_logging("INFO")

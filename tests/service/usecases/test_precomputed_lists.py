@@ -419,3 +419,74 @@ def test_a_model_changed_in_memory_explains_the_list_again(  # type: ignore[no-u
     assert not any(
         reason.startswith("批量理由") for i in body["data"] for reason in i["reasons_zh"]
     )
+
+
+@pytest.mark.parametrize("row_security", [False, True])
+def test_the_list_read_function_gives_what_the_statements_give(  # type: ignore[no-untyped-def]
+    client, keys: Keys, world: World, loaded, row_security: bool
+) -> None:
+    """Migration 0014's ``nengli_list_read`` (PostgreSQL) answers as the statements it replaces:
+    same tenancy, completions and list for every role, the same 404 for what a key may not see,
+    no list for another model version or when none is asked. SQLite runs the statements."""
+    from competency_model.errors import NotFoundError
+    from service.auth import Principal
+    from service.db.stores import scope as scope_module
+
+    state = client.app.state.nengli
+    engine = state.read_engine
+    on_postgres = engine.dialect.name == "postgresql"
+    assert scope_module._has_list_read(engine) is on_postgres
+    if not on_postgres:
+        if row_security:
+            pytest.skip("row-level security exists on PostgreSQL only")
+        return
+    teacher = TEACHERS[3]
+    done = _expected(loaded, teacher, "course", 2)[1]
+    event = {
+        "event_id": f"done-{uuid.uuid4().hex[:8]}",
+        "teacher_id": teacher,
+        "event": "complete",
+        "item_id": done,
+        "timestamp": "2024-06-01T08:00:00+08:00",
+    }
+    posted = client.post("/v1/events", json={"events": [event]}, headers=keys.header("platform"))
+    assert posted.status_code == 200, posted.text
+    served = state.registry.require().version
+    principals = [
+        Principal("k-admin", "admin", None),
+        Principal("k-platform", "platform", REGION),
+        Principal("k-other", "platform", OTHER_REGION),
+        Principal("k-school", "school", world.school),
+        Principal("k-teacher", "teacher", world.teacher),
+    ]
+    asked = [(served, "course"), (served, "task"), ("another-version", "course"), None]
+
+    def both(principal: Principal, teacher_id: str, listed: tuple[str, str] | None):  # type: ignore[no-untyped-def]
+        answers = []
+        for function in (True, False):
+            scope_module._list_read_in[engine] = function
+            try:
+                answers.append(
+                    scope_module.visible_teacher_with_list(
+                        engine, principal, teacher_id, listed, row_security=row_security
+                    )
+                )
+            except NotFoundError as error:
+                answers.append(str(error))
+        scope_module._list_read_in.pop(engine)
+        return answers
+
+    compared = 0
+    for principal in principals:
+        for teacher_id in (teacher, world.teacher, world.foreign_teacher, "T0000999"):
+            for listed in asked:
+                by_function, by_statements = both(principal, teacher_id, listed)
+                assert by_function == by_statements, (principal, teacher_id, listed)
+                compared += not isinstance(by_function, str)
+    # The comparison saw lists, completions and refusals, not only 404s.
+    by_function = both(principals[1], teacher, (served, "course"))[0]
+    assert not isinstance(by_function, str)
+    assert done in by_function[1]
+    assert [row.item_id for row in by_function[2]] == _expected(loaded, teacher, "course", 1000)
+    assert compared >= 12
+    assert isinstance(both(principals[2], teacher, (served, "course"))[0], str)

@@ -37,7 +37,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0014_list_read"
-down_revision = "0012_list_reasons"
+down_revision = "0013_pairing_summaries"
 branch_labels = None
 depends_on = None
 

@@ -31,6 +31,7 @@ __all__ = [
     "load_province_and_model",
     "province_subset",
     "require_model_dir",
+    "served_state",
     "service_state",
 ]
 
@@ -156,3 +157,21 @@ def service_state(database_url: str | None = None) -> Iterator[ServiceState]:
         )
     finally:
         engine.dispose()
+
+
+@contextmanager
+def served_state() -> Iterator[ServiceState]:
+    """The state of the app as ``nengli serve`` builds it, with the model loaded by the app's
+    own loader (checked against the framework and item bank, erased teachers dropped), so a
+    command runs a use case that needs the model exactly as a request would; disposed after.
+
+    Raises :class:`~competency_model.errors.ModelError` when no model is trained.
+    """
+    from service.app import create_app
+
+    state: ServiceState = create_app().state.nengli
+    try:
+        state.registry.reload()
+        yield state
+    finally:
+        state.engine.dispose()

@@ -5,6 +5,13 @@ Usage::
     nengli generate --teachers 3000 --schools 40 --seed 1 --out var/bench-province
     python -m bench.bench_store var/bench-province --database-url postgresql+psycopg://…
     python -m bench.bench_store var/bench-province            # SQLite in a temporary file
+    python -m bench.bench_store --synthetic-teachers 100000 --events-per-teacher 60 \
+        --database-url postgresql+psycopg://…            # a generated 100k-teacher province
+
+``--synthetic-teachers N`` writes a seeded synthetic province (:mod:`bench.synthetic_province`:
+the simulator's tables, dtypes and value domains, real catalog ids, written in chunks) into a
+temporary directory first — in a child process, so the store's peak RSS is its own — because
+the simulator takes hours at a million teachers.
 
 A PostgreSQL URL gets a fresh schema (dropped afterwards), so runs never see each other's rows.
 Each table is stored through ``store_tables`` with an admin principal and timed on its own
@@ -18,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
+import os
 import resource
 import tempfile
 import time
@@ -40,8 +49,38 @@ def _peak_rss_gb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2, 3)
 
 
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def _generate(out: Path, args: argparse.Namespace) -> dict[str, object]:
+    """Write the synthetic province in a child process; its rows, seconds and peak RSS."""
+    from bench.synthetic_province import write_synthetic_province
+
+    started = time.perf_counter()
+    context = multiprocessing.get_context("spawn")
+    child = context.Process(
+        target=write_synthetic_province,
+        args=(out, args.synthetic_teachers, args.schools, args.events_per_teacher),
+        kwargs={"responses_per_teacher": args.responses_per_teacher, "seed": args.seed},
+    )
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise SystemExit(f"the synthetic province generator failed (exit {child.exitcode})")
+    manifest = json.loads((out / "province.json").read_text(encoding="utf-8"))
+    return {
+        "rows": manifest["tables"],
+        "seconds": round(time.perf_counter() - started, 2),
+        "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2, 3),
+        "parquet_mb": round(sum(p.stat().st_size for p in out.iterdir()) / 1024**2, 1),
+    }
+
+
 def _store(url: str, province_dir: Path) -> dict[str, object]:
+    started = time.perf_counter()
     province = read_province(province_dir)
+    read_seconds = round(time.perf_counter() - started, 2)
     read_peak_gb = _peak_rss_gb()
     engine = make_engine(url)
     upgrade_database(engine)
@@ -70,6 +109,7 @@ def _store(url: str, province_dir: Path) -> dict[str, object]:
         "rows_per_second": {
             name: round(rows[name] / seconds[name]) if seconds[name] else None for name in TABLES
         },
+        "read_seconds": read_seconds,
         "total_seconds": round(total, 2),
         "total_rows_per_second": round(sum(rows.values()) / total) if total else None,
         # ru_maxrss is the process's high-water mark: the first figure is after reading the
@@ -89,23 +129,57 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     )
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL (default: SQLite)")
     parser.add_argument(
-        "--small", action="store_true", help="A 200-teacher simulated province into SQLite."
+        "--small",
+        action="store_true",
+        help="A 200-teacher simulated and a 200-teacher synthetic province (SQLite by default).",
     )
+    parser.add_argument(
+        "--synthetic-teachers",
+        type=int,
+        default=None,
+        help="Generate a synthetic province of this many teachers instead of reading one.",
+    )
+    parser.add_argument("--events-per-teacher", type=int, default=60)
+    parser.add_argument("--responses-per-teacher", type=int, default=20)
+    parser.add_argument("--schools", type=int, default=None, help="Default: one per 50 teachers.")
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    url = ["--database-url", args.database_url] if args.database_url else []
     if args.small:
         with tempfile.TemporaryDirectory(prefix="nengli-bench-province-") as tmp:
             from competency_model.province import write_province
             from training_data.simulator import simulate_province
 
             write_province(simulate_province(200, 4, seed=0), Path(tmp))
-            return main(
-                [tmp] + (["--database-url", args.database_url] if args.database_url else [])
-            )
+            simulated = main([tmp, *url])
+        synthetic = main(["--synthetic-teachers", "200", "--events-per-teacher", "20", *url])
+        report = {"benchmark": "store", "simulated": simulated, "synthetic": synthetic}
+        print(json.dumps(report, ensure_ascii=False))
+        return report
+    if args.synthetic_teachers is not None:
+        if args.province is not None:
+            parser.error("give a province directory or --synthetic-teachers, not both")
+        with tempfile.TemporaryDirectory(prefix="nengli-bench-synthetic-") as tmp:
+            load_before = _load()
+            generated = _generate(Path(tmp), args)
+            report = _run(args, Path(tmp))
+        report["generate"] = generated
+        report["load_before_generate"] = load_before
+        print(json.dumps(report, ensure_ascii=False))
+        return report
     if args.province is None:
-        parser.error("a province directory is required (or --small)")
+        parser.error("a province directory is required (or --small, --synthetic-teachers)")
+    report = _run(args, args.province)
+    print(json.dumps(report, ensure_ascii=False))
+    return report
+
+
+def _run(args: argparse.Namespace, province: Path) -> dict[str, object]:
+    """Store ``province`` into SQLite (temporary file) or a fresh PostgreSQL schema."""
+    load_before = _load()
     if args.database_url is None:
         with tempfile.TemporaryDirectory(prefix="nengli-bench-store-") as tmp:
-            report = _store(f"sqlite:///{tmp}/store.sqlite", args.province)
+            report = _store(f"sqlite:///{tmp}/store.sqlite", province)
         report["backend"] = "sqlite"
     else:
         schema = f"nengli_bench_{uuid.uuid4().hex[:10]}"
@@ -115,7 +189,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         separator = "&" if "?" in args.database_url else "?"
         try:
             report = _store(
-                f"{args.database_url}{separator}options=-csearch_path%3D{schema}", args.province
+                f"{args.database_url}{separator}options=-csearch_path%3D{schema}", province
             )
         finally:
             with admin.connect() as connection:
@@ -123,7 +197,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             admin.dispose()
         report["backend"] = "postgresql"
     report["benchmark"] = "store"
-    print(json.dumps(report, ensure_ascii=False))
+    report["load_before"] = load_before
+    report["load_after"] = _load()
     return report
 
 

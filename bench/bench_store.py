@@ -28,6 +28,7 @@ import json
 import multiprocessing
 import os
 import resource
+import sys
 import tempfile
 import time
 import uuid
@@ -48,6 +49,16 @@ TABLES = ("schools", "teachers", "responses", "grades", "events")
 def _peak_rss_gb() -> float:
     """This process's peak resident set so far, in GB (``ru_maxrss`` is KiB on Linux)."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2, 3)
+
+
+def _progress(name: str, rows: int, seconds: float) -> None:
+    """One line on stderr per stored table, so a long run shows where it is."""
+    print(
+        f"[bench_store] {name}: {rows} rows in {seconds} s, peak RSS {_peak_rss_gb()} GB, "
+        f"load {_load()}",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def _load() -> list[float]:
@@ -107,6 +118,7 @@ def _store_province(url: str, province_dir: Path, batch_rows: int) -> dict[str, 
                 store_province(session, admin, view, batch_rows=batch_rows)
                 session.commit()
             seconds[name] = round(time.perf_counter() - started, 2)
+            _progress(name, rows[name], seconds[name])
     peak_first = _peak_rss_gb()
     started = time.perf_counter()
     with sessions() as session:
@@ -152,6 +164,7 @@ def _store(url: str, province_dir: Path) -> dict[str, object]:
             session.commit()
         seconds[name] = round(time.perf_counter() - started, 2)
         rows[name] = len(frame)
+        _progress(name, rows[name], seconds[name])
     started = time.perf_counter()
     with sessions() as session:
         again = store_tables(session, admin, {name: getattr(province, name) for name in TABLES})

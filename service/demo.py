@@ -24,7 +24,7 @@ from competency_model.errors import ModelError
 from service.app import create_app
 from service.auth import Principal, create_key
 from service.db.models import School, Teacher
-from service.db.stores.province import store_tables
+from service.db.stores.province import store_province
 from service.settings import Settings
 
 log = logging.getLogger("nengli.demo")
@@ -57,7 +57,7 @@ def _say(message: str) -> None:
 
 def build(paths: DemoPaths, teachers: int, schools: int, seed: int, fresh: bool) -> Settings:
     """Generate, import and train unless a previous run left them in place."""
-    from competency_model.province import read_province, write_province
+    from competency_model.province import write_province
     from recommender.training import train_model_dir
     from training_data.simulator import simulate_province
 
@@ -86,17 +86,13 @@ def build(paths: DemoPaths, teachers: int, schools: int, seed: int, fresh: bool)
             f"simulated {teachers} teachers in {schools} schools ({time.perf_counter() - started:.1f} s)"
             f" -> {paths.province}"
         )
-    province = read_province(paths.province)
     if fresh or not paths.database.is_file():
         started = time.perf_counter()
         app = create_app(settings)  # migrates the database
         state = app.state.nengli
         with state.sessions() as session:
-            core = {
-                name: getattr(province, name)
-                for name in ("schools", "teachers", "responses", "grades", "events")
-            }
-            counts = store_tables(session, Principal("demo", "admin", None), core)
+            # Batch by batch from the Parquet files: memory stays bounded at any --teachers.
+            counts = store_province(session, Principal("demo", "admin", None), paths.province)
             session.commit()
         state.engine.dispose()
         _say(

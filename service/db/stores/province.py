@@ -13,15 +13,20 @@ whole or not at all.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from competency_model.errors import ConflictError, NotFoundError
+from competency_model.errors import ConflictError, DatasetError, NotFoundError
+from competency_model.province import CORE_TABLES, TRUTH_TABLES, normalize_table, read_province
 from service.auth import Principal
 from service.db.bulk import insert_new_rows, is_postgresql
 from service.db.event_merge import merge_events
@@ -29,13 +34,15 @@ from service.db.models import Event, Grade, Response, School, Teacher
 from service.db.partitions import ensure_region_partitions, follow_school_regions
 from service.db.stores.contracts import EventRecord
 
-__all__ = ["LOCAL_TIMEZONE", "store_tables"]
+__all__ = ["LOCAL_TIMEZONE", "PROVINCE_BATCH_ROWS", "store_province", "store_tables"]
 
 #: Platform exports carry Beijing time without an offset (see competency_model.province).
 LOCAL_TIMEZONE = "Asia/Shanghai"
 CHUNK = 500
 #: Events are converted and written this many rows at a time, so memory stays bounded.
 EVENT_SLICE = 50_000
+#: Rows of ``responses.parquet`` / ``events.parquet`` :func:`store_province` holds at once.
+PROVINCE_BATCH_ROWS = 500_000
 
 
 def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
@@ -327,22 +334,41 @@ def _event_rows(
 def _store_events(
     session: Session, principal: Principal, frame: pd.DataFrame, now: datetime
 ) -> tuple[int, int]:
-    """Insert new events slice by slice (bounded memory); a conflict anywhere aborts all.
-
-    The caller's transaction is rolled back on the conflict, so slices written before it
-    disappear with it.
-    """
+    """Insert the new events of one table (see :func:`_store_event_frames`)."""
     regions = _require_visible_teachers(
         session, principal, set(frame["teacher_id"].astype(str)), "events"
     )
-    slices = (
-        _event_rows(frame.iloc[start : start + EVENT_SLICE], principal.tenant, now, regions)
-        for start in range(0, len(frame), EVENT_SLICE)
-    )
+    return _store_event_frames(session, principal, regions, [frame], now), 0
+
+
+def _store_event_frames(
+    session: Session,
+    principal: Principal,
+    regions: dict[str, str],
+    frames: Iterable[pd.DataFrame],
+    now: datetime,
+) -> int:
+    """Insert new events slice by slice (bounded memory); a conflict anywhere aborts all.
+
+    ``frames`` are consecutive pieces of one events table (a whole table, or the record
+    batches of a Parquet file) and ``regions`` already holds every teacher they name, checked
+    visible: on PostgreSQL the pieces stream through one ``COPY``, which admits no other query
+    on the connection until it ends. The caller's transaction is rolled back on the conflict,
+    so slices written before it disappear with it.
+    """
+
+    def slices() -> Iterator[tuple[int, list[dict[str, Any]]]]:
+        offset = 0
+        for frame in frames:
+            for start in range(0, len(frame), EVENT_SLICE):
+                piece = frame.iloc[start : start + EVENT_SLICE]
+                yield offset + start, _event_rows(piece, principal.tenant, now, regions)
+            offset += len(frame)
+
     if is_postgresql(session):
-        return merge_events(session, (row for rows in slices for row in rows)), 0
+        return merge_events(session, (row for _, rows in slices() for row in rows))
     inserted = 0
-    for start, rows in zip(range(0, len(frame), EVENT_SLICE), slices, strict=True):
+    for start, rows in slices():
         stored = _stored_hashes(session, principal.tenant, [r["event_id"] for r in rows])
         _refuse_conflicts(rows, stored, start)
         new = [r for r in rows if r["event_id"] not in stored]
@@ -351,7 +377,7 @@ def _store_events(
             raced = _stored_hashes(session, principal.tenant, [r["event_id"] for r in new])
             _refuse_conflicts(new, raced, start)
         inserted += added
-    return inserted, 0
+    return inserted
 
 
 def _stored_hashes(session: Session, tenant: str, event_ids: list[str]) -> dict[str, str]:
@@ -393,7 +419,12 @@ def store_tables(
     ConflictError
         An event id is already stored with other content.
     """
-    now = datetime.now(UTC)
+    return _store_frames(session, principal, tables, datetime.now(UTC))
+
+
+def _store_frames(
+    session: Session, principal: Principal, tables: dict[str, pd.DataFrame], now: datetime
+) -> dict[str, dict[str, int]]:
     inserted: dict[str, int] = {}
     updated: dict[str, int] = {}
     steps = [
@@ -410,3 +441,76 @@ def store_tables(
         session.flush()
         inserted[name], updated[name] = step(frame)
     return {"inserted": inserted, "updated": updated}
+
+
+def _parquet_batches(path: Path, name: str, batch_rows: int) -> Iterator[pd.DataFrame]:
+    """The rows of one Parquet table ``batch_rows`` at a time, with the canonical dtypes."""
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
+        if batch.num_rows:
+            yield normalize_table(name, batch.to_pandas())
+
+
+def _parquet_teacher_ids(path: Path, batch_rows: int) -> set[str]:
+    """The distinct teacher ids of a Parquet table, read one column and one batch at a time."""
+    ids: set[str] = set()
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows, columns=["teacher_id"]):
+        ids.update(str(v) for v in pc.unique(batch.column(0)).to_pylist() if v is not None)
+    return ids
+
+
+def store_province(
+    session: Session,
+    principal: Principal,
+    directory: str | os.PathLike[str],
+    batch_rows: int = PROVINCE_BATCH_ROWS,
+) -> dict[str, dict[str, int]]:
+    """Store a province directory (:func:`~competency_model.province.read_province` layout).
+
+    The same rows and counts as ``store_tables(session, principal, read_province(directory)
+    .tables())``, but ``responses.parquet`` and ``events.parquet`` — tens of millions of rows
+    at a million teachers — are read ``batch_rows`` at a time instead of whole, so memory is
+    bounded by the batch, not the province. (A row repeated across two batches is updated by the
+    second, where a whole-table import inserts the first; a province directory holds no repeats.)
+    The caller owns the transaction: a failure in any batch rolls back every earlier one.
+
+    Raises
+    ------
+    NotFoundError
+        A row refers to a school or teacher outside the key's scope (or unknown).
+    ConflictError
+        An event id is already stored with other content.
+    """
+    if batch_rows < 1:
+        raise DatasetError(f"batch_rows must be at least 1, not {batch_rows}")
+    root = Path(directory)
+    batched = [n for n in ("responses", "events") if (root / f"{n}.parquet").is_file()]
+    province = read_province(root, skip=[*batched, *TRUTH_TABLES])
+    now = datetime.now(UTC)
+    counts = _store_frames(
+        session,
+        principal,
+        {name: getattr(province, name) for name in CORE_TABLES if name not in batched},
+        now,
+    )
+    if "responses" in batched and pq.ParquetFile(root / "responses.parquet").metadata.num_rows:
+        added = changed = 0
+        for frame in _parquet_batches(root / "responses.parquet", "responses", batch_rows):
+            session.flush()
+            batch_added, batch_changed = _store_responses(session, principal, frame, now)
+            added, changed = added + batch_added, changed + batch_changed
+        counts["inserted"]["responses"], counts["updated"]["responses"] = added, changed
+    if "events" in batched:
+        path = root / "events.parquet"
+        if pq.ParquetFile(path).metadata.num_rows:
+            session.flush()
+            regions = _require_visible_teachers(
+                session, principal, _parquet_teacher_ids(path, batch_rows), "events"
+            )
+            counts["inserted"]["events"] = _store_event_frames(
+                session, principal, regions, _parquet_batches(path, "events", batch_rows), now
+            )
+            counts["updated"]["events"] = 0
+    return {
+        kind: {name: counts[kind][name] for name in CORE_TABLES if name in counts[kind]}
+        for kind in ("inserted", "updated")
+    }

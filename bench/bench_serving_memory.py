@@ -7,10 +7,18 @@ answer a few lists, and reports each worker's RSS, PSS (shared pages split betwe
 processes that map them) and USS (private pages). With ``--copy`` the arrays are read into
 private memory instead (the loading before memory maps), for comparison.
 
+At 1,000,000 teachers training here would hold the generator's arrays beside the fit; train
+once with ``bench_train_scale --save-model DIR`` (the generator in a child process, events read
+column-wise, peak 3.8 GB) and pass ``--model-dir DIR``: the workers then load that directory and
+nothing is trained. The workers are bare processes that load the model the way an API worker's
+registry does (same loader, same memory maps), not uvicorn workers behind PostgreSQL.
+
 Usage::
 
     python -m bench.bench_serving_memory --small
     python -m bench.bench_serving_memory --teachers 200000
+    python -m bench.bench_train_scale --teachers 1000000 --save-model /tmp/model1m
+    python -m bench.bench_serving_memory --model-dir /tmp/model1m
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import json
 import multiprocessing
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +49,14 @@ def _worker(model_dir: str, copy: bool, ready: Any, done: Any, out: Any) -> None
         model.rank_row(row, "course", depth=10)
     ready.wait()
     info = psutil.Process().memory_full_info()
-    out.put({"rss_gb": info.rss / GB, "pss_gb": info.pss / GB, "uss_gb": info.uss / GB})
+    out.put(
+        {
+            "rss_gb": info.rss / GB,
+            "pss_gb": info.pss / GB,
+            "uss_gb": info.uss / GB,
+            "teachers": n,
+        }
+    )
     done.wait()
 
 
@@ -58,10 +74,24 @@ def measure(model_dir: Path, workers: int, copy: bool) -> dict[str, Any]:
     done.set()
     for p in procs:
         p.join()
-    return {
-        key: round(sum(r[key] for r in rows) / len(rows), 3)
-        for key in ("rss_gb", "pss_gb", "uss_gb")
-    } | {"workers": workers, "mode": "copy" if copy else "mmap"}
+    # The mean is the per-worker figure; the max says whether one worker differs from the rest.
+    return (
+        {
+            key: round(sum(r[key] for r in rows) / len(rows), 3)
+            for key in ("rss_gb", "pss_gb", "uss_gb")
+        }
+        | {f"max_{key}": round(max(r[key] for r in rows), 3) for key in ("rss_gb", "uss_gb")}
+        | {"workers": workers, "mode": "copy" if copy else "mmap", "teachers": rows[0]["teachers"]}
+    )
+
+
+def measure_all(model_dir: Path) -> list[dict[str, Any]]:
+    """Memory-mapped with 1 and 4 workers, then copying with 1 and 4, one after the other."""
+    return [measure(model_dir, w, copy) for copy in (False, True) for w in (1, 4)]
+
+
+def _dir_gb(model_dir: Path) -> float:
+    return round(sum(f.stat().st_size for f in model_dir.iterdir()) / GB, 3)
 
 
 def main() -> None:
@@ -69,9 +99,24 @@ def main() -> None:
     parser.add_argument("--teachers", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--small", action="store_true", help="3,000 teachers.")
+    parser.add_argument(
+        "--model-dir",
+        type=Path,
+        default=None,
+        help="Load this saved recommender (e.g. bench_train_scale --save-model) instead of training.",
+    )
     args = parser.parse_args()
     if args.small:
         args.teachers = 3_000
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    started = time.perf_counter()
+    if args.model_dir is not None:
+        # Only the workers load the model: a copy mapped here would take a share of their PSS.
+        runs = measure_all(args.model_dir)
+        _report(
+            runs[0]["teachers"], _dir_gb(args.model_dir), runs, load_before, started, args.model_dir
+        )
+        return
     from bench.bench_recommender import make_province
     from competency_model.catalog import load_catalog
     from competency_model.framework import default_framework
@@ -84,16 +129,33 @@ def main() -> None:
             province, mastery, load_catalog(), default_framework()
         )
         model_dir = save_recommender(model, Path(tmp) / "model")
-        size = sum(f.stat().st_size for f in model_dir.iterdir()) / GB
         del model, province, mastery
-        runs = [measure(model_dir, w, copy) for copy in (False, True) for w in (1, 4)]
+        runs = measure_all(model_dir)
+        _report(args.teachers, _dir_gb(model_dir), runs, load_before, started, None)
+
+
+def _report(
+    teachers: int,
+    size_gb: float,
+    runs: list[dict[str, Any]],
+    load_before: list[float],
+    started: float,
+    model_dir: Path | None,
+) -> None:
     print(
         json.dumps(
             {
-                "teachers": args.teachers,
-                "model_dir_gb": round(size, 3),
+                "teachers": teachers,
+                "model_dir": str(model_dir) if model_dir is not None else None,
+                "model_dir_gb": size_gb,
                 "workers": runs,
-                "machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg()},
+                "seconds": round(time.perf_counter() - started, 1),
+                "machine": {
+                    "cpus": os.cpu_count(),
+                    "memory_gb": round(psutil.virtual_memory().total / GB, 1),
+                    "load_average_before": load_before,
+                    "load_average_after": [round(x, 2) for x in os.getloadavg()],
+                },
             },
             ensure_ascii=False,
         )

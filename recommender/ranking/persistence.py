@@ -122,6 +122,11 @@ def state_from_arrays(arrays: Mapping[str, Mapping[str, NDArray[Any]]]) -> Fitte
     return state
 
 
+def _writable(array: NDArray[Any]) -> NDArray[Any]:
+    """``array`` itself when it may be written in place, else a private copy."""
+    return array if array.flags.writeable else np.array(array)
+
+
 def _build(arrays: Mapping[str, Mapping[str, NDArray[Any]]]) -> FittedState:
     tables, ranker, social = arrays["tables.npz"], arrays["ranker.npz"], arrays["social.npz"]
     als = CollaborativeFilter.from_arrays(arrays["cf_als.npz"])
@@ -141,10 +146,13 @@ def _build(arrays: Mapping[str, Mapping[str, NDArray[Any]]]) -> FittedState:
         mastery_prior=np.asarray(arrays["mastery.npz"]["prior"]),
         took=_unsparse("took_", social),
         completed=_unsparse("completed_", social),
-        # Copies: fold-in updates the counts in place, and loaded arrays may be read-only.
+        # Fold-in updates the counts in place: a writable array (a copy-on-write map of the
+        # model file, or one read into memory) is used as it is — at 1,000,000 teachers a copy
+        # cost each API worker ~0.49 GB of private memory (docs/benchmarks.md) — and only a
+        # read-only one is copied.
         social=SocialCounts(
             *(
-                np.array(social[name])
+                _writable(social[name])
                 for name in (
                     "group_took",
                     "group_completed",

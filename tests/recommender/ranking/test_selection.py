@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from numpy.typing import NDArray
 
 from recommender.bundle import load_recommender, save_recommender
 from recommender.ranking import LambdaRanker
-from recommender.ranking.candidates import LAMBDARANK_NEGATIVES, QueryRows, fit_candidates
 from recommender.ranking.selection import BASELINE_SIGNALS, ndcg_rows
 
 
@@ -27,57 +25,6 @@ def test_selection_reports_candidates_baselines_and_its_reason(fitted_hybrid):
     assert fitted_hybrid.ranker_.kind == kinds.get(report["chosen"], "linear")
     assert report["chosen"] in report["reason_en"] and report["chosen"] in report["reason_zh"]
     assert report["check_teachers"] > 0
-    assert report["negatives_per_query"]["lambdarank"] <= LAMBDARANK_NEGATIVES
-    assert report["negatives_per_query"]["linear"] >= report["negatives_per_query"]["lambdarank"]
-
-
-def _queries(negatives: int, n_queries: int, seed: int) -> QueryRows:
-    """Queries laid out as the selection lays them out: positives first, then negatives."""
-    rng = np.random.default_rng(seed)
-    rows = QueryRows()
-    for q in range(n_queries):
-        n_pos = 1 + q % 2
-        labels = np.r_[np.ones(n_pos), np.zeros(negatives)].astype(np.int8)
-        X = rng.normal(size=(labels.size, 3)).astype(np.float32)
-        X[:, 0] += 2.0 * labels  # a learnable signal
-        rows.add(X, labels)
-    return rows
-
-
-@pytest.mark.parametrize("max_negatives", [0, 3, 10, 50])
-def test_trimmed_queries_keep_every_positive_and_the_first_negatives(max_negatives):
-    rows = _queries(negatives=10, n_queries=5, seed=0)
-    X, y, sizes = rows.arrays(max_negatives)
-    full_X, full_y, full_sizes = rows.arrays()
-    assert sizes.tolist() == [n_pos + min(max_negatives, 10) for n_pos in (1, 2, 1, 2, 1)]
-    assert int(y.sum()) == int(full_y.sum())
-    start = full_start = 0
-    for size, full_size in zip(sizes.tolist(), full_sizes.tolist(), strict=True):
-        # the kept rows are the query's first rows: every positive, then its first negatives
-        np.testing.assert_array_equal(
-            X[start : start + size], full_X[full_start : full_start + size]
-        )
-        start, full_start = start + size, full_start + full_size
-
-
-def test_lambdarank_learns_from_capped_negatives_and_the_linear_blend_from_all(monkeypatch):
-    seen: dict[str, NDArray[np.int64]] = {}
-    original = LambdaRanker.fit
-
-    def recording_fit(self, X, y, names, group_sizes):
-        seen["sizes"] = np.asarray(group_sizes)
-        seen["positives"] = np.asarray(y).sum()
-        return original(self, X, y, names, group_sizes)
-
-    monkeypatch.setattr(LambdaRanker, "fit", recording_fit)
-    rows = _queries(negatives=LAMBDARANK_NEGATIVES + 30, n_queries=40, seed=1)
-    fitted = fit_candidates(rows, ["a", "b", "c"], ["linear", "lambdarank"], 1.0, 0, 1)
-    n_pos = np.array([1 + q % 2 for q in range(40)])
-    np.testing.assert_array_equal(seen["sizes"], n_pos + LAMBDARANK_NEGATIVES)
-    assert seen["positives"] == n_pos.sum()
-    # both still learn the signal that separates held-out items
-    assert fitted["linear"].weights()["a"] > 0
-    assert max(fitted["lambdarank"].weights(), key=fitted["lambdarank"].weights().get) == "a"
 
 
 def test_ndcg_rows_matches_the_definition():

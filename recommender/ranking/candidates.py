@@ -24,7 +24,6 @@ from recommender.ranking.signals import LEGACY_SIGNALS
 
 __all__ = [
     "COLD_CANDIDATES",
-    "LAMBDARANK_NEGATIVES",
     "REFIT_CHOICES",
     "WARM_CANDIDATES",
     "QueryRows",
@@ -41,13 +40,6 @@ REFIT_CHOICES: tuple[str, ...] = ("chosen", "all", "none")
 #: The learned candidates, simpler first (a later one must beat an earlier one to be chosen).
 WARM_CANDIDATES: tuple[str, ...] = ("linear_legacy", "linear", "lambdarank")
 COLD_CANDIDATES: tuple[str, ...] = ("linear", "lambdarank")
-#: Negatives per query LambdaRank trains on: the first of each query's uniform negatives.
-#: Its boosting rounds cost about linearly in rows, and they were most of the selection (54.9 of
-#: 133.8 s at a million teachers, docs/benchmarks.md); half of the 100 negatives the linear
-#: blends use halves that cost, and the hybrid's nDCG@10 of ``nengli evaluate recommend`` stayed
-#: within 0.003 on every simulator family (docs/recommender.md). The linear blends keep all of
-#: them: they cost little and learn from every pair.
-LAMBDARANK_NEGATIVES = 50
 _LINEAR = ("linear_legacy", "linear")
 
 
@@ -67,37 +59,17 @@ class QueryRows:
     def extend(self, other: QueryRows) -> QueryRows:
         return QueryRows(self.X + other.X, self.y + other.y, self.sizes + other.sizes)
 
-    def arrays(
-        self, max_negatives: int | None = None
-    ) -> tuple[NDArray[np.float64], NDArray[np.int8], NDArray[np.int64]]:
-        """Rows, labels and query sizes; with ``max_negatives``, each query's first negatives only.
-
-        A query's negatives are a uniform draw (``selection._sample_query``), so its first
-        ``max_negatives`` of them are a uniform draw of that size: trimming needs no new
-        randomness and keeps every positive.
-        """
+    def arrays(self) -> tuple[NDArray[np.float64], NDArray[np.int8], NDArray[np.int64]]:
         if not self.X:
             raise ModelError(
                 "no teacher has a held-out completion to learn the blend from; need at least "
                 "two completed items per teacher in the events"
             )
-        X, y, sizes = self.X, self.y, self.sizes
-        if max_negatives is not None:
-            keep = [_first_negatives(labels, max_negatives) for labels in y]
-            X = [rows[k] for rows, k in zip(X, keep, strict=True)]
-            y = [labels[k] for labels, k in zip(y, keep, strict=True)]
-            sizes = [len(labels) for labels in y]
         return (
-            np.concatenate(X).astype(np.float64),
-            np.concatenate(y),
-            np.array(sizes, dtype=np.int64),
+            np.concatenate(self.X).astype(np.float64),
+            np.concatenate(self.y),
+            np.array(self.sizes, dtype=np.int64),
         )
-
-
-def _first_negatives(labels: NDArray[np.int8], max_negatives: int) -> NDArray[np.bool_]:
-    """Which rows of one query to keep: every positive and its first ``max_negatives`` negatives."""
-    negative = labels == 0
-    return ~negative | (np.cumsum(negative) <= max_negatives)
 
 
 def pairwise_rows(
@@ -128,19 +100,18 @@ def fit_candidates(
     of the same differences (standardisation is per column, so it is the model it was on its
     own pairs), which saves building and holding a second set.
     """
+    X, y, sizes = rows.arrays()
     fitted: dict[str, Ranker] = {}
     linear = [name for name in wanted if name in _LINEAR]
     if linear:
-        X, y, sizes = rows.arrays()
         pairs, labels = pairwise_rows(X, y, sizes, np.random.default_rng(seed))
         for name in linear:
             signals = LEGACY_SIGNALS if name == "linear_legacy" else tuple(names)
             columns = [names.index(s) for s in signals]
             on = pairs if len(columns) == len(names) else pairs[:, columns]
             fitted[name] = LinearRanker(c=c).fit(on, labels, signals)
-        del pairs, X
+        del pairs
     if "lambdarank" in wanted:
-        X, y, sizes = rows.arrays(LAMBDARANK_NEGATIVES)
         fitted["lambdarank"] = LambdaRanker(random_state=seed, num_threads=threads).fit(
             X, y, names, sizes
         )

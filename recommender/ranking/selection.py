@@ -40,7 +40,6 @@ from recommender.ranking.baseline_ranker import BASELINE_SIGNALS, BaselineRanker
 from recommender.ranking.boosted import LambdaRanker
 from recommender.ranking.candidates import (
     COLD_CANDIDATES,
-    LAMBDARANK_NEGATIVES,
     REFIT_CHOICES,
     WARM_CANDIDATES,
     QueryRows,
@@ -325,10 +324,6 @@ def select_rankers(
     report["forced"] = ranker != "auto"
 
     report["refit"] = refit
-    report["negatives_per_query"] = {
-        "linear": negatives_per_teacher,
-        "lambdarank": min(negatives_per_teacher, LAMBDARANK_NEGATIVES),
-    }
     refit_needed = bool(warm["check"].sizes)
     all_warm = warm["fit"].extend(warm["check"])
     all_cold = cold["fit"].extend(cold["check"])

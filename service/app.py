@@ -49,7 +49,7 @@ from service.settings import Settings, get_settings
 from service.state import ServiceState
 from service.usecases.erasure import follow_erasures, forget_erased
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "serving_state"]
 
 _SESSION_COOKIE = "nengli_session"
 
@@ -72,21 +72,8 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
     """
     settings = settings or get_settings()
     configure_logging(settings.log_level)
-    engine = make_engine(settings.database_url)
-    upgrade_database(engine)
-    state = ServiceState(
-        settings=settings,
-        engine=engine,
-        sessions=make_session_factory(engine),
-        registry=registry or ModelRegistry(settings.model_dir),
-    )
-    if registry is None:
-        # Models are checked against this deployment's framework and item bank.
-        state.registry.use_loader(
-            lambda path: _without_erased(
-                engine, load_bundle(path, state.item_bank, state.framework)
-            )
-        )
+    state = serving_state(settings, registry)
+    engine = state.engine
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -173,6 +160,29 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
     # Outermost: every answer, a 429 or 413 included, gets its request id and is counted.
     app.add_middleware(RequestContext, access_log_enabled=settings.access_log)
     return app
+
+
+def serving_state(settings: Settings, registry: ModelRegistry | None = None) -> ServiceState:
+    """The state the app serves from: the database migrated, and a model registry whose loader
+    checks a model against this deployment's framework and item bank and forgets the erased
+    teachers before it serves. Shared with commands that run a use case as a request would
+    (``nengli db warm``); the model is not loaded here, and logging is left as the caller set
+    it."""
+    engine = make_engine(settings.database_url)
+    upgrade_database(engine)
+    state = ServiceState(
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        registry=registry or ModelRegistry(settings.model_dir),
+    )
+    if registry is None:
+        state.registry.use_loader(
+            lambda path: _without_erased(
+                engine, load_bundle(path, state.item_bank, state.framework)
+            )
+        )
+    return state
 
 
 def _without_erased(engine: Engine, bundle: ModelBundle) -> ModelBundle:

@@ -161,15 +161,16 @@ def service_state(database_url: str | None = None) -> Iterator[ServiceState]:
 
 @contextmanager
 def served_state() -> Iterator[ServiceState]:
-    """The state of the app as ``nengli serve`` builds it, with the model loaded by the app's
-    own loader (checked against the framework and item bank, erased teachers dropped), so a
+    """The state of the app as ``nengli serve`` builds it (its logging set-up aside), with the
+    model loaded by the app's own loader (checked against the framework and item bank, erased teachers dropped), so a
     command runs a use case that needs the model exactly as a request would; disposed after.
 
     Raises :class:`~competency_model.errors.ModelError` when no model is trained.
     """
-    from service.app import create_app
+    from service.app import serving_state
+    from service.settings import get_settings
 
-    state: ServiceState = create_app().state.nengli
+    state = serving_state(get_settings())
     try:
         state.registry.reload()
         yield state

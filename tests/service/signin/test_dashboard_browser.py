@@ -291,8 +291,12 @@ def test_the_assessment_loop_end_to_end(browser: Any, demo: Demo, artifacts: Pat
     page = visit.page
     _ready(page, "teacher")
     result = page.locator(f"[data-testid=portfolio-results] tr:has([data-code={point}])")
-    assert result.count() == 1 and "优秀" in result.inner_text()
-    assert page.locator("[data-testid=my-evidence] [data-review-status=final]").count() >= 1
+    # The portfolio's tables fill after the view is ready: wait for them (Playwright's expect
+    # retries) rather than read once; under load the single read raced the fetch.
+    ui.sync_api.expect(result).to_have_count(1)
+    ui.sync_api.expect(result).to_contain_text("优秀")
+    final = page.locator("[data-testid=my-evidence] [data-review-status=final]")
+    ui.sync_api.expect(final.first).to_be_attached()
     page.screenshot(path=str(artifacts / "assessment_5_portfolio.png"), full_page=True)
     _switch_language(page, "teacher")
     assert "excellent" in page.locator("[data-testid=portfolio-results]").inner_text()

@@ -21,7 +21,7 @@ from sqlalchemy import FromClause, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-__all__ = ["copy_into_staging", "insert_new_rows", "is_postgresql"]
+__all__ = ["copy_into_staging", "insert_new_rows", "is_postgresql", "upsert_rows"]
 
 #: Rows per INSERT statement (both backends bind them as one multi-row VALUES).
 INSERT_CHUNK = 2000
@@ -115,3 +115,27 @@ def copy_into_staging(
             count += 1
     session.execute(text(f"ANALYZE {name}"))
     return count
+
+
+def upsert_rows(
+    session: Session, table: FromClause, rows: Sequence[dict[str, Any]], keys: Sequence[str]
+) -> None:
+    """Insert ``rows`` into ``table``, replacing the other columns of a row whose ``keys`` are
+    stored (``INSERT … ON CONFLICT DO UPDATE``).
+
+    For derived rows that two requests may compute at once (a school's stored mastery and
+    pairing summary after a change): a delete-then-insert lets the second writer meet the first
+    one's uncommitted key and fail with a 500; here it overwrites it with rows of the same
+    content.
+    """
+    if not rows:
+        return
+    dialect = postgresql if is_postgresql(session) else sqlite
+    for start in range(0, len(rows), INSERT_CHUNK):
+        statement = dialect.insert(table).values(list(rows[start : start + INSERT_CHUNK]))
+        others = [c for c in rows[0] if c not in keys]
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=keys, set_={c: statement.excluded[c] for c in others}
+            )
+        )

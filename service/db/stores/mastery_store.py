@@ -24,10 +24,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, exists, insert, select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from service.db.aggregate_statistics import analyze_aggregates
+from service.db.bulk import upsert_rows
 from service.db.models import School, Teacher
 from service.db.scale_models import MasteryDirty, TeacherMastery
 from service.db.stores.pairing_store import write_summaries
@@ -98,7 +99,9 @@ def write_mastery(
         for teacher, school, row in zip(mastery.index, mastery["school_id"], rounded, strict=True)
     ]
     if rows:
-        session.execute(insert(TeacherMastery), rows)
+        # Two first reads of a changed school may diagnose it at once: the later one wins
+        # (same model, same evidence) instead of failing on the first one's key.
+        upsert_rows(session, TeacherMastery.__table__, rows, ["teacher_id", "region"])
         # The next reads of the region plan with its partition's statistics (PostgreSQL).
         analyze_aggregates(session, region, ["teacher_mastery"])
     stored = mastery.copy()

@@ -20,11 +20,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, exists, insert, select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from recommender.school_planning.pairing_summary import SchoolSummary, summarise_schools
+from service.db.bulk import upsert_rows
 from service.db.models import School
 from service.db.scale_models import MasteryDirty, RegionPairing, SchoolPairingSummary
 
@@ -72,8 +73,8 @@ def write_summaries(
         }
         for school_id in school_ids
     ]
-    if rows:
-        session.execute(insert(SchoolPairingSummary), rows)
+    # Two first reads of a changed school may write its summary at once: the later one wins.
+    upsert_rows(session, SchoolPairingSummary.__table__, rows, ["school_id", "model_version"])
 
 
 def stale_pairing_schools(session: Session, region: str, model_version: str) -> list[str]:

@@ -274,3 +274,51 @@ def test_both_tables_are_behind_the_region_policy(paired: Paired) -> None:
             connection.execute(text("RESET ROLE"))
             connection.execute(text("SELECT set_config('nengli.region', '', false)"))
         connection.rollback()
+
+
+def test_two_first_reads_of_a_changed_school_both_succeed(paired: Paired) -> None:
+    """Two requests rediagnosing one stale school at once: the second waits for the first's
+    rows and then overwrites them, instead of failing on their keys (a 500 before)."""
+    import threading
+    import time
+
+    from service.usecases.stored_mastery import refresh_mastery
+
+    state = paired.client.app.state.nengli  # type: ignore[attr-defined]
+    if state.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers on its database lock")
+    models = state.registry.require()
+    school = paired.schools[1]
+    errors: list[BaseException] = []
+    with state.sessions() as session:  # stale by its rows, not by a mark both writers would lock
+        session.execute(text("DELETE FROM mastery_dirty WHERE school_id = :s"), {"s": school})
+        session.commit()
+
+    def second() -> None:
+        try:
+            with state.sessions() as session:
+                refresh_mastery(session, state, models, paired.region, [school])
+                session.commit()
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    with state.sessions() as first:
+        refresh_mastery(first, state, models, paired.region, [school])
+        thread = threading.Thread(target=second)
+        thread.start()
+        with state.engine.connect() as probe:  # wait until the second writer blocks on ours
+            for _ in range(200):
+                waiting = probe.execute(
+                    text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+                ).scalar_one()
+                if waiting:
+                    break
+                time.sleep(0.05)
+        first.commit()
+    thread.join(timeout=60)
+    assert not thread.is_alive() and errors == [], errors
+    with state.sessions() as session:
+        summaries = session.scalars(
+            select(SchoolPairingSummary).where(SchoolPairingSummary.school_id == school)
+        ).all()
+    assert len(summaries) == 1

@@ -125,7 +125,10 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         province, mastery = make_province(args.teachers, 10, args.seed)
-        model = HybridRecommender(num_threads=2, random_state=args.seed).fit(
+        # --small only checks that the script runs (make bench): a forced linear ranker skips
+        # the LambdaRank candidates of the model selection, most of a small fit's time.
+        ranker = "linear" if args.small else "auto"
+        model = HybridRecommender(num_threads=2, ranker=ranker, random_state=args.seed).fit(
             province, mastery, load_catalog(), default_framework()
         )
         model_dir = save_recommender(model, Path(tmp) / "model")

@@ -32,7 +32,7 @@ from service.db.bulk import insert_new_rows, is_postgresql
 from service.db.event_merge import merge_events
 from service.db.models import Event, Grade, Response, School, Teacher
 from service.db.partitions import ensure_region_partitions, follow_school_regions
-from service.db.stores.contracts import EventRecord
+from service.db.stores.event_rows import EventColumns, event_columns
 
 __all__ = ["LOCAL_TIMEZONE", "PROVINCE_BATCH_ROWS", "store_province", "store_tables"]
 
@@ -296,41 +296,6 @@ def _store_grades(session: Session, principal: Principal, frame: pd.DataFrame) -
     return insert_new_rows(session, Grade.__table__, new, keys), 0
 
 
-def _event_rows(
-    frame: pd.DataFrame, tenant: str, now: datetime, regions: dict[str, str]
-) -> list[dict[str, Any]]:
-    """Database rows of one slice of an events table, with the same content hash as the API."""
-    rows: list[dict[str, Any]] = []
-    for record, ts in zip(frame.to_dict("records"), _utc(frame["timestamp"]), strict=True):
-        event = EventRecord(
-            event_id=str(record["event_id"]),
-            teacher_id=str(record["teacher_id"]),
-            event=str(record["event"]),  # type: ignore[arg-type]  # checked by the import
-            item_id=str(record["item_id"]),
-            value=_clean(record.get("value")),
-            point=None,
-            grade=None,
-            timestamp=ts,
-        )
-        rows.append(
-            {
-                "tenant": tenant,
-                "region": regions[event.teacher_id],
-                "event_id": event.event_id,
-                "teacher_id": event.teacher_id,
-                "event": event.event,
-                "item_id": event.item_id,
-                "point": None,
-                "value": event.value,
-                "grade": None,
-                "timestamp": ts,
-                "content_hash": event.content_hash(),
-                "received_at": now,
-            }
-        )
-    return rows
-
-
 def _store_events(
     session: Session, principal: Principal, frame: pd.DataFrame, now: datetime
 ) -> tuple[int, int]:
@@ -357,18 +322,20 @@ def _store_event_frames(
     so slices written before it disappear with it.
     """
 
-    def slices() -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    def slices() -> Iterator[tuple[int, EventColumns]]:
         offset = 0
         for frame in frames:
             for start in range(0, len(frame), EVENT_SLICE):
                 piece = frame.iloc[start : start + EVENT_SLICE]
-                yield offset + start, _event_rows(piece, principal.tenant, now, regions)
+                columns = event_columns(piece, principal.tenant, now, regions, LOCAL_TIMEZONE)
+                yield offset + start, columns
             offset += len(frame)
 
     if is_postgresql(session):
-        return merge_events(session, (row for _, rows in slices() for row in rows))
+        return merge_events(session, (columns.copy_text() for _, columns in slices()))
     inserted = 0
-    for start, rows in slices():
+    for start, columns in slices():
+        rows = columns.dict_rows()
         stored = _stored_hashes(session, principal.tenant, [r["event_id"] for r in rows])
         _refuse_conflicts(rows, stored, start)
         new = [r for r in rows if r["event_id"] not in stored]

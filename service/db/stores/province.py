@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from competency_model.errors import ConflictError, DatasetError, NotFoundError
 from competency_model.province import CORE_TABLES, TRUTH_TABLES, normalize_table, read_province
 from service.auth import Principal
-from service.db.bulk import insert_new_rows, is_postgresql
+from service.db.bulk import insert_new_rows, is_postgresql, update_rows
 from service.db.event_merge import merge_events
 from service.db.models import Event, Grade, Response, School, Teacher
 from service.db.partitions import ensure_region_partitions, follow_school_regions
@@ -262,8 +262,7 @@ def _store_responses(
     old = [r for r in rows if (r["teacher_id"], r["item_id"]) in existing]
     keys = ["teacher_id", "item_id", "region"]
     inserted = insert_new_rows(session, Response.__table__, new, keys)
-    if old:
-        session.execute(update(Response), old)
+    update_rows(session, Response, old, keys)
     return inserted, len(old)
 
 

@@ -187,8 +187,10 @@ def test_batch_rows_must_be_positive(province_dir: Path, tmp_path: Path) -> None
 def test_a_reimport_with_changed_answers_updates_each_one(
     connection: Connection, province_dir: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
 ) -> None:
-    # A small INSERT_CHUNK sends PostgreSQL's update through COPY + one UPDATE … FROM.
+    # Small chunks send PostgreSQL's lookup of stored rows through a staged id table and its
+    # update through COPY + one UPDATE … FROM.
     monkeypatch.setattr("service.db.bulk.INSERT_CHUNK", chunk)
+    monkeypatch.setattr("service.db.stores.province.CHUNK", chunk)
     tables = {name: getattr(read_province(province_dir), name) for name in TABLES}
     answers = tables["responses"]
     changed = answers.iloc[: len(answers) // 2].assign(response=lambda f: 6.0 - f["response"])
@@ -208,14 +210,17 @@ def test_a_reimport_with_changed_answers_updates_each_one(
             text("DELETE FROM mastery_dirty WHERE school_id LIKE :p"), {"p": f"{PREFIX}%"}
         )
 
-        counts = store_tables(session, ADMIN, {"responses": reimport})
+        counts = store_tables(session, ADMIN, {"responses": reimport, "grades": tables["grades"]})
 
         stored = session.execute(
             text("SELECT teacher_id, item_id, response FROM responses WHERE teacher_id LIKE :p"),
             {"p": f"{PREFIX}%"},
         ).tuples()
         assert {(t, i): r for t, i, r in stored} == expected
-        assert counts["updated"] == {"responses": len(reimport)}
+        assert counts == {
+            "inserted": {"responses": 0, "grades": 0},
+            "updated": {"responses": len(reimport), "grades": 0},
+        }
         marked = session.scalars(
             text("SELECT school_id FROM mastery_dirty WHERE school_id LIKE :p"), {"p": f"{PREFIX}%"}
         )

@@ -10,13 +10,12 @@ importing transaction (the cause of the old per-chunk check's quadratic time).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from competency_model.errors import ConflictError
-from service.db.bulk import copy_into_staging
+from service.db.bulk import copy_text_into_staging
 
 __all__ = ["EVENT_COLUMNS", "merge_events"]
 
@@ -48,8 +47,11 @@ _MERGE = text(
 )
 
 
-def merge_events(session: Session, rows: Iterable[dict[str, Any]]) -> int:
-    """Store the event ``rows`` of one import; returns how many were new.
+def merge_events(session: Session, blocks: Iterable[str]) -> int:
+    """Store the events of one import; returns how many were new.
+
+    ``blocks`` are ``COPY`` text (tab-separated, ``\\N`` for null, one row a line) in
+    :data:`EVENT_COLUMNS` order — formatted column-wise by the caller.
 
     Raises
     ------
@@ -57,12 +59,8 @@ def merge_events(session: Session, rows: Iterable[dict[str, Any]]) -> int:
         An event id is stored (or repeated in the file) with other content; nothing is written
         (the caller rolls the transaction back).
     """
-    columns = [name for name, _ in EVENT_COLUMNS]
-    staged = copy_into_staging(
-        session,
-        _STAGING,
-        [(f'"{n}"', k) for n, k in EVENT_COLUMNS],
-        ([row[c] for c in columns] for row in rows),
+    staged = copy_text_into_staging(
+        session, _STAGING, [(f'"{n}"', k) for n, k in EVENT_COLUMNS], blocks
     )
     if staged == 0:
         return 0

@@ -181,3 +181,48 @@ def test_batch_rows_must_be_positive(province_dir: Path, tmp_path: Path) -> None
     with Session(engine) as session, pytest.raises(DatasetError, match="batch_rows"):
         store_province(session, ADMIN, province_dir, batch_rows=0)
     engine.dispose()
+
+
+@pytest.mark.parametrize("chunk", [5, 2000], ids=["chunk-5", "chunk-2000"])
+def test_a_reimport_with_changed_answers_updates_each_one(
+    connection: Connection, province_dir: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    # Small chunks send PostgreSQL's lookup of stored rows through a staged id table and its
+    # update through COPY + one UPDATE … FROM.
+    monkeypatch.setattr("service.db.bulk.INSERT_CHUNK", chunk)
+    monkeypatch.setattr("service.db.stores.province.CHUNK", chunk)
+    tables = {name: getattr(read_province(province_dir), name) for name in TABLES}
+    answers = tables["responses"]
+    changed = answers.iloc[: len(answers) // 2].assign(response=lambda f: 6.0 - f["response"])
+    # A key repeated later in the table: the later answer is the one kept.
+    repeated = changed.iloc[:1].assign(response=9.0)
+    reimport = pd.concat([changed, repeated], ignore_index=True)
+    expected = {
+        (str(r.teacher_id), str(r.item_id)): float(r.response)
+        for r in pd.concat([answers, reimport]).itertuples()
+    }
+    schools = dict(
+        zip(tables["teachers"]["teacher_id"], tables["teachers"]["school_id"], strict=True)
+    )
+    with Session(bind=connection) as session:
+        store_tables(session, ADMIN, tables)
+        session.execute(
+            text("DELETE FROM mastery_dirty WHERE school_id LIKE :p"), {"p": f"{PREFIX}%"}
+        )
+
+        counts = store_tables(session, ADMIN, {"responses": reimport, "grades": tables["grades"]})
+
+        stored = session.execute(
+            text("SELECT teacher_id, item_id, response FROM responses WHERE teacher_id LIKE :p"),
+            {"p": f"{PREFIX}%"},
+        ).tuples()
+        assert {(t, i): r for t, i, r in stored} == expected
+        assert counts == {
+            "inserted": {"responses": 0, "grades": 0},
+            "updated": {"responses": len(reimport), "grades": 0},
+        }
+        marked = session.scalars(
+            text("SELECT school_id FROM mastery_dirty WHERE school_id LIKE :p"), {"p": f"{PREFIX}%"}
+        )
+        assert set(marked) == {schools[t] for t in changed["teacher_id"]}
+        session.rollback()

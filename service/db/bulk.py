@@ -66,16 +66,15 @@ def insert_new_rows(
     return inserted
 
 
-def _copy_and_merge(
-    session: Session, table: FromClause, rows: Sequence[dict[str, Any]], keys: Sequence[str]
-) -> int:
-    """PostgreSQL: ``COPY`` the rows into a staging copy of ``table``, then one merge.
-
-    Compiling thousands of multi-row ``VALUES`` statements cost more than the writing (a
-    253,939-answer import took minutes); ``COPY`` streams the rows in one round trip.
-    """
-    columns = list(rows[0])
-    name = f"{table.name}_staging"  # type: ignore[attr-defined]
+def _copy_into_copy_of(
+    session: Session,
+    table: FromClause,
+    name: str,
+    columns: Sequence[str],
+    rows: Iterable[dict[str, Any]],
+) -> str:
+    """PostgreSQL: ``COPY`` ``rows`` into a new temporary table ``name`` shaped like ``table``'s
+    ``columns`` (dropped at commit); returns the quoted column list for the statement after."""
     quoted = ", ".join(f'"{c}"' for c in columns)
     session.execute(text(f"DROP TABLE IF EXISTS {name}"))
     session.execute(
@@ -88,6 +87,20 @@ def _copy_and_merge(
     with raw.cursor() as cursor, cursor.copy(f"COPY {name} ({quoted}) FROM STDIN") as copy:  # type: ignore[union-attr]
         for row in rows:
             copy.write_row([row[c] for c in columns])
+    return quoted
+
+
+def _copy_and_merge(
+    session: Session, table: FromClause, rows: Sequence[dict[str, Any]], keys: Sequence[str]
+) -> int:
+    """PostgreSQL: ``COPY`` the rows into a staging copy of ``table``, then one merge.
+
+    Compiling thousands of multi-row ``VALUES`` statements cost more than the writing (a
+    253,939-answer import took minutes); ``COPY`` streams the rows in one round trip.
+    """
+    columns = list(rows[0])
+    name = f"{table.name}_staging"  # type: ignore[attr-defined]
+    quoted = _copy_into_copy_of(session, table, name, columns, rows)
     conflict = ", ".join(f'"{k}"' for k in keys)
     merged = session.execute(
         text(
@@ -194,18 +207,7 @@ def update_rows(
     last = {tuple(row[k] for k in keys): row for row in rows}
     columns = list(rows[0])
     name = f"{table.name}_update"  # type: ignore[attr-defined]
-    quoted = ", ".join(f'"{c}"' for c in columns)
-    session.execute(text(f"DROP TABLE IF EXISTS {name}"))
-    session.execute(
-        text(
-            f"CREATE TEMPORARY TABLE {name} ON COMMIT DROP AS "
-            f"SELECT {quoted} FROM {table.name} WITH NO DATA"  # type: ignore[attr-defined]
-        )
-    )
-    raw = session.connection().connection.driver_connection
-    with raw.cursor() as cursor, cursor.copy(f"COPY {name} ({quoted}) FROM STDIN") as copy:  # type: ignore[union-attr]
-        for row in last.values():
-            copy.write_row([row[c] for c in columns])
+    _copy_into_copy_of(session, table, name, columns, list(last.values()))
     assignments = ", ".join(f'"{c}" = s."{c}"' for c in columns if c not in keys)
     matches = " AND ".join(f't."{k}" = s."{k}"' for k in keys)
     session.execute(

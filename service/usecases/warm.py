@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from competency_model.errors import NotFoundError
 from service.db.models import School
@@ -79,18 +79,17 @@ def warm_region(
     models = state.registry.require()
     chosen = policy_for(region, policy)
     with state.sessions() as session:
-        schools = session.scalar(select(School.school_id).where(School.region == region).limit(1))
-        if schools is None:
+        in_region = School.region == region
+        n_schools = session.scalar(select(func.count()).select_from(School).where(in_region))
+        if not n_schools:
             raise NotFoundError(
                 f"地区 {region!r} 没有学校 / region {region!r} has no schools",
                 details={"region": region},
             )
-        in_region = School.region == region
         stale = sorted(
             set(stale_schools(session, region, in_region, models.version))
             | set(stale_pairing_schools(session, region, models.version))
         )
-        n_schools = len(session.scalars(select(School.school_id).where(in_region)).all())
     started = time.perf_counter()
     chunks = [stale[i : i + chunk_schools] for i in range(0, len(stale), chunk_schools)]
     for done, chunk in enumerate(chunks, start=1):

@@ -100,7 +100,9 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
             with suppress(asyncio.CancelledError):
                 await follower
         if "audit_batcher" in vars(state):  # created on first use
-            state.audit_batcher.close()
+            await state.audit_batcher.aclose()
+        if "list_statements" in vars(state) and state.list_statements is not None:
+            await state.list_statements.aclose()
         if "key_cache" in vars(state):  # last-used times seen since their last write
             state.key_cache.usage.flush(engine)
         if "read_engine" in vars(state) and state.read_engine is not engine:

@@ -17,10 +17,11 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Engine, Table, insert, select
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from service.auth import Principal
+from service.db.async_driver import AsyncStatements
 from service.db.engine import make_engine
 from service.db.models import AuditEntry
 
@@ -32,42 +33,12 @@ _INSERT_ENTRY = insert(cast(Table, AuditEntry.__table__))
 
 
 _COLUMNS = ("at", "key_id", "role", "action", "teacher_id", "school_id", "detail")
-#: A whole batch as one statement: one array per column, unnested into rows, in its own
-#: transaction (autocommit), so one round trip writes and commits the batch.
+#: A whole batch as one statement (psycopg): one array per column, unnested into rows, in its
+#: own transaction (autocommit), so one round trip writes and commits the batch, all or none.
 _INSERT_UNNESTED = (
     f"INSERT INTO audit_log ({', '.join(_COLUMNS)}) SELECT * FROM unnest("
     "%s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[])"
 )
-
-
-def _insert_unnested(engine: Engine, rows: list[dict[str, Any]]) -> None:
-    """The batch's rows in one prepared ``INSERT … SELECT unnest(…)`` on psycopg.
-
-    For PostgreSQL, what ``engine.begin()`` and the Core ``INSERT`` did in four round trips
-    (``BEGIN``, the insert, ``COMMIT``, plus SQLAlchemy's statement handling around them),
-    in one: the statement commits by itself or not at all, so the batch is all written or
-    none. The connection still comes through the pool's pre-ping, and the write is not sent
-    again (a second copy of an entry could be committed if the first answer was lost). A
-    driver error reaches the waiters as SQLAlchemy's (a lost database is still 503).
-    """
-    columns = [[row[name] for row in rows] for name in _COLUMNS]
-    connection = engine.raw_connection()
-    try:
-        driver = connection.driver_connection
-        assert driver is not None
-        driver.autocommit = True
-        try:
-            with driver.cursor() as cursor:
-                cursor.execute(_INSERT_UNNESTED, columns, prepare=True)
-        except engine.dialect.loaded_dbapi.Error as error:
-            raise DBAPIError.instance(
-                _INSERT_UNNESTED, columns, error, engine.dialect.loaded_dbapi.Error
-            ) from error
-        finally:
-            if not driver.closed:
-                driver.autocommit = False
-    finally:
-        connection.close()
 
 
 def audit_row(
@@ -120,8 +91,10 @@ class AuditBatcher:
     one batch is being written, the rows of newer requests gather for the next one: under load
     one commit serves many requests, and at any load no request answers before its own entry is
     committed. If the write fails, every request of that batch fails with the database error and
-    sends no data. A server database is written from a worker thread, so the event loop keeps
-    serving during the round trip. SQLite is first tried on the event loop without waiting for
+    sends no data. PostgreSQL (psycopg) is written on the event loop through an asyncio
+    connection of the batcher's own (one prepared ``INSERT … unnest`` in autocommit), so the
+    loop keeps serving during the round trip and no batch waits for a thread; another server
+    database is written from a worker thread. SQLite is first tried on the event loop without waiting for
     the write lock (a local append costs less than the hand-off to a thread); only when another
     process holds the lock does the batch go to a thread that waits for it, so one worker's
     write never stalls another worker's event loop.
@@ -144,6 +117,11 @@ class AuditBatcher:
             url = engine.url.render_as_string(hide_password=False)
             self._engine = make_engine(url, checkpoint_on_commit=False)
             self._no_wait_engine = make_engine(url, checkpoint_on_commit=False, lock_wait_seconds=0)
+        # PostgreSQL through psycopg: one asyncio connection of its own (the batches of a loop
+        # are written one after the other), so no batch waits for a thread hand-off.
+        self._statements = (
+            AsyncStatements(engine, 1) if engine.dialect.driver == "psycopg" else None
+        )
         self._rows_since_checkpoint = 0
         self._checkpointer = ThreadPoolExecutor(1, thread_name_prefix="nengli-wal-checkpoint")
         self._checkpoint_pending: Future[None] | None = None
@@ -172,8 +150,7 @@ class AuditBatcher:
             del queue[:]
             rows = [row for row, _ in batch]
             try:
-                if not self._try_insert_at_once(rows):
-                    await asyncio.to_thread(self._insert, rows, self._engine)
+                await self._write(rows)
             except Exception as error:  # every waiter of the batch gets the database error
                 for _, done in batch:
                     if not done.done():
@@ -182,6 +159,14 @@ class AuditBatcher:
                 for _, done in batch:
                     if not done.done():
                         done.set_result(None)
+
+    async def _write(self, rows: list[dict[str, Any]]) -> None:
+        """One batch in one transaction; returns once it has committed."""
+        if self._statements is not None:  # psycopg: the round trip awaited on the loop
+            columns = [[row[name] for row in rows] for name in _COLUMNS]
+            await self._statements.execute(_INSERT_UNNESTED, columns)
+        elif not self._try_insert_at_once(rows):
+            await asyncio.to_thread(self._insert, rows, self._engine)
 
     def _try_insert_at_once(self, rows: list[dict[str, Any]]) -> bool:
         """SQLite: write now if the lock is free; False (nothing written) if it is held."""
@@ -196,9 +181,6 @@ class AuditBatcher:
         return True
 
     def _insert(self, rows: list[dict[str, Any]], engine: Engine) -> None:
-        if engine.dialect.driver == "psycopg":
-            _insert_unnested(engine, rows)
-            return
         with engine.begin() as connection:
             connection.execute(_INSERT_ENTRY, rows)
         if engine is self._main_engine:
@@ -216,9 +198,17 @@ class AuditBatcher:
         with self._main_engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
+    async def aclose(self) -> None:
+        """:meth:`close`, closing the running loop's asyncio connection properly first."""
+        if self._statements is not None:
+            await self._statements.aclose()
+        self.close()
+
     def close(self) -> None:
-        """Finish a running checkpoint and release the writer's own connection."""
+        """Finish a running checkpoint and release the writer's own connections."""
         self._checkpointer.shutdown(wait=True)
+        if self._statements is not None:
+            self._statements.close()
         if self._engine is not self._main_engine:
             self._engine.dispose()
         if self._no_wait_engine is not None:

@@ -15,6 +15,7 @@ from competency_model.graph import CompetencyGraph
 from competency_model.item_bank import ItemBank, default_item_bank, load_item_bank
 from service.audit import AuditBatcher
 from service.auth import KeyCache
+from service.db.async_driver import AsyncStatements
 from service.db.engine import make_engine
 from service.model_registry import ModelRegistry
 from service.settings import Settings
@@ -86,6 +87,19 @@ class ServiceState:
             return self.engine
         url = self.engine.url.render_as_string(hide_password=False)
         return make_engine(url, pre_ping=False, pool_size=READ_POOL_SIZE, max_overflow=0)
+
+    @cached_property
+    def list_statements(self) -> AsyncStatements | None:
+        """The recommendation read awaited on the event loop (psycopg); None elsewhere.
+
+        :data:`READ_POOL_SIZE` asyncio connections per event loop to :attr:`read_engine`'s
+        database (:mod:`service.db.async_driver`): the read of a known teacher costs no
+        thread hand-off. SQLite and other drivers read through :attr:`read_engine` in a
+        worker thread.
+        """
+        if self.read_engine.dialect.driver != "psycopg":
+            return None
+        return AsyncStatements(self.read_engine, READ_POOL_SIZE)
 
     @cached_property
     def listed_json(self) -> ListedJson:

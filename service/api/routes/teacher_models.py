@@ -23,7 +23,7 @@ from service.api.schemas.models import (
 )
 from service.audit import audit_row, record_read
 from service.db.stores.records import load_record, store_answers
-from service.db.stores.scope import visible_teacher, visible_teacher_with_list
+from service.db.stores.scope import visible_teacher, visible_teacher_with_list_async
 from service.state import ServiceState
 from service.usecases import teacher_models
 from service.usecases.precomputed import precomputed_list
@@ -95,9 +95,9 @@ def get_diagnosis(
 
 # ``async``, and lean on purpose: this is the endpoint platforms call most. A known teacher's
 # request reads its tenancy row, completions and stored list (with the batch's reasons) in one
-# round trip, joins the stored items' JSON when they fill ``k``, else takes the ranking from
-# the RankingCache (one model call on the teacher's first request after a retraining), joins
-# the kept JSON of the items and waits for its audit entry's group commit. Measured in docs/benchmarks.md,
+# round trip awaited on the event loop, joins the stored items' JSON when they fill ``k``, else
+# takes the ranking from the RankingCache (one model call on the teacher's first request after
+# a retraining), joins the kept JSON of the items and waits for its audit entry's group commit. Measured in docs/benchmarks.md,
 # section service. A teacher newer than the model is diagnosed first, in the thread pool.
 @router.get("/{teacher_id}/recommendations", response_model=RecommendationsOut)
 async def get_recommendations(
@@ -120,10 +120,10 @@ async def get_recommendations(
         else None
     )  # fmt: skip
     # Tenancy first (a foreign id is 404 even when no model is loaded), in one round trip
-    # with the completions and the stored list, in a worker thread: the event loop serves
-    # other requests while this one waits for PostgreSQL.
-    scope, completed, stored = await run_in_threadpool(
-        visible_teacher_with_list,
+    # with the completions and the stored list, awaited on the event loop (PostgreSQL; SQLite
+    # in a worker thread): the loop serves other requests while this one waits.
+    scope, completed, stored = await visible_teacher_with_list_async(
+        state.list_statements,
         state.read_engine,
         principal,
         teacher_id,

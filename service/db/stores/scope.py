@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
+from anyio import to_thread
 from sqlalchemy import Engine, Select, and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from competency_model.errors import NotFoundError
 from service.auth import Principal
+from service.db.async_driver import AsyncStatements
 from service.db.driver_query import DriverQuery, run_prepared, run_together
 from service.db.list_reader import LIST_OF_TEACHER, ListedRow
 from service.db.models import Event, School, Teacher
@@ -33,6 +36,7 @@ __all__ = [
     "visible_teacher",
     "visible_teacher_with_completed",
     "visible_teacher_with_list",
+    "visible_teacher_with_list_async",
 ]
 
 _Row = TypeVar("_Row", bound=Any)
@@ -224,12 +228,53 @@ def _list_read(
     The function runs the same prelude and reads as the statements (same role, same row-level
     security, same order); PostgreSQL keeps their plans per connection.
     """
-    version, kind = listed if listed is not None else (None, None)
     rows = run_prepared(
-        engine,
-        _LIST_READ,
-        (principal.role, principal.scope or "", row_security, teacher_id, version, kind),
+        engine, _LIST_READ, _list_read_params(principal, teacher_id, listed, row_security)
     )
+    return _list_read_answer(principal, teacher_id, rows)
+
+
+async def visible_teacher_with_list_async(
+    statements: AsyncStatements | None,
+    engine: Engine,
+    principal: Principal,
+    teacher_id: str,
+    listed: tuple[str, str] | None,
+    *,
+    row_security: bool = False,
+) -> tuple[TeacherScope, list[str], list[ListedRow]]:
+    """:func:`visible_teacher_with_list` for ``async`` routes: same answer, same 404.
+
+    On a database with ``nengli_list_read`` the call is awaited on the event loop through
+    ``statements`` (asyncio connections to ``engine``'s database, :mod:`service.db.
+    async_driver`); elsewhere (SQLite, a database not yet migrated to 0014, no
+    ``statements``) the statements run in a worker thread as before.
+    """
+    if statements is not None and _has_list_read(engine):
+        rows = await statements.rows(
+            _LIST_READ, _list_read_params(principal, teacher_id, listed, row_security)
+        )
+        return _list_read_answer(principal, teacher_id, rows)
+    return await to_thread.run_sync(
+        partial(visible_teacher_with_list, row_security=row_security),
+        engine,
+        principal,
+        teacher_id,
+        listed,
+    )
+
+
+def _list_read_params(
+    principal: Principal, teacher_id: str, listed: tuple[str, str] | None, row_security: bool
+) -> tuple[Any, ...]:
+    version, kind = listed if listed is not None else (None, None)
+    return (principal.role, principal.scope or "", row_security, teacher_id, version, kind)
+
+
+def _list_read_answer(
+    principal: Principal, teacher_id: str, rows: list[tuple[Any, ...]]
+) -> tuple[TeacherScope, list[str], list[ListedRow]]:
+    """The function's one row as the tenancy answer (no row, or a foreign one: 404)."""
     if not rows or not principal.can_see_teacher_at(teacher_id, rows[0][0], rows[0][1]):
         raise NotFoundError(f"teacher {teacher_id!r} not found", details={"teacher_id": teacher_id})
     school_id, region, completed, items, scores, reasons_zh, reasons_en = rows[0]

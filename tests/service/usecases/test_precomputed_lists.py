@@ -4,6 +4,7 @@ version, cold start for teachers newer than the batch."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from pathlib import Path
@@ -430,6 +431,7 @@ def test_the_list_read_function_gives_what_the_statements_give(  # type: ignore[
     no list for another model version or when none is asked. SQLite runs the statements."""
     from competency_model.errors import NotFoundError
     from service.auth import Principal
+    from service.db.async_driver import AsyncStatements
     from service.db.stores import scope as scope_module
 
     state = client.app.state.nengli
@@ -461,20 +463,36 @@ def test_the_list_read_function_gives_what_the_statements_give(  # type: ignore[
     ]
     asked = [(served, "course"), (served, "task"), ("another-version", "course"), None]
 
+    statements = AsyncStatements(engine, 1)
+
     def both(principal: Principal, teacher_id: str, listed: tuple[str, str] | None):  # type: ignore[no-untyped-def]
+        """By the function (in a thread, then awaited on a loop as the route does) and by the
+        statements; the two function answers must agree, the first one is returned."""
         answers = []
-        for function in (True, False):
+        for function, on_loop in ((True, False), (True, True), (False, False)):
             scope_module._list_read_in[engine] = function
             try:
                 answers.append(
-                    scope_module.visible_teacher_with_list(
+                    asyncio.run(
+                        scope_module.visible_teacher_with_list_async(
+                            statements,
+                            engine,
+                            principal,
+                            teacher_id,
+                            listed,
+                            row_security=row_security,
+                        )
+                    )
+                    if on_loop
+                    else scope_module.visible_teacher_with_list(
                         engine, principal, teacher_id, listed, row_security=row_security
                     )
                 )
             except NotFoundError as error:
                 answers.append(str(error))
         scope_module._list_read_in.pop(engine)
-        return answers
+        assert answers[0] == answers[1], (principal, teacher_id, listed)
+        return answers[0], answers[2]
 
     compared = 0
     for principal in principals:
@@ -490,3 +508,4 @@ def test_the_list_read_function_gives_what_the_statements_give(  # type: ignore[
     assert [row.item_id for row in by_function[2]] == _expected(loaded, teacher, "course", 1000)
     assert compared >= 12
     assert isinstance(both(principals[2], teacher, (served, "course"))[0], str)
+    statements.close()

@@ -131,13 +131,13 @@ def test_concurrent_requests_each_commit_their_audit_row_in_few_transactions(
     url, state = live
     commits: list[int] = []
     batcher = state.audit_batcher
-    insert = batcher._insert
+    write = batcher._write
 
-    def count_commit(rows: list[dict[str, object]], engine: object) -> None:
-        insert(rows, engine)  # one transaction (PostgreSQL: one autocommit statement)
+    async def count_commit(rows: list[dict[str, object]]) -> None:
+        await write(rows)  # one transaction (PostgreSQL: one autocommit statement)
         commits.append(1)
 
-    batcher._insert = count_commit
+    batcher._write = count_commit
     with state.sessions() as session:
         before = len(entries_for_teacher(session, world.teacher))
     n = 60
@@ -157,7 +157,7 @@ def test_concurrent_requests_each_commit_their_audit_row_in_few_transactions(
     try:
         responses = asyncio.run(burst())
     finally:
-        del batcher._insert
+        del batcher._write
     assert [r.status_code for r in responses] == [200] * n
     with state.sessions() as session:
         entries = entries_for_teacher(session, world.teacher)
@@ -173,10 +173,10 @@ def test_answer_is_refused_when_its_audit_row_cannot_be_written(
     app = create_app(settings)
     state = app.state.nengli
 
-    def fail(*_args: object) -> None:
+    async def fail(*_args: object) -> None:
         raise RuntimeError("disk full")
 
-    state.audit_batcher._insert = fail  # the database refuses the write
+    state.audit_batcher._write = fail  # the database refuses the write
     from starlette.testclient import TestClient
 
     with TestClient(app, raise_server_exceptions=False) as client:

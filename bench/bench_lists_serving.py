@@ -60,6 +60,7 @@ import numpy as np
 
 from bench.bench_dashboards import DEFAULT_URL, REGION, fresh_schema, small_model, synthetic_load
 from bench.bench_service import _free_port, server_memory_mib, wrk_closed_loop
+from bench.process_memory import server_workers_memory
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -402,6 +403,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         work = Path(tempfile.mkdtemp(prefix="bench-lists-"))
         results["memory_started_mib"] = server_memory_mib(server)
+        results["memory_started_per_worker"] = server_workers_memory(server.pid)
         closed = [(name, paths) for name, paths in (
             ("me_closed", ["/v1/me"]),
             ("recommendations_first_closed", [path_of(t) for t in closed_teachers]),
@@ -424,6 +426,7 @@ def main(argv: list[str] | None = None) -> None:
             )  # fmt: skip
         results["served_from_lists"] = served_from_lists(url, port, token, closed_teachers[-1])
         results["memory_end_mib"] = server_memory_mib(server)
+        results["memory_end_per_worker"] = server_workers_memory(server.pid)
         shutil.rmtree(work, ignore_errors=True)
     finally:
         server.terminate()

@@ -34,6 +34,8 @@ from typing import Any
 
 import psutil
 
+from bench.process_memory import process_memory, summarise
+
 GB = 1024**3
 
 
@@ -48,15 +50,7 @@ def _worker(model_dir: str, copy: bool, ready: Any, done: Any, out: Any) -> None
     for row in range(0, n, max(1, n // 50)):
         model.rank_row(row, "course", depth=10)
     ready.wait()
-    info = psutil.Process().memory_full_info()
-    out.put(
-        {
-            "rss_gb": info.rss / GB,
-            "pss_gb": info.pss / GB,
-            "uss_gb": info.uss / GB,
-            "teachers": n,
-        }
-    )
+    out.put(process_memory(psutil.Process()) | {"teachers": n})
     done.wait()
 
 
@@ -75,14 +69,11 @@ def measure(model_dir: Path, workers: int, copy: bool) -> dict[str, Any]:
     for p in procs:
         p.join()
     # The mean is the per-worker figure; the max says whether one worker differs from the rest.
-    return (
-        {
-            key: round(sum(r[key] for r in rows) / len(rows), 3)
-            for key in ("rss_gb", "pss_gb", "uss_gb")
-        }
-        | {f"max_{key}": round(max(r[key] for r in rows), 3) for key in ("rss_gb", "uss_gb")}
-        | {"workers": workers, "mode": "copy" if copy else "mmap", "teachers": rows[0]["teachers"]}
-    )
+    return summarise(rows) | {
+        "workers": workers,
+        "mode": "copy" if copy else "mmap",
+        "teachers": rows[0]["teachers"],
+    }
 
 
 def measure_all(model_dir: Path) -> list[dict[str, Any]]:

@@ -65,18 +65,27 @@ from bench.process_memory import server_workers_memory
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def fit_recommender(directory: Path, teachers: int, seed: int) -> Path:
-    """A recommender fitted on ``make_province(teachers)``, saved (cached under ``directory``)."""
+def fit_recommender(directory: Path, teachers: int, seed: int, ranker: str = "auto") -> Path:
+    """A recommender fitted on ``make_province(teachers)``, saved (cached under ``directory``).
+
+    The lists are synthetic and a known teacher's request never ranks, so the ranker only
+    matters for the reasons; ``--small`` (``make bench``) forces the linear one and skips the
+    LambdaRank candidates of the model selection, most of a small fit's time.
+    """
     from bench.bench_recommender import make_province
     from competency_model.catalog import load_catalog
     from competency_model.framework import default_framework
     from recommender.bundle import save_recommender
     from recommender.ranking import HybridRecommender
 
-    out = directory / f"recommender-{teachers}"
+    out = (
+        directory / f"recommender-{teachers}"
+        if ranker == "auto"
+        else directory / f"recommender-{teachers}-{ranker}"
+    )
     if not (out / "metadata.json").is_file():
         province, mastery = make_province(teachers, 10, seed)
-        model = HybridRecommender(num_threads=2, random_state=seed).fit(
+        model = HybridRecommender(num_threads=2, ranker=ranker, random_state=seed).fit(
             province, mastery, load_catalog(), default_framework()
         )
         save_recommender(model, out)
@@ -350,7 +359,9 @@ def main(argv: list[str] | None = None) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    recommender = args.recommender or fit_recommender(directory, args.teachers, args.seed)
+    recommender = args.recommender or fit_recommender(
+        directory, args.teachers, args.seed, "linear" if args.small else "auto"
+    )
     diagnosis = small_model(ROOT / "bench" / "out" / "dashboards", args.seed)
     model_dir, version = bundle_dir(
         recommender, diagnosis, directory / f"bundle-{recommender.name}"

@@ -41,6 +41,10 @@ class LambdaRanker(BaseEstimator):
     """
 
     kind = "lambdarank"
+    # fitted state (set by fit / from_arrays); declared so that ``init`` is typed
+    names_: tuple[str, ...]
+    booster_: Any
+    model_text_: str
 
     def __init__(
         self,

@@ -106,8 +106,9 @@ class LearnedAttributes:
     def ranker_candidates_(self) -> dict[str, Ranker]:
         """Every ranker the model selection fitted (``cold_…`` for cold start; not saved).
 
-        Under the default ``ranker_refit="chosen"`` only the serving ones were refitted on the
-        whole sample; the others are as the check fitted them (three quarters of it).
+        Under the default ``ranker_refit="continue"`` (and ``"chosen"``) only the serving ones
+        were refitted on the whole sample; the others are as the check fitted them (three
+        quarters of it).
         """
         return self._state().candidates
 

@@ -41,6 +41,10 @@ class LambdaRanker(BaseEstimator):
     """
 
     kind = "lambdarank"
+    # fitted state (set by fit / from_arrays); declared so that ``init`` is typed
+    names_: tuple[str, ...]
+    booster_: Any
+    model_text_: str
 
     def __init__(
         self,
@@ -86,11 +90,15 @@ class LambdaRanker(BaseEstimator):
         y: NDArray[np.int8],
         names: Sequence[str],
         group_sizes: NDArray[np.int64],
+        init: LambdaRanker | None = None,
     ) -> LambdaRanker:
         """Fit on rows ``X`` (columns = ``names``) grouped into consecutive queries.
 
         ``group_sizes[q]`` rows belong to query ``q`` (one teacher); ``y`` is 1 for the
-        teacher's held-out items and 0 for the other candidates.
+        teacher's held-out items and 0 for the other candidates. With ``init`` (a fitted
+        ranker on the same signals) boosting continues from its trees: ``n_estimators`` more
+        rounds on these rows, which the model selection uses to extend the check's fit to every
+        sampled teacher at a fraction of a refit's cost.
         """
         import lightgbm
 
@@ -107,7 +115,15 @@ class LambdaRanker(BaseEstimator):
             feature_name=list(names),
             free_raw_data=True,
         )
-        booster = lightgbm.train(self._params(len(X)), data, num_boost_round=self.n_estimators)
+        start = None
+        if init is not None:
+            require_fitted(init, "booster_", "init must be a fitted LambdaRanker")
+            if tuple(init.names_) != tuple(names):
+                raise ValueError(f"init ranks by {init.names_}, not by {tuple(names)}")
+            start = init.booster_
+        booster = lightgbm.train(
+            self._params(len(X)), data, num_boost_round=self.n_estimators, init_model=start
+        )
         self.names_ = tuple(names)
         self.booster_ = booster
         self.model_text_ = booster.model_to_string()

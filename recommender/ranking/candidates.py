@@ -24,6 +24,7 @@ from recommender.ranking.signals import LEGACY_SIGNALS
 
 __all__ = [
     "COLD_CANDIDATES",
+    "CONTINUE_SHARE",
     "REFIT_CHOICES",
     "WARM_CANDIDATES",
     "QueryRows",
@@ -36,7 +37,10 @@ __all__ = [
 Ranker = LinearRanker | LambdaRanker | BaselineRanker
 
 #: Values of the estimator's ``ranker_refit`` hyperparameter (see :func:`served_candidates`).
-REFIT_CHOICES: tuple[str, ...] = ("chosen", "all", "none")
+REFIT_CHOICES: tuple[str, ...] = ("chosen", "continue", "all", "none")
+#: Under ``continue``, the share of a full fit's boosting rounds that extend the check's
+#: LambdaRank to every sampled teacher (the check saw three quarters of them).
+CONTINUE_SHARE = 0.25
 #: The learned candidates, simpler first (a later one must beat an earlier one to be chosen).
 WARM_CANDIDATES: tuple[str, ...] = ("linear_legacy", "linear", "lambdarank")
 COLD_CANDIDATES: tuple[str, ...] = ("linear", "lambdarank")
@@ -133,15 +137,28 @@ def served_candidates(
 
     ``all`` refits every learned candidate (so ``ranker_candidates_`` compare like with like),
     ``chosen`` only the one that serves (the others stay as fitted on the check's fit part),
-    ``none`` serves the check's own fit. Without check teachers (a tiny province) the check's
-    fit already saw every row and nothing is refitted.
+    ``continue`` likewise, except that a serving LambdaRank is not refitted from scratch but
+    continues boosting from the check's trees for :data:`CONTINUE_SHARE` of its rounds on every
+    sampled teacher (a linear blend is cheap and refitted), ``none`` serves the check's own
+    fit. Without check teachers (a tiny province) the check's fit already saw every row and
+    nothing is refitted.
     """
     kept = dict(check_fits)
     if not refit_needed or refit == "none":
         return kept
     wanted = list(check_fits) if refit == "all" else [n for n in check_fits if n == chosen]
+    grown = [n for n in wanted if refit == "continue" and isinstance(check_fits[n], LambdaRanker)]
+    wanted = [n for n in wanted if n not in grown]
     if wanted:
         kept.update(fit_candidates(rows, names, wanted, c, seed, threads))
+    for name in grown:
+        start = check_fits[name]
+        assert isinstance(start, LambdaRanker)
+        X, y, sizes = rows.arrays()
+        rounds = max(1, round(start.n_estimators * CONTINUE_SHARE))
+        kept[name] = LambdaRanker(n_estimators=rounds, random_state=seed, num_threads=threads).fit(
+            X, y, names, sizes, init=start
+        )
     return kept
 
 

@@ -17,7 +17,9 @@ eligible list per kind (courses, tasks). The candidates:
 
 The best candidate (a simpler one wins ties within 0.002) is refitted on every sampled teacher
 and serves (only it: the other candidates stay as the check fitted them, as refitting all of
-them doubled the selection's cost for models that do not serve; ``ranker_refit``); a second
+them doubled the selection's cost for models that do not serve; a LambdaRank is not refitted
+from scratch but boosts on from the check's trees over every sampled teacher for a quarter of
+its rounds; ``ranker_refit``); a second
 selection does the same for cold start (content signals only, relevant =
 the same held-out completions: earlier ones are evidence in the diagnosis, see the code).
 The mastered-points rule is measured on the check and reported; ``auto`` does not apply it
@@ -178,7 +180,7 @@ def select_rankers(
     random_state: int,
     num_threads: int = 1,
     ranker: str = "auto",
-    refit: str = "chosen",
+    refit: str = "continue",
 ) -> Selection:
     """Train the candidate blends on the temporal holdout, compare them with the baselines, choose.
 
@@ -200,10 +202,12 @@ def select_rankers(
         ``auto`` chooses by the check; a candidate's name (``linear_legacy``, ``linear``,
         ``lambdarank``) forces it (cold start then uses ``linear`` for ``linear_legacy``).
     refit
-        After the check, refit on every sampled teacher: ``chosen`` (default) only the warm and
-        cold rankers that serve, ``all`` every learned candidate, ``none`` nothing (the check's
-        fits serve). The served model is the same under ``chosen`` and ``all``; ``none`` saves
-        the two refits but learns from a quarter fewer teachers.
+        After the check, refit on every sampled teacher: ``continue`` (default) only the warm
+        and cold rankers that serve, a LambdaRank by boosting on from the check's trees
+        (:data:`~.candidates.CONTINUE_SHARE` of its rounds), ``chosen`` the same with
+        LambdaRank refitted from scratch, ``all`` every learned candidate, ``none`` nothing
+        (the check's fits serve). The served model is the same under ``chosen`` and ``all``;
+        ``none`` saves the two refits but learns from a quarter fewer teachers.
     """
     if ranker not in RANKER_CHOICES:
         raise ValueError(f"ranker={ranker!r}; use one of {', '.join(RANKER_CHOICES)}")

@@ -129,7 +129,7 @@ def test_the_best_baseline_serves_when_no_learned_blend_beats_it_on_the_check():
     )
 
 
-def _select_on_popularity(refit):
+def _select_on_popularity(refit, ranker="auto"):
     """A selection where every teacher's held-out items are the popular ones (a blend finds them)."""
     import scipy.sparse as sp
 
@@ -162,6 +162,7 @@ def _select_on_popularity(refit):
         negatives_per_teacher=20,
         ranker_c=1.0,
         random_state=0,
+        ranker=ranker,
         refit=refit,
     )
     return selection, features(sample)
@@ -188,6 +189,50 @@ def test_refitting_only_the_chosen_ranker_serves_what_refitting_all_serves():
         kept = chosen_only.candidates[name].decision(signals)
         np.testing.assert_allclose(kept, check_only.candidates[name].decision(signals))
         assert not np.allclose(kept, everything.candidates[name].decision(signals))
+
+
+def test_continuing_extends_the_checks_lambdarank_to_every_sampled_teacher():
+    from recommender.ranking.candidates import CONTINUE_SHARE
+    from recommender.ranking.signals import CONTENT_SIGNALS, SIGNALS
+
+    grown, signals = _select_on_popularity("continue", ranker="lambdarank")
+    check_only, _ = _select_on_popularity("none", ranker="lambdarank")
+    refitted, _ = _select_on_popularity("chosen", ranker="lambdarank")
+    assert grown.report["refit"] == "continue"
+    for model, start, names in (
+        (grown.ranker, check_only.ranker, SIGNALS),
+        (grown.cold_ranker, check_only.cold_ranker, CONTENT_SIGNALS),
+    ):
+        assert isinstance(model, LambdaRanker) and isinstance(start, LambdaRanker)
+        rounds = start.booster_.num_trees()
+        # a tiny problem can run out of splits before n_estimators: at most the share more
+        added = model.booster_.num_trees() - rounds
+        assert 0 < added <= round(start.n_estimators * CONTINUE_SHARE)
+        X = np.stack([signals[name].reshape(-1) for name in names], axis=1)
+        # the first trees are the check's own: boosting went on from them ...
+        np.testing.assert_allclose(
+            model.booster_.predict(X, num_iteration=rounds), start.booster_.predict(X)
+        )
+        # ... on more teachers, so the served model is not the check's fit
+        assert not np.allclose(model.booster_.predict(X), start.booster_.predict(X))
+    # not a refit from scratch either
+    assert not np.allclose(grown.ranker.decision(signals), refitted.ranker.decision(signals))
+
+
+def test_continuing_refits_a_serving_linear_blend_as_chosen_does():
+    grown, signals = _select_on_popularity("continue", ranker="linear")
+    refitted, _ = _select_on_popularity("chosen", ranker="linear")
+    np.testing.assert_allclose(grown.ranker.decision(signals), refitted.ranker.decision(signals))
+
+
+def test_a_lambdarank_continues_only_from_a_ranker_on_the_same_signals():
+    rng = np.random.default_rng(0)
+    X = rng.random((60, 3))
+    y = (np.arange(60) % 6 == 0).astype(np.int8)
+    sizes = np.full(10, 6)
+    start = LambdaRanker(n_estimators=5).fit(X, y, ["a", "b", "c"], sizes)
+    with pytest.raises(ValueError, match="init ranks by"):
+        LambdaRanker(n_estimators=5).fit(X, y, ["a", "b", "d"], sizes, init=start)
 
 
 def test_an_unknown_ranker_refit_is_refused():

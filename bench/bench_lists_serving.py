@@ -111,6 +111,7 @@ SELECT :region, :version, 'T' || lpad(i::text, 7, '0'), 'course', r,
        (CAST(:items AS text[]))[1 + ((i::bigint * 7919 + r * 104729 + :seed) % :n_items)],
        1.0 - r / 100.0
 FROM generate_series(1, :teachers) AS i, generate_series(1, :depth) AS r
+ORDER BY i, r
 """
 
 
@@ -122,8 +123,9 @@ def synthetic_lists(url: str, teachers: int, depth: int, version: str, seed: int
     from service.db.engine import make_engine
     from service.db.list_store import partition_name
 
-    # Courses only (the benchmark asks kind=course); 104729 is prime, so a teacher's items are
-    # distinct for depth < number of courses.
+    # Courses only (the benchmark asks kind=course), one teacher's rows together as the batch
+    # file writes them (unordered, a teacher's 20 rows lay on 20 heap pages); 104729 is
+    # prime, so a teacher's items are distinct for depth < number of courses.
     items = [item.item_id for item in load_catalog().courses]
     if depth >= len(items):
         raise SystemExit(f"--depth {depth} must be below the {len(items)} courses")

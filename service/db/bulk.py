@@ -102,13 +102,14 @@ def _copy_and_merge(
     name = f"{table.name}_staging"  # type: ignore[attr-defined]
     quoted = _copy_into_copy_of(session, table, name, columns, rows)
     conflict = ", ".join(f'"{k}"' for k in keys)
+    # Counted in the server: fetching ``RETURNING 1`` held a result row per staged row here.
     merged = session.execute(
         text(
-            f"INSERT INTO {table.name} ({quoted}) SELECT {quoted} FROM {name} "  # type: ignore[attr-defined]
-            f"ON CONFLICT ({conflict}) DO NOTHING RETURNING 1"
+            f"WITH merged AS (INSERT INTO {table.name} ({quoted}) SELECT {quoted} FROM {name} "  # type: ignore[attr-defined]
+            f"ON CONFLICT ({conflict}) DO NOTHING RETURNING 1) SELECT count(*) FROM merged"
         )
     )
-    inserted = len(merged.all())
+    inserted = int(merged.scalar_one())
     session.execute(text(f"DROP TABLE {name}"))
     return inserted
 

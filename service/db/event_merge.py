@@ -41,9 +41,12 @@ _CONFLICTS = text(
     "ON e.tenant = s.tenant AND e.event_id = s.event_id "
     "WHERE e.content_hash <> s.content_hash ORDER BY s.event_id LIMIT 1000"
 )
+#: The merge counts its new rows in the server: ``RETURNING 1`` fetched to the client held one
+#: result row per event in the importing process (~170 bytes each: 3.4 GB of peak RSS at
+#: 18 million events, growing with the province, measured 2026-12-04).
 _MERGE = text(
-    f"INSERT INTO events ({_NAMES}) SELECT {_NAMES} FROM {_STAGING} "
-    "ON CONFLICT (tenant, event_id, region) DO NOTHING RETURNING 1"
+    f"WITH merged AS (INSERT INTO events ({_NAMES}) SELECT {_NAMES} FROM {_STAGING} "
+    "ON CONFLICT (tenant, event_id, region) DO NOTHING RETURNING 1) SELECT count(*) FROM merged"
 )
 
 
@@ -65,7 +68,7 @@ def merge_events(session: Session, blocks: Iterable[str]) -> int:
     if staged == 0:
         return 0
     _raise_on_conflict(session)
-    inserted = len(session.execute(_MERGE).all())
+    inserted = int(session.execute(_MERGE).scalar_one())
     # A concurrent import, or a repeated id in this file, may have won a row with other
     # content: the same join, now over the merged table, finds it.
     if inserted < staged:

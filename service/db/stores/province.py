@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Iterator, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,10 @@ CHUNK = 500
 EVENT_SLICE = 50_000
 #: Rows of ``responses.parquet`` / ``events.parquet`` :func:`store_province` holds at once.
 PROVINCE_BATCH_ROWS = 500_000
+#: Tables :func:`store_province` reads ``batch_rows`` at a time from Parquet, in dependency
+#: order (schools, a few per thousand teachers, are read whole). Teachers and grades were read
+#: whole too: a million teachers' rows as insert dicts held over a gigabyte at once.
+_BATCHED = ("teachers", "responses", "grades", "events")
 #: Temporary table of one batch's teacher ids (PostgreSQL), dropped after each lookup.
 _IMPORT_TEACHERS = "import_teacher_ids"
 
@@ -217,23 +222,31 @@ def _store_teachers(
 def _require_visible_teachers(
     session: Session, principal: Principal, ids: set[str], table: str
 ) -> dict[str, str]:
-    """``{teacher_id: region}`` of ``ids``; :class:`NotFoundError` if any is not visible."""
+    """``{teacher_id: region}`` of ``ids``; :class:`NotFoundError` if any is not visible.
+
+    Plain columns, not ORM objects, and one string object per region: an events import asks
+    for every teacher of the province at once, and the map is held for the whole import.
+    """
     regions: dict[str, str] = {}
     for chunk in _chunks(sorted(ids)):
         rows = session.execute(
-            select(Teacher, School)
+            select(Teacher.teacher_id, Teacher.region, School.school_id, School.region)
             .join(School, School.school_id == Teacher.school_id)
             .where(Teacher.teacher_id.in_(chunk))
-        ).all()
-        visible = {t.teacher_id for t, s in rows if principal.can_see_teacher(t, s)}
-        missing = sorted(set(chunk) - visible)
+        ).tuples()
+        visible = {
+            teacher_id: sys.intern(region)
+            for teacher_id, region, school_id, school_region in rows
+            if principal.can_see_teacher_at(teacher_id, school_id, school_region)
+        }
+        missing = sorted(set(chunk) - visible.keys())
         if missing:
             raise NotFoundError(
                 f"{table}: teacher {missing[0]!r} not found ({len(missing)} unknown); import the "
                 "teachers first — nothing was imported",
                 details={"teacher_id": missing[0]},
             )
-        regions.update((t.teacher_id, t.region) for t, _ in rows)
+        regions.update(visible)
     return regions
 
 
@@ -437,9 +450,19 @@ def _store_frames(
     return {"inserted": inserted, "updated": updated}
 
 
+def _parquet_file(path: Path) -> pq.ParquetFile:
+    """``path`` opened for reading batch by batch, with no read-ahead cache.
+
+    With ``pre_buffer`` (pyarrow's default) the reader kept the column chunks it had buffered
+    for the whole iteration: Arrow's allocated bytes grew by 14 MB per million events read and
+    dropped batch by batch (pyarrow 26, measured), ~0.84 GB over a 60-million-event file.
+    """
+    return pq.ParquetFile(path, pre_buffer=False)
+
+
 def _parquet_batches(path: Path, name: str, batch_rows: int) -> Iterator[pd.DataFrame]:
     """The rows of one Parquet table ``batch_rows`` at a time, with the canonical dtypes."""
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
+    for batch in _parquet_file(path).iter_batches(batch_size=batch_rows):
         if batch.num_rows:
             yield normalize_table(name, batch.to_pandas())
 
@@ -447,7 +470,7 @@ def _parquet_batches(path: Path, name: str, batch_rows: int) -> Iterator[pd.Data
 def _parquet_teacher_ids(path: Path, batch_rows: int) -> set[str]:
     """The distinct teacher ids of a Parquet table, read one column and one batch at a time."""
     ids: set[str] = set()
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows, columns=["teacher_id"]):
+    for batch in _parquet_file(path).iter_batches(batch_size=batch_rows, columns=["teacher_id"]):
         ids.update(str(v) for v in pc.unique(batch.column(0)).to_pylist() if v is not None)
     return ids
 
@@ -461,9 +484,11 @@ def store_province(
     """Store a province directory (:func:`~competency_model.province.read_province` layout).
 
     The same rows and counts as ``store_tables(session, principal, read_province(directory)
-    .tables())``, but ``responses.parquet`` and ``events.parquet`` — tens of millions of rows
-    at a million teachers — are read ``batch_rows`` at a time instead of whole, so memory is
-    bounded by the batch, not the province. (A row repeated across two batches is updated by the
+    .tables())``, but ``teachers``, ``responses``, ``grades`` and ``events`` (Parquet) — tens of
+    millions of rows at a million teachers — are read ``batch_rows`` at a time instead of whole,
+    and no statement fetches a result per stored row, so memory is bounded by the batch, not the
+    province (what still grows is the events' teacher ids and their regions, ~180 bytes a
+    teacher: 0.18 GB at a million). (A row repeated across two batches is updated by the
     second, where a whole-table import inserts the first; a province directory holds no repeats.)
     The caller owns the transaction: a failure in any batch rolls back every earlier one.
 
@@ -477,7 +502,7 @@ def store_province(
     if batch_rows < 1:
         raise DatasetError(f"batch_rows must be at least 1, not {batch_rows}")
     root = Path(directory)
-    batched = [n for n in ("responses", "events") if (root / f"{n}.parquet").is_file()]
+    batched = [n for n in _BATCHED if (root / f"{n}.parquet").is_file()]
     province = read_province(root, skip=[*batched, *TRUTH_TABLES])
     now = datetime.now(UTC)
     counts = _store_frames(
@@ -486,13 +511,21 @@ def store_province(
         {name: getattr(province, name) for name in CORE_TABLES if name not in batched},
         now,
     )
-    if "responses" in batched and pq.ParquetFile(root / "responses.parquet").metadata.num_rows:
+    steps: dict[str, Callable[[pd.DataFrame], tuple[int, int]]] = {
+        "teachers": lambda f: _store_teachers(session, principal, f, now),
+        "responses": lambda f: _store_responses(session, principal, f, now),
+        "grades": lambda f: _store_grades(session, principal, f),
+    }
+    for name, step in steps.items():
+        path = root / f"{name}.parquet"
+        if name not in batched or not pq.ParquetFile(path).metadata.num_rows:
+            continue
         added = changed = 0
-        for frame in _parquet_batches(root / "responses.parquet", "responses", batch_rows):
+        for frame in _parquet_batches(path, name, batch_rows):
             session.flush()
-            batch_added, batch_changed = _store_responses(session, principal, frame, now)
+            batch_added, batch_changed = step(frame)
             added, changed = added + batch_added, changed + batch_changed
-        counts["inserted"]["responses"], counts["updated"]["responses"] = added, changed
+        counts["inserted"][name], counts["updated"][name] = added, changed
     if "events" in batched:
         path = root / "events.parquet"
         if pq.ParquetFile(path).metadata.num_rows:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, event, func, select, text
 from sqlalchemy.orm import Session
 
 from competency_model.errors import ConflictError, DatasetError
@@ -226,3 +226,48 @@ def test_a_reimport_with_changed_answers_updates_each_one(
         )
         assert set(marked) == {schools[t] for t in changed["teacher_id"]}
         session.rollback()
+
+
+def test_no_statement_of_a_province_import_returns_more_rows_than_a_batch(
+    pg: Connection, tmp_path: Path
+) -> None:
+    # Memory must be bounded by the batch, not the province: a statement whose result the
+    # client fetches — ``INSERT … RETURNING`` counting the merged events, the whole teachers
+    # table inserted at once — holds one row per stored row in the importing process (3.4 GB
+    # at 18 million events). 1,500 teachers and 6,000 events against batches of 400 rows:
+    # every result must stay within the largest fixed chunk (the 1,000 ids of a conflict).
+    from bench.synthetic_province import write_synthetic_province
+
+    write_synthetic_province(
+        tmp_path / "synthetic",
+        1500,
+        events_per_teacher=4,
+        responses_per_teacher=1,
+        grades_per_teacher=1,
+        seed=3,
+    )
+    directory = tmp_path / "province"
+    write_province(_prefixed(read_province(tmp_path / "synthetic")), directory)
+    returned: list[int] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if cursor.description is not None:
+            returned.append(cursor.rowcount)
+
+    event.listen(pg, "after_cursor_execute", count)
+    try:
+        with Session(bind=pg) as session:
+            first = store_province(session, ADMIN, directory, batch_rows=400)
+            again = store_province(session, ADMIN, directory, batch_rows=400)
+            session.rollback()
+    finally:
+        event.remove(pg, "after_cursor_execute", count)
+    assert first["inserted"] == {
+        "schools": 30,
+        "teachers": 1500,
+        "responses": 1500,
+        "grades": 1500,
+        "events": 6000,
+    }
+    assert again["inserted"] == dict.fromkeys(TABLES, 0)
+    assert returned and max(returned) <= 1000

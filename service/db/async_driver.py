@@ -41,6 +41,12 @@ class _LoopConnections:
         self.opened = 0
         self.idle: asyncio.LifoQueue[psycopg.AsyncConnection[Any]] = asyncio.LifoQueue()
         self.all: set[psycopg.AsyncConnection[Any]] = set()
+        #: Per open connection: the server-side name of each statement prepared on it, and the
+        #: adapters' transformer its calls use (one call at a time on a connection). Kept here,
+        #: not in a module-level map keyed by the connection: the transformer refers to its
+        #: connection, so such a map would never let a connection go.
+        self.prepared: dict[psycopg.AsyncConnection[Any], tuple[dict[str, bytes], abc.Transformer]]
+        self.prepared = {}
 
 
 class AsyncStatements:
@@ -97,7 +103,7 @@ class AsyncStatements:
         for attempt in range(1, attempts + 1):
             connection = await self._checkout(connections)
             try:
-                fetched = await _prepared_call(connection, sql, params, fetch)
+                fetched = await _prepared_call(connections, connection, sql, params, fetch)
             except psycopg.Error as error:
                 lost = connection.broken or connection.closed
                 self._discard(connections, connection)
@@ -121,6 +127,9 @@ class AsyncStatements:
                     _finish(kept)
                     self._loops.pop(other, None)
             connections = self._loops[loop] = _LoopConnections(self._size)
+            # A loop that is dropped without aclose() (asyncio.run per call, a test client's
+            # portal) would otherwise keep its server connections open until the process ends.
+            weakref.finalize(loop, _finish, connections)
         return connections
 
     async def _checkout(self, connections: _LoopConnections) -> psycopg.AsyncConnection[Any]:
@@ -150,6 +159,7 @@ class AsyncStatements:
     def _discard(connections: _LoopConnections, connection: psycopg.AsyncConnection[Any]) -> None:
         connections.opened -= 1
         connections.all.discard(connection)
+        connections.prepared.pop(connection, None)
         connection.pgconn.finish()  # no round trip: the connection may be dead or mid-query
 
     async def aclose(self) -> None:
@@ -160,6 +170,7 @@ class AsyncStatements:
             for connection in list(connections.all):
                 await connection.close()
             connections.all.clear()
+            connections.prepared.clear()
         self.close()
 
     def close(self) -> None:
@@ -169,16 +180,15 @@ class AsyncStatements:
         self._loops.clear()
 
 
-#: Per connection: the server-side name of each statement prepared on it, and the adapters'
-#: transformer its calls use (one call at a time on a connection, so one is enough).
-_prepared: weakref.WeakKeyDictionary[
-    psycopg.AsyncConnection[Any], tuple[dict[str, bytes], abc.Transformer]
-] = weakref.WeakKeyDictionary()
 _PLACEHOLDER = re.compile(r"%s")
 
 
 async def _prepared_call(
-    connection: psycopg.AsyncConnection[Any], sql: str, params: Sequence[Any], fetch: bool
+    connections: _LoopConnections,
+    connection: psycopg.AsyncConnection[Any],
+    sql: str,
+    params: Sequence[Any],
+    fetch: bool,
 ) -> list[tuple[Any, ...]]:
     """``sql`` for ``params`` as one prepared statement, on libpq directly.
 
@@ -188,9 +198,9 @@ async def _prepared_call(
     dumped as text, the row loaded from binary) costs about half of it. The statement is
     prepared on the connection at its first use (one round trip, once).
     """
-    kept = _prepared.get(connection)
+    kept = connections.prepared.get(connection)
     if kept is None:
-        kept = _prepared[connection] = ({}, Transformer(connection))
+        kept = connections.prepared[connection] = ({}, Transformer(connection))
     names, transformer = kept
     name = names.get(sql)
     pgconn = connection.pgconn
@@ -268,4 +278,5 @@ def _finish(connections: _LoopConnections) -> None:
     for connection in list(connections.all):
         connection.pgconn.finish()
     connections.all.clear()
+    connections.prepared.clear()
     connections.opened = 0

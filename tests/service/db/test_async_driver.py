@@ -109,3 +109,41 @@ def test_an_engine_of_another_driver_is_refused(tmp_path) -> None:  # type: igno
     with pytest.raises(ValueError, match="psycopg"):
         AsyncStatements(sqlite, 1)
     sqlite.dispose()
+
+
+def test_loops_dropped_without_aclose_leave_no_server_connection_open(
+    engine: Engine, database_url: str
+) -> None:
+    """``asyncio.run`` per call (or a test client's portal per request) drops its loop without
+    ``aclose``: that loop's connections must be closed on the server, not kept until the process
+    ends (they had filled the server's 100 connections during the test suite)."""
+    import gc
+    import uuid
+
+    name = f"nengli-leak-{uuid.uuid4().hex[:8]}"
+    separator = "&" if "?" in database_url else "?"
+    tagged = make_engine(f"{database_url}{separator}application_name={name}", pre_ping=False)
+    statements = AsyncStatements(tagged, 3)
+
+    async def busy() -> None:  # three connections at once on this loop
+        await asyncio.gather(*(statements.rows("SELECT pg_sleep(0.02)", ()) for _ in range(3)))
+
+    for _ in range(5):
+        asyncio.run(busy())
+    gc.collect()  # the last loop too is gone now; nothing else refers to it
+
+    def still_open() -> int:
+        with engine.connect() as connection:
+            return int(
+                connection.execute(
+                    text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :n"),
+                    {"n": name},
+                ).scalar_one()
+            )
+
+    deadline = datetime.now(UTC).timestamp() + 5  # the server notices a closed socket at once
+    while still_open() and datetime.now(UTC).timestamp() < deadline:
+        asyncio.run(asyncio.sleep(0.05))
+    assert still_open() == 0
+    statements.close()
+    tagged.dispose()

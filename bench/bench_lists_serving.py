@@ -78,11 +78,7 @@ def fit_recommender(directory: Path, teachers: int, seed: int, ranker: str = "au
     from recommender.bundle import save_recommender
     from recommender.ranking import HybridRecommender
 
-    out = (
-        directory / f"recommender-{teachers}"
-        if ranker == "auto"
-        else directory / f"recommender-{teachers}-{ranker}"
-    )
+    out = directory / (f"recommender-{teachers}" + ("" if ranker == "auto" else f"-{ranker}"))
     if not (out / "metadata.json").is_file():
         province, mastery = make_province(teachers, 10, seed)
         model = HybridRecommender(num_threads=2, ranker=ranker, random_state=seed).fit(

@@ -208,6 +208,10 @@ async function renderSchoolRating(box, schoolId, policyName, openTeacher = null)
       showError(detail, error);
     }
   };
+  // After a rating the card is rebuilt with the teacher being rated still open. The detail is
+  // filled before the card is swapped in, so the rated form and the remaining ones change in one
+  // step: no moment shows the card without forms while the evidence is fetched.
+  if (openTeacher) await open(openTeacher);
   const counts = summary.status_counts || {};
   clear(box).append(
     h("p", { class: "summary" }, Object.entries(counts).map(([status, n]) => h("span", {}, `${t(`cycle.${status}`)}: `, h("b", {}, n)))),
@@ -228,8 +232,6 @@ async function renderSchoolRating(box, schoolId, policyName, openTeacher = null)
     ),
     detail,
   );
-  // After a rating the card is rebuilt; the teacher being rated stays open.
-  if (openTeacher) await open(openTeacher);
   return waiting.length;
 }
 

@@ -29,7 +29,7 @@ at 200 req/s):
 
 Every recommendation request authenticates the key, reads the teacher's tenancy row,
 completions and stored list with its reasons (one round trip awaited on the event loop: on a
-database migrated to 0014 one prepared call of ``nengli_list_read`` on an asyncio connection,
+database migrated to 0015 one prepared call of ``nengli_list_rows`` on an asyncio connection,
 :mod:`service.db.async_driver`), joins the JSON of the k items shown and appends its read-audit
 row to the group-committed audit batch, answering once that batch has committed.
 

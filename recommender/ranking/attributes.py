@@ -31,7 +31,15 @@ class LearnedAttributes:
     state_: FittedState
 
     def _state(self) -> FittedState:
-        """The learned state; :class:`NotFittedError` before ``fit`` or a load."""
+        """The learned state; :class:`NotFittedError` before ``fit`` or a load.
+
+        Read first from the instance itself: the service asks on every request, and sklearn's
+        ``check_is_fitted`` (which inspects the estimator's attributes) cost more than the
+        rest of looking a teacher up; it only runs to raise its error when the state is absent.
+        """
+        state = self.__dict__.get("state_")
+        if state is not None:
+            return cast(FittedState, state)
         require_fitted(cast(BaseEstimator, self), "state_", "call fit or load a model directory")
         return self.state_
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -171,6 +172,16 @@ class Event(Base):
     __table_args__ = (
         Index("uq_events_tenant_event_id_region", "tenant", "event_id", "region", unique=True),
         Index("ix_events_teacher", "teacher_id"),
+        # A teacher's completed items from the index alone (migration 0015): the recommendation
+        # request reads them on every call.
+        Index(
+            "ix_events_completed",
+            "teacher_id",
+            "item_id",
+            "region",
+            postgresql_where=text("event = 'complete'"),
+            sqlite_where=text("event = 'complete'"),
+        ),
         _teacher_key("events"),
     )
 

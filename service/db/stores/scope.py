@@ -6,9 +6,11 @@ a key cannot learn which ids other tenants use.
 
 from __future__ import annotations
 
+import itertools
 import weakref
 from dataclasses import dataclass
 from functools import partial
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from anyio import to_thread
@@ -190,9 +192,9 @@ def visible_teacher_with_list(
     return TeacherScope(teacher_id, rows[0][0], rows[0][1]), completed, stored
 
 
-#: The whole read as one call of migration 0014's function (one prepared statement).
-_LIST_READ = "SELECT * FROM nengli_list_read(%s, %s, %s, %s, %s, %s)"
-_LIST_READ_SIGNATURE = "nengli_list_read(text, text, boolean, text, text, text)"
+#: The whole read as one call of migration 0015's function (one prepared statement).
+_LIST_READ = "SELECT * FROM nengli_list_rows(%s, %s, %s, %s, %s, %s)"
+_LIST_READ_SIGNATURE = "nengli_list_rows(text, text, boolean, text, text, text)"
 #: Per engine (so per database and search path): whether the function exists there.
 _list_read_in: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
 
@@ -200,7 +202,7 @@ _list_read_in: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictiona
 def _has_list_read(engine: Engine) -> bool:
     """Whether ``engine`` reaches a PostgreSQL schema with ``nengli_list_read`` (psycopg).
 
-    Looked up once per engine: a database migrated to 0014 has it; SQLite, other drivers and
+    Looked up once per engine: a database migrated to 0015 has it; SQLite, other drivers and
     a database not yet migrated run the statements of :func:`run_together` instead.
     """
     known = _list_read_in.get(engine)
@@ -223,7 +225,7 @@ def _list_read(
     listed: tuple[str, str] | None,
     row_security: bool,
 ) -> tuple[TeacherScope, list[str], list[ListedRow]]:
-    """:func:`visible_teacher_with_list` as one call of ``nengli_list_read`` (migration 0014).
+    """:func:`visible_teacher_with_list` as one call of ``nengli_list_rows`` (migration 0015).
 
     The function runs the same prelude and reads as the statements (same role, same row-level
     security, same order); PostgreSQL keeps their plans per connection.
@@ -274,11 +276,19 @@ def _list_read_params(
 def _list_read_answer(
     principal: Principal, teacher_id: str, rows: list[tuple[Any, ...]]
 ) -> tuple[TeacherScope, list[str], list[ListedRow]]:
-    """The function's one row as the tenancy answer (no row, or a foreign one: 404)."""
+    """The function's rows as the tenancy answer (no row, or a foreign one: 404).
+
+    The first row is the teacher's scope and completions, the others the list best first.
+    """
     if not rows or not principal.can_see_teacher_at(teacher_id, rows[0][0], rows[0][1]):
         raise NotFoundError(f"teacher {teacher_id!r} not found", details={"teacher_id": teacher_id})
-    school_id, region, completed, items, scores, reasons_zh, reasons_en = rows[0]
-    stored = [ListedRow(*row) for row in zip(items, scores, reasons_zh, reasons_en, strict=True)]
+    school_id, region, completed = rows[0][:3]
+    listed = rows[1:]
+    if any(a[3] > b[3] for a, b in itertools.pairwise(listed)):
+        # The function sends the list in rank order (its query's ORDER BY); should a server
+        # ever hand a function's rows back otherwise, the request still shows them best first.
+        listed = sorted(listed, key=itemgetter(3))
+    stored = [ListedRow(row[4], row[5], row[6], row[7]) for row in listed]
     return TeacherScope(teacher_id, school_id, region), completed_items(completed), stored
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from competency_model.errors import ImportRowError
 from service.db import list_store
-from service.db.list_reader import stored_list
+from service.db.list_reader import ListedRow, stored_list
 from service.db.list_store import load_lists
 from service.db.models import AuditEntry
 from service.db.scale_models import ListPointer, ListVersion, RecommendationListRow
@@ -426,7 +426,7 @@ def test_a_model_changed_in_memory_explains_the_list_again(  # type: ignore[no-u
 def test_the_list_read_function_gives_what_the_statements_give(  # type: ignore[no-untyped-def]
     client, keys: Keys, world: World, loaded, row_security: bool
 ) -> None:
-    """Migration 0014's ``nengli_list_read`` (PostgreSQL) answers as the statements it replaces:
+    """Migration 0015's ``nengli_list_rows`` (PostgreSQL) answers as the statements it replaces:
     same tenancy, completions and list for every role, the same 404 for what a key may not see,
     no list for another model version or when none is asked. SQLite runs the statements."""
     from competency_model.errors import NotFoundError
@@ -509,3 +509,27 @@ def test_the_list_read_function_gives_what_the_statements_give(  # type: ignore[
     assert compared >= 12
     assert isinstance(both(principals[2], teacher, (served, "course"))[0], str)
     statements.close()
+
+
+def test_the_list_rows_reach_the_request_in_rank_order() -> None:
+    """``nengli_list_rows`` sends the scope row, then the list in rank order; should the rows
+    ever come in another order, the request still gets them best first, each with its own score
+    and reasons."""
+    from service.auth import Principal
+    from service.db.stores import scope as scope_module
+
+    rows = [
+        ("S1", REGION, ["C2"], None, None, None, None, None),
+        (None, None, None, 3, "C3", 0.1, '["z3"]', '["e3"]'),
+        (None, None, None, 1, "C1", 0.9, '["z1"]', '["e1"]'),
+        (None, None, None, 2, "C2", 0.5, None, None),
+    ]
+    scope, completed, stored = scope_module._list_read_answer(
+        Principal("k-admin", "admin", None), "T1", rows
+    )
+    assert (scope.school_id, scope.region, completed) == ("S1", REGION, ["C2"])
+    assert stored == [
+        ListedRow("C1", 0.9, '["z1"]', '["e1"]'),
+        ListedRow("C2", 0.5, None, None),
+        ListedRow("C3", 0.1, '["z3"]', '["e3"]'),
+    ]

@@ -223,7 +223,7 @@ def update_rows(
     last = {tuple(row[k] for k in keys): row for row in rows}
     columns = list(rows[0])
     name = f"{table.name}_update"  # type: ignore[attr-defined]
-    _copy_into_copy_of(session, table, name, columns, list(last.values()))
+    _copy_into_copy_of(session, table, name, columns, last.values())
     assignments = ", ".join(f'"{c}" = s."{c}"' for c in columns if c not in keys)
     matches = " AND ".join(f't."{k}" = s."{k}"' for k in keys)
     if compare:

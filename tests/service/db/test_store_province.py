@@ -228,6 +228,57 @@ def test_a_reimport_with_changed_answers_updates_each_one(
         session.rollback()
 
 
+@pytest.mark.parametrize("chunk", [5, 2000], ids=["chunk-5", "chunk-2000"])
+def test_a_reimport_writes_only_the_teachers_that_changed(
+    connection: Connection, province_dir: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    # A re-import re-asserts every teacher; rewriting them all held ~2 KB a teacher in the
+    # importing process (an ORM executemany) and marked every school's aggregates stale. Now
+    # only a teacher whose stored row differs is written — the report still counts every
+    # re-asserted teacher as updated. Chunks of 5 send PostgreSQL's update through COPY + one
+    # UPDATE … FROM, 2,000 through the executemany path (SQLite's, always).
+    monkeypatch.setattr("service.db.bulk.INSERT_CHUNK", chunk)
+    tables = {name: getattr(read_province(province_dir), name) for name in TABLES}
+    teachers = tables["teachers"].reset_index(drop=True)
+    reimport = teachers.copy()
+    reimport.loc[[0, 1, 2], "research_group"] = "ZSP-regrouped"
+    reimport.loc[3, "research_group"] = None
+    reimport.loc[4, "years_of_service"] += 1
+    changed = set(reimport["teacher_id"].iloc[:5])
+    schools = dict(zip(teachers["teacher_id"], teachers["school_id"], strict=True))
+    select_teachers = text(
+        "SELECT teacher_id, research_group, years_of_service, updated_at FROM teachers "
+        "WHERE teacher_id LIKE :p"
+    )
+    with Session(bind=connection) as session:
+        store_tables(session, ADMIN, tables)
+        before = {t: _plain(at) for t, _, _, at in session.execute(select_teachers, {"p": "ZSP%"})}
+        session.execute(
+            text("DELETE FROM mastery_dirty WHERE school_id LIKE :p"), {"p": f"{PREFIX}%"}
+        )
+
+        counts = store_tables(session, ADMIN, {"teachers": reimport})
+
+        stored = {
+            t: (g, y, _plain(at)) for t, g, y, at in session.execute(select_teachers, {"p": "ZSP%"})
+        }
+        assert counts == {"inserted": {"teachers": 0}, "updated": {"teachers": len(teachers)}}
+        assert {t for t, (_, _, at) in stored.items() if at != before[t]} == changed
+        expected = {
+            str(r.teacher_id): (
+                r.research_group if isinstance(r.research_group, str) else None,
+                int(r.years_of_service),
+            )
+            for r in reimport.itertuples()
+        }
+        assert {t: (g, y) for t, (g, y, _) in stored.items()} == expected
+        marked = session.scalars(
+            text("SELECT school_id FROM mastery_dirty WHERE school_id LIKE :p"), {"p": f"{PREFIX}%"}
+        )
+        assert set(marked) == {schools[t] for t in changed}
+        session.rollback()
+
+
 def test_no_statement_of_a_province_import_returns_more_rows_than_a_batch(
     pg: Connection, tmp_path: Path
 ) -> None:

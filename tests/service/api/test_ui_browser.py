@@ -381,6 +381,8 @@ def test_school_view_shows_heatmap_targets_and_progress(
 def test_english_switch_relabels_the_page(demo: Demo, browser_session: Session) -> None:
     _open(browser_session, demo, f"teacher/{demo.teacher_id}", "teacher")
     page = browser_session.page
+    # Marked stale first, or the wait could answer with the Chinese render's ready.
+    page.evaluate("document.getElementById('view-teacher').dataset.state = 'stale'")
     page.click("#lang-switch")
     page.wait_for_selector("#view-teacher[data-state=ready]")
     page.screenshot(path=str(browser_session.shots / "teacher_en.png"), full_page=True)

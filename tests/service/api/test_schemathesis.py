@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from hypothesis.errors import Unsatisfiable
+from hypothesis.errors import FlakyStrategyDefinition, Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error, status_code_conformance
 
@@ -104,13 +104,26 @@ def test_stateful_sequences_have_no_server_errors(schema: Any) -> None:
             assert response.status_code < 500, (case.method, case.formatted_path, response.text)
             case.validate_response(response, checks=CHECKS)
 
-    Sequences.run(
-        settings=settings(
-            max_examples=12,
-            stateful_step_count=6,
-            deadline=None,
-            derandomize=True,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-    )
+    # The sequences run against one live database that earlier sequences (and the other fuzz
+    # test) changed, so a rule's precondition — "a response to follow exists" — can differ
+    # between two sequences Hypothesis drew alike, and Hypothesis then stops with
+    # FlakyStrategyDefinition ("data generation depending on external state"; seen once in a
+    # full local run, 2026-12-06). That is about the fuzzer's bookkeeping, not the server: a 5xx
+    # or a response outside the schema fails through the assertions above. So such a stop is
+    # run once more; a second one fails the test.
+    for attempt in (1, 2):
+        try:
+            Sequences.run(
+                settings=settings(
+                    max_examples=12,
+                    stateful_step_count=6,
+                    deadline=None,
+                    derandomize=True,
+                    database=None,
+                    suppress_health_check=list(HealthCheck),
+                )
+            )
+            break
+        except FlakyStrategyDefinition:
+            if attempt == 2:
+                raise

@@ -1,7 +1,7 @@
 """One-statement calls of the hot path on psycopg's asyncio connections, on the event loop.
 
-The recommendation request of a known teacher is one prepared ``SELECT`` (migration 0014's
-``nengli_list_read``) and, for its read audit, one share of a group-committed ``INSERT``.
+The recommendation request of a known teacher is one prepared ``SELECT`` (migration 0015's
+``nengli_list_rows``) and, for its read audit, one share of a group-committed ``INSERT``.
 Sent from a worker thread, each of them cost two thread hand-offs (the request's task to the
 pool and back, plus the wake-ups of the pool's queue) and the SQLAlchemy pool's checkout and
 checkin around a round trip that PostgreSQL answers in a fraction of that time: profiled at

@@ -200,7 +200,7 @@ _list_read_in: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictiona
 
 
 def _has_list_read(engine: Engine) -> bool:
-    """Whether ``engine`` reaches a PostgreSQL schema with ``nengli_list_read`` (psycopg).
+    """Whether ``engine`` reaches a PostgreSQL schema with ``nengli_list_rows`` (psycopg).
 
     Looked up once per engine: a database migrated to 0015 has it; SQLite, other drivers and
     a database not yet migrated run the statements of :func:`run_together` instead.
@@ -247,9 +247,9 @@ async def visible_teacher_with_list_async(
 ) -> tuple[TeacherScope, list[str], list[ListedRow]]:
     """:func:`visible_teacher_with_list` for ``async`` routes: same answer, same 404.
 
-    On a database with ``nengli_list_read`` the call is awaited on the event loop through
+    On a database with ``nengli_list_rows`` the call is awaited on the event loop through
     ``statements`` (asyncio connections to ``engine``'s database, :mod:`service.db.
-    async_driver`); elsewhere (SQLite, a database not yet migrated to 0014, no
+    async_driver`); elsewhere (SQLite, a database not yet migrated to 0015, no
     ``statements``) the statements run in a worker thread as before.
     """
     if statements is not None and _has_list_read(engine):

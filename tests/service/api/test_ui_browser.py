@@ -20,7 +20,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -265,6 +265,18 @@ def browser_session(browser: Any, demo: Demo, shots: Path) -> Iterator[Session]:
     session.page.context.close()
 
 
+def rendered_after(page: Any, view: str, action: Callable[[], object]) -> None:
+    """Run ``action`` (a click, or a navigation within the page) and wait until ``view`` is ready.
+
+    Every view is marked stale first, so "ready" can only mean the render ``action`` started: a
+    hash change or a language switch re-renders the same document, and without the mark the
+    previous render's ``ready`` answered at once (a full suite run once read the former cards).
+    """
+    page.evaluate("document.querySelectorAll('.view').forEach(v => { v.dataset.state = 'stale'; })")
+    action()
+    page.wait_for_selector(f"#view-{view}[data-state=ready]")
+
+
 def _open(session: Session, demo: Demo, fragment: str, view: str) -> tuple[str, dict[str, Any]]:
     """Navigate to a view and wait until it has loaded.
 
@@ -280,10 +292,7 @@ def _open(session: Session, demo: Demo, fragment: str, view: str) -> tuple[str, 
             received.append(response)
 
     page.on("response", record)
-    # Forget the previous load, so "ready" below can only mean this navigation has finished.
-    page.evaluate("document.querySelectorAll('.view').forEach(v => { v.dataset.state = 'stale'; })")
-    page.goto(f"{demo.base_url}/ui/#/{fragment}")
-    page.wait_for_selector(f"#view-{view}[data-state=ready]")
+    rendered_after(page, view, lambda: page.goto(f"{demo.base_url}/ui/#/{fragment}"))
     page.remove_listener("response", record)
     bodies: dict[str, Any] = {}
     for response in received:
@@ -381,10 +390,7 @@ def test_school_view_shows_heatmap_targets_and_progress(
 def test_english_switch_relabels_the_page(demo: Demo, browser_session: Session) -> None:
     _open(browser_session, demo, f"teacher/{demo.teacher_id}", "teacher")
     page = browser_session.page
-    # Marked stale first, or the wait could answer with the Chinese render's ready.
-    page.evaluate("document.getElementById('view-teacher').dataset.state = 'stale'")
-    page.click("#lang-switch")
-    page.wait_for_selector("#view-teacher[data-state=ready]")
+    rendered_after(page, "teacher", lambda: page.click("#lang-switch"))
     page.screenshot(path=str(browser_session.shots / "teacher_en.png"), full_page=True)
     assert page.inner_text("#tab-teacher") == "Teacher"
     assert "unverified" in page.inner_text("#view-teacher")

@@ -122,8 +122,7 @@ def _ready(page: Any, view: str) -> str:
 
 
 def _switch_language(page: Any, view: str) -> str:
-    page.evaluate(f"document.getElementById('view-{view}').dataset.state = 'stale'")
-    page.click("#lang-switch")
+    ui.rendered_after(page, view, lambda: page.click("#lang-switch"))
     return _ready(page, view)
 
 
@@ -204,9 +203,9 @@ def test_the_district_view_in_zh_and_en(browser: Any, demo: Demo, artifacts: Pat
     page.screenshot(path=str(artifacts / "region_zh.png"), full_page=True)
     # Down to a district: its own rollout, trend and 未达标名单.
     for level in ("district", "school"):
-        page.evaluate("document.getElementById('view-region').dataset.state = 'stale'")
-        page.locator("[data-testid=region-breakdown] tbody tr a").first.click()
-        _ready(page, "region")
+        ui.rendered_after(
+            page, "region", page.locator("[data-testid=region-breakdown] tbody tr a").first.click
+        )
         assert f"level={level}" in page.url
     _no_errors(page, "region")
     count = int(page.inner_text("[data-testid=region-behind-count]"))

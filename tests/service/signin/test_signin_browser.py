@@ -8,7 +8,7 @@ Chinese and English, and signs out. Screenshots are saved under the test's tempo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,18 +78,6 @@ def _sign_in(browser: Any, demo: SignInDemo, login: str, shots: Path) -> Any:
     return page
 
 
-def _rendered_after(page: Any, action: Callable[[], object]) -> None:
-    """Run ``action`` (a click or a hash navigation) and wait until the view it starts is ready.
-
-    The view is marked stale first: a hash change re-renders the same page, so without the mark
-    the previous render's ``ready`` answered at once (a full suite run once read the teacher's
-    own cards, without the other teacher's 404s, that way).
-    """
-    page.evaluate("document.getElementById('view-teacher').dataset.state = 'stale'")
-    action()
-    page.wait_for_selector("#view-teacher[data-state=ready]")
-
-
 def test_a_teacher_signs_in_and_lands_on_their_own_view(
     browser: Any, signin_demo: SignInDemo, shots: Path
 ) -> None:
@@ -103,12 +91,14 @@ def test_a_teacher_signs_in_and_lands_on_their_own_view(
     assert page.locator("#view-teacher .error").count() == 0
     assert page.locator("[data-testid=diagnosis] tbody tr").count() == 30
     page.screenshot(path=str(shots / "teacher_signed_in_zh.png"), full_page=True)
-    _rendered_after(page, lambda: page.click("#lang-switch"))
+    ui.rendered_after(page, "teacher", lambda: page.click("#lang-switch"))
     assert "signed in" in page.inner_text("#key-status")
     page.screenshot(path=str(shots / "teacher_signed_in_en.png"), full_page=True)
-    _rendered_after(page, lambda: page.click("#lang-switch"))
+    ui.rendered_after(page, "teacher", lambda: page.click("#lang-switch"))
     # Another teacher is outside the session's scope: the cards say 404, nothing leaks.
-    _rendered_after(page, lambda: page.goto(f"{signin_demo.base_url}/ui/#/teacher/T9999999"))
+    ui.rendered_after(
+        page, "teacher", lambda: page.goto(f"{signin_demo.base_url}/ui/#/teacher/T9999999")
+    )
     statuses = page.locator("#view-teacher .error").evaluate_all(
         "nodes => nodes.map(n => n.dataset.status)"
     )
